@@ -1,0 +1,5 @@
+"""Allow ``python -m tokenbuddy``."""
+
+from tokenbuddy.cli.main import main
+
+raise SystemExit(main())

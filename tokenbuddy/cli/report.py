@@ -1,0 +1,194 @@
+"""``tokenbuddy report``: usage and cost tables, or one JSON object."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from tokenbuddy.cli.session import open_session
+from tokenbuddy.cli.table import clean, dollars, render_table, tokens
+from tokenbuddy.core.report import (
+    ReportKind,
+    ReportRow,
+    fold_buckets,
+    grand_total,
+    local_day_bounds,
+)
+from tokenbuddy.errors import ConfigError
+from tokenbuddy.store import queries
+
+if TYPE_CHECKING:
+    import sqlite3
+    from zoneinfo import ZoneInfo
+
+
+def parse_day(value: str | None, option: str) -> date | None:
+    """A ``YYYY-MM-DD`` (or ``YYYYMMDD``) command-line date."""
+    if value is None:
+        return None
+    try:
+        if len(value) == 8 and value.isdigit():
+            return date(int(value[:4]), int(value[4:6]), int(value[6:]))
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{option} expects a date like 2026-11-22, not {value!r}") from None
+
+
+def resolve_zone(name: str | None) -> ZoneInfo:
+    """The named IANA zone, or the machine's local zone."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"unknown time zone {name!r} (use an IANA name like Europe/Paris)") from None
+    return local_zone()
+
+
+def local_zone() -> ZoneInfo:
+    """The local IANA zone: ``$TZ``, else ``/etc/localtime``, else UTC."""
+    import os
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = os.environ.get("TZ", "").lstrip(":")
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    try:
+        with open("/etc/localtime", "rb") as handle:
+            return ZoneInfo.from_file(handle, key="localtime")
+    except (OSError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def build_report(
+    db: sqlite3.Connection,
+    kind: ReportKind,
+    *,
+    zone: ZoneInfo,
+    since: date | None = None,
+    until: date | None = None,
+    source: str | None = None,
+    project: str | None = None,
+) -> dict[str, Any]:
+    """The report as one JSON-ready object (the shape ``--json`` prints)."""
+    since_ms, until_ms = local_day_bounds(since, until, zone)
+    request_filter = queries.RequestFilter(since_ms, until_ms, source, project)
+    rows: list[ReportRow]
+    if kind == "session":
+        rows = queries.session_rows(db, request_filter)
+    elif kind == "model":
+        rows = queries.model_rows(db, request_filter)
+    else:
+        rows = fold_buckets(kind, queries.bucket_totals(db, request_filter), zone)
+    return {
+        "rows": [row.as_dict() for row in rows],
+        "totals": grand_total(rows).as_dict(),
+        "unpriced_models": queries.unpriced_models(db, request_filter),
+        "skipped_lines": queries.skipped_lines(db),
+    }
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """Sync the ledger, then print the requested report."""
+    zone = resolve_zone(args.tz)
+    since, until = parse_day(args.since, "--since"), parse_day(args.until, "--until")
+    if since and until and since > until:
+        raise ConfigError("--since is after --until")
+    session = open_session(jobs=args.jobs)
+    with session.ledger:
+        report = build_report(
+            session.ledger.db,
+            args.kind,
+            zone=zone,
+            since=since,
+            until=until,
+            source=None if args.source == "all" else args.source,
+            project=args.project,
+        )
+    for error in session.summary.errors:
+        print(f"tokenbuddy: {error}", file=sys.stderr)
+    if args.json:
+        sys.stdout.write(orjson.dumps(report).decode() + "\n")
+    else:
+        print(format_report(args.kind, report, zone))
+    return 0
+
+
+def run_default() -> int:
+    """``tokenbuddy`` with no command: today's picture as a daily report."""
+    return run_report(
+        argparse.Namespace(
+            kind="daily", json=False, since=None, until=None, tz=None, source="all",
+            project=None, jobs=None,
+        )
+    )
+
+
+_KEY_COLUMNS: dict[str, list[tuple[str, str]]] = {
+    "daily": [("Date", "date")],
+    "weekly": [("Week", "week")],
+    "monthly": [("Month", "month")],
+    "session": [("Last request", "last_request_ms"), ("Project", "project"), ("Session", "session_id")],
+    "model": [("Model", "model"), ("Source", "source")],
+}
+
+
+def format_report(kind: str, report: dict[str, Any], zone: ZoneInfo) -> str:
+    """The report as an aligned table with a totals row and a footer."""
+    key_columns = _KEY_COLUMNS[kind]
+    headers = [h for h, _ in key_columns] + [
+        "Input", "Output", "Cache write", "Cache read", "Cache hit", "Requests", "Cost",
+    ]
+    rows = [
+        [_key_cell(field, row[field], zone) for _, field in key_columns] + _number_cells(row)
+        for row in report["rows"]
+    ]
+    total_label = ["Total"] + [""] * (len(key_columns) - 1)
+    rows.append(total_label + _number_cells(report["totals"]))
+    text = render_table(headers, rows, numeric_from=len(key_columns))
+    return text + _footer(report)
+
+
+def _key_cell(field: str, value: Any, zone: ZoneInfo) -> str:
+    if field == "last_request_ms":
+        moment = datetime.fromtimestamp(value / 1000, UTC).astimezone(zone)
+        return moment.strftime("%Y-%m-%d %H:%M")
+    if field == "project":
+        return clean(str(value).rstrip("/").rsplit("/", 1)[-1] or str(value))
+    if field == "session_id":
+        return clean(str(value)[:8])
+    return clean(str(value))
+
+
+def _number_cells(row: dict[str, Any]) -> list[str]:
+    ratio = row["cache_hit_ratio"]
+    return [
+        tokens(row["input_tokens"]),
+        tokens(row["output_tokens"]),
+        tokens(row["cache_creation_tokens"]),
+        tokens(row["cache_read_tokens"]),
+        "-" if ratio is None else f"{ratio:.1%}",
+        tokens(row["requests"]),
+        dollars(row["cost_usd"]),
+    ]
+
+
+def _footer(report: dict[str, Any]) -> str:
+    lines = []
+    unpriced = report["unpriced_models"]
+    if unpriced:
+        listed = ", ".join(f"{clean(m)} ({n} requests)" for m, n in sorted(unpriced.items()))
+        lines.append(f"Not in any cost, no known price: {listed}")
+    if report["skipped_lines"]:
+        lines.append(
+            f"{report['skipped_lines']:,} log lines skipped (see `tokenbuddy doctor` for why)"
+        )
+    return ("\n\n" + "\n".join(lines)) if lines else ""

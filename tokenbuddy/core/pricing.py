@@ -1,0 +1,264 @@
+"""Pricing requests with the genai-prices database, fast enough for the hot path.
+
+A general ``calc_price`` call costs tens of microseconds, which adds up to
+seconds over a large history. Prices only change on dated boundaries, and
+within one period a request's cost is linear in its token counts (once the
+long-context tier it falls in is known). So each (model, price context) is
+resolved once into a :class:`PriceSchedule`: for every period, the per-token
+price of each token kind in each tier, found by probing ``calc_price`` with
+unit usages. Pricing a request is then a bisect and five multiplications.
+
+Schedules serialise to JSON so the ledger can cache them: a warm run never
+imports genai-prices at all.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from tokenbuddy.core.records import CLAUDE_CODE, CODEX, UsageRecord
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+DAY_MS = 86_400_000
+_EPOCH = date(1970, 1, 1)
+US_INFERENCE_MULTIPLIER = 1.1
+"""Anthropic bills US-only inference (``inference_geo: us``) at 1.1x on Claude 4.6 and later."""
+
+_PROVIDER_BY_SOURCE = {CLAUDE_CODE: "anthropic", CODEX: "openai"}
+_CLAUDE_VERSION = re.compile(r"claude-(?:opus|sonnet|haiku)-(\d+)(?:[-.](\d{1,2}))?(?![0-9])")
+
+
+@dataclass(frozen=True, slots=True)
+class UnitPrices:
+    """USD per single token (or per web search) for one tier of one period."""
+
+    input: float
+    cache_write_5m: float
+    cache_write_1h: float
+    cache_read: float
+    output: float
+    web_search: float
+
+    def cost(self, record: UsageRecord) -> float:
+        """The list-price cost of ``record`` at these unit prices."""
+        return (
+            record.input_tokens * self.input
+            + record.cache_write_5m_tokens * self.cache_write_5m
+            + record.cache_write_1h_tokens * self.cache_write_1h
+            + record.cache_read_tokens * self.cache_read
+            + record.output_tokens * self.output
+            + record.web_search_requests * self.web_search
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PricePeriod:
+    """Prices in force from ``start_day`` (days since 1970-01-01, UTC) on."""
+
+    start_day: int
+    tiers: tuple[tuple[int, UnitPrices], ...]
+    """(threshold, prices) pairs, ascending; a request whose total input exceeds a
+    threshold pays that tier's price on every token (the "cliff" rule)."""
+
+    def prices_for(self, total_input: int) -> UnitPrices:
+        """The tier a request with ``total_input`` input tokens falls in."""
+        chosen = self.tiers[0][1]
+        for threshold, prices in self.tiers[1:]:
+            if total_input > threshold:
+                chosen = prices
+        return chosen
+
+
+class PriceSchedule:
+    """Every price period of one model under one price context."""
+
+    __slots__ = ("_starts", "model_id", "periods")
+
+    def __init__(self, model_id: str, periods: tuple[PricePeriod, ...]) -> None:
+        self.model_id = model_id
+        """The price database's id for the model (``claude-sonnet-4-0``...)."""
+        self.periods = periods
+        self._starts = [period.start_day for period in periods]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PriceSchedule):
+            return NotImplemented
+        return (self.model_id, self.periods) == (other.model_id, other.periods)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def cost(self, record: UsageRecord) -> float:
+        """The list-price cost of ``record`` at its own timestamp."""
+        index = bisect.bisect_right(self._starts, record.ts_ms // DAY_MS) - 1
+        period = self.periods[max(index, 0)]
+        total_input = (
+            record.input_tokens
+            + record.cache_write_5m_tokens
+            + record.cache_write_1h_tokens
+            + record.cache_read_tokens
+        )
+        return period.prices_for(total_input).cost(record)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready form, for the ledger's price cache."""
+        return {
+            "model_id": self.model_id,
+            "periods": [
+                [p.start_day, [[t, _prices_list(u)] for t, u in p.tiers]] for p in self.periods
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PriceSchedule:
+        """Rebuild a schedule written by :meth:`to_json`."""
+        periods = tuple(
+            PricePeriod(int(start), tuple((int(t), UnitPrices(*u)) for t, u in tiers))
+            for start, tiers in data["periods"]
+        )
+        return cls(str(data["model_id"]), periods)
+
+
+def _prices_list(prices: UnitPrices) -> list[float]:
+    return [
+        prices.input,
+        prices.cache_write_5m,
+        prices.cache_write_1h,
+        prices.cache_read,
+        prices.output,
+        prices.web_search,
+    ]
+
+
+def provider_for(source: str) -> str:
+    """The price database provider for a source's requests."""
+    return _PROVIDER_BY_SOURCE.get(source, "anthropic")
+
+
+def price_context_for(record: UsageRecord) -> str:
+    """The price variant a request selects; ``""`` for standard pricing."""
+    return "fast" if record.speed == "fast" else ""
+
+
+def geo_multiplier(record: UsageRecord) -> float:
+    """1.1 for US-only inference on Claude 4.6 and later models, else 1."""
+    if record.inference_geo != "us":
+        return 1.0
+    match = _CLAUDE_VERSION.search(record.model)
+    if match is None:
+        return 1.0
+    version = (int(match.group(1)), int(match.group(2) or 0))
+    return US_INFERENCE_MULTIPLIER if version >= (4, 6) else 1.0
+
+
+def price_database_version() -> str:
+    """The installed genai-prices version: cached schedules are only valid for it."""
+    from importlib.metadata import version
+
+    return version("genai-prices")
+
+
+def build_schedule(model: str, provider: str, context: str) -> PriceSchedule | None:
+    """Resolve ``model`` into a :class:`PriceSchedule`, or None when it has no known price.
+
+    ``context`` is ``""`` or ``"fast"`` (fast mode). Imports genai-prices, which
+    takes a quarter of a second: call it only for combinations not cached yet.
+    """
+    from genai_prices import Usage, types
+    from genai_prices.data_snapshot import get_snapshot
+
+    try:
+        found_provider, info = get_snapshot().find_provider_model(model, None, provider, None)
+    except LookupError:
+        return None
+    price_context = {"speed": "fast"} if context == "fast" else None
+    periods = []
+    for start in _period_starts(info, types):
+        moment = datetime(start.year, start.month, start.day, 12, tzinfo=UTC)
+
+        def total(usage: Usage, moment: datetime = moment) -> Decimal:
+            calc = info.calc_price(
+                usage, found_provider, genai_request_timestamp=moment, price_context=price_context
+            )
+            return calc.total_price
+
+        thresholds = _tier_thresholds(info.get_prices(moment, price_context), types)
+        tiers = tuple((t, _probe_unit_prices(total, Usage, t)) for t in [-1, *thresholds])
+        periods.append(PricePeriod((start - _EPOCH).days, tiers))
+    return PriceSchedule(info.id, tuple(periods))
+
+
+def _period_starts(info: Any, types: Any) -> list[date]:
+    """The first day of the database and every dated price change of one model."""
+    starts = {_EPOCH}
+    conditionals = info.prices if isinstance(info.prices, list) else []
+    constraints = [c.constraint for c in conditionals]
+    constraints += [v.constraint for v in info.price_variants or ()]
+    for constraint in constraints:
+        if isinstance(constraint, types.StartDateConstraint):
+            starts.add(constraint.start_date)
+    return sorted(starts)
+
+
+def _tier_thresholds(model_price: Any, types: Any) -> list[int]:
+    """Every long-context tier threshold any of the model's prices uses."""
+    thresholds: set[int] = set()
+    for value in vars(model_price).values():
+        if isinstance(value, types.TieredPrices):
+            thresholds.update(tier.start for tier in value.tiers)
+    return sorted(thresholds)
+
+
+def _probe_unit_prices(total: Any, usage_type: Any, threshold: int) -> UnitPrices:
+    """Per-token prices in the tier above ``threshold``, by differencing two calc_price calls."""
+    base_input = threshold + 1 if threshold >= 0 else 0
+    probes = {
+        "input": {},
+        "cache_write_5m": {"cache_write_tokens": 1, "cache_write_5m_tokens": 1},
+        "cache_write_1h": {"cache_write_tokens": 1, "cache_write_1h_tokens": 1},
+        "cache_read": {"cache_read_tokens": 1},
+    }
+    base = total(usage_type(input_tokens=base_input))
+    found = {
+        name: float(total(usage_type(input_tokens=base_input + 1, **extra)) - base)
+        for name, extra in probes.items()
+    }
+    found["output"] = float(total(usage_type(input_tokens=base_input, output_tokens=1)) - base)
+    found["web_search"] = float(total(usage_type(input_tokens=base_input, web_searches=1)) - base)
+    return UnitPrices(**found)
+
+
+class PriceBook:
+    """Prices records, resolving each (model, provider, context) schedule once.
+
+    ``cached`` holds schedules already known (from the ledger's cache); new ones
+    are built on demand and listed in :attr:`new_schedules` so the caller can
+    store them. ``None`` marks a model with no known price.
+    """
+
+    def __init__(self, cached: Mapping[tuple[str, str, str], PriceSchedule | None] | None = None):
+        self._schedules: dict[tuple[str, str, str], PriceSchedule | None] = dict(cached or {})
+        self.new_schedules: dict[tuple[str, str, str], PriceSchedule | None] = {}
+
+    def schedule(self, model: str, provider: str, context: str) -> PriceSchedule | None:
+        """The schedule for one combination, building it on first use."""
+        key = (model, provider, context)
+        try:
+            return self._schedules[key]
+        except KeyError:
+            built = build_schedule(model, provider, context)
+            self._schedules[key] = self.new_schedules[key] = built
+            return built
+
+    def cost(self, record: UsageRecord) -> float | None:
+        """The list-price cost of one request in USD, or None when its model is unpriced."""
+        schedule = self.schedule(record.model, provider_for(record.source), price_context_for(record))
+        if schedule is None:
+            return None
+        return schedule.cost(record) * geo_multiplier(record)

@@ -1,0 +1,136 @@
+"""The records every source is turned into.
+
+Token counts have one meaning across sources:
+
+- ``input_tokens``: uncached input;
+- ``cache_read_tokens``: cached input;
+- ``cache_write_5m_tokens`` / ``cache_write_1h_tokens``: cache writes by TTL;
+- ``output_tokens``: output, reasoning included.
+
+OpenAI and Codex count cached tokens inside ``input_tokens``; their sources
+convert before building a record.
+
+The hot path builds hundreds of thousands of these, so they are NamedTuples
+validated by the source parsers, not pydantic models: a tuple is cheap to
+create, to pickle between worker processes and to hand to ``executemany``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+CLAUDE_CODE = "claude-code"
+CODEX = "codex"
+SOURCES = (CLAUDE_CODE, CODEX)
+
+
+class UsageRecord(NamedTuple):
+    """One billed model request, as a source saw it."""
+
+    dedup_key: str
+    """Identity of the request across files: the same request seen twice has the same key."""
+    source: str
+    """Which agent wrote it: ``claude-code`` or ``codex``."""
+    ts_ms: int
+    """When the request completed, in epoch milliseconds (UTC)."""
+    session_id: str
+    """The agent session (for subagents, the parent session)."""
+    project: str
+    """The working directory the agent ran in; empty when unknown."""
+    model: str
+    """The model id as the vendor reported it."""
+    input_tokens: int
+    output_tokens: int
+    cache_write_5m_tokens: int
+    cache_write_1h_tokens: int
+    cache_read_tokens: int
+    reasoning_tokens: int
+    """Part of ``output_tokens`` spent reasoning, where the source says so."""
+    web_search_requests: int
+    speed: str
+    """``fast`` for fast mode, else empty."""
+    inference_geo: str
+    """``us`` for US-only inference, else empty."""
+    is_sidechain: bool
+    """True for subagent work (Task/Explore agents, /btw, compaction)."""
+    agent_id: str
+    agent_type: str
+    """The subagent's type (``Explore``, ``general-purpose``, ``aside_question``...)."""
+
+    @property
+    def cache_write_tokens(self) -> int:
+        """All cache writes, whatever their TTL."""
+        return self.cache_write_5m_tokens + self.cache_write_1h_tokens
+
+    @property
+    def total_tokens(self) -> int:
+        """Every token the request carried; decides which duplicate is final."""
+        return (
+            self.input_tokens
+            + self.output_tokens
+            + self.cache_write_5m_tokens
+            + self.cache_write_1h_tokens
+            + self.cache_read_tokens
+        )
+
+
+class RateLimitSnapshot(NamedTuple):
+    """A subscription window's utilisation as the agent reported it."""
+
+    source: str
+    ts_ms: int
+    window_minutes: int
+    """300 for the 5-hour window, 10080 for the weekly one."""
+    used_percent: float
+    resets_at_ms: int | None
+    plan: str
+
+
+class SkipReason:
+    """Why a line was not counted; the names show up in ``tokenbuddy doctor``."""
+
+    INVALID_JSON = "invalid JSON"
+    INVALID_UTF8 = "invalid UTF-8"
+    LINE_TOO_LONG = "line over 10 MB"
+    TRUNCATED = "truncated line (a later record was recovered from it)"
+    NOT_AN_OBJECT = "not a JSON object"
+    SYNTHETIC = "<synthetic> record (client-side error, no usage)"
+    API_ERROR = "API error record"
+    BAD_USAGE = "usage with missing or invalid fields"
+    NO_TIMESTAMP = "no valid timestamp"
+    UNKNOWN_TYPE = "unknown record type"
+    NO_MODEL = "no model"
+    UNREADABLE = "unreadable file"
+
+
+CODEX_MODEL_ASSUMED = "Codex requests before any turn_context, priced as gpt-5"
+
+
+class ParseStats:
+    """Counters one file's parse produces; merged into the ledger per file."""
+
+    __slots__ = ("lines", "notes", "records", "skipped")
+
+    def __init__(self) -> None:
+        self.lines = 0
+        self.records = 0
+        self.skipped: dict[str, int] = {}
+        self.notes: dict[str, int] = {}
+        """Counted facts that are not skips (an assumed model, say)."""
+
+    def skip(self, reason: str, count: int = 1) -> None:
+        """Count ``count`` lines skipped for ``reason``."""
+        self.skipped[reason] = self.skipped.get(reason, 0) + count
+
+    def note(self, fact: str, count: int = 1) -> None:
+        """Count ``count`` occurrences of a noteworthy ``fact``."""
+        self.notes[fact] = self.notes.get(fact, 0) + count
+
+    def merge(self, other: ParseStats) -> None:
+        """Add another file's counters to these."""
+        self.lines += other.lines
+        self.records += other.records
+        for reason, count in other.skipped.items():
+            self.skip(reason, count)
+        for fact, count in other.notes.items():
+            self.note(fact, count)

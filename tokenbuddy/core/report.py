@@ -1,0 +1,109 @@
+"""Report rows: grouping summed usage by day, ISO week, month, session or model.
+
+The ledger sums requests per 15-minute UTC bucket (every time zone's offset is
+a multiple of 15 minutes); this module folds those buckets into the user's
+local days, weeks and months. Pure: the time zone is an argument.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from zoneinfo import ZoneInfo
+
+ReportKind = Literal["daily", "weekly", "monthly", "session", "model"]
+REPORT_KINDS: tuple[ReportKind, ...] = ("daily", "weekly", "monthly", "session", "model")
+BUCKET_MS = 15 * 60 * 1000
+
+
+@dataclass(slots=True)
+class Totals:
+    """Summed usage of a group of requests."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_tokens: int = 0
+    cache_read_tokens: int = 0
+    cost_usd: float = 0.0
+    """Cost of the priced requests only; unpriced ones are listed separately."""
+    requests: int = 0
+
+    def add(self, other: Totals) -> None:
+        """Add another group's sums to these."""
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.cache_creation_tokens += other.cache_creation_tokens
+        self.cache_read_tokens += other.cache_read_tokens
+        self.cost_usd += other.cost_usd
+        self.requests += other.requests
+
+    @property
+    def cache_hit_ratio(self) -> float | None:
+        """cache reads / all input (uncached + writes + reads); None with no input."""
+        total_input = self.input_tokens + self.cache_creation_tokens + self.cache_read_tokens
+        return self.cache_read_tokens / total_input if total_input else None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready sums, cost rounded to a hundredth of a cent."""
+        data: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["cost_usd"] = round(self.cost_usd, 6)
+        ratio = self.cache_hit_ratio
+        data["cache_hit_ratio"] = None if ratio is None else round(ratio, 4)
+        return data
+
+
+@dataclass(slots=True)
+class ReportRow:
+    """One line of a report: its key fields and its sums."""
+
+    key: dict[str, str]
+    totals: Totals
+
+    def as_dict(self) -> dict[str, Any]:
+        """The row as the JSON report prints it."""
+        return {**self.key, **self.totals.as_dict()}
+
+
+def period_key(kind: ReportKind, day: date) -> str:
+    """The label of the day, ISO week or month ``day`` falls in."""
+    if kind == "daily":
+        return day.isoformat()
+    if kind == "weekly":
+        year, week, _ = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    return f"{day.year}-{day.month:02d}"
+
+
+def fold_buckets(
+    kind: ReportKind, buckets: Iterable[tuple[int, Totals]], zone: ZoneInfo
+) -> list[ReportRow]:
+    """Fold 15-minute UTC buckets (start in epoch ms) into local periods, oldest first."""
+    field_name = {"daily": "date", "weekly": "week", "monthly": "month"}[kind]
+    periods: dict[str, Totals] = {}
+    for start_ms, totals in buckets:
+        local_day = datetime.fromtimestamp(start_ms / 1000, UTC).astimezone(zone).date()
+        periods.setdefault(period_key(kind, local_day), Totals()).add(totals)
+    return [ReportRow({field_name: label}, periods[label]) for label in sorted(periods)]
+
+
+def grand_total(rows: Iterable[ReportRow]) -> Totals:
+    """The sum of every row."""
+    total = Totals()
+    for row in rows:
+        total.add(row.totals)
+    return total
+
+
+def local_day_bounds(since: date | None, until: date | None, zone: ZoneInfo) -> tuple[int | None, int | None]:
+    """Epoch-ms bounds [start of ``since``, start of the day after ``until``) in ``zone``."""
+
+    def start_of(day: date) -> int:
+        return int(datetime.combine(day, time(0), zone).timestamp() * 1000)
+
+    low = start_of(since) if since else None
+    high = start_of(until + timedelta(days=1)) if until else None
+    return low, high

@@ -1,0 +1,218 @@
+"""Claude Code transcripts: ``<config dir>/projects/**/*.jsonl``.
+
+Only ``assistant`` records carry usage, plus the ``progress`` records of
+Claude Code 2.1.8x that embed a subagent's assistant message. One API
+response is written as several lines (one per content block, early ones with
+partial output counts), and side files replay the parent conversation, so
+each record carries a dedup key and the ledger keeps the largest copy.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from tokenbuddy.core.records import CLAUDE_CODE, ParseStats, SkipReason, UsageRecord
+from tokenbuddy.sources.jsonl import candidate_lines, count_broken_lines, count_lines, load_line
+
+NEEDLES = (b'"usage"',)
+_SIDE_FILE_TYPES = {"aside_question": "aside_question", "acompact": "compact"}
+
+
+@dataclass(frozen=True, slots=True)
+class FileContext:
+    """What a transcript's path says about the records inside it."""
+
+    session_id: str
+    """Fallback session id: the file name (or, for subagent files, the parent dir)."""
+    project: str
+    """Fallback project: the lossy dir slug, used only when a record lacks ``cwd``."""
+    agent_id: str = ""
+    agent_type: str = ""
+
+
+def context_for(path: str) -> FileContext:
+    """Derive session, project and subagent identity from a transcript path."""
+    directory, name = os.path.split(path)
+    stem = name.removesuffix(".jsonl")
+    parts = directory.split(os.sep)
+    if "subagents" not in parts:
+        return FileContext(stem, parts[-1] if parts else "")
+    index = len(parts) - 1 - parts[::-1].index("subagents")
+    session_id = parts[index - 1] if index >= 1 else stem
+    project = parts[index - 2] if index >= 2 else ""
+    agent_id = stem.removeprefix("agent-")
+    return FileContext(session_id, project, agent_id, _agent_type(directory, stem, agent_id))
+
+
+def _agent_type(directory: str, stem: str, agent_id: str) -> str:
+    """``Explore``/``general-purpose``... from the sibling meta.json, or the side-file kind."""
+    for prefix, kind in _SIDE_FILE_TYPES.items():
+        if agent_id.startswith(prefix + "-"):
+            return kind
+    try:
+        with open(os.path.join(directory, stem + ".meta.json"), "rb") as handle:
+            meta = orjson.loads(handle.read())
+    except (OSError, orjson.JSONDecodeError):
+        return "subagent"
+    agent_type = meta.get("agentType") if isinstance(meta, dict) else None
+    return agent_type if isinstance(agent_type, str) and agent_type else "subagent"
+
+
+def parse_chunk(chunk: bytes, context: FileContext, stats: ParseStats) -> list[UsageRecord]:
+    """Every usage record in a buffer of complete lines."""
+    stats.lines += count_lines(chunk)
+    count_broken_lines(chunk, NEEDLES, stats)
+    records = []
+    for line in candidate_lines(chunk, NEEDLES):
+        if len(line) > 10 * 1024 * 1024:
+            stats.skip(SkipReason.LINE_TOO_LONG)
+            continue
+        obj = load_line(line, stats)
+        if obj is not None:
+            record = record_from(obj, context, stats)
+            if record is not None:
+                records.append(record)
+    stats.records += len(records)
+    return records
+
+
+def record_from(obj: dict[str, Any], context: FileContext, stats: ParseStats) -> UsageRecord | None:
+    """The usage record one parsed line carries, or None (counting why, if it matters)."""
+    kind = obj.get("type")
+    if kind == "assistant":
+        return _assistant_record(obj, obj, context, stats, sidechain=bool(obj.get("isSidechain")))
+    if kind == "progress":
+        data = obj.get("data")
+        inner = data.get("message") if isinstance(data, dict) else None
+        if isinstance(inner, dict) and inner.get("type") == "assistant":
+            agent_id = data.get("agentId") if isinstance(data, dict) else None
+            sub = FileContext(context.session_id, context.project, str(agent_id or ""), "subagent")
+            return _assistant_record(inner, obj, sub, stats, sidechain=True)
+        return None
+    if not isinstance(kind, str):
+        stats.skip(SkipReason.UNKNOWN_TYPE)
+    return None
+
+
+def _assistant_record(
+    record: dict[str, Any],
+    envelope: dict[str, Any],
+    context: FileContext,
+    stats: ParseStats,
+    *,
+    sidechain: bool,
+) -> UsageRecord | None:
+    message = record.get("message")
+    usage = message.get("usage") if isinstance(message, dict) else None
+    if not isinstance(usage, dict) or not isinstance(message, dict):
+        return None
+    model = message.get("model")
+    if model == "<synthetic>":
+        stats.skip(SkipReason.SYNTHETIC)
+        return None
+    if record.get("isApiErrorMessage") or envelope.get("isApiErrorMessage"):
+        stats.skip(SkipReason.API_ERROR)
+        return None
+    if not isinstance(model, str) or not model:
+        stats.skip(SkipReason.NO_MODEL)
+        return None
+    ts_ms = parse_timestamp(record.get("timestamp") or envelope.get("timestamp"))
+    if ts_ms is None:
+        stats.skip(SkipReason.NO_TIMESTAMP)
+        return None
+    tokens = _tokens(usage)
+    if tokens is None:
+        stats.skip(SkipReason.BAD_USAGE)
+        return None
+    session_id = _text(envelope.get("sessionId")) or context.session_id
+    agent_id = _text(envelope.get("agentId")) or context.agent_id
+    return UsageRecord(
+        _dedup_key(message, record, envelope, session_id),
+        CLAUDE_CODE,
+        ts_ms,
+        session_id,
+        _text(envelope.get("cwd")) or context.project,
+        model,
+        *tokens,
+        "fast" if usage.get("speed") == "fast" else "",
+        "us" if usage.get("inference_geo") == "us" else "",
+        sidechain or bool(context.agent_id),
+        agent_id,
+        context.agent_type or ("subagent" if sidechain else ""),
+    )
+
+
+def _dedup_key(
+    message: dict[str, Any], record: dict[str, Any], envelope: dict[str, Any], session_id: str
+) -> str:
+    """(message.id, requestId) when both exist, else (sessionId, message.id), else the line's uuid."""
+    message_id = _text(message.get("id"))
+    request_id = _text(record.get("requestId"))
+    if message_id and request_id:
+        return f"c:{message_id}:{request_id}"
+    if message_id:
+        return f"c:s:{session_id}:{message_id}"
+    uuid = _text(record.get("uuid")) or _text(envelope.get("uuid"))
+    return f"c:u:{uuid}" if uuid else f"c:x:{session_id}:{record.get('timestamp')}"
+
+
+def _tokens(usage: dict[str, Any]) -> tuple[int, int, int, int, int, int, int] | None:
+    """(input, output, cache 5m, cache 1h, cache read, reasoning, web searches), or None if invalid."""
+    values = [
+        usage.get("input_tokens", 0),
+        usage.get("output_tokens", 0),
+        usage.get("cache_creation_input_tokens", 0),
+        usage.get("cache_read_input_tokens", 0),
+    ]
+    if not all(_is_count(v) for v in values):
+        return None
+    input_tokens, output_tokens, cache_write, cache_read = (v or 0 for v in values)
+    write_5m, write_1h = _cache_split(usage.get("cache_creation"), cache_write)
+    server_tools = usage.get("server_tool_use")
+    searches = server_tools.get("web_search_requests") if isinstance(server_tools, dict) else 0
+    return (
+        input_tokens,
+        output_tokens,
+        write_5m,
+        write_1h,
+        cache_read,
+        0,
+        searches if isinstance(searches, int) and searches > 0 else 0,
+    )
+
+
+def _cache_split(breakdown: Any, cache_write: int) -> tuple[int, int]:
+    """(5-minute, 1-hour) cache writes; writes the breakdown does not explain count as 5m."""
+    if not isinstance(breakdown, dict):
+        return cache_write, 0
+    write_5m = breakdown.get("ephemeral_5m_input_tokens") or 0
+    write_1h = breakdown.get("ephemeral_1h_input_tokens") or 0
+    if not (_is_count(write_5m) and _is_count(write_1h)):
+        return cache_write, 0
+    return write_5m + max(cache_write - write_5m - write_1h, 0), write_1h
+
+
+def _is_count(value: Any) -> bool:
+    return value is None or (type(value) is int and value >= 0)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def parse_timestamp(value: Any) -> int | None:
+    """Epoch milliseconds from an ISO-8601 timestamp, or None if it is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000 + 0.5)

@@ -1,0 +1,185 @@
+"""Codex CLI rollouts: ``$CODEX_HOME/sessions/**/rollout-*.jsonl`` and ``archived_sessions/``.
+
+Codex writes ``token_count`` events carrying the session's cumulative usage
+(``info.total_token_usage``), re-emitted with the same total several times.
+A request's usage is the increase of that total since the previous event; a
+decrease means the counter was reset. ``last_token_usage`` is never summed.
+The model is the one named by the latest ``turn_context``.
+
+OpenAI counts cached tokens inside ``input_tokens``; records here carry the
+uncached part as ``input_tokens`` and the cached part as ``cache_read_tokens``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from tokenbuddy.core.records import (
+    CODEX,
+    CODEX_MODEL_ASSUMED,
+    ParseStats,
+    RateLimitSnapshot,
+    SkipReason,
+    UsageRecord,
+)
+from tokenbuddy.sources.claude_code import parse_timestamp
+from tokenbuddy.sources.jsonl import candidate_lines, count_broken_lines, count_lines, load_line
+
+NEEDLES = (b'"session_meta"', b'"turn_context"', b'"token_count"')
+FALLBACK_MODEL = "gpt-5"
+"""Codex builds before turn_context existed ran gpt-5 by default."""
+COUNTER_FIELDS = (
+    "input_tokens",
+    "cached_input_tokens",
+    "output_tokens",
+    "reasoning_output_tokens",
+    "total_tokens",
+)
+
+
+def initial_state(path: str) -> dict[str, Any]:
+    """Carry-over for a rollout read from its start."""
+    name = os.path.basename(path).removesuffix(".jsonl")
+    return {"session_id": name[-36:], "cwd": "", "model": "", "totals": [0] * 5}
+
+
+def usage_delta(previous: list[int], current: list[int]) -> list[int]:
+    """The usage between two cumulative snapshots; a decrease is a counter reset."""
+    if any(now < before for now, before in zip(current, previous, strict=True)):
+        return list(current)
+    return [now - before for now, before in zip(current, previous, strict=True)]
+
+
+class RolloutParser:
+    """Turns the lines of one rollout, in order, into usage records and rate-limit snapshots."""
+
+    def __init__(self, state: dict[str, Any], stats: ParseStats) -> None:
+        self.state = state
+        self.stats = stats
+        self.records: list[UsageRecord] = []
+        self.rate_limits: list[RateLimitSnapshot] = []
+
+    def feed_chunk(self, chunk: bytes) -> None:
+        """Handle every relevant line of a buffer of complete lines."""
+        self.stats.lines += count_lines(chunk)
+        count_broken_lines(chunk, NEEDLES, self.stats)
+        for line in candidate_lines(chunk, NEEDLES):
+            obj = load_line(line, self.stats)
+            if obj is not None:
+                self.feed(obj)
+
+    def feed(self, obj: dict[str, Any]) -> None:
+        """Handle one parsed rollout line."""
+        payload = obj.get("payload")
+        if not isinstance(payload, dict):
+            return
+        kind = obj.get("type")
+        if kind == "session_meta":
+            self._session_meta(payload)
+        elif kind == "turn_context":
+            self._turn_context(payload)
+        elif kind == "event_msg" and payload.get("type") == "token_count":
+            ts_ms = parse_timestamp(obj.get("timestamp"))
+            if ts_ms is None:
+                self.stats.skip(SkipReason.NO_TIMESTAMP)
+                return
+            self._rate_limits(payload.get("rate_limits"), ts_ms)
+            self._token_count(payload.get("info"), ts_ms)
+
+    def _session_meta(self, payload: dict[str, Any]) -> None:
+        if isinstance(payload.get("id"), str) and payload["id"]:
+            self.state["session_id"] = payload["id"]
+        if isinstance(payload.get("cwd"), str):
+            self.state["cwd"] = payload["cwd"]
+
+    def _turn_context(self, payload: dict[str, Any]) -> None:
+        model = payload.get("model")
+        if not isinstance(model, str) or not model:
+            mode = payload.get("collaboration_mode")
+            settings = mode.get("settings") if isinstance(mode, dict) else None
+            model = settings.get("model") if isinstance(settings, dict) else None
+        if isinstance(model, str) and model:
+            self.state["model"] = model
+        if isinstance(payload.get("cwd"), str) and payload["cwd"]:
+            self.state["cwd"] = payload["cwd"]
+
+    def _token_count(self, info: Any, ts_ms: int) -> None:
+        if info is None:
+            return
+        totals = info.get("total_token_usage") if isinstance(info, dict) else None
+        current = _counters(totals)
+        if current is None:
+            self.stats.skip(SkipReason.BAD_USAGE)
+            return
+        delta = usage_delta(self.state["totals"], current)
+        self.state["totals"] = current
+        if not any(delta):
+            return
+        self.records.append(self._record(delta, current, ts_ms))
+        self.stats.records += 1
+
+    def _record(self, delta: list[int], current: list[int], ts_ms: int) -> UsageRecord:
+        input_tokens, cached, output, reasoning, _total = delta
+        cached = min(cached, input_tokens)
+        model = self.state["model"]
+        if not model:
+            model = FALLBACK_MODEL
+            self.stats.note(CODEX_MODEL_ASSUMED)
+        key = "x:{}:{}".format(ts_ms, ":".join(map(str, current)))
+        return UsageRecord(
+            key,
+            CODEX,
+            ts_ms,
+            self.state["session_id"],
+            self.state["cwd"],
+            model,
+            input_tokens - cached,
+            output,
+            0,
+            0,
+            cached,
+            reasoning,
+            0,
+            "",
+            "",
+            False,
+            "",
+            "",
+        )
+
+    def _rate_limits(self, limits: Any, ts_ms: int) -> None:
+        if not isinstance(limits, dict):
+            return
+        plan = limits.get("plan_type") if isinstance(limits.get("plan_type"), str) else ""
+        for name in ("primary", "secondary"):
+            snapshot = _rate_limit(limits.get(name), ts_ms, plan or "")
+            if snapshot is not None:
+                self.rate_limits.append(snapshot)
+
+
+def _counters(totals: Any) -> list[int] | None:
+    if not isinstance(totals, dict):
+        return None
+    values = [totals.get(name) or 0 for name in COUNTER_FIELDS]
+    if not all(type(v) is int and v >= 0 for v in values):
+        return None
+    return values
+
+
+def _rate_limit(window: Any, ts_ms: int, plan: str) -> RateLimitSnapshot | None:
+    if not isinstance(window, dict):
+        return None
+    used = window.get("used_percent")
+    minutes = window.get("window_minutes")
+    if not isinstance(used, int | float) or not isinstance(minutes, int):
+        return None
+    resets_at = window.get("resets_at")
+    resets_in = window.get("resets_in_seconds")
+    if isinstance(resets_at, int | float):
+        resets_ms: int | None = int(resets_at * 1000)
+    elif isinstance(resets_in, int | float):
+        resets_ms = ts_ms + int(resets_in * 1000)
+    else:
+        resets_ms = None
+    return RateLimitSnapshot(CODEX, ts_ms, minutes, float(used), resets_ms, plan)

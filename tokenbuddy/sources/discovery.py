@@ -1,0 +1,104 @@
+"""Finding the agents' log directories and the transcript files in them.
+
+Claude Code: ``CLAUDE_CONFIG_DIR`` (comma-separated; each entry a config dir
+or its ``projects/`` dir) replaces the defaults ``$XDG_CONFIG_HOME/claude``
+(``~/.config/claude``) and ``~/.claude``, which are both searched.
+
+Codex: ``CODEX_HOME`` (comma-separated; default ``~/.codex``), its
+``sessions/`` tree and ``archived_sessions/``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tokenbuddy.core.records import CLAUDE_CODE, CODEX
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+
+@dataclass(frozen=True, slots=True)
+class LogRoot:
+    """One directory searched for one source's transcripts."""
+
+    source: str
+    path: Path
+    origin: str
+    """Why it is searched: the environment variable or ``default``."""
+
+    @property
+    def exists(self) -> bool:
+        """Whether the directory is there to be read."""
+        return self.path.is_dir()
+
+
+def log_roots(environ: Mapping[str, str], home: Path) -> list[LogRoot]:
+    """Every directory to search, for every source, in a stable order."""
+    return _dedupe([*_claude_roots(environ, home), *_codex_roots(environ, home)])
+
+
+def _split(value: str) -> list[Path]:
+    return [Path(part.strip()).expanduser() for part in value.split(",") if part.strip()]
+
+
+def _claude_roots(environ: Mapping[str, str], home: Path) -> Iterator[LogRoot]:
+    configured = environ.get("CLAUDE_CONFIG_DIR", "").strip()
+    if configured:
+        for directory in _split(configured):
+            projects = directory if directory.name == "projects" else directory / "projects"
+            yield LogRoot(CLAUDE_CODE, projects, "CLAUDE_CONFIG_DIR")
+        return
+    xdg = environ.get("XDG_CONFIG_HOME", "").strip()
+    config_home = Path(xdg).expanduser() if xdg else home / ".config"
+    yield LogRoot(CLAUDE_CODE, config_home / "claude" / "projects", "default")
+    yield LogRoot(CLAUDE_CODE, home / ".claude" / "projects", "default")
+
+
+def _codex_roots(environ: Mapping[str, str], home: Path) -> Iterator[LogRoot]:
+    configured = environ.get("CODEX_HOME", "").strip()
+    homes = _split(configured) if configured else [home / ".codex"]
+    origin = "CODEX_HOME" if configured else "default"
+    for codex_home in homes:
+        yield LogRoot(CODEX, codex_home / "sessions", origin)
+        yield LogRoot(CODEX, codex_home / "archived_sessions", origin)
+
+
+def _dedupe(roots: list[LogRoot]) -> list[LogRoot]:
+    """Drop roots that are the same directory reached twice (a symlinked ~/.claude)."""
+    seen: set[str] = set()
+    unique = []
+    for root in roots:
+        real = os.path.realpath(root.path)
+        if real not in seen:
+            seen.add(real)
+            unique.append(root)
+    return unique
+
+
+def transcript_files(root: LogRoot, errors: list[str]) -> list[str]:
+    """Every transcript under ``root``, sorted; unreadable directories go to ``errors``."""
+    if not root.exists:
+        return []
+    found: list[str] = []
+
+    def on_error(error: OSError) -> None:
+        errors.append(f"cannot read {error.filename}: {error.strerror}")
+
+    for directory, _dirs, names in os.walk(root.path, onerror=on_error, followlinks=False):
+        for name in names:
+            if _is_transcript(root.source, name):
+                found.append(os.path.join(directory, name))
+    found.sort()
+    return found
+
+
+def _is_transcript(source: str, name: str) -> bool:
+    if not name.endswith(".jsonl"):
+        return False
+    if source == CODEX:
+        return name.startswith("rollout-")
+    return True

@@ -1,0 +1,164 @@
+"""Incremental, crash-safe reading of append-only JSONL files.
+
+A :class:`FileCursor` remembers where the last read of a file stopped: its
+device and inode, its size and mtime, the byte offset just past the last
+complete line, and a hash of its first bytes. From a cursor and a fresh
+``stat``, :func:`plan_read` decides whether the file is unchanged, grew, or
+was truncated or replaced (then it is read again from the start; the ledger's
+dedup keys stop anything being counted twice).
+
+:class:`ChunkReader` then yields buffers that hold only complete lines. An
+unterminated last line is left for the next read, unless it already parses as
+a complete JSON object (a writer that never ends its last line).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+CHUNK_SIZE = 8 * 1024 * 1024
+MAX_LINE_BYTES = 10 * 1024 * 1024
+HEAD_BYTES = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class FileCursor:
+    """Where reading of one log file stopped."""
+
+    path: str
+    source: str
+    device: int = 0
+    inode: int = 0
+    size: int = 0
+    mtime_ns: int = 0
+    offset: int = 0
+    """Bytes consumed: everything before this offset has been ingested."""
+    head_hash: str = ""
+    """Hash of the first ``min(offset, 4096)`` bytes, to notice a rewritten file."""
+    pending_bytes: int = 0
+    """Length of an unterminated last line waiting for the rest of it."""
+    state: dict[str, Any] = field(default_factory=dict)
+    """Source-specific carry-over between reads (Codex cumulative totals, model...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadPlan:
+    """What to do with one file on this pass."""
+
+    cursor: FileCursor
+    """The cursor to read from: a fresh one when the file is read from the start."""
+    stat: os.stat_result
+    restarted: bool
+    """True when an existing cursor was dropped (truncated or replaced file)."""
+
+
+def head_hash(path: str, length: int) -> str:
+    """A short hash of the first ``length`` bytes (at most 4096) of ``path``."""
+    length = min(length, HEAD_BYTES)
+    with open(path, "rb") as handle:
+        return hashlib.blake2b(handle.read(length), digest_size=12).hexdigest()
+
+
+def plan_read(path: str, source: str, cursor: FileCursor | None) -> ReadPlan | None:
+    """Decide how to read ``path`` given its last cursor; None when nothing changed.
+
+    Raises OSError when the file cannot be stat'ed or opened.
+    """
+    stat = os.stat(path)
+    if cursor is None:
+        return ReadPlan(FileCursor(path, source), stat, restarted=False)
+    if cursor.size == stat.st_size and cursor.mtime_ns == stat.st_mtime_ns:
+        if (cursor.device, cursor.inode) == (stat.st_dev, stat.st_ino):
+            return None
+    replaced = (cursor.device, cursor.inode) != (stat.st_dev, stat.st_ino)
+    shrunk = stat.st_size < cursor.offset
+    if replaced or shrunk or head_hash(path, cursor.offset) != cursor.head_hash:
+        return ReadPlan(FileCursor(path, source), stat, restarted=True)
+    return ReadPlan(cursor, stat, restarted=False)
+
+
+class ChunkReader:
+    """Yields buffers of complete lines from ``start`` to the end of a file.
+
+    After iteration, :attr:`offset` is just past the last consumed line,
+    :attr:`pending_bytes` the length of an unterminated tail left for later, and
+    :attr:`overlong_lines` the number of lines dropped for exceeding 10 MB.
+    """
+
+    def __init__(self, path: str, start: int, chunk_size: int = CHUNK_SIZE) -> None:
+        self.path = path
+        self.offset = start
+        self.pending_bytes = 0
+        self.overlong_lines = 0
+        self._chunk_size = chunk_size
+
+    def __iter__(self) -> Iterator[bytes]:
+        with open(self.path, "rb", buffering=0) as handle:
+            handle.seek(self.offset)
+            yield from self._chunks(handle)
+
+    def _chunks(self, handle: Any) -> Iterator[bytes]:
+        carry = b""
+        discarding = False
+        while True:
+            block = handle.read(self._chunk_size)
+            if not block:
+                break
+            data = carry + block if carry else block
+            cut = data.rfind(b"\n") + 1
+            if discarding:
+                if cut == 0:
+                    self.offset += len(data)
+                    carry = b""
+                    continue
+                first_newline = data.find(b"\n") + 1
+                self.offset += first_newline
+                data, cut, discarding = data[first_newline:], cut - first_newline, False
+            if cut:
+                self.offset += cut
+                yield data[:cut]
+            carry = data[cut:]
+            if len(carry) > MAX_LINE_BYTES:
+                self.overlong_lines += 1
+                self.offset += len(carry)
+                carry, discarding = b"", True
+        yield from self._tail(carry)
+
+    def _tail(self, carry: bytes) -> Iterator[bytes]:
+        """An unterminated last line: ingest it only if it is already complete JSON."""
+        if not carry.strip():
+            self.offset += len(carry)
+            return
+        try:
+            complete = isinstance(orjson.loads(carry), dict)
+        except orjson.JSONDecodeError:
+            complete = False
+        if complete:
+            self.offset += len(carry)
+            yield carry + b"\n"
+        else:
+            self.pending_bytes = len(carry)
+
+
+def advance(plan: ReadPlan, reader: ChunkReader, state: dict[str, Any]) -> FileCursor:
+    """The cursor after a completed read of ``plan``."""
+    stat = plan.stat
+    return replace(
+        plan.cursor,
+        device=stat.st_dev,
+        inode=stat.st_ino,
+        size=max(stat.st_size, reader.offset + reader.pending_bytes),
+        mtime_ns=stat.st_mtime_ns,
+        offset=reader.offset,
+        head_hash=head_hash(plan.cursor.path, reader.offset),
+        pending_bytes=reader.pending_bytes,
+        state=state,
+    )

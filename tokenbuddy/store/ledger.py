@@ -1,0 +1,425 @@
+"""The SQLite ledger: every priced request, every file cursor, kept beyond the logs.
+
+Claude Code deletes transcripts after 30 days; the ledger is the user's
+history beyond that. Rows are never deleted when a log disappears.
+
+Writes are transactional per batch of files: a batch's requests and the
+cursors that say they were read commit together, so a process killed
+mid-ingest leaves the ledger as if the batch had never started.
+
+Deduplication happens here, by primary key:
+
+- Claude Code keeps the copy of a request with the largest token total (early
+  streamed lines carry partial output counts); on a tie it prefers the main
+  conversation's copy over a replay. Attribution (session, project, subagent)
+  comes from the main conversation's copy whenever one was seen.
+- Codex keys a request by its cumulative totals, so a forked rollout that
+  replays history collides with the original; the smaller delta is the true one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from tokenbuddy.core.pricing import PriceSchedule
+from tokenbuddy.core.records import CLAUDE_CODE, RateLimitSnapshot, UsageRecord
+from tokenbuddy.errors import LedgerError, LedgerVersionError
+from tokenbuddy.sources.tailer import FileCursor
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from pathlib import Path
+
+SCHEMA_VERSION = 1
+
+_MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE files (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        source TEXT NOT NULL,
+        device INTEGER NOT NULL DEFAULT 0,
+        inode INTEGER NOT NULL DEFAULT 0,
+        size INTEGER NOT NULL DEFAULT 0,
+        mtime_ns INTEGER NOT NULL DEFAULT 0,
+        byte_offset INTEGER NOT NULL DEFAULT 0,
+        head_hash TEXT NOT NULL DEFAULT '',
+        pending_bytes INTEGER NOT NULL DEFAULT 0,
+        state TEXT NOT NULL DEFAULT '{}',
+        lines INTEGER NOT NULL DEFAULT 0,
+        records INTEGER NOT NULL DEFAULT 0,
+        skipped TEXT NOT NULL DEFAULT '{}',
+        notes TEXT NOT NULL DEFAULT '{}',
+        error TEXT NOT NULL DEFAULT '',
+        missing INTEGER NOT NULL DEFAULT 0,
+        restarts INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE requests (
+        dedup_key TEXT PRIMARY KEY,
+        source TEXT NOT NULL,
+        ts_ms INTEGER NOT NULL,
+        session_id TEXT NOT NULL,
+        project TEXT NOT NULL,
+        model TEXT NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        cache_write_5m_tokens INTEGER NOT NULL,
+        cache_write_1h_tokens INTEGER NOT NULL,
+        cache_read_tokens INTEGER NOT NULL,
+        reasoning_tokens INTEGER NOT NULL,
+        web_search_requests INTEGER NOT NULL,
+        speed TEXT NOT NULL,
+        inference_geo TEXT NOT NULL,
+        is_sidechain INTEGER NOT NULL,
+        agent_id TEXT NOT NULL,
+        agent_type TEXT NOT NULL,
+        cost_usd REAL,
+        total_tokens INTEGER NOT NULL,
+        file_id INTEGER
+    );
+    CREATE INDEX requests_ts ON requests(ts_ms);
+    CREATE TABLE rate_limits (
+        source TEXT NOT NULL,
+        ts_ms INTEGER NOT NULL,
+        window_minutes INTEGER NOT NULL,
+        used_percent REAL NOT NULL,
+        resets_at_ms INTEGER,
+        plan TEXT NOT NULL,
+        PRIMARY KEY (source, ts_ms, window_minutes)
+    );
+    CREATE TABLE price_cache (
+        model TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        context TEXT NOT NULL,
+        schedule TEXT,
+        PRIMARY KEY (model, provider, context)
+    );
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+}
+
+_RECORD_COLUMNS = (
+    *UsageRecord._fields,
+    "cost_usd",
+    "total_tokens",
+    "file_id",
+)
+_INSERT = "INSERT INTO requests ({}) VALUES ({})".format(
+    ", ".join(_RECORD_COLUMNS), ", ".join("?" * len(_RECORD_COLUMNS))
+)
+_TOKEN_COLUMNS = (
+    "ts_ms",
+    "model",
+    "input_tokens",
+    "output_tokens",
+    "cache_write_5m_tokens",
+    "cache_write_1h_tokens",
+    "cache_read_tokens",
+    "reasoning_tokens",
+    "web_search_requests",
+    "speed",
+    "inference_geo",
+    "cost_usd",
+    "total_tokens",
+)
+_ATTRIBUTION_COLUMNS = ("session_id", "project", "is_sidechain", "agent_id", "agent_type", "file_id")
+_LARGER = (
+    "(excluded.total_tokens > requests.total_tokens OR (excluded.total_tokens = "
+    "requests.total_tokens AND requests.is_sidechain = 1 AND excluded.is_sidechain = 0))"
+)
+_MAIN_COPY = "(requests.is_sidechain = 1 AND excluded.is_sidechain = 0)"
+_UPSERT_KEEP_LARGEST = (
+    _INSERT
+    + " ON CONFLICT(dedup_key) DO UPDATE SET "
+    + ", ".join(
+        [f"{c} = CASE WHEN {_LARGER} THEN excluded.{c} ELSE requests.{c} END" for c in _TOKEN_COLUMNS]
+        + [
+            f"{c} = CASE WHEN {_MAIN_COPY} THEN excluded.{c} ELSE requests.{c} END"
+            for c in _ATTRIBUTION_COLUMNS
+        ]
+    )
+    + f" WHERE {_LARGER} OR {_MAIN_COPY}"
+)
+_UPSERT_KEEP_SMALLEST = (
+    _INSERT
+    + " ON CONFLICT(dedup_key) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _RECORD_COLUMNS if c != "dedup_key")
+    + " WHERE excluded.total_tokens < requests.total_tokens"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    """What one read of one file produced, ready to commit."""
+
+    cursor: FileCursor
+    records: Sequence[tuple[UsageRecord, float | None]]
+    """Each request with its cost (None when its model has no known price)."""
+    rate_limits: Sequence[RateLimitSnapshot]
+    lines: int
+    skipped: dict[str, int]
+    notes: dict[str, int]
+    restarted: bool
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    """A file the ledger knows, with its cursor and its counters."""
+
+    file_id: int
+    cursor: FileCursor
+    lines: int
+    records: int
+    skipped: dict[str, int]
+    notes: dict[str, int]
+    error: str
+    missing: bool
+
+
+class Ledger:
+    """An open ledger database. Use as a context manager, or call :meth:`close`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA cache_size=-32768")
+            self._migrate()
+        except sqlite3.DatabaseError as error:
+            raise LedgerError(f"cannot open the ledger at {path}: {error}") from error
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._db.close()
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The raw connection, for the read-only report queries."""
+        return self._db
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise LedgerVersionError(
+                f"the ledger at {self.path} has schema {version}, newer than this tokenbuddy "
+                f"understands ({SCHEMA_VERSION}); upgrade tokenbuddy"
+            )
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                current = self._db.execute("PRAGMA user_version").fetchone()[0]
+                if current < target:
+                    for statement in _MIGRATIONS[target].split(";"):
+                        if statement.strip():
+                            self._db.execute(statement)
+                    self._db.execute(f"PRAGMA user_version = {target}")
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    # -- files ---------------------------------------------------------------------------
+
+    def files(self) -> dict[str, StoredFile]:
+        """Every file the ledger has read, by path."""
+        rows = self._db.execute(
+            "SELECT id, path, source, device, inode, size, mtime_ns, byte_offset, head_hash,"
+            " pending_bytes, state, lines, records, skipped, notes, error, missing FROM files"
+        )
+        stored = {}
+        for row in rows:
+            cursor = FileCursor(*row[1:9], pending_bytes=row[9], state=orjson.loads(row[10]))
+            stored[row[1]] = StoredFile(
+                row[0], cursor, row[11], row[12], orjson.loads(row[13]), orjson.loads(row[14]),
+                row[15], bool(row[16]),
+            )
+        return stored
+
+    def commit_files(self, results: Iterable[FileResult]) -> int:
+        """Write the results of a batch of file reads in one transaction; returns requests written."""
+        written = 0
+        with self._transaction():
+            for result in results:
+                written += self._write_file(result)
+        return written
+
+    def _write_file(self, result: FileResult) -> int:
+        file_id = self._upsert_file(result)
+        keep_largest, keep_smallest = [], []
+        for record, cost in result.records:
+            row = (*record, cost, record.total_tokens, file_id)
+            (keep_largest if record.source == CLAUDE_CODE else keep_smallest).append(row)
+        self._db.executemany(_UPSERT_KEEP_LARGEST, keep_largest)
+        self._db.executemany(_UPSERT_KEEP_SMALLEST, keep_smallest)
+        self._db.executemany(
+            "INSERT OR REPLACE INTO rate_limits VALUES (?, ?, ?, ?, ?, ?)", result.rate_limits
+        )
+        return len(result.records)
+
+    def _upsert_file(self, result: FileResult) -> int:
+        cursor = result.cursor
+        existing = self._db.execute(
+            "SELECT id, lines, records, skipped, notes FROM files WHERE path = ?", (cursor.path,)
+        ).fetchone()
+        lines, records = result.lines, len(result.records)
+        skipped, notes = dict(result.skipped), dict(result.notes)
+        if existing is not None and not result.restarted:
+            lines += existing[1]
+            records += existing[2]
+            skipped = _add_counts(orjson.loads(existing[3]), skipped)
+            notes = _add_counts(orjson.loads(existing[4]), notes)
+        values = (
+            cursor.source, cursor.device, cursor.inode, cursor.size, cursor.mtime_ns,
+            cursor.offset, cursor.head_hash, cursor.pending_bytes, orjson.dumps(cursor.state).decode(),
+            lines, records, orjson.dumps(skipped).decode(), orjson.dumps(notes).decode(), result.error,
+        )
+        if existing is None:
+            return int(
+                self._db.execute(
+                    "INSERT INTO files (source, device, inode, size, mtime_ns, byte_offset,"
+                    " head_hash, pending_bytes, state, lines, records, skipped, notes, error, path)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (*values, cursor.path),
+                ).lastrowid
+                or 0
+            )
+        self._db.execute(
+            "UPDATE files SET source = ?, device = ?, inode = ?, size = ?, mtime_ns = ?,"
+            " byte_offset = ?, head_hash = ?, pending_bytes = ?, state = ?, lines = ?, records = ?,"
+            " skipped = ?, notes = ?, error = ?, missing = 0, restarts = restarts + ? WHERE id = ?",
+            (*values, int(result.restarted), existing[0]),
+        )
+        return int(existing[0])
+
+    def record_file_error(self, path: str, source: str, error: str) -> None:
+        """Remember that ``path`` could not be read (shown by ``doctor``)."""
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO files (path, source, error) VALUES (?, ?, ?)"
+                " ON CONFLICT(path) DO UPDATE SET error = excluded.error",
+                (path, source, error),
+            )
+
+    def mark_missing(self, paths: Iterable[str]) -> None:
+        """Flag files that disappeared from disk; their requests stay in the ledger."""
+        with self._transaction():
+            self._db.executemany(
+                "UPDATE files SET missing = 1 WHERE path = ?", ((p,) for p in paths)
+            )
+
+    # -- prices --------------------------------------------------------------------------
+
+    def price_cache(self, database_version: str) -> dict[tuple[str, str, str], PriceSchedule | None]:
+        """Cached price schedules, valid only for ``database_version`` of the price database.
+
+        When the version changed, the cache is cleared and every request re-priced
+        by the caller (see :meth:`needs_repricing`).
+        """
+        if self.meta("price_database") != database_version:
+            return {}
+        cache: dict[tuple[str, str, str], PriceSchedule | None] = {}
+        for model, provider, context, schedule in self._db.execute("SELECT * FROM price_cache"):
+            cache[(model, provider, context)] = (
+                PriceSchedule.from_json(orjson.loads(schedule)) if schedule else None
+            )
+        return cache
+
+    def needs_repricing(self, database_version: str) -> bool:
+        """True when requests were priced with another version of the price database."""
+        stored = self.meta("price_database")
+        has_requests = self._db.execute("SELECT 1 FROM requests LIMIT 1").fetchone() is not None
+        return stored != database_version and (stored is not None or has_requests)
+
+    def save_prices(
+        self,
+        database_version: str,
+        schedules: dict[tuple[str, str, str], PriceSchedule | None],
+    ) -> None:
+        """Add newly built schedules to the cache and note which database priced the ledger."""
+        with self._transaction():
+            if self.meta("price_database") != database_version:
+                self._db.execute("DELETE FROM price_cache")
+            self._db.executemany(
+                "INSERT OR REPLACE INTO price_cache VALUES (?, ?, ?, ?)",
+                [
+                    (*key, orjson.dumps(s.to_json()).decode() if s else None)
+                    for key, s in schedules.items()
+                ],
+            )
+            self._set_meta("price_database", database_version)
+
+    def all_requests(self) -> list[UsageRecord]:
+        """Every request, for re-pricing after the price database changed."""
+        columns = ", ".join(UsageRecord._fields)
+        return [
+            UsageRecord(*row[:15], bool(row[15]), *row[16:])
+            for row in self._db.execute(f"SELECT {columns} FROM requests")
+        ]
+
+    def set_costs(self, costs: Iterable[tuple[float | None, str]]) -> None:
+        """Replace the cost of requests, by dedup key."""
+        with self._transaction():
+            self._db.executemany("UPDATE requests SET cost_usd = ? WHERE dedup_key = ?", costs)
+
+    # -- meta ----------------------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        """A value from the ledger's key/value table."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception, errors translated."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise LedgerError(f"the ledger is busy or read-only: {error}") from error
+
+    def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
+        if exc_type is None:
+            try:
+                self._db.execute("COMMIT")
+                return
+            except sqlite3.DatabaseError as error:
+                self._db.execute("ROLLBACK")
+                raise LedgerError(f"cannot write the ledger: {error}") from error
+        self._db.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise LedgerError(f"cannot write the ledger: {exc}") from exc
+
+
+def _add_counts(before: dict[str, int], more: dict[str, int]) -> dict[str, int]:
+    merged = dict(before)
+    for key, count in more.items():
+        merged[key] = merged.get(key, 0) + count
+    return merged
+
+
+def open_ledger(path: Path) -> Ledger:
+    """Open (creating and migrating as needed) the ledger at ``path``."""
+    return Ledger(path)
