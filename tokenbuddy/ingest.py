@@ -26,7 +26,7 @@ from tokenbuddy.core.records import (
 from tokenbuddy.sources import claude_code, codex
 from tokenbuddy.sources.discovery import LogRoot, transcript_files
 from tokenbuddy.sources.tailer import ChunkReader, FileCursor, ReadPlan, advance, plan_read
-from tokenbuddy.store.ledger import FileResult, Ledger
+from tokenbuddy.store.ledger import FileResult, Ledger, StoredFile
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -63,17 +63,19 @@ class _RawResult:
     bytes_read: int
     error: str = ""
 
-    def priced(self, book: PriceBook) -> FileResult:
+    def priced(self, book: PriceBook, previous: StoredFile | None) -> FileResult:
         """The result ready to commit, each request with its cost."""
         assert self.cursor is not None
+        cost = book.cost
         return FileResult(
             self.cursor,
-            [(record, book.cost(record)) for record in self.records],
+            [(record, cost(record)) for record in self.records],
             self.rate_limits,
             self.stats.lines,
             self.stats.skipped,
             self.stats.notes,
             self.plan.restarted,
+            previous,
         )
 
 
@@ -116,18 +118,18 @@ def sync(
     """Bring ``ledger`` up to date with every transcript under ``roots``."""
     summary = IngestSummary()
     files = _discover(roots, summary)
-    plans = _plan(ledger, files, summary)
+    plans, stored = _plan(ledger, files, summary)
     _reprice_if_needed(ledger)
-    _ingest(ledger, plans, summary, jobs=jobs, progress=progress)
+    _ingest(ledger, plans, stored, summary, jobs=jobs, progress=progress)
     return summary
 
 
 def sync_paths(ledger: Ledger, paths: Iterable[tuple[str, str]]) -> IngestSummary:
     """Bring the ledger up to date with specific (path, source) files only."""
     summary = IngestSummary()
-    plans = _plan(ledger, list(paths), summary, track_missing=False)
+    plans, stored = _plan(ledger, list(paths), summary, track_missing=False)
     _reprice_if_needed(ledger)
-    _ingest(ledger, plans, summary, jobs=1, progress=None)
+    _ingest(ledger, plans, stored, summary, jobs=1, progress=None)
     return summary
 
 
@@ -148,7 +150,7 @@ def _plan(
     summary: IngestSummary,
     *,
     track_missing: bool = True,
-) -> list[ReadPlan]:
+) -> tuple[list[ReadPlan], dict[str, StoredFile]]:
     stored = ledger.files()
     summary.files_seen = len(files)
     plans = []
@@ -170,7 +172,7 @@ def _plan(
         if gone:
             ledger.mark_missing(gone)
         summary.missing_files = sum(1 for p in stored if p not in present)
-    return plans
+    return plans, stored
 
 
 def _reprice_if_needed(ledger: Ledger) -> None:
@@ -186,6 +188,7 @@ def _reprice_if_needed(ledger: Ledger) -> None:
 def _ingest(
     ledger: Ledger,
     plans: list[ReadPlan],
+    stored: dict[str, StoredFile],
     summary: IngestSummary,
     *,
     jobs: int | None,
@@ -205,7 +208,7 @@ def _ingest(
             summary.errors.append(raw.error)
             ledger.record_file_error(raw.plan.cursor.path, raw.plan.cursor.source, raw.error)
             continue
-        batch.append(raw.priced(book))
+        batch.append(raw.priced(book, stored.get(raw.plan.cursor.path)))
         batch_records += len(raw.records)
         summary.files_read += 1
         summary.bytes_read += raw.bytes_read

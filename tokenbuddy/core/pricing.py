@@ -96,8 +96,15 @@ class PriceSchedule:
 
     def cost(self, record: UsageRecord) -> float:
         """The list-price cost of ``record`` at its own timestamp."""
-        index = bisect.bisect_right(self._starts, record.ts_ms // DAY_MS) - 1
-        period = self.periods[max(index, 0)]
+        periods = self.periods
+        if len(periods) == 1:
+            period = periods[0]
+        else:
+            index = bisect.bisect_right(self._starts, record.ts_ms // DAY_MS) - 1
+            period = periods[max(index, 0)]
+        tiers = period.tiers
+        if len(tiers) == 1:
+            return tiers[0][1].cost(record)
         total_input = (
             record.input_tokens
             + record.cache_write_5m_tokens
@@ -245,6 +252,8 @@ class PriceBook:
     def __init__(self, cached: Mapping[tuple[str, str, str], PriceSchedule | None] | None = None):
         self._schedules: dict[tuple[str, str, str], PriceSchedule | None] = dict(cached or {})
         self.new_schedules: dict[tuple[str, str, str], PriceSchedule | None] = {}
+        self._by_record: dict[tuple[str, str, str], PriceSchedule | None] = {}
+        """(model, source, speed) -> schedule: the per-request lookup, one dict probe."""
 
     def schedule(self, model: str, provider: str, context: str) -> PriceSchedule | None:
         """The schedule for one combination, building it on first use."""
@@ -258,7 +267,13 @@ class PriceBook:
 
     def cost(self, record: UsageRecord) -> float | None:
         """The list-price cost of one request in USD, or None when its model is unpriced."""
-        schedule = self.schedule(record.model, provider_for(record.source), price_context_for(record))
+        key = (record.model, record.source, record.speed)
+        try:
+            schedule = self._by_record[key]
+        except KeyError:
+            schedule = self.schedule(record.model, provider_for(record.source), price_context_for(record))
+            self._by_record[key] = schedule
         if schedule is None:
             return None
-        return schedule.cost(record) * geo_multiplier(record)
+        cost = schedule.cost(record)
+        return cost * geo_multiplier(record) if record.inference_geo else cost

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from tokenbuddy.core.records import CLAUDE_CODE, ParseStats, SkipReason, UsageRecord
-from tokenbuddy.sources.jsonl import candidate_lines, count_broken_lines, count_lines, load_line
+from tokenbuddy.sources.jsonl import candidate_lines, load_line
 
 NEEDLES = (b'"usage"',)
 _SIDE_FILE_TYPES = {"aside_question": "aside_question", "acompact": "compact"}
@@ -65,13 +65,8 @@ def _agent_type(directory: str, stem: str, agent_id: str) -> str:
 
 def parse_chunk(chunk: bytes, context: FileContext, stats: ParseStats) -> list[UsageRecord]:
     """Every usage record in a buffer of complete lines."""
-    stats.lines += count_lines(chunk)
-    count_broken_lines(chunk, NEEDLES, stats)
     records = []
-    for line in candidate_lines(chunk, NEEDLES):
-        if len(line) > 10 * 1024 * 1024:
-            stats.skip(SkipReason.LINE_TOO_LONG)
-            continue
+    for line in candidate_lines(chunk, NEEDLES, stats):
         obj = load_line(line, stats)
         if obj is not None:
             record = record_from(obj, context, stats)

@@ -24,7 +24,7 @@ from tokenbuddy.core.records import (
     UsageRecord,
 )
 from tokenbuddy.sources.claude_code import parse_timestamp
-from tokenbuddy.sources.jsonl import candidate_lines, count_broken_lines, count_lines, load_line
+from tokenbuddy.sources.jsonl import candidate_lines, load_line
 
 NEEDLES = (b'"session_meta"', b'"turn_context"', b'"token_count"')
 FALLBACK_MODEL = "gpt-5"
@@ -62,9 +62,7 @@ class RolloutParser:
 
     def feed_chunk(self, chunk: bytes) -> None:
         """Handle every relevant line of a buffer of complete lines."""
-        self.stats.lines += count_lines(chunk)
-        count_broken_lines(chunk, NEEDLES, self.stats)
-        for line in candidate_lines(chunk, NEEDLES):
+        for line in candidate_lines(chunk, NEEDLES, self.stats):
             obj = load_line(line, self.stats)
             if obj is not None:
                 self.feed(obj)

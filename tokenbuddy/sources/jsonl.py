@@ -24,58 +24,44 @@ if TYPE_CHECKING:
 MAX_RECOVERY_ATTEMPTS = 64
 
 
-def candidate_lines(chunk: bytes, needles: tuple[bytes, ...]) -> Iterator[bytes]:
-    """Each line of ``chunk`` containing any of ``needles``, in file order, once.
+def candidate_lines(chunk: bytes, needles: tuple[bytes, ...], stats: ParseStats) -> Iterator[bytes]:
+    """Each line of ``chunk`` containing any of ``needles``, in file order.
 
-    ``chunk`` must end with a newline (the tailer guarantees it).
+    Every other line is only checked for the shape of a JSON object (starts
+    with ``{``, ends with ``}``); one that fails is parsed to count why. Blank
+    lines are passed over. ``chunk`` must hold complete lines (the tailer's
+    buffers do). Counts lines into ``stats``.
     """
-    if len(needles) == 1:
-        for start, end in _spans_with(chunk, needles[0]):
-            yield chunk[start:end]
-        return
-    starts: dict[int, int] = {}
-    for needle in needles:
-        for start, end in _spans_with(chunk, needle):
-            starts[start] = end
-    for start in sorted(starts):
-        yield chunk[start : starts[start]]
-
-
-def _spans_with(chunk: bytes, needle: bytes) -> Iterator[tuple[int, int]]:
-    find, rfind = chunk.find, chunk.rfind
-    position = find(needle)
-    while position != -1:
-        start = rfind(b"\n", 0, position) + 1
-        end = find(b"\n", position)
-        yield start, end
-        position = find(needle, end)
-
-
-def count_lines(chunk: bytes) -> int:
-    """Non-blank lines in ``chunk``."""
-    return chunk.count(b"\n") - chunk.count(b"\n\n") - (1 if chunk.startswith(b"\n") else 0)
-
-
-def count_broken_lines(chunk: bytes, needles: tuple[bytes, ...], stats: ParseStats) -> None:
-    """Count lines that cannot be JSON objects among those no needle selected.
-
-    A JSONL object line starts with ``{`` and ends with ``}``. Counting
-    ``\\n{`` and ``}\\n`` is done in C; only when the counts disagree are the
-    lines walked one by one to find and parse the suspects.
-    """
-    newlines = chunk.count(b"\n")
-    blank = chunk.count(b"\n\n") + (1 if chunk.startswith(b"\n") else 0)
-    opens = chunk.count(b"\n{") + (1 if chunk.startswith(b"{") else 0)
-    closes = chunk.count(b"}\n")
-    if opens == closes == newlines - blank:
-        return
+    lines = 0
+    single = needles[0] if len(needles) == 1 else None
     for line in chunk.split(b"\n"):
-        stripped = line.strip()
-        if not stripped or any(needle in line for needle in needles):
+        if not line:
             continue
-        if stripped.startswith(b"{") and stripped.endswith(b"}"):
+        lines += 1
+        if single is not None:
+            if single in line:
+                yield line
+                continue
+        elif any(needle in line for needle in needles):
+            yield line
             continue
+        if line[0] != _OPEN_BRACE or line[-1] != _CLOSE_BRACE:
+            lines -= _check_suspect(line, stats)
+    stats.lines += lines
+
+
+_OPEN_BRACE = ord("{")
+_CLOSE_BRACE = ord("}")
+
+
+def _check_suspect(line: bytes, stats: ParseStats) -> int:
+    """Parse a line that does not look like a JSON object; returns 1 if it was blank."""
+    stripped = line.strip()
+    if not stripped:
+        return 1
+    if stripped[0] != _OPEN_BRACE or stripped[-1] != _CLOSE_BRACE:
         load_line(stripped, stats)
+    return 0
 
 
 def load_line(line: bytes, stats: ParseStats) -> dict[str, Any] | None:

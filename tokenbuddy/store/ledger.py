@@ -164,7 +164,9 @@ class FileResult:
     skipped: dict[str, int]
     notes: dict[str, int]
     restarted: bool
-    error: str = ""
+    previous: StoredFile | None = None
+    """The file's row when the read was planned; the commit is dropped if it changed since
+    (another tokenbuddy process read the same bytes first)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,60 +251,61 @@ class Ledger:
         return stored
 
     def commit_files(self, results: Iterable[FileResult]) -> int:
-        """Write the results of a batch of file reads in one transaction; returns requests written."""
-        written = 0
+        """Write a batch of file reads in one transaction; returns the requests written."""
+        keep_largest: list[tuple[Any, ...]] = []
+        keep_smallest: list[tuple[Any, ...]] = []
+        rate_limits: list[RateLimitSnapshot] = []
         with self._transaction():
             for result in results:
-                written += self._write_file(result)
-        return written
+                file_id = self._advance_file(result)
+                if file_id is None:
+                    continue
+                for record, cost in result.records:
+                    row = (*record, cost, record.total_tokens, file_id)
+                    (keep_largest if record.source == CLAUDE_CODE else keep_smallest).append(row)
+                rate_limits.extend(result.rate_limits)
+            self._db.executemany(_UPSERT_KEEP_LARGEST, keep_largest)
+            self._db.executemany(_UPSERT_KEEP_SMALLEST, keep_smallest)
+            self._db.executemany(
+                "INSERT OR REPLACE INTO rate_limits VALUES (?, ?, ?, ?, ?, ?)", rate_limits
+            )
+        return len(keep_largest) + len(keep_smallest)
 
-    def _write_file(self, result: FileResult) -> int:
-        file_id = self._upsert_file(result)
-        keep_largest, keep_smallest = [], []
-        for record, cost in result.records:
-            row = (*record, cost, record.total_tokens, file_id)
-            (keep_largest if record.source == CLAUDE_CODE else keep_smallest).append(row)
-        self._db.executemany(_UPSERT_KEEP_LARGEST, keep_largest)
-        self._db.executemany(_UPSERT_KEEP_SMALLEST, keep_smallest)
-        self._db.executemany(
-            "INSERT OR REPLACE INTO rate_limits VALUES (?, ?, ?, ?, ?, ?)", result.rate_limits
-        )
-        return len(result.records)
-
-    def _upsert_file(self, result: FileResult) -> int:
-        cursor = result.cursor
-        existing = self._db.execute(
-            "SELECT id, lines, records, skipped, notes FROM files WHERE path = ?", (cursor.path,)
-        ).fetchone()
+    def _advance_file(self, result: FileResult) -> int | None:
+        """Store the file's new cursor and counters; None if another process got there first."""
+        cursor, previous = result.cursor, result.previous
+        fresh = previous is None or result.restarted or bool(previous.error)
         lines, records = result.lines, len(result.records)
         skipped, notes = dict(result.skipped), dict(result.notes)
-        if existing is not None and not result.restarted:
-            lines += existing[1]
-            records += existing[2]
-            skipped = _add_counts(orjson.loads(existing[3]), skipped)
-            notes = _add_counts(orjson.loads(existing[4]), notes)
+        if previous is not None and not fresh:
+            lines += previous.lines
+            records += previous.records
+            skipped = _add_counts(previous.skipped, skipped)
+            notes = _add_counts(previous.notes, notes)
         values = (
             cursor.source, cursor.device, cursor.inode, cursor.size, cursor.mtime_ns,
-            cursor.offset, cursor.head_hash, cursor.pending_bytes, orjson.dumps(cursor.state).decode(),
-            lines, records, orjson.dumps(skipped).decode(), orjson.dumps(notes).decode(), result.error,
+            cursor.offset, cursor.head_hash, cursor.pending_bytes,
+            orjson.dumps(cursor.state).decode(), lines, records,
+            orjson.dumps(skipped).decode(), orjson.dumps(notes).decode(),
         )
-        if existing is None:
-            return int(
-                self._db.execute(
-                    "INSERT INTO files (source, device, inode, size, mtime_ns, byte_offset,"
-                    " head_hash, pending_bytes, state, lines, records, skipped, notes, error, path)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (*values, cursor.path),
-                ).lastrowid
-                or 0
+        if previous is None:
+            inserted = self._db.execute(
+                "INSERT OR IGNORE INTO files (source, device, inode, size, mtime_ns, byte_offset,"
+                " head_hash, pending_bytes, state, lines, records, skipped, notes, path)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*values, cursor.path),
             )
-        self._db.execute(
+            return inserted.lastrowid if inserted.rowcount else None
+        before = previous.cursor
+        updated = self._db.execute(
             "UPDATE files SET source = ?, device = ?, inode = ?, size = ?, mtime_ns = ?,"
             " byte_offset = ?, head_hash = ?, pending_bytes = ?, state = ?, lines = ?, records = ?,"
-            " skipped = ?, notes = ?, error = ?, missing = 0, restarts = restarts + ? WHERE id = ?",
-            (*values, int(result.restarted), existing[0]),
+            " skipped = ?, notes = ?, error = '', missing = 0, restarts = restarts + ?"
+            " WHERE id = ? AND byte_offset = ? AND inode = ? AND mtime_ns = ?",
+            (*values, int(result.restarted), previous.file_id, before.offset, before.inode,
+             before.mtime_ns),
         )
-        return int(existing[0])
+        return previous.file_id if updated.rowcount else None
 
     def record_file_error(self, path: str, source: str, error: str) -> None:
         """Remember that ``path`` could not be read (shown by ``doctor``)."""

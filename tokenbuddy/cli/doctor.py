@@ -1,0 +1,123 @@
+"""``tokenbuddy doctor``: where tokenbuddy looks, what it read, what it skipped and why."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+import orjson
+
+from tokenbuddy import __version__
+from tokenbuddy.cli.session import Session, open_session
+from tokenbuddy.cli.table import clean
+from tokenbuddy.store import queries
+
+
+def gather(session: Session) -> dict[str, Any]:
+    """Everything doctor reports, as one JSON-ready object."""
+    stored = session.ledger.files()
+    files_by_root: dict[str, int] = {}
+    for path in stored:
+        for root in session.roots:
+            if path.startswith(str(root.path)):
+                files_by_root[str(root.path)] = files_by_root.get(str(root.path), 0) + 1
+    skipped: dict[str, int] = {}
+    notes: dict[str, int] = {}
+    for entry in stored.values():
+        for reason, count in entry.skipped.items():
+            skipped[reason] = skipped.get(reason, 0) + count
+        for fact, count in entry.notes.items():
+            notes[fact] = notes.get(fact, 0) + count
+    db = session.ledger.db
+    requests, first_ms, last_ms = db.execute(
+        "SELECT COUNT(*), MIN(ts_ms), MAX(ts_ms) FROM requests"
+    ).fetchone()
+    return {
+        "version": __version__,
+        "ledger": str(session.paths.ledger),
+        "config_file": str(session.paths.config_file),
+        "config_file_exists": session.paths.config_file.exists(),
+        "cache_dir": str(session.paths.cache_dir),
+        "log_roots": [
+            {
+                "source": root.source,
+                "path": str(root.path),
+                "origin": root.origin,
+                "exists": root.exists,
+                "files": files_by_root.get(str(root.path), 0),
+            }
+            for root in session.roots
+        ],
+        "files": {
+            "known": len(stored),
+            "missing_from_disk": sum(1 for f in stored.values() if f.missing),
+            "unreadable": sum(1 for f in stored.values() if f.error),
+            "waiting_for_line_end": sum(1 for f in stored.values() if f.cursor.pending_bytes),
+        },
+        "lines_read": sum(f.lines for f in stored.values()),
+        "lines_skipped": skipped,
+        "notes": notes,
+        "requests": requests,
+        "first_request_ms": first_ms,
+        "last_request_ms": last_ms,
+        "unpriced_models": queries.unpriced_models(db, queries.RequestFilter()),
+        "errors": [f.error for f in stored.values() if f.error] + session.summary.errors,
+    }
+
+
+def run_doctor(args: argparse.Namespace) -> int:
+    """Sync the ledger, then print the diagnosis."""
+    session = open_session()
+    with session.ledger:
+        report = gather(session)
+    if args.json:
+        sys.stdout.write(orjson.dumps(report).decode() + "\n")
+    else:
+        print(format_doctor(report))
+    return 0
+
+
+def format_doctor(report: dict[str, Any]) -> str:
+    """The diagnosis as readable text."""
+    out = [f"tokenbuddy {report['version']}", ""]
+    out.append(f"Ledger        {report['ledger']}  ({report['requests']:,} requests)")
+    config_state = "" if report["config_file_exists"] else "  (not created; defaults in use)"
+    out.append(f"Config        {report['config_file']}{config_state}")
+    out.append(f"Cache         {report['cache_dir']}")
+    out += ["", "Log directories searched:"]
+    for root in report["log_roots"]:
+        state = f"{root['files']:,} files" if root["exists"] else "not found"
+        out.append(
+            f"  {root['source']:<12} {clean(root['path'])}  [{root['origin']}]  {state}"
+        )
+    files = report["files"]
+    out += ["", f"Files read    {files['known']:,}"]
+    if files["missing_from_disk"]:
+        out.append(
+            f"  {files['missing_from_disk']:,} no longer on disk (their requests stay in the ledger)"
+        )
+    if files["waiting_for_line_end"]:
+        out.append(f"  {files['waiting_for_line_end']:,} end in an unfinished line, read when complete")
+    if files["unreadable"]:
+        out.append(f"  {files['unreadable']:,} unreadable (see errors below)")
+    skipped = report["lines_skipped"]
+    out.append(f"Lines read    {report['lines_read']:,}, skipped {sum(skipped.values()):,}")
+    for reason, count in sorted(skipped.items(), key=lambda item: -item[1]):
+        out.append(f"  {count:>8,}  {reason}")
+    for fact, count in report["notes"].items():
+        out.append(f"Note          {count:,} {fact}")
+    if report["unpriced_models"]:
+        out.append("Unpriced models (not in any cost):")
+        for model, count in sorted(report["unpriced_models"].items()):
+            out.append(f"  {clean(model)}: {count:,} requests")
+    if report["errors"]:
+        out += ["", "Errors:"]
+        out += [f"  {clean(error)}" for error in report["errors"]]
+    if not any(root["exists"] for root in report["log_roots"]):
+        out += [
+            "",
+            "No agent logs were found. Point tokenbuddy at them with CLAUDE_CONFIG_DIR",
+            "(a Claude config dir, comma-separated for several) or CODEX_HOME.",
+        ]
+    return "\n".join(out)
