@@ -19,7 +19,10 @@ print("LOADED:" + ",".join(heavy))
 def loaded_heavy_modules(body: str) -> list[str]:
     result = subprocess.run(
         [sys.executable, "-c", PROBE.format(body=body)],
-        capture_output=True, text=True, env=os.environ, check=True,
+        capture_output=True,
+        text=True,
+        env=os.environ,
+        check=True,
     )
     loaded = result.stdout.rsplit("LOADED:", 1)[1].strip()
     return [m for m in loaded.split(",") if m]

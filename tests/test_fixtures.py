@@ -61,8 +61,15 @@ def test_btw_replay_counts_each_request_once_with_its_final_usage(ledger: Ledger
             usage = record["message"]["usage"]
             naive += usage["cache_read_input_tokens"]
             key = (record["message"]["id"], record.get("requestId"))
-            total = sum(usage[k] for k in ("input_tokens", "output_tokens",
-                        "cache_creation_input_tokens", "cache_read_input_tokens"))
+            total = sum(
+                usage[k]
+                for k in (
+                    "input_tokens",
+                    "output_tokens",
+                    "cache_creation_input_tokens",
+                    "cache_read_input_tokens",
+                )
+            )
             if total >= best.get(key, (-1, 0))[0]:
                 best[key] = (total, usage["cache_read_input_tokens"])
     stored = ledger.db.execute(
@@ -134,7 +141,10 @@ def test_second_pass_reads_nothing_and_changes_nothing(
 ) -> None:
     ledger = ingest(tmp_path, shared_fixtures / "claude", shared_fixtures / "codex")
     before = build_report(ledger.db, "daily", zone=UTC)
-    summary = sync(ledger, log_roots(environ_for(shared_fixtures / "claude", shared_fixtures / "codex"), tmp_path))
+    summary = sync(
+        ledger,
+        log_roots(environ_for(shared_fixtures / "claude", shared_fixtures / "codex"), tmp_path),
+    )
     assert (summary.files_read, summary.requests_written) == (0, 0)
     assert build_report(ledger.db, "daily", zone=UTC) == before
 

@@ -32,10 +32,24 @@ def record(model: str, source: str = CLAUDE_CODE, *, ts: datetime, **tokens: int
         "web_search_requests": 0,
     } | tokens
     return UsageRecord(
-        "k", source, int(ts.timestamp() * 1000), "s", "/p", model,
-        fields["input_tokens"], fields["output_tokens"], fields["cache_write_5m_tokens"],
-        fields["cache_write_1h_tokens"], fields["cache_read_tokens"], 0,
-        fields["web_search_requests"], "", "", False, "", "",
+        "k",
+        source,
+        int(ts.timestamp() * 1000),
+        "s",
+        "/p",
+        model,
+        fields["input_tokens"],
+        fields["output_tokens"],
+        fields["cache_write_5m_tokens"],
+        fields["cache_write_1h_tokens"],
+        fields["cache_read_tokens"],
+        0,
+        fields["web_search_requests"],
+        "",
+        "",
+        False,
+        "",
+        "",
     )
 
 
@@ -51,7 +65,9 @@ def reference_cost(r: UsageRecord) -> float:
     )
     provider = "anthropic" if r.source == CLAUDE_CODE else "openai"
     moment = datetime.fromtimestamp(r.ts_ms / 1000, UTC)
-    return float(calc_price(usage, r.model, provider_id=provider, genai_request_timestamp=moment).total_price)
+    return float(
+        calc_price(usage, r.model, provider_id=provider, genai_request_timestamp=moment).total_price
+    )
 
 
 def test_random_requests_match_calc_price_to_the_last_digit() -> None:
@@ -64,8 +80,13 @@ def test_random_requests_match_calc_price_to_the_last_digit() -> None:
         if source == CODEX:
             counts[2] = counts[3] = 0
         r = record(
-            model, source, ts=moment, input_tokens=counts[0], output_tokens=counts[1],
-            cache_write_5m_tokens=counts[2], cache_write_1h_tokens=counts[3],
+            model,
+            source,
+            ts=moment,
+            input_tokens=counts[0],
+            output_tokens=counts[1],
+            cache_write_5m_tokens=counts[2],
+            cache_write_1h_tokens=counts[3],
             cache_read_tokens=counts[4],
         )
         assert book.cost(r) == pytest.approx(reference_cost(r), rel=1e-12, abs=1e-12)
@@ -83,8 +104,12 @@ def test_one_hour_cache_writes_cost_twice_input_and_five_minute_ones_1_25x() -> 
 def test_the_documented_opus_4_1_example_prices_to_the_cent_fraction() -> None:
     moment = datetime(2025, 10, 1, tzinfo=UTC)
     r = record(
-        "claude-opus-4-1", ts=moment, input_tokens=3, cache_write_1h_tokens=10816,
-        cache_read_tokens=11327, output_tokens=138,
+        "claude-opus-4-1",
+        ts=moment,
+        input_tokens=3,
+        cache_write_1h_tokens=10816,
+        cache_read_tokens=11327,
+        output_tokens=138,
     )
     assert PriceBook().cost(r) == pytest.approx(0.351865, abs=1e-6)
 
@@ -101,8 +126,12 @@ def test_long_context_tier_prices_every_token_above_the_threshold() -> None:
 
 def test_dated_price_change_applies_by_request_timestamp() -> None:
     """Sonnet 4.6 dropped its >200k premium on 2026-03-13."""
-    before = record("claude-sonnet-4-6", ts=datetime(2026, 3, 1, tzinfo=UTC), input_tokens=215_000,
-                    output_tokens=3_000)
+    before = record(
+        "claude-sonnet-4-6",
+        ts=datetime(2026, 3, 1, tzinfo=UTC),
+        input_tokens=215_000,
+        output_tokens=3_000,
+    )
     after = before._replace(ts_ms=int(datetime(2026, 4, 1, tzinfo=UTC).timestamp() * 1000))
     book = PriceBook()
     assert book.cost(before) == pytest.approx(215_000 * 6e-6 + 3_000 * 22.5e-6)
@@ -135,7 +164,9 @@ def test_fast_mode_uses_the_premium_variant_where_the_model_has_one() -> None:
         ("gpt-5.4", "us", 1.0),
     ],
 )
-def test_us_inference_premium_applies_from_claude_4_6(model: str, geo: str, expected: float) -> None:
+def test_us_inference_premium_applies_from_claude_4_6(
+    model: str, geo: str, expected: float
+) -> None:
     r = record(model, ts=datetime(2026, 11, 1, tzinfo=UTC))._replace(inference_geo=geo)
     assert geo_multiplier(r) == expected
 

@@ -15,8 +15,14 @@ def ms(*args: int) -> int:
 
 
 def one(requests: int = 1, cost: float = 1.0) -> Totals:
-    return Totals(input_tokens=10, output_tokens=5, cache_creation_tokens=20, cache_read_tokens=70,
-                  cost_usd=cost, requests=requests)
+    return Totals(
+        input_tokens=10,
+        output_tokens=5,
+        cache_creation_tokens=20,
+        cache_read_tokens=70,
+        cost_usd=cost,
+        requests=requests,
+    )
 
 
 @pytest.mark.parametrize(
@@ -43,7 +49,9 @@ def test_buckets_fall_on_the_local_day_across_a_dst_change() -> None:
     ]
     rows = fold_buckets("daily", buckets, paris)
     assert [(r.key["date"], r.totals.requests) for r in rows] == [
-        ("2026-03-28", 1), ("2026-03-29", 2), ("2026-03-30", 1),
+        ("2026-03-28", 1),
+        ("2026-03-29", 2),
+        ("2026-03-30", 1),
     ]
 
 
@@ -54,8 +62,11 @@ def test_half_and_quarter_hour_zones() -> None:
 
 
 def test_totals_and_cache_ratio() -> None:
-    total = grand_total(fold_buckets("monthly", [(ms(2026, 1, 1), one()), (ms(2026, 2, 1), one(cost=2.5))],
-                                     ZoneInfo("UTC")))
+    total = grand_total(
+        fold_buckets(
+            "monthly", [(ms(2026, 1, 1), one()), (ms(2026, 2, 1), one(cost=2.5))], ZoneInfo("UTC")
+        )
+    )
     assert (total.requests, total.cost_usd) == (2, 3.5)
     assert total.cache_hit_ratio == pytest.approx(70 / 100)
     assert Totals().cache_hit_ratio is None

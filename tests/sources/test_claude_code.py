@@ -45,7 +45,11 @@ def test_assistant_record_keeps_every_field_later_features_need() -> None:
     r = record_from(assistant(), CONTEXT, stats)
     assert r is not None
     assert r.dedup_key == "c:msg_01Af:req_011CZ"
-    assert (r.session_id, r.project, r.model) == ("7ef4b236", "/home/dev/volcano", "claude-opus-4-6")
+    assert (r.session_id, r.project, r.model) == (
+        "7ef4b236",
+        "/home/dev/volcano",
+        "claude-opus-4-6",
+    )
     assert (r.input_tokens, r.output_tokens, r.cache_read_tokens) == (3, 138, 11327)
     assert (r.cache_write_5m_tokens, r.cache_write_1h_tokens) == (0, 10816)
     assert r.ts_ms == 1775656401935
@@ -88,10 +92,16 @@ def test_requestless_records_dedupe_within_their_session() -> None:
 @pytest.mark.parametrize(
     ("overrides", "reason"),
     [
-        ({"message": {"id": "x", "model": "<synthetic>", "usage": {"input_tokens": 0}}}, SkipReason.SYNTHETIC),
+        (
+            {"message": {"id": "x", "model": "<synthetic>", "usage": {"input_tokens": 0}}},
+            SkipReason.SYNTHETIC,
+        ),
         ({"isApiErrorMessage": True}, SkipReason.API_ERROR),
         ({"timestamp": "yesterday"}, SkipReason.NO_TIMESTAMP),
-        ({"message": {"id": "x", "model": "m", "usage": {"input_tokens": "3"}}}, SkipReason.BAD_USAGE),
+        (
+            {"message": {"id": "x", "model": "m", "usage": {"input_tokens": "3"}}},
+            SkipReason.BAD_USAGE,
+        ),
         ({"message": {"id": "x", "usage": {"input_tokens": 3}}}, SkipReason.NO_MODEL),
     ],
 )
@@ -144,8 +154,9 @@ def test_main_file_context_uses_file_name_as_session() -> None:
 
 
 def test_prefilter_finds_usage_written_with_spaces_and_reordered_keys() -> None:
-    spaced = b'{"message": {"usage": {"output_tokens": 5, "input_tokens": 1}, "model": "claude-opus-4-6",'
-    spaced += b' "id": "m1"}, "requestId": "r1", "timestamp": "2026-01-01T00:00:00Z", "type": "assistant"}'
+    spaced = b'{"message": {"usage": {"output_tokens": 5, "input_tokens": 1},'
+    spaced += b' "model": "claude-opus-4-6", "id": "m1"}, "requestId": "r1",'
+    spaced += b' "timestamp": "2026-01-01T00:00:00Z", "type": "assistant"}'
     chunk = spaced + b"\n" + orjson.dumps(assistant()) + b"\n"
     stats = ParseStats()
     records = parse_chunk(chunk, CONTEXT, stats)
@@ -161,7 +172,9 @@ def test_escaped_usage_inside_text_is_not_a_candidate() -> None:
 
 def test_broken_lines_that_carry_no_usage_are_still_counted() -> None:
     stats = ParseStats()
-    chunk = b'{"type":"user"}\n{"type":"user","message":{"content":"cut of\n\n   \nnot json at all\n'
+    chunk = (
+        b'{"type":"user"}\n{"type":"user","message":{"content":"cut of\n\n   \nnot json at all\n'
+    )
     assert parse_chunk(chunk, CONTEXT, stats) == []
     assert stats.lines == 3
     assert stats.skipped == {SkipReason.INVALID_JSON: 2}

@@ -88,17 +88,18 @@ def format_doctor(report: dict[str, Any]) -> str:
     out += ["", "Log directories searched:"]
     for root in report["log_roots"]:
         state = f"{root['files']:,} files" if root["exists"] else "not found"
-        out.append(
-            f"  {root['source']:<12} {clean(root['path'])}  [{root['origin']}]  {state}"
-        )
+        out.append(f"  {root['source']:<12} {clean(root['path'])}  [{root['origin']}]  {state}")
     files = report["files"]
     out += ["", f"Files read    {files['known']:,}"]
     if files["missing_from_disk"]:
         out.append(
-            f"  {files['missing_from_disk']:,} no longer on disk (their requests stay in the ledger)"
+            f"  {files['missing_from_disk']:,} no longer on disk"
+            " (their requests stay in the ledger)"
         )
     if files["waiting_for_line_end"]:
-        out.append(f"  {files['waiting_for_line_end']:,} end in an unfinished line, read when complete")
+        out.append(
+            f"  {files['waiting_for_line_end']:,} end in an unfinished line, read when complete"
+        )
     if files["unreadable"]:
         out.append(f"  {files['unreadable']:,} unreadable (see errors below)")
     skipped = report["lines_skipped"]

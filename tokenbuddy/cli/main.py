@@ -28,16 +28,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tokenbuddy {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    report = commands.add_parser("report", help="usage and cost by day, week, month, session or model")
+    report = commands.add_parser(
+        "report", help="usage and cost by day, week, month, session or model"
+    )
     report.add_argument("kind", choices=REPORT_KINDS, help="how to group the requests")
-    report.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    report.add_argument(
+        "--json", action="store_true", help="print one JSON object instead of a table"
+    )
     report.add_argument("--since", metavar="YYYY-MM-DD", help="first day to include (in --tz)")
     report.add_argument("--until", metavar="YYYY-MM-DD", help="last day to include (in --tz)")
     report.add_argument("--tz", metavar="ZONE", help="IANA time zone for days (default: local)")
     report.add_argument(
-        "--source", choices=[*SOURCES, "all"], default="all", help="which agent's logs (default: all)"
+        "--source",
+        choices=[*SOURCES, "all"],
+        default="all",
+        help="which agent's logs (default: all)",
     )
-    report.add_argument("--project", metavar="SUBSTRING", help="only projects whose path contains this")
+    report.add_argument(
+        "--project", metavar="SUBSTRING", help="only projects whose path contains this"
+    )
     report.add_argument("--jobs", type=int, default=None, help=argparse.SUPPRESS)
 
     doctor = commands.add_parser("doctor", help="where tokenbuddy looks, what it read and skipped")

@@ -46,7 +46,9 @@ def resolve_zone(name: str | None) -> ZoneInfo:
         try:
             return ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(f"unknown time zone {name!r} (use an IANA name like Europe/Paris)") from None
+            raise ConfigError(
+                f"unknown time zone {name!r} (use an IANA name like Europe/Paris)"
+            ) from None
     return local_zone()
 
 
@@ -126,8 +128,14 @@ def run_default() -> int:
     """``tokenbuddy`` with no command: today's picture as a daily report."""
     return run_report(
         argparse.Namespace(
-            kind="daily", json=False, since=None, until=None, tz=None, source="all",
-            project=None, jobs=None,
+            kind="daily",
+            json=False,
+            since=None,
+            until=None,
+            tz=None,
+            source="all",
+            project=None,
+            jobs=None,
         )
     )
 
@@ -136,7 +144,11 @@ _KEY_COLUMNS: dict[str, list[tuple[str, str]]] = {
     "daily": [("Date", "date")],
     "weekly": [("Week", "week")],
     "monthly": [("Month", "month")],
-    "session": [("Last request", "last_request_ms"), ("Project", "project"), ("Session", "session_id")],
+    "session": [
+        ("Last request", "last_request_ms"),
+        ("Project", "project"),
+        ("Session", "session_id"),
+    ],
     "model": [("Model", "model"), ("Source", "source")],
 }
 
@@ -145,7 +157,13 @@ def format_report(kind: str, report: dict[str, Any], zone: ZoneInfo) -> str:
     """The report as an aligned table with a totals row and a footer."""
     key_columns = _KEY_COLUMNS[kind]
     headers = [h for h, _ in key_columns] + [
-        "Input", "Output", "Cache write", "Cache read", "Cache hit", "Requests", "Cost",
+        "Input",
+        "Output",
+        "Cache write",
+        "Cache read",
+        "Cache hit",
+        "Requests",
+        "Cost",
     ]
     rows = [
         [_key_cell(field, row[field], zone) for _, field in key_columns] + _number_cells(row)

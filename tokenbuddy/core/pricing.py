@@ -193,7 +193,7 @@ def build_schedule(model: str, provider: str, context: str) -> PriceSchedule | N
             calc = info.calc_price(
                 usage, found_provider, genai_request_timestamp=moment, price_context=price_context
             )
-            return calc.total_price
+            return Decimal(calc.total_price)
 
         thresholds = _tier_thresholds(info.get_prices(moment, price_context), types)
         tiers = tuple((t, _probe_unit_prices(total, Usage, t)) for t in [-1, *thresholds])
@@ -271,7 +271,9 @@ class PriceBook:
         try:
             schedule = self._by_record[key]
         except KeyError:
-            schedule = self.schedule(record.model, provider_for(record.source), price_context_for(record))
+            schedule = self.schedule(
+                record.model, provider_for(record.source), price_context_for(record)
+            )
             self._by_record[key] = schedule
         if schedule is None:
             return None

@@ -60,7 +60,7 @@ class Totals:
 class ReportRow:
     """One line of a report: its key fields and its sums."""
 
-    key: dict[str, str]
+    key: dict[str, Any]
     totals: Totals
 
     def as_dict(self) -> dict[str, Any]:
@@ -98,7 +98,9 @@ def grand_total(rows: Iterable[ReportRow]) -> Totals:
     return total
 
 
-def local_day_bounds(since: date | None, until: date | None, zone: ZoneInfo) -> tuple[int | None, int | None]:
+def local_day_bounds(
+    since: date | None, until: date | None, zone: ZoneInfo
+) -> tuple[int | None, int | None]:
     """Epoch-ms bounds [start of ``since``, start of the day after ``until``) in ``zone``."""
 
     def start_of(day: date) -> int:

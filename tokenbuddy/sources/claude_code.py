@@ -107,23 +107,13 @@ def _assistant_record(
     if not isinstance(usage, dict) or not isinstance(message, dict):
         return None
     model = message.get("model")
-    if model == "<synthetic>":
-        stats.skip(SkipReason.SYNTHETIC)
-        return None
-    if record.get("isApiErrorMessage") or envelope.get("isApiErrorMessage"):
-        stats.skip(SkipReason.API_ERROR)
-        return None
-    if not isinstance(model, str) or not model:
-        stats.skip(SkipReason.NO_MODEL)
-        return None
     ts_ms = parse_timestamp(record.get("timestamp") or envelope.get("timestamp"))
-    if ts_ms is None:
-        stats.skip(SkipReason.NO_TIMESTAMP)
-        return None
     tokens = _tokens(usage)
-    if tokens is None:
-        stats.skip(SkipReason.BAD_USAGE)
+    reason = _skip_reason(model, record, envelope, ts_ms, tokens)
+    if reason:
+        stats.skip(reason)
         return None
+    assert isinstance(model, str) and ts_ms is not None and tokens is not None
     session_id = _text(envelope.get("sessionId")) or context.session_id
     agent_id = _text(envelope.get("agentId")) or context.agent_id
     return UsageRecord(
@@ -142,10 +132,27 @@ def _assistant_record(
     )
 
 
+def _skip_reason(
+    model: Any, record: dict[str, Any], envelope: dict[str, Any], ts_ms: int | None, tokens: Any
+) -> str:
+    """Why an assistant record with usage is not counted; empty when it is."""
+    if model == "<synthetic>":
+        return SkipReason.SYNTHETIC
+    if record.get("isApiErrorMessage") or envelope.get("isApiErrorMessage"):
+        return SkipReason.API_ERROR
+    if not isinstance(model, str) or not model:
+        return SkipReason.NO_MODEL
+    if ts_ms is None:
+        return SkipReason.NO_TIMESTAMP
+    if tokens is None:
+        return SkipReason.BAD_USAGE
+    return ""
+
+
 def _dedup_key(
     message: dict[str, Any], record: dict[str, Any], envelope: dict[str, Any], session_id: str
 ) -> str:
-    """(message.id, requestId) when both exist, else (sessionId, message.id), else the line's uuid."""
+    """(message.id, requestId), else (sessionId, message.id), else the line's uuid."""
     message_id = _text(message.get("id"))
     request_id = _text(record.get("requestId"))
     if message_id and request_id:
@@ -157,7 +164,7 @@ def _dedup_key(
 
 
 def _tokens(usage: dict[str, Any]) -> tuple[int, int, int, int, int, int, int] | None:
-    """(input, output, cache 5m, cache 1h, cache read, reasoning, web searches), or None if invalid."""
+    """(input, output, cache 5m, cache 1h, cache read, reasoning, web searches) or None."""
     values = [
         usage.get("input_tokens", 0),
         usage.get("output_tokens", 0),

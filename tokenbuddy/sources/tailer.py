@@ -75,10 +75,9 @@ def plan_read(path: str, source: str, cursor: FileCursor | None) -> ReadPlan | N
     stat = os.stat(path)
     if cursor is None:
         return ReadPlan(FileCursor(path, source), stat, restarted=False)
-    if cursor.size == stat.st_size and cursor.mtime_ns == stat.st_mtime_ns:
-        if (cursor.device, cursor.inode) == (stat.st_dev, stat.st_ino):
-            return None
     replaced = (cursor.device, cursor.inode) != (stat.st_dev, stat.st_ino)
+    if not replaced and (cursor.size, cursor.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+        return None
     shrunk = stat.st_size < cursor.offset
     if replaced or shrunk or head_hash(path, cursor.offset) != cursor.head_hash:
         return ReadPlan(FileCursor(path, source), stat, restarted=True)

@@ -126,7 +126,14 @@ _TOKEN_COLUMNS = (
     "cost_usd",
     "total_tokens",
 )
-_ATTRIBUTION_COLUMNS = ("session_id", "project", "is_sidechain", "agent_id", "agent_type", "file_id")
+_ATTRIBUTION_COLUMNS = (
+    "session_id",
+    "project",
+    "is_sidechain",
+    "agent_id",
+    "agent_type",
+    "file_id",
+)
 _LARGER = (
     "(excluded.total_tokens > requests.total_tokens OR (excluded.total_tokens = "
     "requests.total_tokens AND requests.is_sidechain = 1 AND excluded.is_sidechain = 0))"
@@ -136,7 +143,10 @@ _UPSERT_KEEP_LARGEST = (
     _INSERT
     + " ON CONFLICT(dedup_key) DO UPDATE SET "
     + ", ".join(
-        [f"{c} = CASE WHEN {_LARGER} THEN excluded.{c} ELSE requests.{c} END" for c in _TOKEN_COLUMNS]
+        [
+            f"{c} = CASE WHEN {_LARGER} THEN excluded.{c} ELSE requests.{c} END"
+            for c in _TOKEN_COLUMNS
+        ]
         + [
             f"{c} = CASE WHEN {_MAIN_COPY} THEN excluded.{c} ELSE requests.{c} END"
             for c in _ATTRIBUTION_COLUMNS
@@ -243,10 +253,27 @@ class Ledger:
         )
         stored = {}
         for row in rows:
-            cursor = FileCursor(*row[1:9], pending_bytes=row[9], state=orjson.loads(row[10]))
+            cursor = FileCursor(
+                path=row[1],
+                source=row[2],
+                device=row[3],
+                inode=row[4],
+                size=row[5],
+                mtime_ns=row[6],
+                offset=row[7],
+                head_hash=row[8],
+                pending_bytes=row[9],
+                state=orjson.loads(row[10]),
+            )
             stored[row[1]] = StoredFile(
-                row[0], cursor, row[11], row[12], orjson.loads(row[13]), orjson.loads(row[14]),
-                row[15], bool(row[16]),
+                row[0],
+                cursor,
+                row[11],
+                row[12],
+                orjson.loads(row[13]),
+                orjson.loads(row[14]),
+                row[15],
+                bool(row[16]),
             )
         return stored
 
@@ -283,10 +310,19 @@ class Ledger:
             skipped = _add_counts(previous.skipped, skipped)
             notes = _add_counts(previous.notes, notes)
         values = (
-            cursor.source, cursor.device, cursor.inode, cursor.size, cursor.mtime_ns,
-            cursor.offset, cursor.head_hash, cursor.pending_bytes,
-            orjson.dumps(cursor.state).decode(), lines, records,
-            orjson.dumps(skipped).decode(), orjson.dumps(notes).decode(),
+            cursor.source,
+            cursor.device,
+            cursor.inode,
+            cursor.size,
+            cursor.mtime_ns,
+            cursor.offset,
+            cursor.head_hash,
+            cursor.pending_bytes,
+            orjson.dumps(cursor.state).decode(),
+            lines,
+            records,
+            orjson.dumps(skipped).decode(),
+            orjson.dumps(notes).decode(),
         )
         if previous is None:
             inserted = self._db.execute(
@@ -302,8 +338,14 @@ class Ledger:
             " byte_offset = ?, head_hash = ?, pending_bytes = ?, state = ?, lines = ?, records = ?,"
             " skipped = ?, notes = ?, error = '', missing = 0, restarts = restarts + ?"
             " WHERE id = ? AND byte_offset = ? AND inode = ? AND mtime_ns = ?",
-            (*values, int(result.restarted), previous.file_id, before.offset, before.inode,
-             before.mtime_ns),
+            (
+                *values,
+                int(result.restarted),
+                previous.file_id,
+                before.offset,
+                before.inode,
+                before.mtime_ns,
+            ),
         )
         return previous.file_id if updated.rowcount else None
 
@@ -325,7 +367,9 @@ class Ledger:
 
     # -- prices --------------------------------------------------------------------------
 
-    def price_cache(self, database_version: str) -> dict[tuple[str, str, str], PriceSchedule | None]:
+    def price_cache(
+        self, database_version: str
+    ) -> dict[tuple[str, str, str], PriceSchedule | None]:
         """Cached price schedules, valid only for ``database_version`` of the price database.
 
         When the version changed, the cache is cleared and every request re-priced
@@ -368,7 +412,7 @@ class Ledger:
         """Every request, for re-pricing after the price database changed."""
         columns = ", ".join(UsageRecord._fields)
         return [
-            UsageRecord(*row[:15], bool(row[15]), *row[16:])
+            UsageRecord._make((*row[:15], bool(row[15]), *row[16:]))
             for row in self._db.execute(f"SELECT {columns} FROM requests")
         ]
 

@@ -31,7 +31,8 @@ class RequestFilter:
 
     def where(self) -> tuple[str, list[Any]]:
         """A SQL WHERE clause (possibly empty) and its parameters."""
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[Any] = []
         if self.since_ms is not None:
             clauses.append("ts_ms >= ?")
             params.append(self.since_ms)
@@ -48,10 +49,19 @@ class RequestFilter:
 
 
 def _totals(row: tuple[Any, ...]) -> Totals:
-    return Totals(*(int(v or 0) for v in row[:4]), float(row[4] or 0.0), int(row[5]))
+    return Totals(
+        input_tokens=int(row[0] or 0),
+        output_tokens=int(row[1] or 0),
+        cache_creation_tokens=int(row[2] or 0),
+        cache_read_tokens=int(row[3] or 0),
+        cost_usd=float(row[4] or 0.0),
+        requests=int(row[5]),
+    )
 
 
-def bucket_totals(db: sqlite3.Connection, request_filter: RequestFilter) -> list[tuple[int, Totals]]:
+def bucket_totals(
+    db: sqlite3.Connection, request_filter: RequestFilter
+) -> list[tuple[int, Totals]]:
     """Sums per 15-minute UTC bucket, as (bucket start in epoch ms, totals)."""
     where, params = request_filter.where()
     rows = db.execute(
