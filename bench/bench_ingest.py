@@ -17,6 +17,9 @@ is checked against: tokens and requests exactly, cost within 0.5%.
 MB means 10^6 bytes throughout. Peak RSS is the child's ``ru_maxrss`` from
 ``os.wait4``: the largest single process among the child and the workers it
 reaped, not their sum (forked workers share most of their pages anyway).
+Linux folds the memory a child had before ``exec`` (this script's own, with
+vfork) into that figure, so it never reads below this script's peak RSS; a
+command whose figure does not exceed that floor is shown as "<= floor".
 
 Exit status: 0 when the totals match, 1 when they do not, 2 on a setup error.
 
@@ -29,12 +32,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -92,6 +98,7 @@ class Run:
 
     wall_s: float
     max_rss_kb: int
+    rss_floor_kb: int
     stdout: bytes
 
 
@@ -103,6 +110,7 @@ class Figures:
     min_s: float
     mb_per_s: float | None
     peak_rss_mb: float
+    peak_rss_is_floor: bool
     runs_s: list[float]
 
 
@@ -114,16 +122,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", choices=SIZES, default="M", help="corpus size (default M)")
     parser.add_argument(
-        "--corpus-dir", type=Path, default=REPO_ROOT / "bench" / "corpus",
+        "--corpus-dir",
+        type=Path,
+        default=REPO_ROOT / "bench" / "corpus",
         help="where corpora live or are generated (default bench/corpus)",
     )
     parser.add_argument("--runs", type=positive_int, default=5, help="runs per command (default 5)")
     parser.add_argument(
-        "--shared", type=Path, default=REPO_ROOT.parent / "shared",
+        "--shared",
+        type=Path,
+        default=REPO_ROOT.parent / "shared",
         help="the shared checkout holding bench/gen_corpus.py (default ../shared)",
     )
     parser.add_argument(
-        "--ccusage", metavar="CMD",
+        "--ccusage",
+        metavar="CMD",
         help='also time an installed ccusage, e.g. "npx ccusage@20" or a path',
     )
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
@@ -157,6 +170,8 @@ def ensure_corpus(corpus_dir: Path, size: str, shared: Path) -> Path:
             f"no corpus at {root} and no generator at {generator}; "
             "pass --shared DIR (the checkout holding bench/gen_corpus.py) or --corpus-dir DIR"
         )
+    if (root / ".claude").exists():
+        raise SetupError(f"{root} has a .claude tree but no manifest (interrupted?); remove {root}")
     progress(f"generating the {size} corpus into {corpus_dir} ...")
     command = [sys.executable, str(generator), size, "--out", str(corpus_dir), "--jobs", "2"]
     if subprocess.run(command, stdout=sys.stderr, check=False).returncode != 0:
@@ -195,10 +210,16 @@ def run_once(argv: list[str], env: dict[str, str], *, capture: bool = True) -> R
     with the child, and ``os.wait4`` reaps it to get its resource usage.
     """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        floor = rss_kb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
         start = time.perf_counter()
         try:
-            child = subprocess.Popen(argv, env=env, stdout=out if capture else subprocess.DEVNULL,
-                                     stderr=err, stdin=subprocess.DEVNULL)
+            child = subprocess.Popen(
+                argv,
+                env=env,
+                stdout=out if capture else subprocess.DEVNULL,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+            )
         except OSError as error:
             raise SetupError(f"cannot run {shlex.join(argv)}: {error.strerror}") from error
         _, status, usage = os.wait4(child.pid, 0)
@@ -209,7 +230,7 @@ def run_once(argv: list[str], env: dict[str, str], *, capture: bool = True) -> R
             detail = err.read().decode(errors="replace").strip()[-2000:]
             raise SetupError(f"{shlex.join(argv)} exited {child.returncode}:\n{detail}")
         out.seek(0)
-        return Run(wall, rss_kb(usage.ru_maxrss), out.read())
+        return Run(wall, rss_kb(usage.ru_maxrss), floor, out.read())
 
 
 def rss_kb(ru_maxrss: int) -> int:
@@ -221,16 +242,18 @@ def summarize(runs: list[Run], corpus_mb: float | None) -> Figures:
     """Median and min wall time, throughput over ``corpus_mb`` and the peak RSS."""
     walls = [run.wall_s for run in runs]
     median = statistics.median(walls)
+    peak = max(runs, key=lambda run: run.max_rss_kb)
     return Figures(
         median_s=median,
         min_s=min(walls),
         mb_per_s=corpus_mb / median if corpus_mb is not None else None,
-        peak_rss_mb=max(run.max_rss_kb for run in runs) * 1024 / 1e6,
+        peak_rss_mb=peak.max_rss_kb * 1024 / 1e6,
+        peak_rss_is_floor=peak.max_rss_kb <= peak.rss_floor_kb,
         runs_s=walls,
     )
 
 
-def repeat(label: str, runs: int, make_run: Any) -> list[Run]:
+def repeat(label: str, runs: int, make_run: Callable[[int], Run]) -> list[Run]:
     """Call ``make_run(i)`` ``runs`` times, reporting each wall time on stderr."""
     results = []
     for index in range(runs):
@@ -265,15 +288,17 @@ def bench_cat(corpus: Corpus, runs: int, scratch: Path) -> Figures:
 def bench_python(runs: int) -> Figures:
     """``python -c pass``: the interpreter start-up every Python tool pays."""
     argv = [sys.executable, "-c", "pass"]
-    return summarize(repeat("python -c pass", runs, lambda _: run_once(argv, dict(os.environ))),
-                     None)
+    return summarize(
+        repeat("python -c pass", runs, lambda _: run_once(argv, dict(os.environ))), None
+    )
 
 
-def bench_tokenbuddy(corpus: Corpus, runs: int, scratch: Path) -> tuple[Figures, Figures, dict]:
+def bench_tokenbuddy(
+    corpus: Corpus, runs: int, scratch: Path
+) -> tuple[Figures, Figures, dict[str, Any]]:
     """Cold runs (fresh ledger each), then warm runs on the last ledger.
 
-    Returns the cold and warm figures and the last cold report; a warm report
-    that differs from it is an error.
+    Returns the cold and warm figures and the verdict on the last report of each.
     """
     argv = [sys.executable, *REPORT_ARGS]
 
@@ -285,22 +310,30 @@ def bench_tokenbuddy(corpus: Corpus, runs: int, scratch: Path) -> tuple[Figures,
     cold_runs = repeat("tokenbuddy cold", runs, cold)
     warm_env = tool_env(corpus, scratch, scratch / f"home-{runs - 1}")
     warm_runs = repeat("tokenbuddy warm", runs, lambda _: run_once(argv, warm_env))
-    report = json.loads(cold_runs[-1].stdout)
-    if json.loads(warm_runs[-1].stdout)["totals"] != report["totals"]:
-        raise SetupError("the warm report's totals differ from the cold report's")
-    return summarize(cold_runs, corpus.mb), summarize(warm_runs, None), report
+    verdict = check_reports(
+        json.loads(cold_runs[-1].stdout), json.loads(warm_runs[-1].stdout), corpus.ground_truth
+    )
+    return summarize(cold_runs, corpus.mb), summarize(warm_runs, None), verdict
 
 
-def bench_ccusage(command: str, corpus: Corpus, runs: int, scratch: Path) -> tuple[Figures, dict]:
-    """``CMD daily --json --offline`` over the same corpus; its figures and report."""
+def bench_ccusage(
+    command: str, corpus: Corpus, runs: int, scratch: Path, tokenbuddy_cold: Figures
+) -> tuple[Figures, dict[str, Any]]:
+    """``CMD daily --json --offline`` over the same corpus.
+
+    Returns its figures, and the speed ratio plus whether its totals match the
+    ground truth (a speed comparison means little if the counts differ).
+    """
     argv = [*shlex.split(command), "daily", "--json", "--offline"]
     env = tool_env(corpus, scratch)
     results = repeat("ccusage", runs, lambda _: run_once(argv, env))
-    try:
-        report = json.loads(results[-1].stdout)
-    except json.JSONDecodeError:
-        report = {}
-    return summarize(results, corpus.mb), report
+    figures = summarize(results, corpus.mb)
+    problems = ccusage_problems(results[-1].stdout, corpus.ground_truth)
+    return figures, {
+        "command": command,
+        "ratio_tokenbuddy_over_ccusage": tokenbuddy_cold.median_s / figures.median_s,
+        "correctness": {"ok": not problems, "mismatches": problems},
+    }
 
 
 # --------------------------------------------------------------------------- correctness
@@ -317,20 +350,52 @@ def compare_totals(
     ]
     cost, expected = totals.get(cost_key), truth["cost_usd"]
     if not isinstance(cost, int | float) or abs(cost - expected) > COST_TOLERANCE * expected:
-        problems.append(f"{cost_key}: got {cost}, expected {expected} (within 0.5%)")
+        problems.append(f"{cost_key}: got {cost}, expected {expected:.4f} (tolerance 0.5%)")
     return problems
 
 
-def cost_delta(cost: float, truth: dict[str, Any]) -> float:
-    """The relative cost error against the ground truth, in percent."""
-    return (cost - truth["cost_usd"]) / truth["cost_usd"] * 100
+def ccusage_problems(stdout: bytes, truth: dict[str, Any]) -> list[str]:
+    """ccusage's totals against the ground truth (its JSON has no request count)."""
+    try:
+        totals = json.loads(stdout).get("totals")
+    except (json.JSONDecodeError, AttributeError):
+        totals = None
+    if not isinstance(totals, dict):
+        return ["no totals object in its JSON output"]
+    return compare_totals(totals, truth, CCUSAGE_KEYS, "totalCost")
+
+
+def check_reports(
+    cold: dict[str, Any], warm: dict[str, Any], truth: dict[str, Any]
+) -> dict[str, Any]:
+    """tokenbuddy's verdict: cold totals against the ground truth, warm against cold."""
+    totals = cold["totals"]
+    problems = compare_totals(totals, truth, TOKENBUDDY_KEYS, "cost_usd")
+    if warm["totals"] != totals:
+        problems.append(f"warm totals {warm['totals']} differ from cold totals {totals}")
+    return {
+        "ok": not problems,
+        "mismatches": problems,
+        "cost_usd": totals.get("cost_usd"),
+        "expected_cost_usd": truth["cost_usd"],
+        "skipped_lines": cold.get("skipped_lines"),
+    }
 
 
 # --------------------------------------------------------------------------- output
 
 
+def check_command(command: str) -> None:
+    """Fail early, before the long runs, when ``--ccusage`` names nothing runnable."""
+    words = shlex.split(command)
+    if not words or shutil.which(words[0]) is None:
+        raise SetupError(f"--ccusage {command!r}: no such command (this script installs nothing)")
+
+
 def collect(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
     """Run every measurement and gather the figures into one JSON-ready object."""
+    if args.ccusage:
+        check_command(args.ccusage)
     corpus = load_corpus(ensure_corpus(args.corpus_dir, args.size, args.shared))
     progress(f"warming the page cache: {corpus.mb:,.1f} MB in {len(corpus.files):,} files")
     warm_page_cache(corpus.files)
@@ -338,9 +403,8 @@ def collect(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
         "cat": bench_cat(corpus, args.runs, scratch),
         "python_startup": bench_python(args.runs),
     }
-    cold, warm, report = bench_tokenbuddy(corpus, args.runs, scratch)
+    cold, warm, verdict = bench_tokenbuddy(corpus, args.runs, scratch)
     results |= {"tokenbuddy_cold": cold, "tokenbuddy_warm": warm}
-    totals = report["totals"]
     figures: dict[str, Any] = {
         "size": args.size,
         "corpus_dir": str(corpus.root),
@@ -350,36 +414,13 @@ def collect(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
         "python": sys.version.split()[0],
         "cpus": os.cpu_count(),
         "results": results,
-        "correctness": {
-            "ok": not (problems := compare_totals(totals, corpus.ground_truth, TOKENBUDDY_KEYS,
-                                                  "cost_usd")),
-            "mismatches": problems,
-            "cost_usd": totals.get("cost_usd"),
-            "expected_cost_usd": corpus.ground_truth["cost_usd"],
-            "skipped_lines": report.get("skipped_lines"),
-        },
+        "correctness": verdict,
     }
     if args.ccusage:
-        figures |= ccusage_figures(args.ccusage, corpus, args.runs, scratch, cold)
+        results["ccusage"], figures["ccusage"] = bench_ccusage(
+            args.ccusage, corpus, args.runs, scratch, cold
+        )
     return figures
-
-
-def ccusage_figures(
-    command: str, corpus: Corpus, runs: int, scratch: Path, tokenbuddy_cold: Figures
-) -> dict[str, Any]:
-    """ccusage's timings, the speed ratio, and whether its totals match the ground truth."""
-    figures, report = bench_ccusage(command, corpus, runs, scratch)
-    totals = report.get("totals") if isinstance(report, dict) else None
-    problems = (
-        compare_totals(totals, corpus.ground_truth, CCUSAGE_KEYS, "totalCost")
-        if isinstance(totals, dict) else ["no totals object in its JSON"]
-    )
-    return {
-        "ccusage_command": command,
-        "ratio_tokenbuddy_over_ccusage": tokenbuddy_cold.median_s / figures.median_s,
-        "ccusage_correctness": {"ok": not problems, "mismatches": problems},
-        "results_ccusage": figures,
-    }
 
 
 ROWS = (
@@ -393,9 +434,7 @@ ROWS = (
 
 def format_table(figures: dict[str, Any]) -> str:
     """The figures as an aligned, human-readable summary."""
-    results = dict(figures["results"])
-    if "results_ccusage" in figures:
-        results["ccusage"] = figures["results_ccusage"]
+    results = figures["results"]
     header = f"{'command':<32}{'median s':>10}{'min s':>10}{'MB/s':>10}{'peak RSS MB':>13}"
     lines = [
         f"tokenbuddy ingest benchmark: corpus {figures['size']}, {figures['corpus_mb']:,.1f} MB "
@@ -408,6 +447,8 @@ def format_table(figures: dict[str, Any]) -> str:
     for key, label in ROWS:
         if key in results:
             lines.append(format_row(label, results[key]))
+    if any(row.peak_rss_is_floor for row in results.values()):
+        lines.append("<= : not above this script's own peak RSS, which Linux counts in a child's")
     lines += ["", *format_verdicts(figures)]
     return "\n".join(lines)
 
@@ -415,31 +456,42 @@ def format_table(figures: dict[str, Any]) -> str:
 def format_row(label: str, row: Figures) -> str:
     """One aligned table row."""
     rate = f"{row.mb_per_s:,.0f}" if row.mb_per_s is not None else "-"
-    return (f"{label:<32}{row.median_s:>10.3f}{row.min_s:>10.3f}{rate:>10}"
-            f"{row.peak_rss_mb:>13.1f}")
+    rss = f"{'<= ' if row.peak_rss_is_floor else ''}{row.peak_rss_mb:.1f}"
+    return f"{label:<32}{row.median_s:>10.3f}{row.min_s:>10.3f}{rate:>10}{rss:>13}"
 
 
 def format_verdicts(figures: dict[str, Any]) -> list[str]:
     """The correctness verdicts and the ccusage ratio, one line each."""
-    check = figures["correctness"]
-    delta = cost_delta(check["cost_usd"], {"cost_usd": check["expected_cost_usd"]})
-    verdict = (
-        f"OK (tokens and requests exact; cost ${check['cost_usd']:,.4f} vs "
-        f"${check['expected_cost_usd']:,.4f}, {delta:+.3f}%)"
-        if check["ok"] else "MISMATCH: " + "; ".join(check["mismatches"])
-    )
-    lines = [f"tokenbuddy totals vs manifest ground truth: {verdict}"]
-    if "ratio_tokenbuddy_over_ccusage" in figures:
-        ccusage = figures["ccusage_correctness"]
-        lines.append("ccusage totals vs manifest ground truth: "
-                     + ("OK" if ccusage["ok"] else "MISMATCH: " + "; ".join(ccusage["mismatches"])))
-        lines.append(f"tokenbuddy cold / ccusage (median wall): "
-                     f"{figures['ratio_tokenbuddy_over_ccusage']:.2f}x")
+    lines = [f"tokenbuddy totals vs manifest ground truth: {tokenbuddy_verdict(figures)}"]
+    if "ccusage" in figures:
+        ccusage = figures["ccusage"]
+        check = ccusage["correctness"]
+        lines.append(
+            "ccusage totals vs manifest ground truth: "
+            + ("OK" if check["ok"] else "MISMATCH: " + "; ".join(check["mismatches"]))
+        )
+        lines.append(
+            f"tokenbuddy cold / ccusage (median wall): "
+            f"{ccusage['ratio_tokenbuddy_over_ccusage']:.2f}x"
+        )
     return lines
+
+
+def tokenbuddy_verdict(figures: dict[str, Any]) -> str:
+    """OK with the cost figures, or the list of mismatches."""
+    check = figures["correctness"]
+    if not check["ok"]:
+        return "MISMATCH: " + "; ".join(check["mismatches"])
+    cost, expected = check["cost_usd"], check["expected_cost_usd"]
+    return (
+        f"OK (tokens and requests exact, warm = cold; cost ${cost:,.4f} vs ${expected:,.4f}, "
+        f"{(cost / expected - 1) * 100:+.4f}%; {check['skipped_lines']} skipped lines)"
+    )
 
 
 def to_json(figures: dict[str, Any]) -> str:
     """The figures as one JSON object (dataclasses become objects)."""
+
     def default(value: object) -> Any:
         if isinstance(value, Figures):
             return asdict(value)

@@ -1,10 +1,11 @@
 """Bringing the ledger up to date with the logs on disk.
 
-One pass: discover transcript files, ``stat`` each against its cursor, read
-only new bytes (in worker processes when there is a large backlog), price the
-requests in this process, and commit them with their cursors in batches.
-
-A warm pass with nothing new costs a ``stat`` per file and one query.
+One pass: discover transcript files, ``stat`` each against its cursor, then
+read, price and commit only the new bytes, in batches of files. With a large
+backlog the batches run in worker processes that each write their own batches
+to the ledger (SQLite serialises the writers; every upsert is order-independent,
+so the result does not depend on which batch lands first). A warm pass with
+nothing new costs a ``stat`` per file.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import multiprocessing
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from tokenbuddy.core.pricing import PriceBook, price_database_version
+from tokenbuddy.core.pricing import PriceBook, PriceSchedule, price_database_version
 from tokenbuddy.core.records import (
     CLAUDE_CODE,
     ParseStats,
@@ -25,16 +26,19 @@ from tokenbuddy.core.records import (
 )
 from tokenbuddy.sources import claude_code, codex
 from tokenbuddy.sources.discovery import LogRoot, transcript_files
-from tokenbuddy.sources.tailer import ChunkReader, FileCursor, ReadPlan, advance, plan_read
-from tokenbuddy.store.ledger import FileResult, Ledger, StoredFile
+from tokenbuddy.sources.tailer import ChunkReader, ReadPlan, advance, plan_read
+from tokenbuddy.store.ledger import FileResult, Ledger, StoredFile, request_row
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
+    from pathlib import Path
 
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024
 """Below this much new data, worker processes cost more than they save."""
-BATCH_RECORDS = 20_000
+BATCH_BYTES = 24 * 1024 * 1024
 BATCH_FILES = 200
+
+ScheduleCache = dict[tuple[str, str, str], PriceSchedule | None]
 
 
 @dataclass(slots=True)
@@ -51,36 +55,57 @@ class IngestSummary:
 
 
 @dataclass(frozen=True, slots=True)
-class _RawResult:
-    """A worker's read of one file, before pricing."""
+class _Batch:
+    """Files read and committed together: (plan, the file's row when planned)."""
 
-    plan: ReadPlan
-    cursor: FileCursor | None
-    """The cursor after the read; None when the file could not be read."""
-    records: list[UsageRecord]
-    rate_limits: list[RateLimitSnapshot]
-    stats: ParseStats
-    bytes_read: int
-    error: str = ""
+    files: list[tuple[ReadPlan, StoredFile | None]]
 
-    def priced(self, book: PriceBook, previous: StoredFile | None) -> FileResult:
-        """The result ready to commit, each request with its cost."""
-        assert self.cursor is not None
-        cost = book.cost
-        return FileResult(
-            self.cursor,
-            [(record, cost(record)) for record in self.records],
-            self.rate_limits,
-            self.stats.lines,
-            self.stats.skipped,
-            self.stats.notes,
-            self.plan.restarted,
-            previous,
-        )
+    @property
+    def new_bytes(self) -> int:
+        return sum(_new_bytes(plan) for plan, _ in self.files)
 
 
-def read_file(plan: ReadPlan) -> _RawResult:
-    """Parse the new bytes of one file (runs in a worker process)."""
+@dataclass(slots=True)
+class _BatchReport:
+    """What committing one batch did (sent back from a worker process)."""
+
+    planned_bytes: int = 0
+    files_read: int = 0
+    bytes_read: int = 0
+    requests_written: int = 0
+    errors: list[str] = field(default_factory=list)
+    new_schedules: ScheduleCache = field(default_factory=dict)
+
+
+def sync(
+    ledger: Ledger,
+    roots: Iterable[LogRoot],
+    *,
+    jobs: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> IngestSummary:
+    """Bring ``ledger`` up to date with every transcript under ``roots``."""
+    summary = IngestSummary()
+    files = _discover(roots, summary)
+    plans = _plan(ledger, files, summary)
+    _reprice_if_needed(ledger)
+    _ingest(ledger, plans, summary, jobs=jobs, progress=progress)
+    ledger.refresh_rollup()
+    return summary
+
+
+def sync_paths(ledger: Ledger, paths: Iterable[tuple[str, str]]) -> IngestSummary:
+    """Bring the ledger up to date with specific (path, source) files only."""
+    summary = IngestSummary()
+    plans = _plan(ledger, list(paths), summary, track_missing=False)
+    _reprice_if_needed(ledger)
+    _ingest(ledger, plans, summary, jobs=1, progress=None)
+    ledger.refresh_rollup()
+    return summary
+
+
+def read_file(plan: ReadPlan, book: PriceBook) -> tuple[FileResult | None, str]:
+    """Parse and price the new bytes of one file: (result, "") or (None, error message)."""
     cursor = plan.cursor
     stats = ParseStats()
     reader = ChunkReader(cursor.path, cursor.offset)
@@ -103,34 +128,44 @@ def read_file(plan: ReadPlan) -> _RawResult:
             stats.skip(SkipReason.LINE_TOO_LONG, reader.overlong_lines)
         new_cursor = advance(plan, reader, state)
     except OSError as error:
-        message = f"cannot read {cursor.path}: {error.strerror or error}"
-        return _RawResult(plan, None, [], [], stats, 0, message)
-    return _RawResult(plan, new_cursor, records, rate_limits, stats, reader.offset - cursor.offset)
+        return None, f"cannot read {cursor.path}: {error.strerror or error}"
+    cost = book.cost
+    rows = [request_row(record, cost(record)) for record in records]
+    return FileResult(
+        new_cursor, rows, rate_limits, stats.lines, stats.skipped, stats.notes, plan.restarted
+    ), ""
 
 
-def sync(
-    ledger: Ledger,
-    roots: Iterable[LogRoot],
-    *,
-    jobs: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> IngestSummary:
-    """Bring ``ledger`` up to date with every transcript under ``roots``."""
-    summary = IngestSummary()
-    files = _discover(roots, summary)
-    plans, stored = _plan(ledger, files, summary)
-    _reprice_if_needed(ledger)
-    _ingest(ledger, plans, stored, summary, jobs=jobs, progress=progress)
-    return summary
+def _commit_batch(batch: _Batch, ledger: Ledger, book: PriceBook) -> _BatchReport:
+    """Read, price and commit one batch of files in one transaction."""
+    report = _BatchReport(planned_bytes=batch.new_bytes)
+    known = set(book.new_schedules)
+    results: list[FileResult] = []
+    for plan, previous in batch.files:
+        result, error = read_file(plan, book)
+        if result is None:
+            report.errors.append(error)
+            ledger.record_file_error(plan.cursor.path, plan.cursor.source, error)
+            continue
+        results.append(_with_previous(result, previous))
+        report.files_read += 1
+        report.bytes_read += result.cursor.offset - plan.cursor.offset
+    report.requests_written = ledger.commit_files(results)
+    report.new_schedules = {k: v for k, v in book.new_schedules.items() if k not in known}
+    return report
 
 
-def sync_paths(ledger: Ledger, paths: Iterable[tuple[str, str]]) -> IngestSummary:
-    """Bring the ledger up to date with specific (path, source) files only."""
-    summary = IngestSummary()
-    plans, stored = _plan(ledger, list(paths), summary, track_missing=False)
-    _reprice_if_needed(ledger)
-    _ingest(ledger, plans, stored, summary, jobs=1, progress=None)
-    return summary
+def _with_previous(result: FileResult, previous: StoredFile | None) -> FileResult:
+    return FileResult(
+        result.cursor,
+        result.rows,
+        result.rate_limits,
+        result.lines,
+        result.skipped,
+        result.notes,
+        result.restarted,
+        previous,
+    )
 
 
 def _discover(roots: Iterable[LogRoot], summary: IngestSummary) -> list[tuple[str, str]]:
@@ -150,7 +185,7 @@ def _plan(
     summary: IngestSummary,
     *,
     track_missing: bool = True,
-) -> tuple[list[ReadPlan], dict[str, StoredFile]]:
+) -> list[tuple[ReadPlan, StoredFile | None]]:
     stored = ledger.files()
     summary.files_seen = len(files)
     plans = []
@@ -164,15 +199,16 @@ def _plan(
             ledger.record_file_error(path, source, message)
             continue
         if plan is not None:
-            plans.append(plan)
+            plans.append((plan, known))
             summary.restarted_files += plan.restarted
     if track_missing:
         present = {path for path, _source in files}
         gone = [p for p, f in stored.items() if p not in present and not f.missing]
-        if gone:
-            ledger.mark_missing(gone)
+        back = [p for p, f in stored.items() if p in present and f.missing]
+        if gone or back:
+            ledger.mark_missing(gone, back)
         summary.missing_files = sum(1 for p in stored if p not in present)
-    return plans, stored
+    return plans
 
 
 def _reprice_if_needed(ledger: Ledger) -> None:
@@ -187,8 +223,7 @@ def _reprice_if_needed(ledger: Ledger) -> None:
 
 def _ingest(
     ledger: Ledger,
-    plans: list[ReadPlan],
-    stored: dict[str, StoredFile],
+    plans: list[tuple[ReadPlan, StoredFile | None]],
     summary: IngestSummary,
     *,
     jobs: int | None,
@@ -197,52 +232,94 @@ def _ingest(
     if not plans:
         return
     version = price_database_version()
-    book = PriceBook(ledger.price_cache(version))
-    total_bytes = sum(max(plan.stat.st_size - plan.cursor.offset, 0) for plan in plans)
+    cached = ledger.price_cache(version)
+    batches = _batches(plans)
+    total_bytes = sum(batch.new_bytes for batch in batches)
     done_bytes = 0
-    batch: list[FileResult] = []
-    batch_records = 0
-    for raw in _read_all(plans, total_bytes, jobs):
-        done_bytes += raw.bytes_read
-        if raw.cursor is None:
-            summary.errors.append(raw.error)
-            ledger.record_file_error(raw.plan.cursor.path, raw.plan.cursor.source, raw.error)
-            continue
-        batch.append(raw.priced(book, stored.get(raw.plan.cursor.path)))
-        batch_records += len(raw.records)
-        summary.files_read += 1
-        summary.bytes_read += raw.bytes_read
-        if batch_records >= BATCH_RECORDS or len(batch) >= BATCH_FILES:
-            summary.requests_written += ledger.commit_files(batch)
-            batch, batch_records = [], 0
+    new_schedules: ScheduleCache = {}
+    for report in _run_batches(ledger, batches, cached, total_bytes, jobs):
+        done_bytes += report.planned_bytes
+        summary.files_read += report.files_read
+        summary.bytes_read += report.bytes_read
+        summary.requests_written += report.requests_written
+        summary.errors.extend(report.errors)
+        new_schedules.update(report.new_schedules)
         if progress is not None:
             progress(done_bytes, total_bytes)
-    summary.requests_written += ledger.commit_files(batch)
-    if book.new_schedules:
-        ledger.save_prices(version, book.new_schedules)
+    if new_schedules:
+        ledger.save_prices(version, new_schedules)
 
 
-def _read_all(plans: list[ReadPlan], total_bytes: int, jobs: int | None) -> Iterator[_RawResult]:
-    """Read every planned file, in worker processes when that pays off."""
-    workers = _worker_count(jobs, total_bytes, len(plans))
+def _new_bytes(plan: ReadPlan) -> int:
+    return max(plan.stat.st_size - plan.cursor.offset, 0)
+
+
+def _batches(plans: list[tuple[ReadPlan, StoredFile | None]]) -> list[_Batch]:
+    """Group files into batches of about BATCH_BYTES, largest files first."""
+    ordered = sorted(plans, key=lambda item: _new_bytes(item[0]), reverse=True)
+    batches: list[_Batch] = []
+    current: list[tuple[ReadPlan, StoredFile | None]] = []
+    size = 0
+    for item in ordered:
+        current.append(item)
+        size += _new_bytes(item[0])
+        if size >= BATCH_BYTES or len(current) >= BATCH_FILES:
+            batches.append(_Batch(current))
+            current, size = [], 0
+    if current:
+        batches.append(_Batch(current))
+    return batches
+
+
+def _run_batches(
+    ledger: Ledger,
+    batches: list[_Batch],
+    cached: ScheduleCache,
+    total_bytes: int,
+    jobs: int | None,
+) -> Iterator[_BatchReport]:
+    """Commit every batch, in worker processes when that pays off."""
+    workers = _worker_count(jobs, total_bytes, len(batches))
     if workers <= 1:
-        yield from map(read_file, plans)
+        book = PriceBook(cached)
+        for batch in batches:
+            yield _commit_batch(batch, ledger, book)
         return
-    ordered = sorted(plans, key=lambda plan: plan.stat.st_size - plan.cursor.offset, reverse=True)
     context = multiprocessing.get_context("fork")
-    with context.Pool(workers) as pool:
-        yield from pool.imap_unordered(read_file, ordered, chunksize=1)
+    pool = context.Pool(workers, initializer=_init_worker, initargs=(ledger.path, cached))
+    try:
+        yield from pool.imap_unordered(_commit_in_worker, batches, chunksize=1)
+    except BaseException:
+        pool.terminate()
+        raise
+    else:
+        pool.close()
+    finally:
+        pool.join()
 
 
-def _worker_count(jobs: int | None, total_bytes: int, files: int) -> int:
+_worker: dict[str, Any] = {}
+"""A worker process's own ledger connection and price book."""
+
+
+def _init_worker(ledger_path: Path, cached: ScheduleCache) -> None:
+    _worker["ledger"] = Ledger(ledger_path)
+    _worker["book"] = PriceBook(cached)
+
+
+def _commit_in_worker(batch: _Batch) -> _BatchReport:
+    return _commit_batch(batch, _worker["ledger"], _worker["book"])
+
+
+def _worker_count(jobs: int | None, total_bytes: int, batches: int) -> int:
     """Worker processes to use: only with a large backlog, and only where forking is safe."""
     if jobs is not None and jobs <= 1:
         return 1
-    if total_bytes < PARALLEL_MIN_BYTES or files < 2:
+    if total_bytes < PARALLEL_MIN_BYTES or batches < 2:
         return 1
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
     if threading.active_count() > 1:
         return 1
     available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(jobs or 2, available or 1, files))
+    return max(1, min(jobs or 2, available or 1, batches))

@@ -103,31 +103,42 @@ def _assistant_record(
     sidechain: bool,
 ) -> UsageRecord | None:
     message = record.get("message")
-    usage = message.get("usage") if isinstance(message, dict) else None
-    if not isinstance(usage, dict) or not isinstance(message, dict):
+    if type(message) is not dict:
+        return None
+    usage = message.get("usage")
+    if type(usage) is not dict:
         return None
     model = message.get("model")
     ts_ms = parse_timestamp(record.get("timestamp") or envelope.get("timestamp"))
     tokens = _tokens(usage)
-    reason = _skip_reason(model, record, envelope, ts_ms, tokens)
-    if reason:
-        stats.skip(reason)
+    if (
+        ts_ms is None
+        or tokens is None
+        or type(model) is not str
+        or not model
+        or model == "<synthetic>"
+        or record.get("isApiErrorMessage")
+        or envelope.get("isApiErrorMessage")
+    ):
+        stats.skip(_skip_reason(model, record, envelope, ts_ms, tokens))
         return None
-    assert isinstance(model, str) and ts_ms is not None and tokens is not None
-    session_id = _text(envelope.get("sessionId")) or context.session_id
-    agent_id = _text(envelope.get("agentId")) or context.agent_id
+    session_id = envelope.get("sessionId")
+    if type(session_id) is not str or not session_id:
+        session_id = context.session_id
+    project = envelope.get("cwd")
+    agent_id = envelope.get("agentId")
     return UsageRecord(
         _dedup_key(message, record, envelope, session_id),
         CLAUDE_CODE,
         ts_ms,
         session_id,
-        _text(envelope.get("cwd")) or context.project,
+        project if type(project) is str and project else context.project,
         model,
         *tokens,
         "fast" if usage.get("speed") == "fast" else "",
         "us" if usage.get("inference_geo") == "us" else "",
         sidechain or bool(context.agent_id),
-        agent_id,
+        agent_id if type(agent_id) is str and agent_id else context.agent_id,
         context.agent_type or ("subagent" if sidechain else ""),
     )
 
@@ -135,7 +146,7 @@ def _assistant_record(
 def _skip_reason(
     model: Any, record: dict[str, Any], envelope: dict[str, Any], ts_ms: int | None, tokens: Any
 ) -> str:
-    """Why an assistant record with usage is not counted; empty when it is."""
+    """Why an assistant record with usage is not counted."""
     if model == "<synthetic>":
         return SkipReason.SYNTHETIC
     if record.get("isApiErrorMessage") or envelope.get("isApiErrorMessage"):
@@ -144,9 +155,7 @@ def _skip_reason(
         return SkipReason.NO_MODEL
     if ts_ms is None:
         return SkipReason.NO_TIMESTAMP
-    if tokens is None:
-        return SkipReason.BAD_USAGE
-    return ""
+    return SkipReason.BAD_USAGE
 
 
 def _dedup_key(
@@ -164,19 +173,27 @@ def _dedup_key(
 
 
 def _tokens(usage: dict[str, Any]) -> tuple[int, int, int, int, int, int, int] | None:
-    """(input, output, cache 5m, cache 1h, cache read, reasoning, web searches) or None."""
-    values = [
-        usage.get("input_tokens", 0),
-        usage.get("output_tokens", 0),
-        usage.get("cache_creation_input_tokens", 0),
-        usage.get("cache_read_input_tokens", 0),
-    ]
-    if not all(_is_count(v) for v in values):
+    """(input, output, cache 5m, cache 1h, cache read, reasoning, web searches) or None.
+
+    On the hot path: one call per usage line, so plain ``type() is int`` checks and
+    a bitwise OR for "none negative" rather than helper calls.
+    """
+    get = usage.get
+    input_tokens = get("input_tokens") or 0
+    output_tokens = get("output_tokens") or 0
+    cache_write = get("cache_creation_input_tokens") or 0
+    cache_read = get("cache_read_input_tokens") or 0
+    if not (
+        type(input_tokens) is int
+        and type(output_tokens) is int
+        and type(cache_write) is int
+        and type(cache_read) is int
+        and (input_tokens | output_tokens | cache_write | cache_read) >= 0
+    ):
         return None
-    input_tokens, output_tokens, cache_write, cache_read = (v or 0 for v in values)
-    write_5m, write_1h = _cache_split(usage.get("cache_creation"), cache_write)
-    server_tools = usage.get("server_tool_use")
-    searches = server_tools.get("web_search_requests") if isinstance(server_tools, dict) else 0
+    write_5m, write_1h = _cache_split(get("cache_creation"), cache_write)
+    server_tools = get("server_tool_use")
+    searches = server_tools.get("web_search_requests") if type(server_tools) is dict else 0
     return (
         input_tokens,
         output_tokens,
@@ -184,23 +201,20 @@ def _tokens(usage: dict[str, Any]) -> tuple[int, int, int, int, int, int, int] |
         write_1h,
         cache_read,
         0,
-        searches if isinstance(searches, int) and searches > 0 else 0,
+        searches if type(searches) is int and searches > 0 else 0,
     )
 
 
 def _cache_split(breakdown: Any, cache_write: int) -> tuple[int, int]:
     """(5-minute, 1-hour) cache writes; writes the breakdown does not explain count as 5m."""
-    if not isinstance(breakdown, dict):
+    if type(breakdown) is not dict:
         return cache_write, 0
     write_5m = breakdown.get("ephemeral_5m_input_tokens") or 0
     write_1h = breakdown.get("ephemeral_1h_input_tokens") or 0
-    if not (_is_count(write_5m) and _is_count(write_1h)):
+    if type(write_5m) is not int or type(write_1h) is not int or (write_5m | write_1h) < 0:
         return cache_write, 0
-    return write_5m + max(cache_write - write_5m - write_1h, 0), write_1h
-
-
-def _is_count(value: Any) -> bool:
-    return value is None or (type(value) is int and value >= 0)
+    unexplained = cache_write - write_5m - write_1h
+    return write_5m + (unexplained if unexplained > 0 else 0), write_1h
 
 
 def _text(value: Any) -> str:

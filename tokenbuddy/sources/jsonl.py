@@ -12,19 +12,16 @@ truncated and garbled lines are counted rather than silently passed over.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
 from tokenbuddy.core.records import ParseStats, SkipReason
 
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
 MAX_RECOVERY_ATTEMPTS = 64
 
 
-def candidate_lines(chunk: bytes, needles: tuple[bytes, ...], stats: ParseStats) -> Iterator[bytes]:
+def candidate_lines(chunk: bytes, needles: tuple[bytes, ...], stats: ParseStats) -> list[bytes]:
     """Each line of ``chunk`` containing any of ``needles``, in file order.
 
     Every other line is only checked for the shape of a JSON object (starts
@@ -32,22 +29,21 @@ def candidate_lines(chunk: bytes, needles: tuple[bytes, ...], stats: ParseStats)
     lines are passed over. ``chunk`` must hold complete lines (the tailer's
     buffers do). Counts lines into ``stats``.
     """
+    found: list[bytes] = []
     lines = 0
-    single = needles[0] if len(needles) == 1 else None
+    blank = 0
+    needle = needles[0]
+    others = needles[1:]
     for line in chunk.split(b"\n"):
         if not line:
             continue
         lines += 1
-        if single is not None:
-            if single in line:
-                yield line
-                continue
-        elif any(needle in line for needle in needles):
-            yield line
-            continue
-        if line[0] != _OPEN_BRACE or line[-1] != _CLOSE_BRACE:
-            lines -= _check_suspect(line, stats)
-    stats.lines += lines
+        if needle in line or (others and any(other in line for other in others)):
+            found.append(line)
+        elif line[0] != _OPEN_BRACE or line[-1] != _CLOSE_BRACE:
+            blank += _check_suspect(line, stats)
+    stats.lines += lines - blank
+    return found
 
 
 _OPEN_BRACE = ord("{")

@@ -42,7 +42,7 @@ class FileCursor:
     offset: int = 0
     """Bytes consumed: everything before this offset has been ingested."""
     head_hash: str = ""
-    """Hash of the first ``min(offset, 4096)`` bytes, to notice a rewritten file."""
+    """Hash of the first and last 4 KB before ``offset``, to notice a rewritten file."""
     pending_bytes: int = 0
     """Length of an unterminated last line waiting for the rest of it."""
     state: dict[str, Any] = field(default_factory=dict)
@@ -61,10 +61,17 @@ class ReadPlan:
 
 
 def head_hash(path: str, length: int) -> str:
-    """A short hash of the first ``length`` bytes (at most 4096) of ``path``."""
-    length = min(length, HEAD_BYTES)
+    """A short hash of the first and the last 4 KB of the first ``length`` bytes of ``path``.
+
+    An append-only file keeps both; a file rewritten in place almost never does.
+    """
+    digest = hashlib.blake2b(digest_size=12)
     with open(path, "rb") as handle:
-        return hashlib.blake2b(handle.read(length), digest_size=12).hexdigest()
+        digest.update(handle.read(min(length, HEAD_BYTES)))
+        if length > HEAD_BYTES:
+            handle.seek(max(length - HEAD_BYTES, HEAD_BYTES))
+            digest.update(handle.read(length - max(length - HEAD_BYTES, HEAD_BYTES)))
+    return digest.hexdigest()
 
 
 def plan_read(path: str, source: str, cursor: FileCursor | None) -> ReadPlan | None:

@@ -27,6 +27,7 @@ import orjson
 
 from tokenbuddy.core.pricing import PriceSchedule
 from tokenbuddy.core.records import CLAUDE_CODE, RateLimitSnapshot, UsageRecord
+from tokenbuddy.core.report import BUCKET_MS
 from tokenbuddy.errors import LedgerError, LedgerVersionError
 from tokenbuddy.sources.tailer import FileCursor
 
@@ -78,8 +79,7 @@ _MIGRATIONS: dict[int, str] = {
         agent_id TEXT NOT NULL,
         agent_type TEXT NOT NULL,
         cost_usd REAL,
-        total_tokens INTEGER NOT NULL,
-        file_id INTEGER
+        total_tokens INTEGER NOT NULL
     );
     CREATE INDEX requests_ts ON requests(ts_ms);
     CREATE TABLE rate_limits (
@@ -99,6 +99,28 @@ _MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (model, provider, context)
     );
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE usage_rollup (
+        bucket INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        project TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        model TEXT NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        cache_write_tokens INTEGER NOT NULL,
+        cache_read_tokens INTEGER NOT NULL,
+        cost_usd REAL NOT NULL,
+        unpriced_requests INTEGER NOT NULL,
+        requests INTEGER NOT NULL,
+        first_ts_ms INTEGER NOT NULL,
+        last_ts_ms INTEGER NOT NULL,
+        PRIMARY KEY (bucket, source, session_id, model, project)
+    ) WITHOUT ROWID;
+    CREATE TABLE dirty_buckets (bucket INTEGER PRIMARY KEY);
+    CREATE TRIGGER requests_changed AFTER UPDATE ON requests BEGIN
+        INSERT INTO dirty_buckets SELECT OLD.ts_ms / 900000
+        WHERE NOT EXISTS (SELECT 1 FROM dirty_buckets WHERE bucket = OLD.ts_ms / 900000);
+    END;
     """,
 }
 
@@ -106,7 +128,6 @@ _RECORD_COLUMNS = (
     *UsageRecord._fields,
     "cost_usd",
     "total_tokens",
-    "file_id",
 )
 _INSERT = "INSERT INTO requests ({}) VALUES ({})".format(
     ", ".join(_RECORD_COLUMNS), ", ".join("?" * len(_RECORD_COLUMNS))
@@ -132,7 +153,6 @@ _ATTRIBUTION_COLUMNS = (
     "is_sidechain",
     "agent_id",
     "agent_type",
-    "file_id",
 )
 _LARGER = (
     "(excluded.total_tokens > requests.total_tokens OR (excluded.total_tokens = "
@@ -167,8 +187,8 @@ class FileResult:
     """What one read of one file produced, ready to commit."""
 
     cursor: FileCursor
-    records: Sequence[tuple[UsageRecord, float | None]]
-    """Each request with its cost (None when its model has no known price)."""
+    rows: Sequence[tuple[Any, ...]]
+    """One row per request, as :func:`request_row` builds it."""
     rate_limits: Sequence[RateLimitSnapshot]
     lines: int
     skipped: dict[str, int]
@@ -193,6 +213,48 @@ class StoredFile:
     missing: bool
 
 
+def request_row(record: UsageRecord, cost: float | None) -> tuple[Any, ...]:
+    """The ``requests`` table row for one priced request."""
+    return (*record, cost, record.total_tokens)
+
+
+ROLLUP_MERGE_GAP = 4 * 24 * 7
+"""Dirty buckets less than a week apart are recomputed as one range."""
+_ROLLUP_INSERT = f"""
+    INSERT INTO usage_rollup
+    SELECT ts_ms / {BUCKET_MS}, source, project, session_id, model,
+           SUM(input_tokens), SUM(output_tokens),
+           SUM(cache_write_5m_tokens + cache_write_1h_tokens), SUM(cache_read_tokens),
+           TOTAL(cost_usd), SUM(cost_usd IS NULL), COUNT(*), MIN(ts_ms), MAX(ts_ms)
+    FROM requests WHERE ts_ms >= ? AND ts_ms < ?
+    GROUP BY 1, 2, 3, 4, 5
+"""
+
+
+def _statements(script: str) -> list[str]:
+    """Split a SQL script into statements (trigger bodies contain semicolons too)."""
+    statements, pending = [], ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        statements.append(pending.strip())
+    return statements
+
+
+def _merge_ranges(buckets: list[int], gap: int) -> list[tuple[int, int]]:
+    """Sorted buckets as inclusive (low, high) ranges, joining runs less than ``gap`` apart."""
+    ranges: list[tuple[int, int]] = []
+    for bucket in buckets:
+        if ranges and bucket - ranges[-1][1] < gap:
+            ranges[-1] = (ranges[-1][0], bucket)
+        else:
+            ranges.append((bucket, bucket))
+    return ranges
+
+
 class Ledger:
     """An open ledger database. Use as a context manager, or call :meth:`close`."""
 
@@ -200,9 +262,11 @@ class Ledger:
         self.path = path
         try:
             self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self._db.execute("PRAGMA page_size=16384")  # only takes effect on a new ledger
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA cache_size=-32768")
+            self._db.execute("PRAGMA wal_autocheckpoint=4096")
             self._migrate()
         except sqlite3.DatabaseError as error:
             raise LedgerError(f"cannot open the ledger at {path}: {error}") from error
@@ -234,9 +298,8 @@ class Ledger:
             try:
                 current = self._db.execute("PRAGMA user_version").fetchone()[0]
                 if current < target:
-                    for statement in _MIGRATIONS[target].split(";"):
-                        if statement.strip():
-                            self._db.execute(statement)
+                    for statement in _statements(_MIGRATIONS[target]):
+                        self._db.execute(statement)
                     self._db.execute(f"PRAGMA user_version = {target}")
                 self._db.execute("COMMIT")
             except BaseException:
@@ -284,25 +347,51 @@ class Ledger:
         rate_limits: list[RateLimitSnapshot] = []
         with self._transaction():
             for result in results:
-                file_id = self._advance_file(result)
-                if file_id is None:
+                if not self._advance_file(result):
                     continue
-                for record, cost in result.records:
-                    row = (*record, cost, record.total_tokens, file_id)
-                    (keep_largest if record.source == CLAUDE_CODE else keep_smallest).append(row)
+                if result.cursor.source == CLAUDE_CODE:
+                    keep_largest.extend(result.rows)
+                else:
+                    keep_smallest.extend(result.rows)
                 rate_limits.extend(result.rate_limits)
             self._db.executemany(_UPSERT_KEEP_LARGEST, keep_largest)
             self._db.executemany(_UPSERT_KEEP_SMALLEST, keep_smallest)
             self._db.executemany(
                 "INSERT OR REPLACE INTO rate_limits VALUES (?, ?, ?, ?, ?, ?)", rate_limits
             )
+            touched = {row[2] // BUCKET_MS for row in keep_largest}
+            touched.update(row[2] // BUCKET_MS for row in keep_smallest)
+            self._db.executemany(
+                "INSERT OR IGNORE INTO dirty_buckets VALUES (?)", ((b,) for b in touched)
+            )
         return len(keep_largest) + len(keep_smallest)
 
-    def _advance_file(self, result: FileResult) -> int | None:
-        """Store the file's new cursor and counters; None if another process got there first."""
+    def refresh_rollup(self) -> int:
+        """Recompute the rollup for every bucket touched since the last refresh.
+
+        The rollup holds sums per (15-minute bucket, source, project, session, model),
+        so reports read a few thousand rows whatever the size of the history. Buckets
+        are marked dirty by inserts (in :meth:`commit_files`) and by any update of a
+        request (a trigger records the bucket the old row was in). Returns how many
+        buckets were dirty.
+        """
+        if self._db.execute("SELECT 1 FROM dirty_buckets LIMIT 1").fetchone() is None:
+            return 0
+        with self._transaction():
+            dirty = [b for (b,) in self._db.execute("SELECT bucket FROM dirty_buckets ORDER BY 1")]
+            for low, high in _merge_ranges(dirty, gap=ROLLUP_MERGE_GAP):
+                self._db.execute(
+                    "DELETE FROM usage_rollup WHERE bucket BETWEEN ? AND ?", (low, high)
+                )
+                self._db.execute(_ROLLUP_INSERT, (low * BUCKET_MS, (high + 1) * BUCKET_MS))
+            self._db.execute("DELETE FROM dirty_buckets")
+        return len(dirty)
+
+    def _advance_file(self, result: FileResult) -> bool:
+        """Store the file's new cursor and counters; False if another process got there first."""
         cursor, previous = result.cursor, result.previous
         fresh = previous is None or result.restarted or bool(previous.error)
-        lines, records = result.lines, len(result.records)
+        lines, records = result.lines, len(result.rows)
         skipped, notes = dict(result.skipped), dict(result.notes)
         if previous is not None and not fresh:
             lines += previous.lines
@@ -331,7 +420,7 @@ class Ledger:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (*values, cursor.path),
             )
-            return inserted.lastrowid if inserted.rowcount else None
+            return bool(inserted.rowcount)
         before = previous.cursor
         updated = self._db.execute(
             "UPDATE files SET source = ?, device = ?, inode = ?, size = ?, mtime_ns = ?,"
@@ -347,7 +436,7 @@ class Ledger:
                 before.mtime_ns,
             ),
         )
-        return previous.file_id if updated.rowcount else None
+        return bool(updated.rowcount)
 
     def record_file_error(self, path: str, source: str, error: str) -> None:
         """Remember that ``path`` could not be read (shown by ``doctor``)."""
@@ -358,11 +447,14 @@ class Ledger:
                 (path, source, error),
             )
 
-    def mark_missing(self, paths: Iterable[str]) -> None:
-        """Flag files that disappeared from disk; their requests stay in the ledger."""
+    def mark_missing(self, gone: Iterable[str], back: Iterable[str] = ()) -> None:
+        """Flag files that disappeared from disk (their requests stay) and unflag returned ones."""
         with self._transaction():
             self._db.executemany(
-                "UPDATE files SET missing = 1 WHERE path = ?", ((p,) for p in paths)
+                "UPDATE files SET missing = 1 WHERE path = ?", ((p,) for p in gone)
+            )
+            self._db.executemany(
+                "UPDATE files SET missing = 0 WHERE path = ?", ((p,) for p in back)
             )
 
     # -- prices --------------------------------------------------------------------------

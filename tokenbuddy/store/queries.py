@@ -1,4 +1,10 @@
-"""Read-only aggregate queries over the ledger, for reports and ``doctor``."""
+"""Read-only aggregate queries over the ledger, for reports and ``doctor``.
+
+Reports read ``usage_rollup`` (sums per 15-minute bucket, source, project,
+session and model), not the per-request table, so they cost the same whatever
+the size of the history. Their time bounds must fall on 15-minute boundaries,
+which every local midnight does.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +14,14 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from tokenbuddy.core.report import BUCKET_MS, ReportRow, Totals
+from tokenbuddy.errors import ConfigError
 
 if TYPE_CHECKING:
     import sqlite3
 
 _SUMS = (
-    "SUM(input_tokens), SUM(output_tokens), SUM(cache_write_5m_tokens + cache_write_1h_tokens),"
-    " SUM(cache_read_tokens), TOTAL(cost_usd), COUNT(*)"
+    "SUM(input_tokens), SUM(output_tokens), SUM(cache_write_tokens), SUM(cache_read_tokens),"
+    " TOTAL(cost_usd), SUM(requests)"
 )
 
 
@@ -30,15 +37,15 @@ class RequestFilter:
     """Case-insensitive substring of the project path."""
 
     def where(self) -> tuple[str, list[Any]]:
-        """A SQL WHERE clause (possibly empty) and its parameters."""
+        """A SQL WHERE clause over ``usage_rollup`` (possibly empty) and its parameters."""
         clauses: list[str] = []
         params: list[Any] = []
-        if self.since_ms is not None:
-            clauses.append("ts_ms >= ?")
-            params.append(self.since_ms)
-        if self.until_ms is not None:
-            clauses.append("ts_ms < ?")
-            params.append(self.until_ms)
+        for bound, operator in ((self.since_ms, ">="), (self.until_ms, "<")):
+            if bound is not None:
+                if bound % BUCKET_MS:
+                    raise ConfigError("report bounds must fall on a quarter hour")
+                clauses.append(f"bucket {operator} ?")
+                params.append(bound // BUCKET_MS)
         if self.source:
             clauses.append("source = ?")
             params.append(self.source)
@@ -55,7 +62,7 @@ def _totals(row: tuple[Any, ...]) -> Totals:
         cache_creation_tokens=int(row[2] or 0),
         cache_read_tokens=int(row[3] or 0),
         cost_usd=float(row[4] or 0.0),
-        requests=int(row[5]),
+        requests=int(row[5] or 0),
     )
 
 
@@ -65,40 +72,57 @@ def bucket_totals(
     """Sums per 15-minute UTC bucket, as (bucket start in epoch ms, totals)."""
     where, params = request_filter.where()
     rows = db.execute(
-        f"SELECT ts_ms / {BUCKET_MS}, {_SUMS} FROM requests{where} GROUP BY 1 ORDER BY 1", params
+        f"SELECT bucket, {_SUMS} FROM usage_rollup{where} GROUP BY 1 ORDER BY 1", params
     )
     return [(row[0] * BUCKET_MS, _totals(row[1:])) for row in rows]
 
 
 def session_rows(db: sqlite3.Connection, request_filter: RequestFilter) -> list[ReportRow]:
-    """One row per session, most recently active last."""
+    """One row per session, most recently active last; its project is where it last ran."""
     where, params = request_filter.where()
     rows = db.execute(
-        f"SELECT session_id, project, source, MIN(ts_ms), MAX(ts_ms), GROUP_CONCAT(DISTINCT model),"
-        f" {_SUMS} FROM requests{where} GROUP BY session_id, source ORDER BY MAX(ts_ms)",
+        "SELECT session_id, source, MIN(first_ts_ms), MAX(last_ts_ms),"
+        f" GROUP_CONCAT(DISTINCT model), {_SUMS} FROM usage_rollup{where}"
+        " GROUP BY session_id, source ORDER BY 4",
         params,
     )
-    return [
+    result = [
         ReportRow(
             {
                 "session_id": row[0],
-                "project": row[1],
-                "source": row[2],
-                "first_request_ms": row[3],
-                "last_request_ms": row[4],
-                "models": sorted(set((row[5] or "").split(","))),
+                "project": "",
+                "source": row[1],
+                "first_request_ms": row[2],
+                "last_request_ms": row[3],
+                "models": sorted(set((row[4] or "").split(","))),
             },
-            _totals(row[6:]),
+            _totals(row[5:]),
         )
         for row in rows
     ]
+    projects = _latest_projects(db, request_filter)
+    for row in result:
+        row.key["project"] = projects.get((row.key["session_id"], row.key["source"]), "")
+    return result
+
+
+def _latest_projects(
+    db: sqlite3.Connection, request_filter: RequestFilter
+) -> dict[tuple[str, str], str]:
+    where, params = request_filter.where()
+    rows = db.execute(
+        f"SELECT session_id, source, project, MAX(last_ts_ms) FROM usage_rollup{where}"
+        " GROUP BY session_id, source",
+        params,
+    )
+    return {(row[0], row[1]): row[2] for row in rows}
 
 
 def model_rows(db: sqlite3.Connection, request_filter: RequestFilter) -> list[ReportRow]:
     """One row per model, most expensive first."""
     where, params = request_filter.where()
     rows = db.execute(
-        f"SELECT model, source, {_SUMS} FROM requests{where} GROUP BY model, source"
+        f"SELECT model, source, {_SUMS} FROM usage_rollup{where} GROUP BY model, source"
         " ORDER BY TOTAL(cost_usd) DESC, model",
         params,
     )
@@ -108,8 +132,10 @@ def model_rows(db: sqlite3.Connection, request_filter: RequestFilter) -> list[Re
 def unpriced_models(db: sqlite3.Connection, request_filter: RequestFilter) -> dict[str, int]:
     """Requests per model that has no known price (they are not in any cost)."""
     where, params = request_filter.where()
-    where = (where + " AND " if where else " WHERE ") + "cost_usd IS NULL"
-    rows = db.execute(f"SELECT model, COUNT(*) FROM requests{where} GROUP BY model", params)
+    where = (where + " AND " if where else " WHERE ") + "unpriced_requests > 0"
+    rows = db.execute(
+        f"SELECT model, SUM(unpriced_requests) FROM usage_rollup{where} GROUP BY model", params
+    )
     return {model: count for model, count in rows}
 
 
