@@ -104,6 +104,7 @@ class SkipReason:
 
 
 CODEX_MODEL_ASSUMED = "Codex requests before any turn_context, priced as gpt-5"
+INVALID_UTF8_REPAIRED = "lines with invalid UTF-8 bytes, read with the bytes replaced"
 
 
 class ParseStats:

@@ -20,6 +20,24 @@ from tokenbuddy.core.records import CLAUDE_CODE, ParseStats, SkipReason, UsageRe
 from tokenbuddy.sources.jsonl import candidate_lines, load_line
 
 NEEDLES = (b'"usage"',)
+KNOWN_TYPES = frozenset(
+    {
+        "assistant",
+        "user",
+        "attachment",
+        "file-history-snapshot",
+        "queue-operation",
+        "system",
+        "last-prompt",
+        "progress",
+        "permission-mode",
+        "pr-link",
+        "custom-title",
+        "agent-name",
+        "summary",
+    }
+)
+"""Record types Claude Code writes; only assistant and progress records carry usage."""
 _SIDE_FILE_TYPES = {"aside_question": "aside_question", "acompact": "compact"}
 
 
@@ -89,7 +107,7 @@ def record_from(obj: dict[str, Any], context: FileContext, stats: ParseStats) ->
             sub = FileContext(context.session_id, context.project, str(agent_id or ""), "subagent")
             return _assistant_record(inner, obj, sub, stats, sidechain=True)
         return None
-    if not isinstance(kind, str):
+    if kind not in KNOWN_TYPES:
         stats.skip(SkipReason.UNKNOWN_TYPE)
     return None
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from tokenbuddy.core.records import ParseStats, SkipReason
+from tokenbuddy.core.records import INVALID_UTF8_REPAIRED, ParseStats, SkipReason
 
 MAX_RECOVERY_ATTEMPTS = 64
 
@@ -81,8 +81,7 @@ def _recover(line: bytes, stats: ParseStats) -> dict[str, Any] | None:
     try:
         line.decode("utf-8")
     except UnicodeDecodeError:
-        stats.skip(SkipReason.INVALID_UTF8)
-        return None
+        return _repair_utf8(line, stats)
     position = line.find(b'{"', 1)
     for _ in range(MAX_RECOVERY_ATTEMPTS):
         if position == -1:
@@ -97,4 +96,17 @@ def _recover(line: bytes, stats: ParseStats) -> dict[str, Any] | None:
             return value
         break
     stats.skip(SkipReason.INVALID_JSON)
+    return None
+
+
+def _repair_utf8(line: bytes, stats: ParseStats) -> dict[str, Any] | None:
+    """A record with a stray invalid byte (in its text, typically) still carries usage."""
+    try:
+        value = orjson.loads(line.decode("utf-8", "replace"))
+    except orjson.JSONDecodeError:
+        value = None
+    if isinstance(value, dict):
+        stats.note(INVALID_UTF8_REPAIRED)
+        return value
+    stats.skip(SkipReason.INVALID_UTF8)
     return None
