@@ -2,10 +2,9 @@
 
 One pass: discover transcript files, ``stat`` each against its cursor, then
 read, price and commit only the new bytes, in batches of files. With a large
-backlog the batches run in worker processes that each write their own batches
-to the ledger (SQLite serialises the writers; every upsert is order-independent,
-so the result does not depend on which batch lands first). A warm pass with
-nothing new costs a ``stat`` per file.
+backlog, worker processes parse and price the batches while this process is
+the only writer (two SQLite writers would keep invalidating each other's
+page cache). A warm pass with nothing new costs a ``stat`` per file.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,15 +26,16 @@ from tokenbuddy.core.records import (
 )
 from tokenbuddy.sources import claude_code, codex
 from tokenbuddy.sources.discovery import LogRoot, transcript_files
-from tokenbuddy.sources.tailer import ChunkReader, ReadPlan, advance, plan_read
+from tokenbuddy.sources.tailer import ChunkReader, FileCursor, ReadPlan, advance, plan_read
 from tokenbuddy.store.ledger import FileResult, Ledger, StoredFile, request_row
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
-    from pathlib import Path
 
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024
 """Below this much new data, worker processes cost more than they save."""
+BULK_MIN_BYTES = 64 * 1024 * 1024
+"""From this much new data on, the time index is rebuilt after the load, not kept up."""
 BATCH_BYTES = 24 * 1024 * 1024
 BATCH_FILES = 200
 
@@ -67,14 +68,53 @@ class _Batch:
 
 @dataclass(slots=True)
 class _BatchReport:
-    """What committing one batch did (sent back from a worker process)."""
+    """What committing one batch did."""
 
     planned_bytes: int = 0
     files_read: int = 0
     bytes_read: int = 0
     requests_written: int = 0
     errors: list[str] = field(default_factory=list)
-    new_schedules: ScheduleCache = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _FileRead:
+    """One file's new bytes, parsed and priced (in a worker process for a large backlog).
+
+    Rows are plain tuples: they pickle several times faster than NamedTuples.
+    """
+
+    plan: ReadPlan
+    previous: StoredFile | None
+    cursor: FileCursor | None
+    """The cursor after the read; None when the file could not be read."""
+    rows: list[tuple[Any, ...]]
+    rate_limits: list[RateLimitSnapshot]
+    stats: ParseStats
+    error: str = ""
+
+    def result(self) -> FileResult:
+        """The read as the ledger commits it."""
+        assert self.cursor is not None
+        stats = self.stats
+        return FileResult(
+            self.cursor,
+            self.rows,
+            self.rate_limits,
+            stats.lines,
+            stats.skipped,
+            stats.notes,
+            self.plan.restarted,
+            self.previous,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _BatchRead:
+    """A batch of file reads, with any price schedules built while pricing them."""
+
+    reads: list[_FileRead]
+    new_schedules: ScheduleCache
 
 
 def sync(
@@ -104,8 +144,8 @@ def sync_paths(ledger: Ledger, paths: Iterable[tuple[str, str]]) -> IngestSummar
     return summary
 
 
-def read_file(plan: ReadPlan, book: PriceBook) -> tuple[FileResult | None, str]:
-    """Parse and price the new bytes of one file: (result, "") or (None, error message)."""
+def read_file(plan: ReadPlan, book: PriceBook, previous: StoredFile | None = None) -> _FileRead:
+    """Parse and price the new bytes of one file."""
     cursor = plan.cursor
     stats = ParseStats()
     reader = ChunkReader(cursor.path, cursor.offset)
@@ -128,44 +168,47 @@ def read_file(plan: ReadPlan, book: PriceBook) -> tuple[FileResult | None, str]:
             stats.skip(SkipReason.LINE_TOO_LONG, reader.overlong_lines)
         new_cursor = advance(plan, reader, state)
     except OSError as error:
-        return None, f"cannot read {cursor.path}: {error.strerror or error}"
+        message = f"cannot read {cursor.path}: {error.strerror or error}"
+        return _FileRead(plan, previous, None, [], [], stats, message)
     cost = book.cost
     rows = [request_row(record, cost(record)) for record in records]
-    return FileResult(
-        new_cursor, rows, rate_limits, stats.lines, stats.skipped, stats.notes, plan.restarted
-    ), ""
+    return _FileRead(plan, previous, new_cursor, rows, rate_limits, stats)
 
 
-def _commit_batch(batch: _Batch, ledger: Ledger, book: PriceBook) -> _BatchReport:
-    """Read, price and commit one batch of files in one transaction."""
-    report = _BatchReport(planned_bytes=batch.new_bytes)
+def _read_batch(batch: _Batch, book: PriceBook) -> _BatchRead:
     known = set(book.new_schedules)
+    reads = [read_file(plan, book, previous) for plan, previous in batch.files]
+    return _BatchRead(reads, {k: v for k, v in book.new_schedules.items() if k not in known})
+
+
+_worker_book = PriceBook()
+"""A worker process's price book, seeded with the ledger's cache by the pool initializer."""
+
+
+def _init_worker(cached: ScheduleCache) -> None:
+    global _worker_book  # noqa: PLW0603
+    _worker_book = PriceBook(cached)
+
+
+def _read_batch_in_worker(batch: _Batch) -> _BatchRead:
+    return _read_batch(batch, _worker_book)
+
+
+def _commit_reads(reads: list[_FileRead], ledger: Ledger) -> _BatchReport:
+    """Commit one batch of reads in one transaction."""
+    report = _BatchReport()
     results: list[FileResult] = []
-    for plan, previous in batch.files:
-        result, error = read_file(plan, book)
-        if result is None:
-            report.errors.append(error)
-            ledger.record_file_error(plan.cursor.path, plan.cursor.source, error)
+    for read in reads:
+        report.planned_bytes += _new_bytes(read.plan)
+        if read.cursor is None:
+            report.errors.append(read.error)
+            ledger.record_file_error(read.plan.cursor.path, read.plan.cursor.source, read.error)
             continue
-        results.append(_with_previous(result, previous))
+        results.append(read.result())
         report.files_read += 1
-        report.bytes_read += result.cursor.offset - plan.cursor.offset
+        report.bytes_read += read.cursor.offset - read.plan.cursor.offset
     report.requests_written = ledger.commit_files(results)
-    report.new_schedules = {k: v for k, v in book.new_schedules.items() if k not in known}
     return report
-
-
-def _with_previous(result: FileResult, previous: StoredFile | None) -> FileResult:
-    return FileResult(
-        result.cursor,
-        result.rows,
-        result.rate_limits,
-        result.lines,
-        result.skipped,
-        result.notes,
-        result.restarted,
-        previous,
-    )
 
 
 def _discover(roots: Iterable[LogRoot], summary: IngestSummary) -> list[tuple[str, str]]:
@@ -237,15 +280,17 @@ def _ingest(
     total_bytes = sum(batch.new_bytes for batch in batches)
     done_bytes = 0
     new_schedules: ScheduleCache = {}
-    for report in _run_batches(ledger, batches, cached, total_bytes, jobs):
-        done_bytes += report.planned_bytes
-        summary.files_read += report.files_read
-        summary.bytes_read += report.bytes_read
-        summary.requests_written += report.requests_written
-        summary.errors.extend(report.errors)
-        new_schedules.update(report.new_schedules)
-        if progress is not None:
-            progress(done_bytes, total_bytes)
+    with ledger.bulk_load() if total_bytes >= BULK_MIN_BYTES else nullcontext():
+        for batch_read in _read_batches(batches, cached, total_bytes, jobs):
+            new_schedules.update(batch_read.new_schedules)
+            report = _commit_reads(batch_read.reads, ledger)
+            done_bytes += report.planned_bytes
+            summary.files_read += report.files_read
+            summary.bytes_read += report.bytes_read
+            summary.requests_written += report.requests_written
+            summary.errors.extend(report.errors)
+            if progress is not None:
+                progress(done_bytes, total_bytes)
     if new_schedules:
         ledger.save_prices(version, new_schedules)
 
@@ -271,24 +316,20 @@ def _batches(plans: list[tuple[ReadPlan, StoredFile | None]]) -> list[_Batch]:
     return batches
 
 
-def _run_batches(
-    ledger: Ledger,
-    batches: list[_Batch],
-    cached: ScheduleCache,
-    total_bytes: int,
-    jobs: int | None,
-) -> Iterator[_BatchReport]:
-    """Commit every batch, in worker processes when that pays off."""
+def _read_batches(
+    batches: list[_Batch], cached: ScheduleCache, total_bytes: int, jobs: int | None
+) -> Iterator[_BatchRead]:
+    """Parse and price every batch, in worker processes when that pays off."""
     workers = _worker_count(jobs, total_bytes, len(batches))
     if workers <= 1:
         book = PriceBook(cached)
         for batch in batches:
-            yield _commit_batch(batch, ledger, book)
+            yield _read_batch(batch, book)
         return
     context = multiprocessing.get_context("fork")
-    pool = context.Pool(workers, initializer=_init_worker, initargs=(ledger.path, cached))
+    pool = context.Pool(workers, initializer=_init_worker, initargs=(cached,))
     try:
-        yield from pool.imap_unordered(_commit_in_worker, batches, chunksize=1)
+        yield from pool.imap_unordered(_read_batch_in_worker, batches, chunksize=1)
     except BaseException:
         pool.terminate()
         raise
@@ -296,19 +337,6 @@ def _run_batches(
         pool.close()
     finally:
         pool.join()
-
-
-_worker: dict[str, Any] = {}
-"""A worker process's own ledger connection and price book."""
-
-
-def _init_worker(ledger_path: Path, cached: ScheduleCache) -> None:
-    _worker["ledger"] = Ledger(ledger_path)
-    _worker["book"] = PriceBook(cached)
-
-
-def _commit_in_worker(batch: _Batch) -> _BatchReport:
-    return _commit_batch(batch, _worker["ledger"], _worker["book"])
 
 
 def _worker_count(jobs: int | None, total_bytes: int, batches: int) -> int:
