@@ -16,7 +16,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tokenbuddy.core.pricing import PriceBook, PriceSchedule, price_database_version
+from tokenbuddy.core.pricing import PriceBook, PriceSchedule
 from tokenbuddy.core.records import (
     CLAUDE_CODE,
     ParseStats,
@@ -293,6 +293,25 @@ def _ingest(
                 progress(done_bytes, total_bytes)
     if new_schedules:
         ledger.save_prices(version, new_schedules)
+
+
+def price_database_version() -> str:
+    """The installed genai-prices version: cached schedules are only valid for it.
+
+    Found from the package's dist-info directory name without importing either
+    genai-prices or importlib.metadata (both slow), which the warm path cannot afford.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("genai_prices")
+    if spec is not None and spec.origin:
+        site = os.path.dirname(os.path.dirname(spec.origin))
+        for name in os.listdir(site):
+            if name.startswith("genai_prices-") and name.endswith(".dist-info"):
+                return name.removeprefix("genai_prices-").removesuffix(".dist-info")
+    from importlib.metadata import version
+
+    return version("genai-prices")
 
 
 def _new_bytes(plan: ReadPlan) -> int:

@@ -164,13 +164,6 @@ def geo_multiplier(record: UsageRecord) -> float:
     return US_INFERENCE_MULTIPLIER if version >= (4, 6) else 1.0
 
 
-def price_database_version() -> str:
-    """The installed genai-prices version: cached schedules are only valid for it."""
-    from importlib.metadata import version
-
-    return version("genai-prices")
-
-
 def build_schedule(model: str, provider: str, context: str) -> PriceSchedule | None:
     """Resolve ``model`` into a :class:`PriceSchedule`, or None when it has no known price.
 

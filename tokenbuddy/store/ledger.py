@@ -19,6 +19,7 @@ Deduplication happens here, by primary key:
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -232,6 +233,12 @@ _ROLLUP_INSERT = f"""
 """
 
 
+def _create_private(path: Path) -> None:
+    """Create the ledger file readable by its owner only: it lists projects and sessions."""
+    if not os.path.exists(path):
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
 def _statements(script: str) -> list[str]:
     """Split a SQL script into statements (trigger bodies contain semicolons too)."""
     statements, pending = [], ""
@@ -262,6 +269,7 @@ class Ledger:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
+            _create_private(path)
             self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
             self._db.execute("PRAGMA page_size=16384")  # only takes effect on a new ledger
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -270,7 +278,7 @@ class Ledger:
             self._db.execute("PRAGMA wal_autocheckpoint=4096")
             self._migrate()
             self._ensure_indexes()
-        except sqlite3.DatabaseError as error:
+        except (sqlite3.DatabaseError, OSError) as error:
             raise LedgerError(f"cannot open the ledger at {path}: {error}") from error
 
     def __enter__(self) -> Ledger:

@@ -39,7 +39,7 @@ class AppPaths:
         """Create the directories, with a clear error when that is impossible."""
         for directory in (self.data_dir, self.config_dir, self.cache_dir):
             try:
-                directory.mkdir(parents=True, exist_ok=True)
+                directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             except OSError as error:
                 raise ConfigError(f"cannot create {directory}: {error.strerror}") from error
 
