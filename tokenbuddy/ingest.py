@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+from collections import deque
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -348,7 +349,7 @@ def _read_batches(
     context = multiprocessing.get_context("fork")
     pool = context.Pool(workers, initializer=_init_worker, initargs=(cached,))
     try:
-        yield from pool.imap_unordered(_read_batch_in_worker, batches, chunksize=1)
+        yield from _bounded(pool, batches, in_flight=2 * workers)
     except BaseException:
         pool.terminate()
         raise
@@ -356,6 +357,21 @@ def _read_batches(
         pool.close()
     finally:
         pool.join()
+
+
+def _bounded(pool: Any, batches: list[_Batch], in_flight: int) -> Iterator[_BatchRead]:
+    """Results in submission order, with at most ``in_flight`` batches parsed ahead.
+
+    Without the bound, workers that parse faster than this process commits would
+    pile results up in memory, and peak memory would grow with the backlog.
+    """
+    pending: deque[Any] = deque()
+    for batch in batches:
+        pending.append(pool.apply_async(_read_batch_in_worker, (batch,)))
+        if len(pending) >= in_flight:
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
 
 
 def _worker_count(jobs: int | None, total_bytes: int, batches: int) -> int:

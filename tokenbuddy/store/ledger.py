@@ -209,10 +209,24 @@ class StoredFile:
     cursor: FileCursor
     lines: int
     records: int
-    skipped: dict[str, int]
-    notes: dict[str, int]
+    skipped_json: str
+    notes_json: str
     error: str
     missing: bool
+
+    @property
+    def skipped(self) -> dict[str, int]:
+        """Lines skipped, by reason (decoded on demand: planning never needs it)."""
+        return _counts(self.skipped_json)
+
+    @property
+    def notes(self) -> dict[str, int]:
+        """Noteworthy counted facts, by description."""
+        return _counts(self.notes_json)
+
+
+def _counts(text: str) -> dict[str, int]:
+    return {} if text == "{}" else dict(orjson.loads(text))
 
 
 def request_row(record: UsageRecord, cost: float | None) -> tuple[Any, ...]:
@@ -221,7 +235,7 @@ def request_row(record: UsageRecord, cost: float | None) -> tuple[Any, ...]:
 
 
 ROLLUP_MERGE_GAP = 4 * 24 * 7
-"""Dirty buckets less than a week apart are recomputed as one range."""
+"""Dirty buckets within one week are recomputed as one range."""
 _ROLLUP_INSERT = f"""
     INSERT INTO usage_rollup
     SELECT ts_ms / {BUCKET_MS}, source, project, session_id, model,
@@ -253,10 +267,14 @@ def _statements(script: str) -> list[str]:
 
 
 def _merge_ranges(buckets: list[int], gap: int) -> list[tuple[int, int]]:
-    """Sorted buckets as inclusive (low, high) ranges, joining runs less than ``gap`` apart."""
+    """Sorted buckets as inclusive (low, high) ranges, joining runs less than ``gap`` apart.
+
+    No range spans more than ``gap`` buckets, so each recomputation sorts a bounded
+    slice of the history (memory must not grow with it).
+    """
     ranges: list[tuple[int, int]] = []
     for bucket in buckets:
-        if ranges and bucket - ranges[-1][1] < gap:
+        if ranges and bucket - ranges[-1][0] < gap:
             ranges[-1] = (ranges[-1][0], bucket)
         else:
             ranges.append((bucket, bucket))
@@ -353,17 +371,10 @@ class Ledger:
                 offset=row[7],
                 head_hash=row[8],
                 pending_bytes=row[9],
-                state=orjson.loads(row[10]),
+                state={} if row[10] == "{}" else orjson.loads(row[10]),
             )
             stored[row[1]] = StoredFile(
-                row[0],
-                cursor,
-                row[11],
-                row[12],
-                orjson.loads(row[13]),
-                orjson.loads(row[14]),
-                row[15],
-                bool(row[16]),
+                row[0], cursor, row[11], row[12], row[13], row[14], row[15], bool(row[16])
             )
         return stored
 
