@@ -347,9 +347,9 @@ def _read_batches(
             yield _read_batch(batch, book)
         return
     context = multiprocessing.get_context("fork")
-    pool = context.Pool(workers, initializer=_init_worker, initargs=(cached,))
+    pool = context.Pool(workers - 1, initializer=_init_worker, initargs=(cached,))
     try:
-        yield from _bounded(pool, batches, in_flight=2 * workers)
+        yield from _shared_work(pool, batches, PriceBook(cached), in_flight=2 * (workers - 1))
     except BaseException:
         pool.terminate()
         raise
@@ -359,23 +359,29 @@ def _read_batches(
         pool.join()
 
 
-def _bounded(pool: Any, batches: list[_Batch], in_flight: int) -> Iterator[_BatchRead]:
-    """Results in submission order, with at most ``in_flight`` batches parsed ahead.
+def _shared_work(
+    pool: Any, batches: list[_Batch], book: PriceBook, in_flight: int
+) -> Iterator[_BatchRead]:
+    """Parse batches in the pool and in this process, yielding each as it is ready.
 
-    Without the bound, workers that parse faster than this process commits would
-    pile results up in memory, and peak memory would grow with the backlog.
+    This process is also the ledger's only writer, so it parses a batch itself
+    only while no worker result is waiting to be committed: the work balances
+    itself between committing and parsing. At most ``in_flight`` batches are
+    handed to the pool ahead, so memory does not grow with the backlog.
     """
+    remaining = deque(batches)
     pending: deque[Any] = deque()
-    for batch in batches:
-        pending.append(pool.apply_async(_read_batch_in_worker, (batch,)))
-        if len(pending) >= in_flight:
+    while remaining or pending:
+        while remaining and len(pending) < in_flight:
+            pending.append(pool.apply_async(_read_batch_in_worker, (remaining.popleft(),)))
+        if pending and (pending[0].ready() or not remaining):
             yield pending.popleft().get()
-    while pending:
-        yield pending.popleft().get()
+        else:
+            yield _read_batch(remaining.pop(), book)
 
 
 def _worker_count(jobs: int | None, total_bytes: int, batches: int) -> int:
-    """Worker processes to use: only with a large backlog, and only where forking is safe."""
+    """Parsing processes, this one included: several only for a large backlog, if fork is safe."""
     if jobs is not None and jobs <= 1:
         return 1
     if total_bytes < PARALLEL_MIN_BYTES or batches < 2:

@@ -247,6 +247,10 @@ _ROLLUP_INSERT = f"""
 """
 
 
+def _first(row: tuple[Any, ...]) -> Any:
+    return row[0]
+
+
 def _create_private(path: Path) -> None:
     """Create the ledger file readable by its owner only: it lists projects and sessions."""
     if not os.path.exists(path):
@@ -392,6 +396,9 @@ class Ledger:
                 else:
                     keep_smallest.extend(result.rows)
                 rate_limits.extend(result.rate_limits)
+            # Inserting in key order keeps the primary-key B-tree writes local.
+            keep_largest.sort(key=_first)
+            keep_smallest.sort(key=_first)
             self._db.executemany(_UPSERT_KEEP_LARGEST, keep_largest)
             self._db.executemany(_UPSERT_KEEP_SMALLEST, keep_smallest)
             self._db.executemany(
