@@ -183,3 +183,17 @@ def test_cached_schedules_are_used_without_rebuilding() -> None:
     r = record("claude-haiku-4-5", ts=datetime(2026, 1, 1, tzinfo=UTC), output_tokens=1_000_000)
     assert book.cost(r) == pytest.approx(5.0)
     assert book.new_schedules == {}
+
+
+def test_prices_resolve_with_no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pricing uses the database bundled with genai-prices; any connection attempt fails."""
+    import socket
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("pricing tried to reach the network")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    schedule = build_schedule("claude-sonnet-4-5", "anthropic", "")
+    assert schedule is not None
+    assert build_schedule("gpt-5.4", "openai", "") is not None
