@@ -1,10 +1,17 @@
 """Bringing the ledger up to date with the logs on disk.
 
 One pass: discover transcript files, ``stat`` each against its cursor, then
-read, price and commit only the new bytes, in batches of files. With a large
-backlog, worker processes parse and price the batches while this process is
-the only writer (two SQLite writers would keep invalidating each other's
-page cache). A warm pass with nothing new costs a ``stat`` per file.
+read, price and commit only the new bytes.
+
+- The incremental path (the usual case, and the live dashboard's) reads and
+  commits batch by batch in this process.
+- A large backlog (a first run) is parsed by several processes at once, each
+  appending its priced rows to a private staging file; the ledger then merges
+  them in key order in one transaction. Upserting row by row in random key
+  order would cost more than the parsing, and two SQLite writers would keep
+  invalidating each other's page cache.
+
+A warm pass with nothing new costs a ``stat`` per file.
 """
 
 from __future__ import annotations
@@ -14,7 +21,8 @@ import os
 import threading
 from collections import deque
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tokenbuddy.core.pricing import PriceBook, PriceSchedule
@@ -29,6 +37,7 @@ from tokenbuddy.sources import claude_code, codex
 from tokenbuddy.sources.discovery import LogRoot, transcript_files
 from tokenbuddy.sources.tailer import ChunkReader, FileCursor, ReadPlan, advance, plan_read
 from tokenbuddy.store.ledger import FileResult, Ledger, StoredFile, request_row
+from tokenbuddy.store.staging import StagingFile, clear_stale
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -93,6 +102,8 @@ class _FileRead:
     rate_limits: list[RateLimitSnapshot]
     stats: ParseStats
     error: str = ""
+    staged_rows: int = 0
+    """Rows written to a staging file instead of ``rows`` (bulk loads)."""
 
     def result(self) -> FileResult:
         """The read as the ledger commits it."""
@@ -116,6 +127,7 @@ class _BatchRead:
 
     reads: list[_FileRead]
     new_schedules: ScheduleCache
+    staging_path: Path | None = None
 
 
 def sync(
@@ -176,28 +188,42 @@ def read_file(plan: ReadPlan, book: PriceBook, previous: StoredFile | None = Non
     return _FileRead(plan, previous, new_cursor, rows, rate_limits, stats)
 
 
-def _read_batch(batch: _Batch, book: PriceBook) -> _BatchRead:
+def _read_batch(batch: _Batch, book: PriceBook, staging: StagingFile | None = None) -> _BatchRead:
+    """Parse and price a batch; with ``staging``, its rows go there instead of the result."""
     known = set(book.new_schedules)
     reads = [read_file(plan, book, previous) for plan, previous in batch.files]
-    return _BatchRead(reads, {k: v for k, v in book.new_schedules.items() if k not in known})
+    if staging is not None:
+        for read in reads:
+            if read.rows:
+                staging.add(read.plan.cursor.path, read.rows)
+        reads = [replace(read, rows=[], staged_rows=len(read.rows)) for read in reads]
+    built = {k: v for k, v in book.new_schedules.items() if k not in known}
+    return _BatchRead(reads, built, staging.path if staging else None)
 
 
-_worker_book = PriceBook()
-"""A worker process's price book, seeded with the ledger's cache by the pool initializer."""
+_worker: dict[str, Any] = {}
+"""A worker process's price book and staging file, made by the pool initializer."""
 
 
-def _init_worker(cached: ScheduleCache) -> None:
-    global _worker_book  # noqa: PLW0603
-    _worker_book = PriceBook(cached)
+def _init_worker(cached: ScheduleCache, staging_dir: Path) -> None:
+    _worker["book"] = PriceBook(cached)
+    _worker["staging"] = StagingFile(staging_dir)
 
 
 def _read_batch_in_worker(batch: _Batch) -> _BatchRead:
-    return _read_batch(batch, _worker_book)
+    return _read_batch(batch, _worker["book"], _worker["staging"])
 
 
 def _commit_reads(reads: list[_FileRead], ledger: Ledger) -> _BatchReport:
     """Commit one batch of reads in one transaction."""
     report = _BatchReport()
+    results = _readable(reads, ledger, report)
+    report.requests_written = ledger.commit_files(results)
+    return report
+
+
+def _readable(reads: list[_FileRead], ledger: Ledger, report: _BatchReport) -> list[FileResult]:
+    """The reads that succeeded, as results; failures are recorded as file errors."""
     results: list[FileResult] = []
     for read in reads:
         report.planned_bytes += _new_bytes(read.plan)
@@ -208,8 +234,7 @@ def _commit_reads(reads: list[_FileRead], ledger: Ledger) -> _BatchReport:
         results.append(read.result())
         report.files_read += 1
         report.bytes_read += read.cursor.offset - read.plan.cursor.offset
-    report.requests_written = ledger.commit_files(results)
-    return report
+    return results
 
 
 def _discover(roots: Iterable[LogRoot], summary: IngestSummary) -> list[tuple[str, str]]:
@@ -279,21 +304,103 @@ def _ingest(
     cached = ledger.price_cache(version)
     batches = _batches(plans)
     total_bytes = sum(batch.new_bytes for batch in batches)
-    done_bytes = 0
-    new_schedules: ScheduleCache = {}
-    with ledger.bulk_load() if total_bytes >= BULK_MIN_BYTES else nullcontext():
-        for batch_read in _read_batches(batches, cached, total_bytes, jobs):
-            new_schedules.update(batch_read.new_schedules)
-            report = _commit_reads(batch_read.reads, ledger)
-            done_bytes += report.planned_bytes
-            summary.files_read += report.files_read
-            summary.bytes_read += report.bytes_read
-            summary.requests_written += report.requests_written
-            summary.errors.extend(report.errors)
-            if progress is not None:
-                progress(done_bytes, total_bytes)
+    tracker = _Progress(summary, total_bytes, progress)
+    workers = _worker_count(jobs, total_bytes, len(batches))
+    if workers > 1:
+        new_schedules = _ingest_staged(ledger, batches, cached, workers, tracker)
+    else:
+        new_schedules = _ingest_batches(ledger, batches, cached, tracker)
     if new_schedules:
         ledger.save_prices(version, new_schedules)
+
+
+@dataclass(slots=True)
+class _Progress:
+    """Adds batch reports to the summary and tells the caller how far the pass is."""
+
+    summary: IngestSummary
+    total_bytes: int
+    callback: Callable[[int, int], None] | None
+    done_bytes: int = 0
+
+    def add(self, report: _BatchReport) -> None:
+        self.done_bytes += report.planned_bytes
+        self.summary.files_read += report.files_read
+        self.summary.bytes_read += report.bytes_read
+        self.summary.requests_written += report.requests_written
+        self.summary.errors.extend(report.errors)
+        if self.callback is not None:
+            self.callback(self.done_bytes, self.total_bytes)
+
+
+def _ingest_batches(
+    ledger: Ledger, batches: list[_Batch], cached: ScheduleCache, tracker: _Progress
+) -> ScheduleCache:
+    """Read, price and commit batch by batch in this process (the incremental path)."""
+    book = PriceBook(cached)
+    with ledger.bulk_load() if tracker.total_bytes >= BULK_MIN_BYTES else nullcontext():
+        for batch in batches:
+            tracker.add(_commit_reads(_read_batch(batch, book).reads, ledger))
+    return book.new_schedules
+
+
+def _ingest_staged(
+    ledger: Ledger,
+    batches: list[_Batch],
+    cached: ScheduleCache,
+    workers: int,
+    tracker: _Progress,
+) -> ScheduleCache:
+    """A large backlog: parse in several processes into staging files, then merge once.
+
+    One transaction commits everything at the end, so a process killed mid-load
+    leaves the ledger as it was, and the next run starts the load again.
+    """
+    staging_dir = ledger.path.parent / "staging"
+    clear_stale(staging_dir)
+    own = StagingFile(staging_dir)
+    staged = {own.path}
+    results: list[FileResult] = []
+    new_schedules: ScheduleCache = {}
+    report = _BatchReport()
+    try:
+        for batch_read in _read_in_processes(batches, cached, workers, own):
+            new_schedules.update(batch_read.new_schedules)
+            if batch_read.staging_path is not None:
+                staged.add(batch_read.staging_path)
+            results += _readable(batch_read.reads, ledger, report)
+            report.requests_written = sum(r.staged_rows for r in batch_read.reads)
+            tracker.add(report)
+            report = _BatchReport()
+        own.close()
+        with ledger.bulk_load():
+            ledger.commit_staged(results, sorted(staged))
+    finally:
+        own.close()
+        for path in staged:
+            path.unlink(missing_ok=True)
+    return new_schedules
+
+
+def _read_in_processes(
+    batches: list[_Batch], cached: ScheduleCache, workers: int, own: StagingFile
+) -> Iterator[_BatchRead]:
+    """Parse every batch in ``workers`` processes, this one included."""
+    if not cached:
+        # A first load will need the price database in every process: importing it
+        # once before forking shares it, instead of each worker paying for it.
+        import genai_prices.data  # noqa: F401
+    context = multiprocessing.get_context("fork")
+    pool = context.Pool(workers - 1, initializer=_init_worker, initargs=(cached, own.path.parent))
+    try:
+        yield from _shared_work(pool, batches, PriceBook(cached), own, in_flight=2 * (workers - 1))
+    except BaseException:
+        pool.terminate()
+        raise
+    else:
+        pool.close()
+    finally:
+        pool.join()
 
 
 def price_database_version() -> str:
@@ -336,37 +443,13 @@ def _batches(plans: list[tuple[ReadPlan, StoredFile | None]]) -> list[_Batch]:
     return batches
 
 
-def _read_batches(
-    batches: list[_Batch], cached: ScheduleCache, total_bytes: int, jobs: int | None
-) -> Iterator[_BatchRead]:
-    """Parse and price every batch, in worker processes when that pays off."""
-    workers = _worker_count(jobs, total_bytes, len(batches))
-    if workers <= 1:
-        book = PriceBook(cached)
-        for batch in batches:
-            yield _read_batch(batch, book)
-        return
-    context = multiprocessing.get_context("fork")
-    pool = context.Pool(workers - 1, initializer=_init_worker, initargs=(cached,))
-    try:
-        yield from _shared_work(pool, batches, PriceBook(cached), in_flight=2 * (workers - 1))
-    except BaseException:
-        pool.terminate()
-        raise
-    else:
-        pool.close()
-    finally:
-        pool.join()
-
-
 def _shared_work(
-    pool: Any, batches: list[_Batch], book: PriceBook, in_flight: int
+    pool: Any, batches: list[_Batch], book: PriceBook, own: StagingFile, in_flight: int
 ) -> Iterator[_BatchRead]:
     """Parse batches in the pool and in this process, yielding each as it is ready.
 
-    This process is also the ledger's only writer, so it parses a batch itself
-    only while no worker result is waiting to be committed: the work balances
-    itself between committing and parsing. At most ``in_flight`` batches are
+    This process parses a batch itself only while no worker result is waiting,
+    so the work balances itself. At most ``in_flight`` batches are
     handed to the pool ahead, so memory does not grow with the backlog.
     """
     remaining = deque(batches)
@@ -377,7 +460,7 @@ def _shared_work(
         if pending and (pending[0].ready() or not remaining):
             yield pending.popleft().get()
         else:
-            yield _read_batch(remaining.pop(), book)
+            yield _read_batch(remaining.pop(), book, own)
 
 
 def _worker_count(jobs: int | None, total_bytes: int, batches: int) -> int:

@@ -131,6 +131,7 @@ _RECORD_COLUMNS = (
     "cost_usd",
     "total_tokens",
 )
+STAGING_COLUMNS = (*_RECORD_COLUMNS, "file_path")
 _INSERT = "INSERT INTO requests ({}) VALUES ({})".format(
     ", ".join(_RECORD_COLUMNS), ", ".join("?" * len(_RECORD_COLUMNS))
 )
@@ -161,9 +162,8 @@ _LARGER = (
     "requests.total_tokens AND requests.is_sidechain = 1 AND excluded.is_sidechain = 0))"
 )
 _MAIN_COPY = "(requests.is_sidechain = 1 AND excluded.is_sidechain = 0)"
-_UPSERT_KEEP_LARGEST = (
-    _INSERT
-    + " ON CONFLICT(dedup_key) DO UPDATE SET "
+_KEEP_LARGEST = (
+    " ON CONFLICT(dedup_key) DO UPDATE SET "
     + ", ".join(
         [
             f"{c} = CASE WHEN {_LARGER} THEN excluded.{c} ELSE requests.{c} END"
@@ -176,12 +176,18 @@ _UPSERT_KEEP_LARGEST = (
     )
     + f" WHERE {_LARGER} OR {_MAIN_COPY}"
 )
-_UPSERT_KEEP_SMALLEST = (
-    _INSERT
-    + " ON CONFLICT(dedup_key) DO UPDATE SET "
+_KEEP_SMALLEST = (
+    " ON CONFLICT(dedup_key) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _RECORD_COLUMNS if c != "dedup_key")
     + " WHERE excluded.total_tokens < requests.total_tokens"
 )
+_UPSERT_KEEP_LARGEST = _INSERT + _KEEP_LARGEST
+_UPSERT_KEEP_SMALLEST = _INSERT + _KEEP_SMALLEST
+_MERGE_STAGED = (
+    "INSERT INTO requests ({cols}) SELECT {cols} FROM {{schema}}.staging"
+    " WHERE source {{test}} '{claude}' ORDER BY dedup_key"
+).format(cols=", ".join(_RECORD_COLUMNS), claude=CLAUDE_CODE)
+"""Merge one staging file in key order: the B-tree is then written almost sequentially."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,6 +416,45 @@ class Ledger:
                 "INSERT OR IGNORE INTO dirty_buckets VALUES (?)", ((b,) for b in touched)
             )
         return len(keep_largest) + len(keep_smallest)
+
+    def commit_staged(self, results: Sequence[FileResult], staging: Sequence[Path]) -> int:
+        """Commit a bulk load whose rows were written to staging files, in one transaction.
+
+        ``results`` carry the cursors and counters (their ``rows`` are empty);
+        each staging file holds a ``staging`` table of request rows plus the path
+        of the file they came from. Files whose cursor moved since planning
+        (another process read them first) have their staged rows dropped.
+        Returns the requests merged.
+        """
+        schemas = [f"staged{index}" for index in range(len(staging))]
+        for schema, path in zip(schemas, staging, strict=True):
+            self._db.execute(f"ATTACH DATABASE ? AS {schema}", (str(path),))
+        try:
+            with self._transaction():
+                return self._merge_staged(results, schemas)
+        finally:
+            for schema in schemas:
+                self._db.execute(f"DETACH DATABASE {schema}")
+
+    def _merge_staged(self, results: Sequence[FileResult], schemas: list[str]) -> int:
+        stale = [r.cursor.path for r in results if not self._advance_file(r)]
+        self._db.executemany(
+            "INSERT OR REPLACE INTO rate_limits VALUES (?, ?, ?, ?, ?, ?)",
+            [snapshot for r in results if r.cursor.path not in stale for snapshot in r.rate_limits],
+        )
+        merged = 0
+        for schema in schemas:
+            self._db.executemany(
+                f"DELETE FROM {schema}.staging WHERE file_path = ?", ((p,) for p in stale)
+            )
+            merged += self._db.execute(f"SELECT COUNT(*) FROM {schema}.staging").fetchone()[0]
+            self._db.execute(_MERGE_STAGED.format(schema=schema, test="=") + _KEEP_LARGEST)
+            self._db.execute(_MERGE_STAGED.format(schema=schema, test="!=") + _KEEP_SMALLEST)
+            self._db.execute(
+                f"INSERT OR IGNORE INTO dirty_buckets SELECT DISTINCT ts_ms / {BUCKET_MS}"
+                f" FROM {schema}.staging"
+            )
+        return int(merged)
 
     def refresh_rollup(self) -> int:
         """Recompute the rollup for every bucket touched since the last refresh.
