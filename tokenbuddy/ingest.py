@@ -43,7 +43,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024
-"""Below this much new data, worker processes cost more than they save."""
+"""Below this much new data, worker processes cost more than they save
+(``TOKENBUDDY_PARALLEL_MIN_MB`` overrides it)."""
 BULK_MIN_BYTES = 64 * 1024 * 1024
 """From this much new data on, the time index is rebuilt after the load, not kept up."""
 BATCH_BYTES = 24 * 1024 * 1024
@@ -463,11 +464,19 @@ def _shared_work(
             yield _read_batch(remaining.pop(), book, own)
 
 
+def _parallel_min_bytes() -> int:
+    configured = os.environ.get("TOKENBUDDY_PARALLEL_MIN_MB", "")
+    try:
+        return int(float(configured) * 1024 * 1024) if configured else PARALLEL_MIN_BYTES
+    except ValueError:
+        return PARALLEL_MIN_BYTES
+
+
 def _worker_count(jobs: int | None, total_bytes: int, batches: int) -> int:
     """Parsing processes, this one included: several only for a large backlog, if fork is safe."""
     if jobs is not None and jobs <= 1:
         return 1
-    if total_bytes < PARALLEL_MIN_BYTES or batches < 2:
+    if total_bytes < _parallel_min_bytes() or batches < 2:
         return 1
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1

@@ -1,0 +1,126 @@
+"""The bulk path (several parsing processes, staging files, one merge) agrees with the
+incremental path, survives SIGKILL, and leaves nothing behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import orjson
+import pytest
+
+from tests.conftest import environ_for
+from tokenbuddy.cli.report import build_report
+from tokenbuddy.ingest import sync
+from tokenbuddy.sources.discovery import log_roots
+from tokenbuddy.store.ledger import Ledger
+
+UTC = ZoneInfo("UTC")
+
+
+def write_tree(projects: Path, files: int = 24, records: int = 300) -> None:
+    """Transcripts with streamed duplicates, shared ids across files and padding lines."""
+    padding = orjson.dumps({"type": "user", "message": {"content": "x" * 600}}) + b"\n"
+    for number in range(files):
+        lines = []
+        for n in range(records):
+            request = (number * records + n) // 2  # every request appears in two files
+            for output in (3, 90 + n % 7):  # a partial and a final copy
+                lines.append(
+                    orjson.dumps(
+                        {
+                            "type": "assistant",
+                            "timestamp": f"2026-11-{1 + n % 20:02d}T10:{n % 60:02d}:00Z",
+                            "sessionId": f"s{number % 5}",
+                            "cwd": f"/home/dev/p{number % 3}",
+                            "requestId": f"req_{request}",
+                            "message": {
+                                "id": f"msg_{request}",
+                                "model": "claude-sonnet-4-5",
+                                "usage": {
+                                    "input_tokens": 5,
+                                    "output_tokens": output,
+                                    "cache_read_input_tokens": 1000 + n,
+                                },
+                            },
+                        }
+                    )
+                    + b"\n"
+                    + padding
+                )
+        directory = projects / f"-home-dev-p{number % 3}"
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / f"s{number}.jsonl").write_bytes(b"".join(lines))
+
+
+def ingest(tmp_path: Path, name: str, jobs: int, monkeypatch: pytest.MonkeyPatch) -> Ledger:
+    monkeypatch.setenv("TOKENBUDDY_PARALLEL_MIN_MB", "0")
+    ledger = Ledger(tmp_path / f"{name}.sqlite3")
+    sync(ledger, log_roots(os.environ, tmp_path), jobs=jobs)
+    return ledger
+
+
+def snapshot(ledger: Ledger) -> tuple[object, ...]:
+    reports = tuple(
+        orjson.dumps(build_report(ledger.db, kind, zone=UTC))  # type: ignore[arg-type]
+        for kind in ("daily", "session", "model")
+    )
+    files = sorted(
+        (p, f.lines, f.records, f.skipped, f.cursor.offset) for p, f in ledger.files().items()
+    )
+    requests = ledger.db.execute("SELECT * FROM requests ORDER BY dedup_key").fetchall()
+    return reports, files, requests
+
+
+def test_bulk_path_gives_exactly_the_incremental_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_tree(Path(os.environ["CLAUDE_CONFIG_DIR"]) / "projects")
+    incremental = ingest(tmp_path, "one", 1, monkeypatch)
+    bulk = ingest(tmp_path, "two", 2, monkeypatch)
+    assert snapshot(bulk) == snapshot(incremental)
+    assert build_report(bulk.db, "daily", zone=UTC)["totals"]["requests"] == 24 * 300 // 2
+    assert not any((tmp_path / "staging").glob("*")), "staging files are removed"
+
+
+def test_bulk_path_on_the_real_fixtures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_fixtures: Path
+) -> None:
+    monkeypatch.setenv("TOKENBUDDY_PARALLEL_MIN_MB", "0")
+    roots = log_roots(environ_for(shared_fixtures / "claude", shared_fixtures / "codex"), tmp_path)
+    one, two = Ledger(tmp_path / "a.sqlite3"), Ledger(tmp_path / "b.sqlite3")
+    sync(one, roots, jobs=1)
+    sync(two, roots, jobs=2)
+    assert snapshot(two)[0] == snapshot(one)[0]
+    assert (
+        build_report(two.db, "daily", zone=UTC, source="claude-code")["totals"]["requests"] == 711
+    )
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_sigkill_during_a_bulk_load_then_rerun_matches_a_clean_run(tmp_path: Path) -> None:
+    write_tree(Path(os.environ["CLAUDE_CONFIG_DIR"]) / "projects", files=40)
+    command = [sys.executable, "-m", "tokenbuddy", "report", "daily", "--json", "--jobs", "2"]
+
+    def env(home: Path) -> dict[str, str]:
+        return {**os.environ, "TOKENBUDDY_HOME": str(home), "TOKENBUDDY_PARALLEL_MIN_MB": "0"}
+
+    started = time.monotonic()
+    clean = subprocess.run(command, env=env(tmp_path / "clean"), capture_output=True, check=True)
+    duration = time.monotonic() - started
+    for fraction in (0.3, 0.6, 0.9):
+        home = tmp_path / f"killed-{fraction}"
+        process = subprocess.Popen(
+            command, env=env(home), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        time.sleep(duration * fraction)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+        rerun = subprocess.run(command, env=env(home), capture_output=True, check=True)
+        assert orjson.loads(rerun.stdout) == orjson.loads(clean.stdout), fraction
+        assert not any((home / "data" / "staging").glob("*")), "stale staging files are cleared"
