@@ -26,6 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Token spend of your AI coding agents: live dashboard, reports and warnings.",
     )
     parser.add_argument("--version", action="version", version=f"tokenbuddy {__version__}")
+    parser.add_argument(
+        "--demo", action="store_true", help="open the dashboard on a generated demo history"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     report = commands.add_parser(
@@ -51,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = commands.add_parser("doctor", help="where tokenbuddy looks, what it read and skipped")
     doctor.add_argument("--json", action="store_true", help="print one JSON object")
+
+    config = commands.add_parser("config", help="find, show or edit the settings file")
+    config.add_argument("action", choices=("path", "show", "edit"))
     return parser
 
 
@@ -78,6 +84,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from tokenbuddy.cli.doctor import run_doctor
 
         return run_doctor(args)
-    from tokenbuddy.cli.report import run_default
+    if args.command == "config":
+        from tokenbuddy.cli.config import run_config
 
-    return run_default()
+        return run_config(args)
+    from tokenbuddy.cli.dashboard import run_dashboard
+
+    return run_dashboard(demo=args.demo)

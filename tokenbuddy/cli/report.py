@@ -124,22 +124,6 @@ def run_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_default() -> int:
-    """``tokenbuddy`` with no command: today's picture as a daily report."""
-    return run_report(
-        argparse.Namespace(
-            kind="daily",
-            json=False,
-            since=None,
-            until=None,
-            tz=None,
-            source="all",
-            project=None,
-            jobs=None,
-        )
-    )
-
-
 _KEY_COLUMNS: dict[str, list[tuple[str, str]]] = {
     "daily": [("Date", "date")],
     "weekly": [("Week", "week")],

@@ -129,6 +129,19 @@ def model_rows(db: sqlite3.Connection, request_filter: RequestFilter) -> list[Re
     return [ReportRow({"model": row[0], "source": row[1]}, _totals(row[2:])) for row in rows]
 
 
+def project_totals(
+    db: sqlite3.Connection, request_filter: RequestFilter
+) -> list[tuple[str, Totals]]:
+    """Sums per project path, most expensive first."""
+    where, params = request_filter.where()
+    rows = db.execute(
+        f"SELECT project, {_SUMS} FROM usage_rollup{where} GROUP BY project"
+        " ORDER BY TOTAL(cost_usd) DESC",
+        params,
+    )
+    return [(row[0], _totals(row[1:])) for row in rows]
+
+
 def unpriced_models(db: sqlite3.Connection, request_filter: RequestFilter) -> dict[str, int]:
     """Requests per model that has no known price (they are not in any cost)."""
     where, params = request_filter.where()

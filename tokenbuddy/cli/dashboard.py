@@ -1,0 +1,70 @@
+"""``tokenbuddy`` with no command: the live dashboard (and ``--demo``)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tokenbuddy.cli.report import resolve_zone
+from tokenbuddy.sources.discovery import log_roots
+from tokenbuddy.store.paths import app_paths
+from tokenbuddy.store.settings import load_settings
+
+if TYPE_CHECKING:
+    from tokenbuddy.tui.app import DashboardConfig
+
+
+def run_dashboard(*, demo: bool = False) -> int:
+    """Open the dashboard on the user's logs, or on a generated demo history."""
+    from tokenbuddy.tui.app import TokenBuddyApp
+
+    if demo:
+        with tempfile.TemporaryDirectory(prefix="tokenbuddy-demo-") as scratch:
+            TokenBuddyApp(demo_config(Path(scratch), time.time())).run()
+        return 0
+    TokenBuddyApp(user_config()).run()
+    return 0
+
+
+def user_config() -> DashboardConfig:
+    """The dashboard's configuration from the user's settings and environment."""
+    from tokenbuddy.store.dashboard import BudgetSettings
+    from tokenbuddy.tui.app import DashboardConfig
+
+    paths = app_paths()
+    paths.ensure()
+    settings, problems = load_settings(paths.config_file)
+    return DashboardConfig(
+        ledger_path=paths.ledger,
+        config_file=paths.config_file,
+        roots=log_roots(settings.log_environment(os.environ), Path.home()),
+        zone=resolve_zone(settings.timezone),
+        budget=BudgetSettings(settings.monthly_cap_usd, settings.cycle_start_day),
+        refresh_seconds=settings.refresh_seconds,
+        rescan_seconds=settings.rescan_seconds,
+        notices=problems,
+    )
+
+
+def demo_config(scratch: Path, now: float, *, watch: bool = True) -> DashboardConfig:
+    """A dashboard on a demo history generated under ``scratch`` up to ``now``."""
+    from tokenbuddy.demo import write_demo_history
+    from tokenbuddy.store.dashboard import BudgetSettings
+    from tokenbuddy.tui.app import DashboardConfig
+
+    history = write_demo_history(scratch / "logs", datetime.fromtimestamp(now, UTC))
+    environ = {"CLAUDE_CONFIG_DIR": str(history.claude_dir), "CODEX_HOME": str(history.codex_home)}
+    (scratch / "data").mkdir(exist_ok=True)
+    return DashboardConfig(
+        ledger_path=scratch / "data" / "ledger.sqlite3",
+        config_file=scratch / "config.toml",
+        roots=log_roots(environ, scratch),
+        zone=resolve_zone(None),
+        budget=BudgetSettings(monthly_cap_usd=250.0, cycle_start_day=1),
+        watch=watch,
+        notices=["Demo mode: generated data, not your logs."],
+    )

@@ -1,0 +1,113 @@
+"""What the dashboard shows, as plain data: one snapshot, rebuilt after every ingest.
+
+The TUI only renders a :class:`DashboardSnapshot`; building one is the store's
+job (``tokenbuddy.store.dashboard``), so every figure can be tested without a
+terminal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tokenbuddy.core.metrics import BurnRate, CapProjection, Cycle
+    from tokenbuddy.core.report import Totals
+
+ACTIVE_MS = 15 * 60 * 1000
+"""A session with a request in the last 15 minutes counts as active."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSummary:
+    """One row of the sessions table."""
+
+    session_id: str
+    source: str
+    project: str
+    """The working directory's last component (the full path is in ``project_path``)."""
+    project_path: str
+    models: tuple[str, ...]
+    cost_usd: float
+    requests: int
+    cache_hit_ratio: float | None
+    subagent_share: float
+    """Share of the session's cost spent by subagents."""
+    first_ms: int
+    last_ms: int
+    active: bool
+
+    @property
+    def usd_per_hour(self) -> float:
+        """Average spend rate over the session's span (at least one minute)."""
+        span = max(self.last_ms - self.first_ms, 60_000)
+        return self.cost_usd * 3_600_000 / span
+
+
+@dataclass(frozen=True, slots=True)
+class Breakdown:
+    """Spend by one dimension (model or project) over one period."""
+
+    label: str
+    rows: tuple[tuple[str, Totals], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardSnapshot:
+    """Every figure on the dashboard at one instant."""
+
+    now_ms: int
+    today: Totals
+    cycle_totals: Totals
+    cycle: Cycle
+    cap: CapProjection | None
+    burn_5m: BurnRate
+    burn_1h: BurnRate
+    active_session_cache_ratio: float | None
+    sessions: tuple[SessionSummary, ...]
+    hourly_usd: tuple[float, ...]
+    """Spend per hour over the last 24 hours, oldest first."""
+    daily_usd: tuple[float, ...]
+    """Spend per local day over the last 30 days, oldest first."""
+    breakdowns: tuple[Breakdown, ...]
+    unpriced_models: dict[str, int] = field(default_factory=dict)
+    total_requests: int = 0
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the ledger holds no request at all."""
+        return self.total_requests == 0
+
+
+@dataclass(frozen=True, slots=True)
+class RequestLine:
+    """One request in a session's timeline."""
+
+    ts_ms: int
+    model: str
+    input_tokens: int
+    cache_write_tokens: int
+    cache_read_tokens: int
+    output_tokens: int
+    cost_usd: float | None
+    agent: str
+    """Empty for the main conversation, else the subagent's type."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionDetail:
+    """Everything the session screen shows."""
+
+    summary: SessionSummary
+    requests: tuple[RequestLine, ...]
+    subagents: tuple[tuple[str, int, float], ...]
+    """(agent type, requests, cost) per subagent type."""
+
+    @property
+    def cache_ratio_series(self) -> tuple[float, ...]:
+        """Each request's cache hit ratio, in order (for a sparkline)."""
+        series = []
+        for line in self.requests:
+            total = line.input_tokens + line.cache_write_tokens + line.cache_read_tokens
+            series.append(line.cache_read_tokens / total if total else 0.0)
+        return tuple(series)

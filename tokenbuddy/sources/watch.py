@@ -1,0 +1,88 @@
+"""Following the log roots with watchdog, batching bursts of events.
+
+Claude Code writes a response as several lines over a few seconds, and an agent
+can produce hundreds of lines a second; the dashboard wants one update per
+burst. :class:`LogWatcher` collects changed transcript paths and hands them
+over at most once per ``debounce`` seconds, from a timer thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from tokenbuddy.sources.discovery import LogRoot
+
+
+class LogWatcher(FileSystemEventHandler):
+    """Calls ``on_change(paths)`` with the transcripts written since the last call."""
+
+    def __init__(
+        self,
+        roots: Iterable[LogRoot],
+        on_change: Callable[[frozenset[str]], None],
+        debounce: float = 0.1,
+    ) -> None:
+        super().__init__()
+        self.roots = [root for root in roots if root.exists]
+        self._on_change = on_change
+        self._debounce = debounce
+        self._pending: set[str] = set()
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+        self._observer = Observer()
+
+    def start(self) -> None:
+        """Start watching every existing root, recursively."""
+        for root in self.roots:
+            self._observer.schedule(self, str(root.path), recursive=True)
+        self._observer.daemon = True
+        self._observer.start()
+
+    def stop(self) -> None:
+        """Stop watching and drop anything not yet handed over."""
+        self._observer.stop()
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+        if self._observer.is_alive():
+            self._observer.join(timeout=2)
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        """Collect transcript paths from writes, creations and moves."""
+        if event.is_directory or event.event_type not in {"modified", "created", "moved", "closed"}:
+            return
+        path = getattr(event, "dest_path", "") or event.src_path
+        if isinstance(path, bytes):
+            path = path.decode(errors="replace")
+        if not path.endswith(".jsonl"):
+            return
+        with self._lock:
+            self._pending.add(path)
+            if self._timer is None:
+                self._timer = threading.Timer(self._debounce, self._flush)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def _flush(self) -> None:
+        with self._lock:
+            paths = frozenset(self._pending)
+            self._pending.clear()
+            self._timer = None
+        if paths:
+            self._on_change(paths)
+
+
+def source_of(path: str, roots: Iterable[LogRoot]) -> str | None:
+    """Which source's root a path is under, or None."""
+    for root in roots:
+        prefix = str(root.path).rstrip("/") + "/"
+        if path.startswith(prefix):
+            return root.source
+    return None

@@ -1,0 +1,282 @@
+"""Building the dashboard's snapshot and session details from the ledger.
+
+Period figures come from the rollup (bounded whatever the history size);
+trailing windows shorter than a bucket, and per-request detail, come from the
+requests table through its time and session indexes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from tokenbuddy.core.dashboard import (
+    ACTIVE_MS,
+    Breakdown,
+    DashboardSnapshot,
+    RequestLine,
+    SessionDetail,
+    SessionSummary,
+)
+from tokenbuddy.core.metrics import (
+    HOUR_MS,
+    BurnRate,
+    budget_cycle,
+    cache_hit_ratio,
+    local_now,
+    project_cap,
+    start_of_day,
+)
+from tokenbuddy.core.report import BUCKET_MS, Totals, fold_buckets
+from tokenbuddy.store import queries
+
+if TYPE_CHECKING:
+    import sqlite3
+    from zoneinfo import ZoneInfo
+
+SESSION_WINDOW_MS = 24 * HOUR_MS
+"""Sessions with a request in the last day are listed."""
+MAX_SESSIONS = 50
+PROJECTION_DAYS = 7
+MAX_TIMELINE = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetSettings:
+    """The settings a snapshot depends on."""
+
+    monthly_cap_usd: float | None = None
+    cycle_start_day: int = 1
+
+
+def build_snapshot(
+    db: sqlite3.Connection, now_ms: int, zone: ZoneInfo, budget: BudgetSettings
+) -> DashboardSnapshot:
+    """Every dashboard figure as of ``now_ms``."""
+    now = local_now(now_ms, zone)
+    today_start = _ms(start_of_day(now))
+    cycle = budget_cycle(now, budget.cycle_start_day)
+    cycle_start = _ms(cycle.start)
+    today = _rollup_totals(db, today_start)
+    cycle_totals = _rollup_totals(db, cycle_start)
+    sessions = _sessions(db, now_ms)
+    active = [s for s in sessions if s.active]
+    return DashboardSnapshot(
+        now_ms=now_ms,
+        today=today,
+        cycle_totals=cycle_totals,
+        cycle=cycle,
+        cap=_projection(db, budget, cycle_totals, cycle=cycle, now=now, now_ms=now_ms),
+        burn_5m=_burn(db, now_ms, 5 * 60_000),
+        burn_1h=_burn(db, now_ms, HOUR_MS),
+        active_session_cache_ratio=active[0].cache_hit_ratio if active else None,
+        sessions=tuple(sessions),
+        hourly_usd=_hourly(db, now_ms),
+        daily_usd=_daily(db, now, zone),
+        breakdowns=_breakdowns(db, today_start, cycle_start),
+        unpriced_models=queries.unpriced_models(db, queries.RequestFilter()),
+        total_requests=_rollup_totals(db, None).requests,
+    )
+
+
+def _ms(moment: Any) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _rollup_totals(db: sqlite3.Connection, since_ms: int | None) -> Totals:
+    rows = queries.bucket_totals(db, queries.RequestFilter(since_ms=since_ms))
+    total = Totals()
+    for _start, totals in rows:
+        total.add(totals)
+    return total
+
+
+def _burn(db: sqlite3.Connection, now_ms: int, window_ms: int) -> BurnRate:
+    cost, tokens = db.execute(
+        "SELECT TOTAL(cost_usd), TOTAL(input_tokens + output_tokens + cache_write_5m_tokens"
+        " + cache_write_1h_tokens + cache_read_tokens) FROM requests"
+        " WHERE ts_ms > ? AND ts_ms <= ?",
+        (now_ms - window_ms, now_ms),
+    ).fetchone()
+    return BurnRate(window_ms, float(cost), int(tokens))
+
+
+def _projection(
+    db: sqlite3.Connection,
+    budget: BudgetSettings,
+    cycle_totals: Totals,
+    *,
+    cycle: Any,
+    now: Any,
+    now_ms: int,
+) -> Any:
+    if budget.monthly_cap_usd is None:
+        return None
+    window_start = now_ms - PROJECTION_DAYS * 86_400_000
+    recent = db.execute(
+        "SELECT TOTAL(cost_usd) FROM usage_rollup WHERE bucket >= ?",
+        (window_start // BUCKET_MS,),
+    ).fetchone()[0]
+    return project_cap(
+        budget.monthly_cap_usd,
+        cycle_totals.cost_usd,
+        recent_usd=float(recent),
+        recent_days=PROJECTION_DAYS,
+        cycle=cycle,
+        now=now,
+    )
+
+
+_SESSION_COLUMNS = (
+    "session_id, source, MIN(first_ts_ms), MAX(last_ts_ms), GROUP_CONCAT(DISTINCT model),"
+    " SUM(input_tokens), SUM(cache_write_tokens), SUM(cache_read_tokens), TOTAL(cost_usd),"
+    " SUM(requests)"
+)
+
+
+def _sessions(db: sqlite3.Connection, now_ms: int) -> list[SessionSummary]:
+    since_bucket = (now_ms - SESSION_WINDOW_MS) // BUCKET_MS
+    rows = db.execute(
+        f"SELECT {_SESSION_COLUMNS} FROM usage_rollup"
+        " WHERE session_id IN (SELECT DISTINCT session_id FROM usage_rollup WHERE bucket >= ?)"
+        " GROUP BY session_id, source ORDER BY MAX(last_ts_ms) DESC LIMIT ?",
+        (since_bucket, MAX_SESSIONS),
+    ).fetchall()
+    return _summaries(db, rows, now_ms)
+
+
+def _summaries(db: sqlite3.Connection, rows: list[Any], now_ms: int) -> list[SessionSummary]:
+    ids = [row[0] for row in rows]
+    projects = _latest_projects(db, ids)
+    subagent_costs = _subagent_costs(db, ids)
+    summaries = []
+    for sid, source, first, last, models, inp, writes, reads, cost, count in rows:
+        path = projects.get((sid, source), "")
+        summaries.append(
+            SessionSummary(
+                session_id=sid,
+                source=source,
+                project=project_name(path),
+                project_path=path,
+                models=tuple(sorted(set((models or "").split(",")) - {""})),
+                cost_usd=float(cost),
+                requests=int(count),
+                cache_hit_ratio=cache_hit_ratio(int(inp), int(writes), int(reads)),
+                subagent_share=subagent_costs.get((sid, source), 0.0) / cost if cost else 0.0,
+                first_ms=int(first),
+                last_ms=int(last),
+                active=now_ms - int(last) <= ACTIVE_MS,
+            )
+        )
+    return summaries
+
+
+def project_name(path: str) -> str:
+    """A project's display name: the last component of its working directory."""
+    trimmed = path.rstrip("/\\")
+    return trimmed.replace("\\", "/").rsplit("/", 1)[-1] if trimmed else "(unknown)"
+
+
+def _placeholders(values: list[str]) -> str:
+    return ", ".join("?" * len(values))
+
+
+def _latest_projects(db: sqlite3.Connection, ids: list[str]) -> dict[tuple[str, str], str]:
+    if not ids:
+        return {}
+    rows = db.execute(
+        "SELECT session_id, source, project, MAX(last_ts_ms) FROM usage_rollup"
+        f" WHERE session_id IN ({_placeholders(ids)}) GROUP BY session_id, source",
+        ids,
+    )
+    return {(sid, source): project for sid, source, project, _ in rows}
+
+
+def _subagent_costs(db: sqlite3.Connection, ids: list[str]) -> dict[tuple[str, str], float]:
+    if not ids:
+        return {}
+    rows = db.execute(
+        "SELECT session_id, source, TOTAL(cost_usd) FROM requests"
+        f" WHERE session_id IN ({_placeholders(ids)}) AND is_sidechain = 1"
+        " GROUP BY session_id, source",
+        ids,
+    )
+    return {(sid, source): float(cost) for sid, source, cost in rows}
+
+
+def _hourly(db: sqlite3.Connection, now_ms: int) -> tuple[float, ...]:
+    first_hour = now_ms // HOUR_MS - 23
+    rows = dict(
+        db.execute(
+            "SELECT bucket / 4, TOTAL(cost_usd) FROM usage_rollup WHERE bucket >= ? GROUP BY 1",
+            (first_hour * 4,),
+        ).fetchall()
+    )
+    return tuple(float(rows.get(first_hour + offset, 0.0)) for offset in range(24))
+
+
+def _daily(db: sqlite3.Connection, now: Any, zone: ZoneInfo) -> tuple[float, ...]:
+    first_day = start_of_day(now) - timedelta(days=29)
+    buckets = queries.bucket_totals(db, queries.RequestFilter(since_ms=_ms(first_day)))
+    by_day = {row.key["date"]: row.totals.cost_usd for row in fold_buckets("daily", buckets, zone)}
+    days = [(first_day + timedelta(days=offset)).date().isoformat() for offset in range(30)]
+    return tuple(by_day.get(day, 0.0) for day in days)
+
+
+def _breakdowns(db: sqlite3.Connection, today_ms: int, cycle_ms: int) -> tuple[Breakdown, ...]:
+    result = []
+    for period, since in (("today", today_ms), ("cycle", cycle_ms), ("all time", None)):
+        request_filter = queries.RequestFilter(since_ms=since)
+        models = queries.model_rows(db, request_filter)
+        result.append(
+            Breakdown(
+                f"By model, {period}",
+                tuple((str(row.key["model"]), row.totals) for row in models),
+            )
+        )
+        result.append(Breakdown(f"By project, {period}", _projects(db, request_filter)))
+    return tuple(result)
+
+
+def _projects(
+    db: sqlite3.Connection, request_filter: queries.RequestFilter
+) -> tuple[tuple[str, Totals], ...]:
+    merged: dict[str, Totals] = {}
+    for path, totals in queries.project_totals(db, request_filter):
+        merged.setdefault(project_name(path), Totals()).add(totals)
+    return tuple(sorted(merged.items(), key=lambda item: -item[1].cost_usd))
+
+
+def session_detail(
+    db: sqlite3.Connection, session_id: str, source: str, now_ms: int
+) -> SessionDetail | None:
+    """The timeline and subagents of one session; None if the ledger has no such session."""
+    rows = db.execute(
+        "SELECT ts_ms, model, input_tokens, cache_write_5m_tokens + cache_write_1h_tokens,"
+        " cache_read_tokens, output_tokens, cost_usd, CASE WHEN is_sidechain THEN agent_type"
+        " ELSE '' END FROM requests WHERE session_id = ? AND source = ? ORDER BY ts_ms LIMIT ?",
+        (session_id, source, MAX_TIMELINE),
+    ).fetchall()
+    if not rows:
+        return None
+    lines = tuple(RequestLine(*row) for row in rows)
+    summary = _summary_of(db, session_id, source, now_ms)
+    subagents = db.execute(
+        "SELECT CASE WHEN agent_type = '' THEN 'subagent' ELSE agent_type END, COUNT(*),"
+        " TOTAL(cost_usd) FROM requests WHERE session_id = ? AND source = ? AND is_sidechain = 1"
+        " GROUP BY 1 ORDER BY 3 DESC",
+        (session_id, source),
+    ).fetchall()
+    return SessionDetail(summary, lines, tuple((a, int(n), float(c)) for a, n, c in subagents))
+
+
+def _summary_of(
+    db: sqlite3.Connection, session_id: str, source: str, now_ms: int
+) -> SessionSummary:
+    rows = db.execute(
+        f"SELECT {_SESSION_COLUMNS} FROM usage_rollup WHERE session_id = ? AND source = ?"
+        " GROUP BY session_id, source",
+        (session_id, source),
+    ).fetchall()
+    return _summaries(db, rows, now_ms)[0]

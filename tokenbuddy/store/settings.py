@@ -1,0 +1,140 @@
+"""User settings: ``config.toml`` in the config dir, overridden by ``TOKENBUDDY_*`` variables.
+
+An invalid file or value never stops tokenbuddy: :func:`load_settings` returns
+the defaults together with messages that name the offending field.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
+CONFIG_TEMPLATE = """\
+# tokenbuddy settings. Every key is optional; TOKENBUDDY_<KEY> environment
+# variables override this file (for example TOKENBUDDY_MONTHLY_CAP_USD=300).
+
+# Monthly budget in US dollars; leave out for no cap.
+# monthly_cap_usd = 300
+
+# Warn (softly) at this share of the cap.
+# soft_limit_ratio = 0.8
+
+# Day of the month the budget cycle starts on (1-28).
+# cycle_start_day = 1
+
+# IANA time zone for days, weeks and cycles; the machine's zone when left out.
+# timezone = "Europe/Paris"
+
+# Claude Code config dirs and Codex homes to read, replacing the defaults
+# (CLAUDE_CONFIG_DIR and CODEX_HOME still win when set).
+# claude_config_dirs = ["~/.claude", "~/.claude-work"]
+# codex_homes = ["~/.codex"]
+
+# How often the dashboard repaints after new lines, and re-scans every log
+# for events the file watcher missed, in seconds.
+# refresh_seconds = 0.25
+# rescan_seconds = 30
+"""
+
+
+class Settings(BaseSettings):
+    """Everything the user can configure."""
+
+    model_config = SettingsConfigDict(env_prefix="TOKENBUDDY_", extra="forbid")
+
+    monthly_cap_usd: float | None = Field(default=None, gt=0)
+    """Monthly budget in US dollars; None means no cap."""
+    soft_limit_ratio: float = Field(default=0.8, gt=0, le=1)
+    """Share of the cap at which tokenbuddy starts warning."""
+    cycle_start_day: int = Field(default=1, ge=1, le=28)
+    """Day of the month the budget cycle starts on."""
+    timezone: str | None = None
+    """IANA time zone for days and cycles; the machine's zone when None."""
+    claude_config_dirs: list[str] = Field(default_factory=list)
+    """Claude Code config dirs to read instead of the defaults."""
+    codex_homes: list[str] = Field(default_factory=list)
+    """Codex homes to read instead of the default."""
+    refresh_seconds: float = Field(default=0.25, ge=0.05, le=10)
+    """Longest a burst of new log lines waits before the dashboard repaints."""
+    rescan_seconds: float = Field(default=30.0, ge=2, le=3600)
+    """Interval of the safety re-scan of every log file."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Environment first, then the TOML file passed in as init values."""
+        return env_settings, init_settings
+
+    def log_environment(self, environ: Mapping[str, str]) -> dict[str, str]:
+        """``environ`` with the configured log dirs filled in where the variables are unset."""
+        merged = dict(environ)
+        if self.claude_config_dirs and not merged.get("CLAUDE_CONFIG_DIR"):
+            merged["CLAUDE_CONFIG_DIR"] = ",".join(self.claude_config_dirs)
+        if self.codex_homes and not merged.get("CODEX_HOME"):
+            merged["CODEX_HOME"] = ",".join(self.codex_homes)
+        return merged
+
+
+def load_settings(config_file: Path) -> tuple[Settings, list[str]]:
+    """The settings, and messages for anything invalid (then the defaults are used)."""
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    try:
+        with config_file.open("rb") as handle:
+            values = tomllib.load(handle)
+    except FileNotFoundError:
+        pass
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        problems.append(f"{config_file}: {error}; using the defaults")
+    try:
+        return Settings(**values), problems
+    except ValidationError as error:
+        problems.extend(_describe(config_file, error))
+    try:
+        return Settings(), problems
+    except ValidationError as error:
+        problems.extend(_describe(config_file, error))
+        return Settings.model_construct(), problems
+
+
+def _describe(config_file: Path, error: ValidationError) -> list[str]:
+    messages = []
+    for problem in error.errors():
+        field = ".".join(str(part) for part in problem["loc"]) or "(file)"
+        messages.append(f"{config_file}: {field}: {problem['msg']}; using the defaults")
+    return messages
+
+
+def write_template(config_file: Path) -> bool:
+    """Create a commented config file if there is none; True if one was written."""
+    if config_file.exists():
+        return False
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    config_file.write_text(CONFIG_TEMPLATE, encoding="utf-8")
+    return True

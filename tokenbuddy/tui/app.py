@@ -1,0 +1,242 @@
+"""The tokenbuddy dashboard.
+
+Blocking work (ingest, queries) runs in thread workers that only post
+messages; the handlers here own all state. Every ingest, whether the first
+backlog, a watched append or the safety re-scan, ends in one
+:class:`SnapshotBuilt` that repaints everything at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, ProgressBar, TabbedContent, TabPane
+
+from tokenbuddy.ingest import IngestSummary, sync, sync_paths
+from tokenbuddy.sources.watch import LogWatcher, source_of
+from tokenbuddy.store.dashboard import BudgetSettings, build_snapshot, session_detail
+from tokenbuddy.store.ledger import Ledger
+from tokenbuddy.tui.messages import IngestProgressed, LogsChanged, SessionLoaded, SnapshotBuilt
+from tokenbuddy.tui.screens import HelpScreen, SessionScreen
+from tokenbuddy.tui.widgets import (
+    BreakdownTables,
+    EmptyState,
+    HeaderStrip,
+    SessionsTable,
+    SpendChart,
+    WarningsPanel,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from zoneinfo import ZoneInfo
+
+    from tokenbuddy.core.dashboard import DashboardSnapshot
+    from tokenbuddy.sources.discovery import LogRoot
+
+
+@dataclass(slots=True)
+class DashboardConfig:
+    """Everything the app needs from outside: paths, roots, settings and the clock."""
+
+    ledger_path: Path
+    config_file: Path
+    roots: list[LogRoot]
+    zone: ZoneInfo
+    budget: BudgetSettings = field(default_factory=BudgetSettings)
+    refresh_seconds: float = 0.25
+    rescan_seconds: float = 30.0
+    clock: Callable[[], float] = time.time
+    """Seconds since the epoch; tests freeze it."""
+    watch: bool = True
+    """Follow the logs live (off in snapshot tests)."""
+    notices: list[str] = field(default_factory=list)
+    """Messages to show once at start (an invalid config, say)."""
+
+
+class TokenBuddyApp(App[None]):
+    """Live token spend of your coding agents."""
+
+    TITLE = "tokenbuddy"
+    CSS_PATH = "app.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+        Binding("c", "toggle_chart", "Chart h/d"),
+        Binding("b", "cycle_breakdown", "Period"),
+        Binding("r", "rescan", "Re-scan"),
+    ]
+
+    def __init__(self, config: DashboardConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.snapshot: DashboardSnapshot | None = None
+        self._ingest_lock = threading.Lock()
+        self._watcher: LogWatcher | None = None
+
+    def compose(self) -> ComposeResult:
+        yield ProgressBar(total=None, show_eta=False, id="ingest-progress")
+        yield HeaderStrip(id="header")
+        yield EmptyState(id="empty")
+        with TabbedContent(id="main"):
+            with TabPane("Sessions", id="sessions-tab"):
+                yield SessionsTable(id="sessions")
+            with TabPane("Breakdown", id="breakdown-tab"):
+                yield BreakdownTables(id="breakdown")
+        with Horizontal(id="bottom"):
+            yield SpendChart(id="spend")
+            yield WarningsPanel(id="warnings")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#empty").display = False
+        for notice in self.config.notices:
+            self.notify(notice, severity="warning", timeout=10)
+        self.ingest_backlog()
+        self.set_interval(self.config.rescan_seconds, self.action_rescan)
+        self.set_interval(30, self.refresh_snapshot)
+
+    def on_unmount(self) -> None:
+        if self._watcher is not None:
+            self._watcher.stop()
+
+    # -- workers ---------------------------------------------------------------------------
+
+    @work(thread=True, group="ingest", name="backlog", exit_on_error=False)
+    def ingest_backlog(self) -> None:
+        """First ingest of everything, with progress; then start following the logs."""
+        summary = self._sync(self._post_progress)
+        self.post_message(SnapshotBuilt(self._build_snapshot(), summary))
+
+    @work(thread=True, group="ingest", name="changes", exit_on_error=False)
+    def ingest_changes(self, paths: frozenset[str]) -> None:
+        """Read the new bytes of the files the watcher reported."""
+        known = [(p, s) for p in paths if (s := source_of(p, self.config.roots)) is not None]
+        with self._ingest_lock, Ledger(self.config.ledger_path) as ledger:
+            sync_paths(ledger, known)
+        self.post_message(SnapshotBuilt(self._build_snapshot(), None))
+
+    @work(thread=True, group="ingest", name="rescan", exit_on_error=False)
+    def rescan(self) -> None:
+        """The safety re-scan: every root, for events the watcher coalesced or missed."""
+        self._sync(None)
+        self.post_message(SnapshotBuilt(self._build_snapshot(), None))
+
+    @work(thread=True, group="query", name="snapshot", exit_on_error=False)
+    def refresh_snapshot(self) -> None:
+        """Rebuild the snapshot without ingesting (time moves burn rates and 'last' columns)."""
+        self.post_message(SnapshotBuilt(self._build_snapshot(), None))
+
+    @work(thread=True, group="query", name="session", exit_on_error=False)
+    def load_session(self, session_id: str, source: str) -> None:
+        """Read one session's detail for the session screen."""
+        with Ledger(self.config.ledger_path) as ledger:
+            detail = session_detail(ledger.db, session_id, source, self._now_ms())
+        self.post_message(SessionLoaded(detail))
+
+    def _post_progress(self, done: int, total: int) -> None:
+        self.post_message(IngestProgressed(done, total))
+
+    def _sync(self, progress: Callable[[int, int], None] | None) -> IngestSummary:
+        with self._ingest_lock, Ledger(self.config.ledger_path) as ledger:
+            return sync(ledger, self.config.roots, jobs=1, progress=progress)
+
+    def _build_snapshot(self) -> DashboardSnapshot:
+        with Ledger(self.config.ledger_path) as ledger:
+            return build_snapshot(ledger.db, self._now_ms(), self.config.zone, self.config.budget)
+
+    def _now_ms(self) -> int:
+        return int(self.config.clock() * 1000)
+
+    # -- handlers --------------------------------------------------------------------------
+
+    def on_ingest_progressed(self, message: IngestProgressed) -> None:
+        bar = self.query_one("#ingest-progress", ProgressBar)
+        bar.display = True
+        bar.update(total=max(message.total, 1), progress=message.done)
+
+    def on_snapshot_built(self, message: SnapshotBuilt) -> None:
+        self.snapshot = message.snapshot
+        self.query_one("#ingest-progress").display = False
+        self.query_one(HeaderStrip).snapshot = message.snapshot
+        empty = message.snapshot.is_empty
+        self.query_one("#empty", EmptyState).display = empty
+        self.query_one("#main").display = not empty
+        if empty:
+            self.query_one("#empty", EmptyState).show(
+                self.config.roots, str(self.config.config_file)
+            )
+        self.query_one(SessionsTable).show(message.snapshot)
+        self.query_one(SpendChart).show(message.snapshot)
+        self.query_one(BreakdownTables).show(message.snapshot)
+        if message.summary is not None:
+            self.query_one(SessionsTable).focus()
+            self._after_backlog(message.summary)
+
+    def _after_backlog(self, summary: IngestSummary) -> None:
+        for error in summary.errors[:3]:
+            self.notify(error, severity="warning", timeout=8)
+        if self.config.watch and self._watcher is None:
+            self._watcher = LogWatcher(
+                self.config.roots, self._on_watch, debounce=self.config.refresh_seconds
+            )
+            self._watcher.start()
+
+    def _on_watch(self, paths: frozenset[str]) -> None:
+        """Called from the watcher's thread: hand over to the app's message loop."""
+        self.post_message(LogsChanged(paths))
+
+    def on_logs_changed(self, message: LogsChanged) -> None:
+        self.ingest_changes(message.paths)
+
+    @on(DataTable.RowSelected, "#sessions")
+    def open_session(self, event: DataTable.RowSelected) -> None:
+        key = event.row_key.value
+        if isinstance(key, str):
+            source, session_id = key.split("\x1f", 1)
+            self.load_session(session_id, source)
+
+    def on_session_loaded(self, message: SessionLoaded) -> None:
+        if message.detail is None:
+            self.notify("That session has no requests in the ledger.", severity="warning")
+            return
+        self.push_screen(SessionScreen(message.detail, self.config.zone))
+
+    def on_worker_state_changed(self, event: object) -> None:
+        """Route worker failures to one notification (the worker's name says which)."""
+        from textual.worker import WorkerState
+
+        worker = getattr(event, "worker", None)
+        if worker is not None and worker.state == WorkerState.ERROR:
+            self.notify(f"{worker.name} failed: {worker.error}", severity="error", timeout=10)
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        """Show the help screen."""
+        self.push_screen(HelpScreen())
+
+    def action_toggle_chart(self) -> None:
+        """Switch the chart between hours and days."""
+        chart = self.query_one(SpendChart)
+        chart.daily = not chart.daily
+
+    def action_cycle_breakdown(self) -> None:
+        """Show the breakdown tab, cycling its period."""
+        tabs = self.query_one("#main", TabbedContent)
+        breakdown = self.query_one(BreakdownTables)
+        if tabs.active == "breakdown-tab":
+            breakdown.period = (breakdown.period + 1) % len(breakdown.PERIODS)
+        tabs.active = "breakdown-tab"
+
+    def action_rescan(self) -> None:
+        """Re-scan every log now."""
+        self.rescan()

@@ -1,0 +1,56 @@
+"""Messages the dashboard's workers post; handlers on the app own all state.
+
+Named as events: what happened, not what to do.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.message import Message
+
+if TYPE_CHECKING:
+    from tokenbuddy.core.dashboard import DashboardSnapshot, SessionDetail
+    from tokenbuddy.ingest import IngestSummary
+
+
+class IngestProgressed(Message):
+    """A backlog ingest read ``done`` of ``total`` bytes."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__()
+        self.done = done
+        self.total = total
+
+    def can_replace(self, message: Message) -> bool:
+        """Only the latest progress matters."""
+        return isinstance(message, IngestProgressed)
+
+
+class SnapshotBuilt(Message):
+    """The ledger was brought up to date and a fresh snapshot built from it."""
+
+    def __init__(self, snapshot: DashboardSnapshot, summary: IngestSummary | None) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+        self.summary = summary
+
+    def can_replace(self, message: Message) -> bool:
+        """A newer snapshot supersedes a queued older one."""
+        return isinstance(message, SnapshotBuilt) and message.summary is None
+
+
+class LogsChanged(Message):
+    """The file watcher saw these transcript paths written, created or moved."""
+
+    def __init__(self, paths: frozenset[str]) -> None:
+        super().__init__()
+        self.paths = paths
+
+
+class SessionLoaded(Message):
+    """A session's detail was read from the ledger."""
+
+    def __init__(self, detail: SessionDetail | None) -> None:
+        super().__init__()
+        self.detail = detail

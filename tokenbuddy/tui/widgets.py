@@ -1,0 +1,285 @@
+"""The dashboard's widgets: thin shells that render a snapshot with the formatters."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.widgets import DataTable, Label, ProgressBar, Sparkline, Static
+
+from tokenbuddy.tui.formatting import ago, dollars, percent, safe, tokens
+
+if TYPE_CHECKING:
+    from tokenbuddy.core.dashboard import Breakdown, DashboardSnapshot, SessionSummary
+    from tokenbuddy.sources.discovery import LogRoot
+
+
+class HeaderStrip(Vertical):
+    """Today, the cycle against the cap, burn rates and cache health, in four lines."""
+
+    snapshot: reactive[DashboardSnapshot | None] = reactive(None, always_update=True)
+    """The figures to show; None until the first snapshot is built."""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="spend-line"):
+            yield Label(id="today")
+            yield ProgressBar(total=100, show_eta=False, id="cap-bar")
+            yield Label(id="cap")
+        yield Label(id="burn")
+        yield Label(id="cache")
+
+    def watch_snapshot(self, snapshot: DashboardSnapshot | None) -> None:
+        if snapshot is None:
+            self.query_one("#today", Label).update("Reading your agent logs…")
+            return
+        self.query_one("#today", Label).update(today_text(snapshot))
+        bar = self.query_one("#cap-bar", ProgressBar)
+        if snapshot.cap is None:
+            bar.display = False
+        else:
+            bar.display = True
+            bar.update(
+                total=snapshot.cap.cap_usd,
+                progress=min(snapshot.cap.spent_usd, snapshot.cap.cap_usd),
+            )
+        self.query_one("#cap", Label).update(cap_text(snapshot))
+        self.query_one("#burn", Label).update(burn_text(snapshot))
+        self.query_one("#cache", Label).update(cache_text(snapshot))
+
+
+def today_text(snapshot: DashboardSnapshot) -> Text:
+    """``Today $12.34  Cycle $123.45``."""
+    text = Text()
+    text.append("Today ", style="dim")
+    text.append(dollars(snapshot.today.cost_usd), style="bold")
+    text.append("  Cycle ", style="dim")
+    text.append(dollars(snapshot.cycle_totals.cost_usd), style="bold")
+    if snapshot.cap is not None:
+        text.append(f" / {dollars(snapshot.cap.cap_usd)}", style="dim")
+    return text
+
+
+def cap_text(snapshot: DashboardSnapshot) -> Text:
+    """Days left to the cap, or how to set one."""
+    cap = snapshot.cap
+    if cap is None:
+        return Text("no cap set (monthly_cap_usd in config.toml)", style="dim")
+    text = Text()
+    if cap.days_left is None:
+        text.append("cap not reached this cycle", style="green")
+    elif cap.days_left <= 0:
+        text.append("cap reached", style="bold red")
+    else:
+        style = "bold red" if cap.days_left < 3 else "yellow" if cap.days_left < 7 else "green"
+        text.append(f"{cap.days_left:.1f} days left", style=style)
+    return text
+
+
+def burn_text(snapshot: DashboardSnapshot) -> Text:
+    """Burn over the last 5 minutes and hour, in $/h and tokens/min."""
+    text = Text()
+    text.append("Burn ", style="dim")
+    for label, burn in (("5m", snapshot.burn_5m), ("1h", snapshot.burn_1h)):
+        text.append(f"{label} ", style="dim")
+        text.append(f"{dollars(burn.usd_per_hour)}/h", style="bold")
+        text.append(f" {tokens(burn.tokens_per_minute)} tok/min  ")
+    return text
+
+
+def cache_text(snapshot: DashboardSnapshot) -> Text:
+    """Cache hit ratio today and in the active session."""
+    text = Text()
+    text.append("Cache hit ", style="dim")
+    text.append(f"today {percent(snapshot.today.cache_hit_ratio)}")
+    text.append(f"  session {percent(snapshot.active_session_cache_ratio)}")
+    if snapshot.unpriced_models:
+        text.append("  unpriced: ", style="dim")
+        text.append_text(safe(", ".join(sorted(snapshot.unpriced_models))))
+    return text
+
+
+class SessionsTable(DataTable[Text]):
+    """Recent sessions; active ones (a request in the last 15 minutes) stand out."""
+
+    COLUMNS = ("Project", "Model", "Cost", "$/h", "Cache", "Reqs", "Sub", "Last")
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.zebra_stripes = True
+        for column in self.COLUMNS:
+            self.add_column(column, key=column)
+
+    def show(self, snapshot: DashboardSnapshot) -> None:
+        """Replace the rows, keeping the cursor on the same session when it is still listed."""
+        selected = self.selected_key()
+        self.clear()
+        for session in snapshot.sessions:
+            self.add_row(*session_cells(session, snapshot.now_ms), key=session_key(session))
+        if selected is not None and selected in self.rows:
+            self.move_cursor(row=self.get_row_index(selected))
+
+    def selected_key(self) -> str | None:
+        """The key of the highlighted session, if any."""
+        if not self.row_count:
+            return None
+        key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        return key if isinstance(key, str) else None
+
+
+def session_key(session: SessionSummary) -> str:
+    """The row key of a session: source and id."""
+    return f"{session.source}\x1f{session.session_id}"
+
+
+def session_cells(session: SessionSummary, now_ms: int) -> list[Text]:
+    """One table row; every string from the logs goes through :func:`safe`."""
+    style = "bold" if session.active else ""
+    model = ", ".join(short_model(m) for m in session.models)
+    project = safe(("● " if session.active else "  ") + session.project)
+    cells = [
+        project,
+        safe(model),
+        Text(dollars(session.cost_usd)),
+        Text(dollars(session.usd_per_hour)),
+        Text(percent(session.cache_hit_ratio)),
+        Text(f"{session.requests:,}"),
+        Text(percent(session.subagent_share) if session.subagent_share else "–"),
+        Text(ago(now_ms, session.last_ms)),
+    ]
+    for cell in cells:
+        cell.stylize(style)
+    return cells
+
+
+def short_model(model: str) -> str:
+    """``claude-sonnet-4-5-20250929`` → ``sonnet-4-5``: enough to tell models apart."""
+    name = model.removeprefix("claude-")
+    parts = name.split("-")
+    if parts and len(parts[-1]) == 8 and parts[-1].isdigit():
+        parts = parts[:-1]
+    return "-".join(parts)
+
+
+class SpendChart(Vertical):
+    """Spend per hour (last 24 h) or per day (last 30 days), switched with a key."""
+
+    daily: reactive[bool] = reactive(False)
+    """Show days instead of hours."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._snapshot: DashboardSnapshot | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Label(id="chart-title")
+        yield Sparkline([], id="chart")
+
+    def show(self, snapshot: DashboardSnapshot) -> None:
+        """Plot the snapshot's series for the current mode."""
+        self._snapshot = snapshot
+        self._redraw()
+
+    def watch_daily(self, _daily: bool) -> None:
+        self._redraw()
+
+    def _redraw(self) -> None:
+        if self._snapshot is None or not self.is_mounted:
+            return
+        series = self._snapshot.daily_usd if self.daily else self._snapshot.hourly_usd
+        span = "per day, last 30 days" if self.daily else "per hour, last 24 h"
+        peak = max(series, default=0.0)
+        title = Text(f"Spend {span}", style="bold")
+        title.append(f"   total {dollars(sum(series))}  peak {dollars(peak)}", style="dim")
+        title.append("   (c: switch)", style="dim")
+        self.query_one("#chart-title", Label).update(title)
+        self.query_one("#chart", Sparkline).data = list(series)
+
+
+class BreakdownTables(Horizontal):
+    """Spend by model and by project for today, the cycle or all time (key: b)."""
+
+    PERIODS = ("today", "cycle", "all time")
+    period: reactive[int] = reactive(0)
+    """Index into :attr:`PERIODS`."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._snapshot: DashboardSnapshot | None = None
+
+    def compose(self) -> ComposeResult:
+        yield DataTable(id="by-model", cursor_type="none")
+        yield DataTable(id="by-project", cursor_type="none")
+
+    def on_mount(self) -> None:
+        for table_id, first in (("#by-model", "Model"), ("#by-project", "Project")):
+            table = self.query_one(table_id, DataTable)
+            for column in (first, "Cost", "Share", "Reqs", "Cache"):
+                table.add_column(column)
+
+    def show(self, snapshot: DashboardSnapshot) -> None:
+        """Fill both tables for the current period."""
+        self._snapshot = snapshot
+        self._fill()
+
+    def watch_period(self, _period: int) -> None:
+        self._fill()
+
+    def _fill(self) -> None:
+        if self._snapshot is None or not self.is_mounted:
+            return
+        period = self.PERIODS[self.period]
+        by_label = {b.label: b for b in self._snapshot.breakdowns}
+        self.border_title = f"Breakdown: {period}  (b: today / cycle / all time)"
+        for table_id, name in (("#by-model", "model"), ("#by-project", "project")):
+            breakdown = by_label.get(f"By {name}, {period}")
+            self._fill_table(self.query_one(table_id, DataTable), breakdown)
+
+    @staticmethod
+    def _fill_table(table: DataTable[Text], breakdown: Breakdown | None) -> None:
+        table.clear()
+        if breakdown is None:
+            return
+        total = sum(t.cost_usd for _, t in breakdown.rows) or 1.0
+        for label, totals in breakdown.rows:
+            table.add_row(
+                safe(short_model(label)),
+                Text(dollars(totals.cost_usd)),
+                Text(percent(totals.cost_usd / total)),
+                Text(f"{totals.requests:,}"),
+                Text(percent(totals.cache_hit_ratio)),
+            )
+
+
+class WarningsPanel(Static):
+    """Runaway warnings and conservation tips (filled in by the alerts and tips features)."""
+
+    def on_mount(self) -> None:
+        self.border_title = "Warnings & tips"
+        self.update(Text("No warnings.", style="dim"))
+
+
+class EmptyState(Static):
+    """What to do when no agent logs were found."""
+
+    def show(self, roots: list[LogRoot], config_file: str) -> None:
+        """Say where tokenbuddy looked and how to point it elsewhere."""
+        text = Text("No agent usage found yet.\n\n", style="bold")
+        text.append("tokenbuddy looked in:\n")
+        for root in roots:
+            state = "found" if root.exists else "not found"
+            text.append(f"  {root.source:<12} ")
+            text.append_text(safe(str(root.path)))
+            text.append(f"  ({state})\n", style="green" if root.exists else "dim")
+        text.append("\nPoint it at your logs with ")
+        text.append("CLAUDE_CONFIG_DIR", style="bold")
+        text.append(" (a Claude config dir; comma-separated for several) or ")
+        text.append("CODEX_HOME", style="bold")
+        text.append(", or set claude_config_dirs / codex_homes in ")
+        text.append_text(safe(config_file))
+        text.append(".\nRun ")
+        text.append("tokenbuddy --demo", style="bold")
+        text.append(" to see the dashboard on generated data.")
+        self.update(text)
