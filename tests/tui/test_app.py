@@ -1,0 +1,217 @@
+"""Driving the dashboard with Pilot: sessions, chart, help, empty state, progress, live updates."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from textual.widgets import Label, Sparkline
+
+from tokenbuddy.cli.dashboard import demo_config
+from tokenbuddy.sources.discovery import log_roots
+from tokenbuddy.tui.app import DashboardConfig, TokenBuddyApp
+from tokenbuddy.tui.messages import IngestProgressed
+from tokenbuddy.tui.screens import HelpScreen, SessionScreen
+from tokenbuddy.tui.widgets import EmptyState, SessionsTable, SpendChart
+
+NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC).timestamp()
+
+
+def frozen_demo(tmp_path: Path, **changes: Any) -> DashboardConfig:
+    config = demo_config(tmp_path, NOW, watch=False)
+    return dataclasses.replace(config, clock=lambda: NOW, notices=[], **changes)
+
+
+async def until(condition: Any, pilot: Any, timeout: float = 20.0) -> None:
+    """Let the app run until ``condition()`` holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "timed out waiting for the app"
+        await pilot.pause(0.02)
+
+
+async def loaded(pilot: Any) -> None:
+    await until(lambda: pilot.app.snapshot is not None, pilot)
+    await pilot.pause()
+
+
+def label_text(app: TokenBuddyApp, selector: str) -> str:
+    return str(app.query_one(selector, Label).render())
+
+
+async def test_dashboard_shows_figures_and_opens_a_session(tmp_path: Path) -> None:
+    app = TokenBuddyApp(frozen_demo(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        assert app.snapshot is not None and app.snapshot.total_requests > 0
+        assert label_text(app, "#today").startswith("Today $")
+        table = app.query_one(SessionsTable)
+        assert table.row_count == len(app.snapshot.sessions) > 0
+        await pilot.press("enter")
+        await until(lambda: isinstance(app.screen, SessionScreen), pilot)
+        screen = app.screen
+        assert isinstance(screen, SessionScreen)
+        assert screen.detail.summary.session_id == app.snapshot.sessions[0].session_id
+        assert screen.query_one("#timeline").row_count == len(screen.detail.requests)  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        assert not isinstance(app.screen, SessionScreen)
+
+
+async def test_chart_switches_between_hours_and_days(tmp_path: Path) -> None:
+    app = TokenBuddyApp(frozen_demo(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        sparkline = app.query_one("#chart", Sparkline)
+        assert len(list(sparkline.data or [])) == 24
+        await pilot.press("c")
+        assert app.query_one(SpendChart).daily
+        assert len(list(sparkline.data or [])) == 30
+        assert "per day" in label_text(app, "#chart-title")
+        await pilot.press("c")
+        assert len(list(sparkline.data or [])) == 24
+
+
+async def test_help_screen_opens_and_closes(tmp_path: Path) -> None:
+    app = TokenBuddyApp(frozen_demo(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_empty_state_says_where_it_looked_and_how_to_point_elsewhere(
+    tmp_path: Path,
+) -> None:
+    environ = {"CLAUDE_CONFIG_DIR": str(tmp_path / "nothing"), "CODEX_HOME": str(tmp_path / "none")}
+    config = dataclasses.replace(
+        frozen_demo(tmp_path / "demo"),
+        roots=log_roots(environ, tmp_path),
+        ledger_path=tmp_path / "empty.sqlite3",
+    )
+    app = TokenBuddyApp(config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        empty = app.query_one(EmptyState)
+        assert empty.display
+        text = str(empty.render())
+        assert "CLAUDE_CONFIG_DIR" in text and "CODEX_HOME" in text
+        assert str(tmp_path / "nothing") in text and "not found" in text
+
+
+async def test_first_ingest_reports_progress_then_hides_the_bar(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("tokenbuddy.ingest.BATCH_FILES", 3)
+    seen: list[tuple[int, int]] = []
+    original = TokenBuddyApp.on_ingest_progressed
+
+    def spy(self: TokenBuddyApp, message: IngestProgressed) -> None:
+        seen.append((message.done, message.total))
+        original(self, message)
+
+    monkeypatch.setattr(TokenBuddyApp, "on_ingest_progressed", spy)
+    app = TokenBuddyApp(frozen_demo(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        assert seen, "the backlog ingest posted no progress"
+        assert seen[-1][0] == seen[-1][1] > 0
+        assert not app.query_one("#ingest-progress").display
+
+
+def assistant_line(number: int, cwd: str, moment: datetime) -> bytes:
+    record = {
+        "type": "assistant",
+        "timestamp": moment.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "sessionId": "live-session",
+        "cwd": cwd,
+        "requestId": f"req_live_{number}",
+        "message": {
+            "id": f"msg_live_{number}",
+            "model": "claude-sonnet-4-5",
+            "usage": {"input_tokens": 10, "output_tokens": 2000, "cache_read_input_tokens": 50_000},
+        },
+    }
+    return orjson.dumps(record) + b"\n"
+
+
+async def test_lines_appended_while_running_show_up_live(tmp_path: Path) -> None:
+    claude = tmp_path / "claude"
+    transcript = claude / "projects" / "-home-dev-live" / "live-session.jsonl"
+    transcript.parent.mkdir(parents=True)
+    moment = datetime.fromtimestamp(NOW - 60, UTC)
+    transcript.write_bytes(assistant_line(0, "/home/dev/live", moment))
+    environ = {"CLAUDE_CONFIG_DIR": str(claude), "CODEX_HOME": str(tmp_path / "codex")}
+    config = dataclasses.replace(
+        frozen_demo(tmp_path / "demo"),
+        roots=log_roots(environ, tmp_path),
+        watch=True,
+        ledger_path=tmp_path / "live.sqlite3",
+        refresh_seconds=0.05,
+    )
+    app = TokenBuddyApp(config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await until(lambda: app._watcher is not None, pilot)
+        before = label_text(app, "#today")
+        assert app.snapshot is not None and app.snapshot.total_requests == 1
+        with transcript.open("ab") as handle:
+            handle.write(b"".join(assistant_line(n, "/home/dev/live", moment) for n in (1, 2, 3)))
+        await until(lambda: app.snapshot is not None and app.snapshot.total_requests == 4, pilot)
+        await pilot.pause()
+        assert label_text(app, "#today") != before
+        table = app.query_one(SessionsTable)
+        assert str(table.get_row_at(0)[5]) == "4"
+
+
+async def test_text_from_logs_is_never_markup_or_terminal_escapes(tmp_path: Path) -> None:
+    claude = tmp_path / "claude"
+    transcript = claude / "projects" / "-x" / "s.jsonl"
+    transcript.parent.mkdir(parents=True)
+    hostile = "/home/dev/[bold red]pwn[link=https:x]y\x1b[31mred\x07"
+    moment = datetime.fromtimestamp(NOW - 60, UTC)
+    transcript.write_bytes(assistant_line(0, hostile, moment))
+    environ = {"CLAUDE_CONFIG_DIR": str(claude), "CODEX_HOME": str(tmp_path / "codex")}
+    config = dataclasses.replace(
+        frozen_demo(tmp_path / "demo"),
+        roots=log_roots(environ, tmp_path),
+        ledger_path=tmp_path / "hostile.sqlite3",
+    )
+    app = TokenBuddyApp(config)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+        project_cell = app.query_one(SessionsTable).get_row_at(0)[0]
+        shown = project_cell.plain
+        assert "[bold red]pwn[link=https:x]y?[31mred?" in shown
+        assert "\x1b" not in shown and "\x07" not in shown
+        assert not project_cell.spans or all(s.style == "bold" for s in project_cell.spans)
+        await pilot.press("enter")
+        await until(lambda: isinstance(app.screen, SessionScreen), pilot)
+        title = str(app.screen.query_one("#session-title", Label).render())
+        assert "[bold red]pwn" in title and "\x1b" not in title
+
+
+async def test_a_failing_ingest_is_reported_not_fatal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("tokenbuddy.tui.app.sync", broken)
+    app = TokenBuddyApp(frozen_demo(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(lambda: bool(app._notifications), pilot)
+        assert any("disk on fire" in n.message for n in app._notifications)
+        assert app.is_running
+
+
+def test_environment_is_isolated() -> None:
+    assert os.environ["TZ"] == "UTC"
