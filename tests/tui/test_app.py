@@ -215,3 +215,29 @@ async def test_a_failing_ingest_is_reported_not_fatal(
 
 def test_environment_is_isolated() -> None:
     assert os.environ["TZ"] == "UTC"
+
+
+async def test_a_log_dir_created_after_start_is_followed_after_a_rescan(tmp_path: Path) -> None:
+    claude = tmp_path / "claude"
+    environ = {"CLAUDE_CONFIG_DIR": str(claude), "CODEX_HOME": str(tmp_path / "codex")}
+    config = dataclasses.replace(
+        frozen_demo(tmp_path / "demo"),
+        roots=log_roots(environ, tmp_path),
+        watch=True,
+        ledger_path=tmp_path / "late.sqlite3",
+        refresh_seconds=0.05,
+    )
+    app = TokenBuddyApp(config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await until(lambda: app._watcher is not None, pilot)
+        transcript = claude / "projects" / "-home-dev-late" / "late.jsonl"
+        transcript.parent.mkdir(parents=True)
+        moment = datetime.fromtimestamp(NOW - 60, UTC)
+        transcript.write_bytes(assistant_line(0, "/home/dev/late", moment))
+        await pilot.press("r")
+        await until(lambda: app.snapshot is not None and app.snapshot.total_requests == 1, pilot)
+        await until(lambda: any(r.path == claude / "projects" for r in app._watcher.roots), pilot)
+        with transcript.open("ab") as handle:
+            handle.write(assistant_line(1, "/home/dev/late", moment))
+        await until(lambda: app.snapshot is not None and app.snapshot.total_requests == 2, pilot)

@@ -180,11 +180,24 @@ class TokenBuddyApp(App[None]):
         if message.summary is not None:
             self.query_one(SessionsTable).focus()
             self._after_backlog(message.summary)
+        elif self._watcher is not None:
+            self._follow_new_roots()
 
     def _after_backlog(self, summary: IngestSummary) -> None:
         for error in summary.errors[:3]:
             self.notify(error, severity="warning", timeout=8)
         if self.config.watch and self._watcher is None:
+            self._watcher = LogWatcher(
+                self.config.roots, self._on_watch, debounce=self.config.refresh_seconds
+            )
+            self._watcher.start()
+
+    def _follow_new_roots(self) -> None:
+        """Start watching log dirs that appeared since (an agent's first run, say)."""
+        assert self._watcher is not None
+        watched = {root.path for root in self._watcher.roots}
+        if any(root.exists and root.path not in watched for root in self.config.roots):
+            self._watcher.stop()
             self._watcher = LogWatcher(
                 self.config.roots, self._on_watch, debounce=self.config.refresh_seconds
             )
