@@ -117,9 +117,8 @@ class Figures:
 # --------------------------------------------------------------------------- arguments
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """The command line."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every benchmark shares: corpus size, where it lives, the shared checkout."""
     parser.add_argument("--size", choices=SIZES, default="M", help="corpus size (default M)")
     parser.add_argument(
         "--corpus-dir",
@@ -127,13 +126,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=REPO_ROOT / "bench" / "corpus",
         help="where corpora live or are generated (default bench/corpus)",
     )
-    parser.add_argument("--runs", type=positive_int, default=5, help="runs per command (default 5)")
     parser.add_argument(
         "--shared",
         type=Path,
         default=REPO_ROOT.parent / "shared",
         help="the shared checkout holding bench/gen_corpus.py (default ../shared)",
     )
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_corpus_arguments(parser)
+    parser.add_argument("--runs", type=positive_int, default=5, help="runs per command (default 5)")
     parser.add_argument(
         "--ccusage",
         metavar="CMD",

@@ -1,0 +1,202 @@
+"""Snapshot tests of every dashboard screen, on the demo history with time frozen.
+
+Each test builds the app over :func:`demo_config` with a fixed ``NOW``, a frozen
+clock, no file watcher and no start-up notices, waits in ``run_before`` until the
+first ingest's snapshot is on screen, drives the app to the screen under test,
+and compares an SVG screenshot with the one in ``__snapshots__/``.
+
+Regenerate after an intended change with ``pytest tests/tui --snapshot-update``
+and look at the SVGs before committing them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from textual.widgets import TabbedContent
+
+from tokenbuddy.cli.dashboard import demo_config
+from tokenbuddy.core.records import CLAUDE_CODE, CODEX
+from tokenbuddy.sources.discovery import LogRoot
+from tokenbuddy.store.dashboard import BudgetSettings
+from tokenbuddy.tui.app import DashboardConfig, TokenBuddyApp
+from tokenbuddy.tui.screens import HelpScreen, SessionScreen
+from tokenbuddy.tui.widgets import BreakdownTables, SpendChart
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Iterable
+
+    import pytest
+    from textual.pilot import Pilot
+
+    SnapCompare = Callable[..., bool]
+
+NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC).timestamp()
+"""The frozen 'now' of every snapshot: a Friday afternoon late in the cycle."""
+
+SMALL = (80, 24)
+LARGE = (120, 36)
+SETTLE_SECONDS = 20.0
+"""How long to wait for a worker's result before failing (the first ingest is the slow one)."""
+
+
+def frozen_config(scratch: Path, **changes: object) -> DashboardConfig:
+    """The demo dashboard at ``NOW``: frozen clock, no watcher, no notices, UTC."""
+    base = demo_config(scratch, NOW, watch=False)
+    return dataclasses.replace(
+        base,
+        clock=lambda: NOW,
+        watch=False,
+        notices=[],
+        zone=ZoneInfo("UTC"),
+        **changes,  # type: ignore[arg-type]
+    )
+
+
+def empty_config(scratch: Path, monkeypatch: pytest.MonkeyPatch) -> DashboardConfig:
+    """No logs at all: every root an empty directory.
+
+    The paths are relative to ``scratch`` (made the working directory) because the
+    empty state prints them, and the temporary directory's name changes every run.
+    """
+    monkeypatch.chdir(scratch)
+    roots = [
+        LogRoot(CLAUDE_CODE, scratch / "claude" / "projects", "CLAUDE_CONFIG_DIR"),
+        LogRoot(CODEX, scratch / "codex" / "sessions", "CODEX_HOME"),
+        LogRoot(CODEX, scratch / "codex" / "archived_sessions", "CODEX_HOME"),
+    ]
+    for root in roots:
+        root.path.mkdir(parents=True)
+    (scratch / "data").mkdir()
+    return DashboardConfig(
+        ledger_path=scratch / "data" / "ledger.sqlite3",
+        config_file=Path("config.toml"),
+        roots=[dataclasses.replace(r, path=r.path.relative_to(scratch)) for r in roots],
+        zone=ZoneInfo("UTC"),
+        clock=lambda: NOW,
+        watch=False,
+        notices=[],
+    )
+
+
+async def until(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
+    """Let the app run until ``condition`` holds (bounded), then let animations finish."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SETTLE_SECONDS
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.02)
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+
+
+async def first_snapshot(pilot: Pilot[None]) -> TokenBuddyApp:
+    """Wait for the first ingest's snapshot to be painted."""
+    app = pilot.app
+    assert isinstance(app, TokenBuddyApp)
+    await until(pilot, lambda: app.snapshot is not None, "the first snapshot")
+    return app
+
+
+def after_first_snapshot(
+    *keys: str, then: Callable[[TokenBuddyApp], bool] | None = None, what: str = ""
+) -> Callable[[Pilot[None]], Awaitable[None]]:
+    """A ``run_before``: wait for the first snapshot, press ``keys``, wait for ``then``."""
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        app = await first_snapshot(pilot)
+        if keys:
+            await pilot.press(*keys)
+        if then is not None:
+            await until(pilot, lambda: then(app), what)
+        else:
+            await pilot.pause()
+            await pilot.wait_for_scheduled_animations()
+
+    return run_before
+
+
+def compare(
+    snap_compare: SnapCompare,
+    config: DashboardConfig,
+    run_before: Callable[[Pilot[None]], Awaitable[None]],
+    size: tuple[int, int] = SMALL,
+    press: Iterable[str] = (),
+) -> bool:
+    return snap_compare(
+        TokenBuddyApp(config), press=press, terminal_size=size, run_before=run_before
+    )
+
+
+def test_dashboard(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    """(a) The dashboard after the first ingest, at 80x24: header, sessions, hourly chart."""
+    assert compare(snap_compare, frozen_config(tmp_path), after_first_snapshot())
+
+
+def test_dashboard_large(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    """(a) The same dashboard at 120x36."""
+    assert compare(snap_compare, frozen_config(tmp_path), after_first_snapshot(), size=LARGE)
+
+
+def test_breakdown_tab(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    """(b) ``b`` shows the Breakdown tab for today: by model and by project."""
+    run_before = after_first_snapshot(
+        "b",
+        then=lambda app: (
+            app.query_one("#main", TabbedContent).active == "breakdown-tab"
+            and app.query_one(BreakdownTables).border_title is not None
+        ),
+        what="the breakdown tab",
+    )
+    assert compare(snap_compare, frozen_config(tmp_path), run_before)
+
+
+def test_chart_daily(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    """(c) ``c`` switches the chart to spend per day over the last 30 days."""
+    run_before = after_first_snapshot(
+        "c", then=lambda app: app.query_one(SpendChart).daily, what="the daily chart"
+    )
+    assert compare(snap_compare, frozen_config(tmp_path), run_before)
+
+
+def test_session_detail(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    """(d) ``enter`` on the first session opens its detail: figures, timeline, subagents."""
+    run_before = after_first_snapshot(
+        "enter",
+        then=lambda app: isinstance(app.screen, SessionScreen),
+        what="the session screen",
+    )
+    assert compare(snap_compare, frozen_config(tmp_path), run_before)
+
+
+def test_help(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    """(e) ``?`` opens the help over the dashboard."""
+    run_before = after_first_snapshot(
+        "question_mark",
+        then=lambda app: isinstance(app.screen, HelpScreen),
+        what="the help screen",
+    )
+    assert compare(snap_compare, frozen_config(tmp_path), run_before)
+
+
+def test_empty_state(
+    snap_compare: SnapCompare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(f) No logs at all: where tokenbuddy looked and how to point it at logs."""
+    config = empty_config(tmp_path, monkeypatch)
+    run_before = after_first_snapshot(
+        then=lambda app: app.query_one("#empty").display, what="the empty state"
+    )
+    assert compare(snap_compare, config, run_before)
+
+
+def test_no_cap(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    """(g) Without a monthly cap the header says how to set one instead of a gauge."""
+    config = frozen_config(tmp_path, budget=BudgetSettings())
+    assert compare(snap_compare, config, after_first_snapshot())
