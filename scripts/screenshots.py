@@ -56,7 +56,7 @@ def _on_screen(kind: type) -> Callable[[TokenBuddyApp], bool]:
 
 def _breakdown_shown(app: TokenBuddyApp) -> bool:
     active = app.query_one("#main", TabbedContent).active
-    return active == "breakdown-tab" and app.query_one(BreakdownTables).border_title is not None
+    return active == "breakdown-tab" and app.query_one(BreakdownTables).shown_period is not None
 
 
 @dataclass(frozen=True, slots=True)

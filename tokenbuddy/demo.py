@@ -35,15 +35,23 @@ class DemoHistory:
     codex_home: Path
 
 
+RECENT_HOURS_AGO = (20, 16, 9, 6, 3.5, 2)
+"""Sessions started in the last day, so the hourly chart and the table have something to show."""
+
+
 def write_demo_history(root: Path, now: datetime, seed: int = 7) -> DemoHistory:
     """Write the demo logs under ``root`` (``root/claude`` and ``root/codex``)."""
     rng = random.Random(seed)  # noqa: S311 - demo data, reproducible on purpose
     claude_dir = root / "claude"
     codex_home = root / "codex"
-    starts = sorted(now - timedelta(hours=rng.uniform(2, 30 * 24)) for _ in range(34))
-    starts.append(now - timedelta(minutes=40))  # one session is running right now
+    starts = sorted(now - timedelta(hours=rng.uniform(24, 30 * 24)) for _ in range(30))
+    starts += [now - timedelta(hours=hours) for hours in RECENT_HOURS_AGO]
     for index, start in enumerate(starts):
         _claude_session(claude_dir, rng, index, start, now)
+    # Running right now: one healthy session, and one whose harness broke prompt caching.
+    _claude_session(claude_dir, rng, len(starts), now - timedelta(minutes=40), now)
+    broken = now - timedelta(minutes=12)
+    _claude_session(claude_dir, rng, len(starts) + 1, broken, now, broken_cache_from=broken)
     _codex_session(codex_home, rng, now - timedelta(hours=5))
     return DemoHistory(claude_dir, codex_home)
 
@@ -79,11 +87,18 @@ class _Writer:
 
 
 def _claude_session(
-    root: Path, rng: random.Random, index: int, start: datetime, now: datetime
+    root: Path,
+    rng: random.Random,
+    index: int,
+    start: datetime,
+    now: datetime,
+    *,
+    broken_cache_from: datetime | None = None,
 ) -> None:
     project = PROJECTS[index % len(PROJECTS)]
     cwd = f"/home/dev/src/{project}"
-    main = _Writer(_uuid(rng), cwd, _pick_model(rng))
+    model = CLAUDE_MODELS[1][0] if broken_cache_from else _pick_model(rng)
+    main = _Writer(_uuid(rng), cwd, model)
     helper = _Writer(main.session_id, cwd, CLAUDE_MODELS[2][0], sidechain=True)
     directory = root / "projects" / cwd.replace("/", "-")
     directory.mkdir(parents=True, exist_ok=True)
@@ -96,9 +111,11 @@ def _claude_session(
         moment += timedelta(seconds=rng.uniform(4, 60))
         if moment > now:
             break
+        if number % 6 == 0:
+            lines.append(_prompt(main, moment - timedelta(seconds=3)))
         context += rng.randint(300, 4000)
-        broken_cache = index == 3 and number > requests // 2
-        lines += _response(rng, main, moment, context, broken_cache=broken_cache)
+        broken = broken_cache_from is not None and moment >= broken_cache_from
+        lines += _response(rng, main, moment, context, broken_cache=broken)
         if number % 17 == 5:
             subagent_lines += _response(rng, helper, moment, rng.randint(8000, 20_000))
     (directory / f"{main.session_id}.jsonl").write_bytes(b"".join(lines))
@@ -109,6 +126,25 @@ def _claude_session(
         (subagents / f"agent-{agent}.jsonl").write_bytes(b"".join(subagent_lines))
         meta = {"agentType": "Explore", "description": "demo exploration"}
         (subagents / f"agent-{agent}.meta.json").write_bytes(orjson.dumps(meta))
+
+
+def _prompt(writer: _Writer, moment: datetime) -> bytes:
+    """A human prompt, as Claude Code records it (the text is a placeholder)."""
+    stamp = int(moment.timestamp() * 1000)
+    record = {
+        "parentUuid": None,
+        "isSidechain": False,
+        "userType": "external",
+        "cwd": writer.cwd,
+        "sessionId": writer.session_id,
+        "version": "2.1.90",
+        "gitBranch": "main",
+        "type": "user",
+        "message": {"role": "user", "content": "(demo prompt)"},
+        "uuid": f"prompt-{writer.session_id[:8]}-{stamp}",
+        "timestamp": _ts(moment),
+    }
+    return orjson.dumps(record) + b"\n"
 
 
 def _response(

@@ -11,14 +11,14 @@ from typing import Any
 
 import orjson
 import pytest
-from textual.widgets import Label, Sparkline
+from textual.widgets import Label, Sparkline, TabbedContent
 
 from tokenbuddy.cli.dashboard import demo_config
 from tokenbuddy.sources.discovery import log_roots
 from tokenbuddy.tui.app import DashboardConfig, TokenBuddyApp
 from tokenbuddy.tui.messages import IngestProgressed
 from tokenbuddy.tui.screens import HelpScreen, SessionScreen
-from tokenbuddy.tui.widgets import EmptyState, SessionsTable, SpendChart
+from tokenbuddy.tui.widgets import BreakdownTables, EmptyState, SessionsTable, SpendChart
 
 NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC).timestamp()
 
@@ -60,8 +60,14 @@ async def test_dashboard_shows_figures_and_opens_a_session(tmp_path: Path) -> No
         assert isinstance(screen, SessionScreen)
         assert screen.detail.summary.session_id == app.snapshot.sessions[0].session_id
         assert screen.query_one("#timeline").row_count == len(screen.detail.requests)  # type: ignore[attr-defined]
+        await pilot.press("c", "b")
+        chart = app.query_one(SpendChart)
+        assert not chart.daily, "dashboard keys must not act behind the session screen"
+        assert app.query_one("#main", TabbedContent).active == "sessions-tab"
         await pilot.press("escape")
         assert not isinstance(app.screen, SessionScreen)
+        await pilot.press("c")
+        assert chart.daily
 
 
 async def test_chart_switches_between_hours_and_days(tmp_path: Path) -> None:
@@ -73,7 +79,12 @@ async def test_chart_switches_between_hours_and_days(tmp_path: Path) -> None:
         await pilot.press("c")
         assert app.query_one(SpendChart).daily
         assert len(list(sparkline.data or [])) == 30
-        assert "per day" in label_text(app, "#chart-title")
+        assert "Per day (30 d)" in label_text(app, "#chart-title")
+        await pilot.press("b")
+        assert app.query_one("#main", TabbedContent).active == "breakdown-tab"
+        assert "today" in label_text(app, "#breakdown-title")
+        await pilot.press("b")
+        assert app.query_one(BreakdownTables).shown_period == "cycle"
         await pilot.press("c")
         assert len(list(sparkline.data or [])) == 24
 

@@ -150,7 +150,7 @@ def test_breakdown_tab(snap_compare: SnapCompare, tmp_path: Path) -> None:
         "b",
         then=lambda app: (
             app.query_one("#main", TabbedContent).active == "breakdown-tab"
-            and app.query_one(BreakdownTables).border_title is not None
+            and app.query_one(BreakdownTables).shown_period is not None
         ),
         what="the breakdown tab",
     )

@@ -2,22 +2,40 @@
 
 Claude Code writes a response as several lines over a few seconds, and an agent
 can produce hundreds of lines a second; the dashboard wants one update per
-burst. :class:`LogWatcher` collects changed transcript paths and hands them
-over at most once per ``debounce`` seconds, from a timer thread.
+burst. :class:`LogWatcher` hands the first change over at once (so a lone
+append shows without delay), then collects the paths changed during the next
+``debounce`` seconds and hands them over together, from a timer thread.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from typing import TYPE_CHECKING
 
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.events import (
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
 from watchdog.observers import Observer
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     from tokenbuddy.sources.discovery import LogRoot
+
+
+WATCHED_EVENTS: list[type[FileSystemEvent]] = [
+    FileModifiedEvent,
+    FileCreatedEvent,
+    FileMovedEvent,
+    FileClosedEvent,
+]
+"""Writes, new files, renames into place and closes; opens and reads are noise."""
 
 
 class LogWatcher(FileSystemEventHandler):
@@ -36,12 +54,15 @@ class LogWatcher(FileSystemEventHandler):
         self._pending: set[str] = set()
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
+        self._last_flush = float("-inf")
         self._observer = Observer()
 
     def start(self) -> None:
         """Start watching every existing root, recursively."""
         for root in self.roots:
-            self._observer.schedule(self, str(root.path), recursive=True)
+            self._observer.schedule(
+                self, str(root.path), recursive=True, event_filter=WATCHED_EVENTS
+            )
         self._observer.daemon = True
         self._observer.start()
 
@@ -66,7 +87,8 @@ class LogWatcher(FileSystemEventHandler):
         with self._lock:
             self._pending.add(path)
             if self._timer is None:
-                self._timer = threading.Timer(self._debounce, self._flush)
+                quiet_until = self._last_flush + self._debounce
+                self._timer = threading.Timer(max(quiet_until - time.monotonic(), 0.0), self._flush)
                 self._timer.daemon = True
                 self._timer.start()
 
@@ -75,6 +97,7 @@ class LogWatcher(FileSystemEventHandler):
             paths = frozenset(self._pending)
             self._pending.clear()
             self._timer = None
+            self._last_flush = time.monotonic()
         if paths:
             self._on_change(paths)
 

@@ -76,7 +76,7 @@ def build_snapshot(
         daily_usd=_daily(db, now, zone),
         breakdowns=_breakdowns(db, today_start, cycle_start),
         unpriced_models=queries.unpriced_models(db, queries.RequestFilter()),
-        total_requests=_rollup_totals(db, None).requests,
+        total_requests=_request_count(db),
     )
 
 
@@ -90,6 +90,10 @@ def _rollup_totals(db: sqlite3.Connection, since_ms: int | None) -> Totals:
     for _start, totals in rows:
         total.add(totals)
     return total
+
+
+def _request_count(db: sqlite3.Connection) -> int:
+    return int(db.execute("SELECT TOTAL(requests) FROM usage_rollup").fetchone()[0])
 
 
 def _burn(db: sqlite3.Connection, now_ms: int, window_ms: int) -> BurnRate:

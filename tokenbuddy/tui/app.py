@@ -8,6 +8,7 @@ backlog, a watched append or the safety re-scan, ends in one
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,7 +25,13 @@ from tokenbuddy.ingest import IngestSummary, sync, sync_paths
 from tokenbuddy.sources.watch import LogWatcher, source_of
 from tokenbuddy.store.dashboard import BudgetSettings, build_snapshot, session_detail
 from tokenbuddy.store.ledger import Ledger
-from tokenbuddy.tui.messages import IngestProgressed, LogsChanged, SessionLoaded, SnapshotBuilt
+from tokenbuddy.tui.messages import (
+    IngestProgressed,
+    LogsChanged,
+    SessionLoaded,
+    SnapshotBuilt,
+    WatchStarted,
+)
 from tokenbuddy.tui.screens import HelpScreen, SessionScreen
 from tokenbuddy.tui.widgets import (
     BreakdownTables,
@@ -62,6 +69,10 @@ class DashboardConfig:
     """Messages to show once at start (an invalid config, say)."""
 
 
+REFRESH_SECONDS = 30.0
+"""With no log activity, rebuild the snapshot this often (time moves rates and ages)."""
+
+
 class TokenBuddyApp(App[None]):
     """Live token spend of your coding agents."""
 
@@ -75,12 +86,19 @@ class TokenBuddyApp(App[None]):
         Binding("r", "rescan", "Re-scan"),
     ]
 
+    DASHBOARD_ACTIONS: ClassVar[frozenset[str]] = frozenset(
+        {"toggle_chart", "cycle_breakdown", "rescan"}
+    )
+    """Actions that act on the dashboard, so only offered while it is on screen."""
+
     def __init__(self, config: DashboardConfig) -> None:
         super().__init__()
         self.config = config
         self.snapshot: DashboardSnapshot | None = None
         self._ingest_lock = threading.Lock()
         self._watcher: LogWatcher | None = None
+        self._built_at = float("-inf")
+        """Monotonic time of the last snapshot shown."""
 
     def compose(self) -> ComposeResult:
         yield ProgressBar(total=None, show_eta=False, id="ingest-progress")
@@ -102,7 +120,7 @@ class TokenBuddyApp(App[None]):
             self.notify(notice, severity="warning", timeout=10)
         self.ingest_backlog()
         self.set_interval(self.config.rescan_seconds, self.action_rescan)
-        self.set_interval(30, self.refresh_snapshot)
+        self.set_interval(REFRESH_SECONDS, self._refresh_if_stale)
 
     def on_unmount(self) -> None:
         if self._watcher is not None:
@@ -115,6 +133,8 @@ class TokenBuddyApp(App[None]):
         """First ingest of everything, with progress; then start following the logs."""
         summary = self._sync(self._post_progress)
         self.post_message(SnapshotBuilt(self._build_snapshot(), summary))
+        if self.config.watch:
+            self.post_message(WatchStarted(self._start_watcher()))
 
     @work(thread=True, group="ingest", name="changes", exit_on_error=False)
     def ingest_changes(self, paths: frozenset[str]) -> None:
@@ -142,6 +162,20 @@ class TokenBuddyApp(App[None]):
             detail = session_detail(ledger.db, session_id, source, self._now_ms())
         self.post_message(SessionLoaded(detail))
 
+    @work(thread=True, group="watch", name="watch", exit_on_error=False)
+    def restart_watcher(self, old: LogWatcher) -> None:
+        """Watch again, now including log dirs that appeared since the watcher started."""
+        old.stop()
+        self.post_message(WatchStarted(self._start_watcher()))
+
+    def _start_watcher(self) -> LogWatcher:
+        """Set up the recursive watches (slow on big trees, hence in a worker)."""
+        watcher = LogWatcher(
+            self.config.roots, self._on_watch, debounce=self.config.refresh_seconds
+        )
+        watcher.start()
+        return watcher
+
     def _post_progress(self, done: int, total: int) -> None:
         self.post_message(IngestProgressed(done, total))
 
@@ -164,8 +198,10 @@ class TokenBuddyApp(App[None]):
         bar.update(total=max(message.total, 1), progress=message.done)
 
     def on_snapshot_built(self, message: SnapshotBuilt) -> None:
+        first = self.snapshot is None
         self.snapshot = message.snapshot
-        self.query_one("#ingest-progress").display = False
+        self._built_at = time.monotonic()
+        self._hide_progress()
         self.query_one(HeaderStrip).snapshot = message.snapshot
         empty = message.snapshot.is_empty
         self.query_one("#empty", EmptyState).display = empty
@@ -179,29 +215,37 @@ class TokenBuddyApp(App[None]):
         self.query_one(BreakdownTables).show(message.snapshot)
         if message.summary is not None:
             self.query_one(SessionsTable).focus()
-            self._after_backlog(message.summary)
-        elif self._watcher is not None:
-            self._follow_new_roots()
+            for error in message.summary.errors[:3]:
+                self.notify(error, severity="warning", timeout=8)
+        elif self._watcher is not None and self._has_new_roots(self._watcher):
+            self.restart_watcher(self._watcher)
+            self._watcher = None
+        if first:
+            # The backlog's garbage is gone; what is left lives as long as the app.
+            gc.collect()
+            gc.freeze()
 
-    def _after_backlog(self, summary: IngestSummary) -> None:
-        for error in summary.errors[:3]:
-            self.notify(error, severity="warning", timeout=8)
-        if self.config.watch and self._watcher is None:
-            self._watcher = LogWatcher(
-                self.config.roots, self._on_watch, debounce=self.config.refresh_seconds
-            )
-            self._watcher.start()
+    def _hide_progress(self) -> None:
+        """Hide the progress bar, stopping an indeterminate bar's animation."""
+        bar = self.query_one("#ingest-progress", ProgressBar)
+        if bar.display:
+            bar.update(total=1, progress=1)
+            bar.display = False
 
-    def _follow_new_roots(self) -> None:
-        """Start watching log dirs that appeared since (an agent's first run, say)."""
-        assert self._watcher is not None
-        watched = {root.path for root in self._watcher.roots}
-        if any(root.exists and root.path not in watched for root in self.config.roots):
-            self._watcher.stop()
-            self._watcher = LogWatcher(
-                self.config.roots, self._on_watch, debounce=self.config.refresh_seconds
-            )
-            self._watcher.start()
+    def on_watch_started(self, message: WatchStarted) -> None:
+        if self.is_running and self._watcher is None:
+            self._watcher = message.watcher
+        else:
+            message.watcher.stop()
+
+    def _has_new_roots(self, watcher: LogWatcher) -> bool:
+        """Whether a log dir appeared since the watcher started (an agent's first run, say)."""
+        watched = {root.path for root in watcher.roots}
+        return any(root.exists and root.path not in watched for root in self.config.roots)
+
+    def _refresh_if_stale(self) -> None:
+        if time.monotonic() - self._built_at >= REFRESH_SECONDS * 0.9:
+            self.refresh_snapshot()
 
     def _on_watch(self, paths: frozenset[str]) -> None:
         """Called from the watcher's thread: hand over to the app's message loop."""
@@ -232,6 +276,10 @@ class TokenBuddyApp(App[None]):
             self.notify(f"{worker.name} failed: {worker.error}", severity="error", timeout=10)
 
     # -- actions ---------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Dashboard keys do nothing (and leave the footer) while another screen is shown."""
+        return not (action in self.DASHBOARD_ACTIONS and len(self.screen_stack) > 1)
 
     def action_help(self) -> None:
         """Show the help screen."""

@@ -12,6 +12,7 @@ from textual.message import Message
 if TYPE_CHECKING:
     from tokenbuddy.core.dashboard import DashboardSnapshot, SessionDetail
     from tokenbuddy.ingest import IngestSummary
+    from tokenbuddy.sources.watch import LogWatcher
 
 
 class IngestProgressed(Message):
@@ -54,3 +55,11 @@ class SessionLoaded(Message):
     def __init__(self, detail: SessionDetail | None) -> None:
         super().__init__()
         self.detail = detail
+
+
+class WatchStarted(Message):
+    """A worker set up the file watches; the app takes ownership of the watcher."""
+
+    def __init__(self, watcher: LogWatcher) -> None:
+        super().__init__()
+        self.watcher = watcher

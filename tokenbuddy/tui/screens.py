@@ -38,7 +38,7 @@ class SessionScreen(Screen[None]):
         with Vertical(id="session-head"):
             yield Label(self._title(), id="session-title")
             yield Label(self._figures(), id="session-figures")
-            yield Label(Text("Cache hit ratio, request by request", style="dim"))
+            yield Label(self._cache_scale())
             yield Sparkline(list(self.detail.cache_ratio_series), id="session-cache")
         yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
         yield Static(self._subagents(), id="subagents")
@@ -69,6 +69,14 @@ class SessionScreen(Screen[None]):
         text.append_text(safe(summary.session_id))
         text.append(f"  ({summary.source})", style="dim")
         text.stylize("bold")
+        return text
+
+    def _cache_scale(self) -> Text:
+        """The sparkline scales to its data, so say what its bottom and top are."""
+        series = self.detail.cache_ratio_series
+        text = Text("Cache hit ratio, request by request", style="dim")
+        if series:
+            text.append(f"  (low {percent(min(series))}, high {percent(max(series))})", style="dim")
         return text
 
     def _figures(self) -> Text:
@@ -124,3 +132,4 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
             yield Static(Text(HELP))
+        yield Footer()

@@ -66,15 +66,15 @@ def cap_text(snapshot: DashboardSnapshot) -> Text:
     """Days left to the cap, or how to set one."""
     cap = snapshot.cap
     if cap is None:
-        return Text("no cap set (monthly_cap_usd in config.toml)", style="dim")
+        return Text("no cap set: monthly_cap_usd in config.toml", style="dim")
     text = Text()
     if cap.days_left is None:
-        text.append("cap not reached this cycle", style="green")
+        text.append("under cap", style="green")
     elif cap.days_left <= 0:
         text.append("cap reached", style="bold red")
     else:
         style = "bold red" if cap.days_left < 3 else "yellow" if cap.days_left < 7 else "green"
-        text.append(f"{cap.days_left:.1f} days left", style=style)
+        text.append(f"cap in {cap.days_left:.1f} days", style=style)
     return text
 
 
@@ -189,16 +189,16 @@ class SpendChart(Vertical):
         if self._snapshot is None or not self.is_mounted:
             return
         series = self._snapshot.daily_usd if self.daily else self._snapshot.hourly_usd
-        span = "per day, last 30 days" if self.daily else "per hour, last 24 h"
+        span = "Per day (30 d)" if self.daily else "Per hour (24 h)"
         peak = max(series, default=0.0)
-        title = Text(f"Spend {span}", style="bold")
-        title.append(f"   total {dollars(sum(series))}  peak {dollars(peak)}", style="dim")
-        title.append("   (c: switch)", style="dim")
+        title = Text(span, style="bold")
+        title.append(f"  total {dollars(sum(series))}  peak {dollars(peak)}", style="dim")
+        title.append("  (c)", style="dim")
         self.query_one("#chart-title", Label).update(title)
         self.query_one("#chart", Sparkline).data = list(series)
 
 
-class BreakdownTables(Horizontal):
+class BreakdownTables(Vertical):
     """Spend by model and by project for today, the cycle or all time (key: b)."""
 
     PERIODS = ("today", "cycle", "all time")
@@ -208,10 +208,14 @@ class BreakdownTables(Horizontal):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._snapshot: DashboardSnapshot | None = None
+        self.shown_period: str | None = None
+        """The period the tables were last filled for; None before the first snapshot."""
 
     def compose(self) -> ComposeResult:
-        yield DataTable(id="by-model", cursor_type="none")
-        yield DataTable(id="by-project", cursor_type="none")
+        yield Label(id="breakdown-title")
+        with Horizontal(id="breakdown-tables"):
+            yield DataTable(id="by-model", cursor_type="none")
+            yield DataTable(id="by-project", cursor_type="none")
 
     def on_mount(self) -> None:
         for table_id, first in (("#by-model", "Model"), ("#by-project", "Project")):
@@ -232,7 +236,8 @@ class BreakdownTables(Horizontal):
             return
         period = self.PERIODS[self.period]
         by_label = {b.label: b for b in self._snapshot.breakdowns}
-        self.border_title = f"Breakdown: {period}  (b: today / cycle / all time)"
+        self.query_one("#breakdown-title", Label).update(period_title(period, self.PERIODS))
+        self.shown_period = period
         for table_id, name in (("#by-model", "model"), ("#by-project", "project")):
             breakdown = by_label.get(f"By {name}, {period}")
             self._fill_table(self.query_one(table_id, DataTable), breakdown)
@@ -251,6 +256,16 @@ class BreakdownTables(Horizontal):
                 Text(f"{totals.requests:,}"),
                 Text(percent(totals.cache_hit_ratio)),
             )
+
+
+def period_title(period: str, periods: tuple[str, ...]) -> Text:
+    """``Spend by model and project: [today] cycle  all time  (b: next)``."""
+    text = Text("By model and project: ", style="bold")
+    for name in periods:
+        text.append(f" {name} ", style="reverse bold" if name == period else "dim")
+        text.append(" ")
+    text.append(" (b: next)", style="dim")
+    return text
 
 
 class WarningsPanel(Static):
