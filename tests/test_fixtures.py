@@ -156,3 +156,13 @@ def test_config_dir_list_with_the_same_dir_twice_does_not_double_count(
     twice = Path(f"{claude},{claude / 'projects'}")
     ledger = ingest(tmp_path, twice, tmp_path / "no-codex")
     assert build_report(ledger.db, "daily", zone=UTC)["totals"]["requests"] == 711
+
+
+def test_human_prompts_are_recorded_once_per_session_and_time(ledger: Ledger) -> None:
+    counts = dict(ledger.db.execute("SELECT source, COUNT(*) FROM prompts GROUP BY source"))
+    assert counts == {"claude-code": 173, "codex": 52}
+    unprompted = ledger.db.execute(
+        "SELECT COUNT(DISTINCT session_id) FROM requests"
+        " WHERE session_id NOT IN (SELECT session_id FROM prompts)"
+    ).fetchone()[0]
+    assert unprompted == 0, "every real session was started by a person"

@@ -29,6 +29,7 @@ from tokenbuddy.core.pricing import PriceBook, PriceSchedule
 from tokenbuddy.core.records import (
     CLAUDE_CODE,
     ParseStats,
+    PromptMark,
     RateLimitSnapshot,
     SkipReason,
     UsageRecord,
@@ -103,6 +104,7 @@ class _FileRead:
     rate_limits: list[RateLimitSnapshot]
     stats: ParseStats
     error: str = ""
+    prompts: list[PromptMark] = field(default_factory=list)
     staged_rows: int = 0
     """Rows written to a staging file instead of ``rows`` (bulk loads)."""
 
@@ -119,6 +121,7 @@ class _FileRead:
             stats.notes,
             self.plan.restarted,
             self.previous,
+            self.prompts,
         )
 
 
@@ -164,12 +167,13 @@ def read_file(plan: ReadPlan, book: PriceBook, previous: StoredFile | None = Non
     stats = ParseStats()
     reader = ChunkReader(cursor.path, cursor.offset)
     rate_limits: list[RateLimitSnapshot] = []
+    prompts: list[PromptMark] = []
     try:
         if cursor.source == CLAUDE_CODE:
             context = claude_code.context_for(cursor.path)
             records: list[UsageRecord] = []
             for chunk in reader:
-                records.extend(claude_code.parse_chunk(chunk, context, stats))
+                records.extend(claude_code.parse_chunk(chunk, context, stats, prompts))
             state = cursor.state
         else:
             parser = codex.RolloutParser(
@@ -178,6 +182,7 @@ def read_file(plan: ReadPlan, book: PriceBook, previous: StoredFile | None = Non
             for chunk in reader:
                 parser.feed_chunk(chunk)
             records, rate_limits, state = parser.records, parser.rate_limits, parser.state
+            prompts = parser.prompts
         if reader.overlong_lines:
             stats.skip(SkipReason.LINE_TOO_LONG, reader.overlong_lines)
         new_cursor = advance(plan, reader, state)
@@ -186,7 +191,7 @@ def read_file(plan: ReadPlan, book: PriceBook, previous: StoredFile | None = Non
         return _FileRead(plan, previous, None, [], [], stats, message)
     cost = book.cost
     rows = [request_row(record, cost(record)) for record in records]
-    return _FileRead(plan, previous, new_cursor, rows, rate_limits, stats)
+    return _FileRead(plan, previous, new_cursor, rows, rate_limits, stats, prompts=prompts)
 
 
 def _read_batch(batch: _Batch, book: PriceBook, staging: StagingFile | None = None) -> _BatchRead:

@@ -7,7 +7,7 @@ import os
 import orjson
 import pytest
 
-from tokenbuddy.core.records import ParseStats, SkipReason
+from tokenbuddy.core.records import ParseStats, PromptMark, SkipReason
 from tokenbuddy.sources import claude_code
 from tokenbuddy.sources.claude_code import FileContext, context_for, parse_chunk, record_from
 from tokenbuddy.sources.jsonl import candidate_lines
@@ -167,7 +167,7 @@ def test_prefilter_finds_usage_written_with_spaces_and_reordered_keys() -> None:
 def test_escaped_usage_inside_text_is_not_a_candidate() -> None:
     line = orjson.dumps({"type": "user", "message": {"content": 'see "usage": {}'}})
     assert b'\\"usage\\"' in line
-    assert list(candidate_lines(line + b"\n", claude_code.NEEDLES, ParseStats())) == []
+    assert list(candidate_lines(line + b"\n", (claude_code.USAGE_NEEDLE,), ParseStats())) == []
 
 
 def test_broken_lines_that_carry_no_usage_are_still_counted() -> None:
@@ -178,3 +178,53 @@ def test_broken_lines_that_carry_no_usage_are_still_counted() -> None:
     assert parse_chunk(chunk, CONTEXT, stats) == []
     assert stats.lines == 3
     assert stats.skipped == {SkipReason.INVALID_JSON: 2}
+
+
+def user_line(content: object, **overrides: object) -> dict[str, object]:
+    line: dict[str, object] = {
+        "type": "user",
+        "isSidechain": False,
+        "sessionId": "7ef4b236",
+        "timestamp": "2026-04-08T13:50:00.000Z",
+        "message": {"role": "user", "content": content},
+    }
+    line.update(overrides)
+    return line
+
+
+TOOL_RESULT = [{"type": "tool_result", "tool_use_id": "toolu_01", "content": "ok"}]
+
+
+@pytest.mark.parametrize(
+    ("line", "context", "human"),
+    [
+        (user_line("fix the flaky test"), CONTEXT, True),
+        (user_line([{"type": "text", "text": "and this"}]), CONTEXT, True),
+        (user_line([{"type": "image"}, {"type": "text", "text": "see"}]), CONTEXT, True),
+        (user_line(TOOL_RESULT, toolUseResult={"stdout": ""}), CONTEXT, False),
+        (user_line(TOOL_RESULT), CONTEXT, False),
+        (user_line("caveat", isMeta=True), CONTEXT, False),
+        (user_line("summary of the conversation", isCompactSummary=True), CONTEXT, False),
+        (user_line("explore the repo", isSidechain=True), CONTEXT, False),
+        (user_line("explore", isSidechain=False), FileContext("s", "p", "a1", "Explore"), False),
+        (user_line(None), CONTEXT, False),
+        (user_line("no time", timestamp="yesterday"), CONTEXT, False),
+    ],
+)
+def test_human_prompts_are_told_from_tool_results_and_injected_text(
+    line: dict[str, object], context: FileContext, human: bool
+) -> None:
+    prompts: list[PromptMark] = []
+    records = parse_chunk(orjson.dumps(line) + b"\n", context, ParseStats(), prompts)
+    assert records == []
+    expected = [PromptMark("claude-code", "7ef4b236", 1775656200000)] if human else []
+    assert prompts == expected
+
+
+def test_a_truncated_tool_result_passed_over_unparsed_is_still_counted() -> None:
+    line = orjson.dumps(user_line(TOOL_RESULT))[:-5]
+    stats = ParseStats()
+    prompts: list[PromptMark] = []
+    assert parse_chunk(line + b"\n", CONTEXT, stats, prompts) == []
+    assert prompts == []
+    assert stats.skipped == {SkipReason.INVALID_JSON: 1}

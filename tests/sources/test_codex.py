@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tokenbuddy.core.records import CODEX_MODEL_ASSUMED, ParseStats
+from tokenbuddy.core.records import CODEX_MODEL_ASSUMED, ParseStats, PromptMark
 from tokenbuddy.sources.codex import RolloutParser, initial_state, usage_delta
 
 
@@ -95,3 +95,18 @@ def test_malformed_totals_are_counted() -> None:
         }
     )
     assert p.records == [] and sum(p.stats.skipped.values()) == 1
+
+
+def test_user_messages_are_human_prompts_of_the_session() -> None:
+    p = parser()
+    p.feed({"type": "session_meta", "payload": {"id": "sess-1", "cwd": "/home/dev/app"}})
+    p.feed(
+        {
+            "timestamp": "2026-04-08T14:00:00Z",
+            "type": "event_msg",
+            "payload": {"type": "user_message", "message": "run the tests"},
+        }
+    )
+    p.feed({"timestamp": "nope", "type": "event_msg", "payload": {"type": "user_message"}})
+    p.feed({"timestamp": "2026-04-08T14:01:00Z", "type": "event_msg", "payload": {"type": "x"}})
+    assert p.prompts == [PromptMark("codex", "sess-1", 1775656800000)]

@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import environ_for
 from tokenbuddy.core.records import CLAUDE_CODE, CODEX, UsageRecord
 from tokenbuddy.errors import LedgerVersionError
+from tokenbuddy.ingest import sync
+from tokenbuddy.sources.discovery import log_roots
 from tokenbuddy.sources.tailer import FileCursor
 from tokenbuddy.store.ledger import SCHEMA_VERSION, FileResult, Ledger, request_row
 
@@ -208,3 +211,24 @@ def test_every_request_is_repriced_when_the_price_database_changes(tmp_path: Pat
     ledger.db.execute("DELETE FROM price_cache")
     sync(ledger, roots)
     assert build_report(ledger.db, "daily", zone=utc)["totals"]["cost_usd"] == pytest.approx(5.0)
+
+
+def test_upgrading_a_v1_ledger_rereads_the_logs_once_without_double_counting(
+    tmp_path: Path, shared_fixtures: Path
+) -> None:
+    path = tmp_path / "ledger.sqlite3"
+    roots = log_roots(environ_for(shared_fixtures / "claude", shared_fixtures / "codex"), tmp_path)
+    with Ledger(path) as ledger:
+        sync(ledger, roots)
+        before = ledger.db.execute("SELECT COUNT(*), TOTAL(cost_usd) FROM requests").fetchone()
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE prompts")
+        db.execute("PRAGMA user_version = 1")
+    with Ledger(path) as ledger:
+        assert ledger.db.execute("SELECT COUNT(*) FROM files").fetchone()[0] == 0
+        summary = sync(ledger, roots)
+        after = ledger.db.execute("SELECT COUNT(*), TOTAL(cost_usd) FROM requests").fetchone()
+        prompts = ledger.db.execute("SELECT COUNT(*) FROM prompts").fetchone()[0]
+    assert summary.files_read > 0
+    assert after == before
+    assert prompts == 173 + 52

@@ -86,6 +86,14 @@ class RateLimitSnapshot(NamedTuple):
     plan: str
 
 
+class PromptMark(NamedTuple):
+    """A human prompt: when someone last steered a session (tool results do not count)."""
+
+    source: str
+    session_id: str
+    ts_ms: int
+
+
 class SkipReason:
     """Why a line was not counted; the names show up in ``tokenbuddy doctor``."""
 

@@ -16,10 +16,14 @@ from typing import Any
 
 import orjson
 
-from tokenbuddy.core.records import CLAUDE_CODE, ParseStats, SkipReason, UsageRecord
-from tokenbuddy.sources.jsonl import candidate_lines, load_line
+from tokenbuddy.core.records import CLAUDE_CODE, ParseStats, PromptMark, SkipReason, UsageRecord
+from tokenbuddy.sources.jsonl import candidate_lines, check_shape, load_line
 
-NEEDLES = (b'"usage"',)
+USAGE_NEEDLE = b'"usage"'
+NEEDLES = (USAGE_NEEDLE, b'"type":"user"', b'"type": "user"')
+"""Usage lines, and user lines (which may be human prompts)."""
+TOOL_RESULT_NEEDLE = b'"tool_use_id"'
+"""In every tool-result line: those are user lines but never human prompts, and are big."""
 KNOWN_TYPES = frozenset(
     {
         "assistant",
@@ -81,17 +85,58 @@ def _agent_type(directory: str, stem: str, agent_id: str) -> str:
     return agent_type if isinstance(agent_type, str) and agent_type else "subagent"
 
 
-def parse_chunk(chunk: bytes, context: FileContext, stats: ParseStats) -> list[UsageRecord]:
-    """Every usage record in a buffer of complete lines."""
+def parse_chunk(
+    chunk: bytes,
+    context: FileContext,
+    stats: ParseStats,
+    prompts: list[PromptMark] | None = None,
+) -> list[UsageRecord]:
+    """Every usage record in a buffer of complete lines; human prompts go to ``prompts``."""
     records = []
     for line in candidate_lines(chunk, NEEDLES, stats):
+        if TOOL_RESULT_NEEDLE in line and USAGE_NEEDLE not in line:
+            check_shape(line, stats)
+            continue
         obj = load_line(line, stats)
-        if obj is not None:
-            record = record_from(obj, context, stats)
-            if record is not None:
-                records.append(record)
+        if obj is None:
+            continue
+        if obj.get("type") == "user":
+            prompt = prompt_from(obj, context)
+            if prompt is not None and prompts is not None:
+                prompts.append(prompt)
+            continue
+        record = record_from(obj, context, stats)
+        if record is not None:
+            records.append(record)
     stats.records += len(records)
     return records
+
+
+def prompt_from(obj: dict[str, Any], context: FileContext) -> PromptMark | None:
+    """The human prompt a ``user`` record is, or None for tool results and injected text.
+
+    Subagent prompts (written by the parent agent), meta records (command
+    caveats, reminders) and compaction summaries are not a human at the keyboard.
+    """
+    if obj.get("isSidechain") or obj.get("isMeta") or obj.get("isCompactSummary"):
+        return None
+    if context.agent_id or "toolUseResult" in obj:
+        return None
+    message = obj.get("message")
+    content = message.get("content") if isinstance(message, dict) else None
+    if isinstance(content, list):
+        kinds = {block.get("type") for block in content if isinstance(block, dict)}
+        if "tool_result" in kinds or not kinds & {"text", "image"}:
+            return None
+    elif not isinstance(content, str):
+        return None
+    ts_ms = parse_timestamp(obj.get("timestamp"))
+    if ts_ms is None:
+        return None
+    session_id = obj.get("sessionId")
+    if type(session_id) is not str or not session_id:
+        session_id = context.session_id
+    return PromptMark(CLAUDE_CODE, session_id, ts_ms)
 
 
 def record_from(obj: dict[str, Any], context: FileContext, stats: ParseStats) -> UsageRecord | None:

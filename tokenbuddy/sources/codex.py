@@ -19,6 +19,7 @@ from tokenbuddy.core.records import (
     CODEX,
     CODEX_MODEL_ASSUMED,
     ParseStats,
+    PromptMark,
     RateLimitSnapshot,
     SkipReason,
     UsageRecord,
@@ -26,7 +27,7 @@ from tokenbuddy.core.records import (
 from tokenbuddy.sources.claude_code import parse_timestamp
 from tokenbuddy.sources.jsonl import candidate_lines, load_line
 
-NEEDLES = (b'"session_meta"', b'"turn_context"', b'"token_count"')
+NEEDLES = (b'"session_meta"', b'"turn_context"', b'"token_count"', b'"user_message"')
 FALLBACK_MODEL = "gpt-5"
 """Codex builds before turn_context existed ran gpt-5 by default."""
 COUNTER_FIELDS = (
@@ -59,6 +60,8 @@ class RolloutParser:
         self.stats = stats
         self.records: list[UsageRecord] = []
         self.rate_limits: list[RateLimitSnapshot] = []
+        self.prompts: list[PromptMark] = []
+        """Human prompts (``user_message`` events), for the unattended-loop warning."""
 
     def feed_chunk(self, chunk: bytes) -> None:
         """Handle every relevant line of a buffer of complete lines."""
@@ -77,6 +80,10 @@ class RolloutParser:
             self._session_meta(payload)
         elif kind == "turn_context":
             self._turn_context(payload)
+        elif kind == "event_msg" and payload.get("type") == "user_message":
+            ts_ms = parse_timestamp(obj.get("timestamp"))
+            if ts_ms is not None:
+                self.prompts.append(PromptMark(CODEX, self.state["session_id"], ts_ms))
         elif kind == "event_msg" and payload.get("type") == "token_count":
             ts_ms = parse_timestamp(obj.get("timestamp"))
             if ts_ms is None:

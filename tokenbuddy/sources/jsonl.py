@@ -60,6 +60,12 @@ def _check_suspect(line: bytes, stats: ParseStats) -> int:
     return 0
 
 
+def check_shape(line: bytes, stats: ParseStats) -> None:
+    """Count a non-blank line passed over unparsed if it is not shaped like a JSON object."""
+    if line[0] != _OPEN_BRACE or line[-1] != _CLOSE_BRACE:
+        _check_suspect(line, stats)
+
+
 def load_line(line: bytes, stats: ParseStats) -> dict[str, Any] | None:
     """Parse one JSONL line into a dict, counting why when it cannot be.
 

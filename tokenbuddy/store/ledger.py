@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from tokenbuddy.core.pricing import PriceSchedule
-from tokenbuddy.core.records import CLAUDE_CODE, RateLimitSnapshot, UsageRecord
+from tokenbuddy.core.records import CLAUDE_CODE, PromptMark, RateLimitSnapshot, UsageRecord
 from tokenbuddy.core.report import BUCKET_MS
 from tokenbuddy.errors import LedgerError, LedgerVersionError
 from tokenbuddy.sources.tailer import FileCursor
@@ -37,9 +37,21 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
     from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _MIGRATIONS: dict[int, str] = {
+    # 2: human prompts. Logs still on disk are read once more to find them; the requests
+    # they hold are already in the ledger, and the upserts keep exactly one copy.
+    2: """
+    CREATE TABLE prompts (
+        source TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        ts_ms INTEGER NOT NULL,
+        PRIMARY KEY (session_id, source, ts_ms)
+    ) WITHOUT ROWID;
+    CREATE INDEX prompts_ts ON prompts(ts_ms);
+    DELETE FROM files WHERE missing = 0;
+    """,
     1: """
     CREATE TABLE files (
         id INTEGER PRIMARY KEY,
@@ -190,6 +202,9 @@ _MERGE_STAGED = (
 """Merge one staging file in key order: the B-tree is then written almost sequentially."""
 
 
+_INSERT_PROMPT = "INSERT OR IGNORE INTO prompts (source, session_id, ts_ms) VALUES (?, ?, ?)"
+
+
 @dataclass(frozen=True, slots=True)
 class FileResult:
     """What one read of one file produced, ready to commit."""
@@ -205,6 +220,8 @@ class FileResult:
     previous: StoredFile | None = None
     """The file's row when the read was planned; the commit is dropped if it changed since
     (another tokenbuddy process read the same bytes first)."""
+    prompts: Sequence[PromptMark] = ()
+    """Human prompts seen in the new bytes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,6 +414,7 @@ class Ledger:
         keep_largest: list[tuple[Any, ...]] = []
         keep_smallest: list[tuple[Any, ...]] = []
         rate_limits: list[RateLimitSnapshot] = []
+        prompts: list[PromptMark] = []
         with self._transaction():
             for result in results:
                 if not self._advance_file(result):
@@ -406,6 +424,7 @@ class Ledger:
                 else:
                     keep_smallest.extend(result.rows)
                 rate_limits.extend(result.rate_limits)
+                prompts.extend(result.prompts)
             # Inserting in key order keeps the primary-key B-tree writes local.
             keep_largest.sort(key=_first)
             keep_smallest.sort(key=_first)
@@ -414,6 +433,7 @@ class Ledger:
             self._db.executemany(
                 "INSERT OR REPLACE INTO rate_limits VALUES (?, ?, ?, ?, ?, ?)", rate_limits
             )
+            self._db.executemany(_INSERT_PROMPT, prompts)
             touched = {row[2] // BUCKET_MS for row in keep_largest}
             touched.update(row[2] // BUCKET_MS for row in keep_smallest)
             self._db.executemany(
@@ -445,6 +465,10 @@ class Ledger:
         self._db.executemany(
             "INSERT OR REPLACE INTO rate_limits VALUES (?, ?, ?, ?, ?, ?)",
             [snapshot for r in results if r.cursor.path not in stale for snapshot in r.rate_limits],
+        )
+        self._db.executemany(
+            _INSERT_PROMPT,
+            [prompt for r in results if r.cursor.path not in stale for prompt in r.prompts],
         )
         merged = 0
         for schema in schemas:
