@@ -208,6 +208,8 @@ TOOL_RESULT = [{"type": "tool_result", "tool_use_id": "toolu_01", "content": "ok
         (user_line("explore the repo", isSidechain=True), CONTEXT, False),
         (user_line("explore", isSidechain=False), FileContext("s", "p", "a1", "Explore"), False),
         (user_line(None), CONTEXT, False),
+        (user_line("run the job", entrypoint="sdk-cli"), CONTEXT, False),
+        (user_line("run the job", entrypoint="claude-desktop"), CONTEXT, True),
         (user_line("no time", timestamp="yesterday"), CONTEXT, False),
     ],
 )

@@ -223,6 +223,7 @@ def test_upgrading_a_v1_ledger_rereads_the_logs_once_without_double_counting(
         before = ledger.db.execute("SELECT COUNT(*), TOTAL(cost_usd) FROM requests").fetchone()
     with sqlite3.connect(path) as db:
         db.execute("DROP TABLE prompts")
+        db.execute("DROP TABLE announced_alerts")
         db.execute("PRAGMA user_version = 1")
     with Ledger(path) as ledger:
         assert ledger.db.execute("SELECT COUNT(*) FROM files").fetchone()[0] == 0

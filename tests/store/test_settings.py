@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tokenbuddy.cli.main import main
-from tokenbuddy.store.settings import CONFIG_TEMPLATE, Settings, load_settings, write_template
+from tokenbuddy.store.settings import Settings, config_template, load_settings, write_template
 
 
 def test_defaults_without_a_file(tmp_path: Path) -> None:
@@ -69,7 +69,7 @@ def test_the_template_is_valid_and_all_commented(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     assert write_template(config)
     assert not write_template(config)
-    assert config.read_text() == CONFIG_TEMPLATE
+    assert config.read_text() == config_template()
     assert load_settings(config) == (Settings(), [])
 
 
@@ -96,4 +96,4 @@ def test_config_edit_creates_the_template_and_runs_the_editor(
     monkeypatch.delenv("VISUAL", raising=False)
     assert main(["config", "edit"]) == 0
     assert marker.exists()
-    assert (isolated_environment / "tokenbuddy" / "config.toml").read_text() == CONFIG_TEMPLATE
+    assert (isolated_environment / "tokenbuddy" / "config.toml").read_text() == config_template()

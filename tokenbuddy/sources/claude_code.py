@@ -116,19 +116,10 @@ def prompt_from(obj: dict[str, Any], context: FileContext) -> PromptMark | None:
     """The human prompt a ``user`` record is, or None for tool results and injected text.
 
     Subagent prompts (written by the parent agent), meta records (command
-    caveats, reminders) and compaction summaries are not a human at the keyboard.
+    caveats, reminders), compaction summaries and prompts sent through the SDK or
+    ``claude -p`` (entrypoint ``sdk-*``) are not a human at the keyboard.
     """
-    if obj.get("isSidechain") or obj.get("isMeta") or obj.get("isCompactSummary"):
-        return None
-    if context.agent_id or "toolUseResult" in obj:
-        return None
-    message = obj.get("message")
-    content = message.get("content") if isinstance(message, dict) else None
-    if isinstance(content, list):
-        kinds = {block.get("type") for block in content if isinstance(block, dict)}
-        if "tool_result" in kinds or not kinds & {"text", "image"}:
-            return None
-    elif not isinstance(content, str):
+    if not _typed_by_a_person(obj, context):
         return None
     ts_ms = parse_timestamp(obj.get("timestamp"))
     if ts_ms is None:
@@ -137,6 +128,22 @@ def prompt_from(obj: dict[str, Any], context: FileContext) -> PromptMark | None:
     if type(session_id) is not str or not session_id:
         session_id = context.session_id
     return PromptMark(CLAUDE_CODE, session_id, ts_ms)
+
+
+def _typed_by_a_person(obj: dict[str, Any], context: FileContext) -> bool:
+    if obj.get("isSidechain") or obj.get("isMeta") or obj.get("isCompactSummary"):
+        return False
+    if context.agent_id or "toolUseResult" in obj:
+        return False
+    entrypoint = obj.get("entrypoint")
+    if isinstance(entrypoint, str) and entrypoint.startswith("sdk"):
+        return False  # claude -p and SDK programs: a script, not a person, wrote it
+    message = obj.get("message")
+    content = message.get("content") if isinstance(message, dict) else None
+    if isinstance(content, list):
+        kinds = {block.get("type") for block in content if isinstance(block, dict)}
+        return "tool_result" not in kinds and bool(kinds & {"text", "image"})
+    return isinstance(content, str)
 
 
 def record_from(obj: dict[str, Any], context: FileContext, stats: ParseStats) -> UsageRecord | None:

@@ -48,6 +48,7 @@ class BudgetSettings:
 
     monthly_cap_usd: float | None = None
     cycle_start_day: int = 1
+    soft_limit_ratio: float = 0.8
 
 
 def build_snapshot(

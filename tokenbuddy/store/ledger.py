@@ -40,8 +40,9 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 2
 
 _MIGRATIONS: dict[int, str] = {
-    # 2: human prompts. Logs still on disk are read once more to find them; the requests
-    # they hold are already in the ledger, and the upserts keep exactly one copy.
+    # 2: human prompts, and the alerts already announced. Logs still on disk are read
+    # once more to find the prompts; the requests they hold are already in the ledger,
+    # and the upserts keep exactly one copy.
     2: """
     CREATE TABLE prompts (
         source TEXT NOT NULL,
@@ -50,6 +51,14 @@ _MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (session_id, source, ts_ms)
     ) WITHOUT ROWID;
     CREATE INDEX prompts_ts ON prompts(ts_ms);
+    CREATE TABLE announced_alerts (
+        kind TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        magnitude REAL NOT NULL,
+        at_ms INTEGER NOT NULL,
+        PRIMARY KEY (kind, session_id)
+    ) WITHOUT ROWID;
     DELETE FROM files WHERE missing = 0;
     """,
     1: """

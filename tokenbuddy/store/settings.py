@@ -6,11 +6,16 @@ the defaults together with messages that name the offending field.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import tomllib
+import typing
 from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from tokenbuddy.core.alerts import Thresholds
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -41,7 +46,66 @@ CONFIG_TEMPLATE = """\
 # for events the file watcher missed, in seconds.
 # refresh_seconds = 0.25
 # rescan_seconds = 30
+
+# A critical warning rings the terminal bell and sends a desktop notification
+# (notify-send on Linux, osascript on macOS) where one is available.
+# bell = true
+# desktop_notifications = true
+
+# Runaway-spend detectors. Every threshold is optional; these are the defaults.
+[alerts]
+{alerts}
 """
+
+
+def _threshold_fields() -> dict[str, Any]:
+    hints = typing.get_type_hints(Thresholds)
+    return {
+        field.name: (hints[field.name], Field(default=field.default, gt=0))
+        for field in dataclasses.fields(Thresholds)
+    }
+
+
+AlertSettings: type[BaseModel] = create_model(
+    "AlertSettings",
+    __config__=ConfigDict(extra="forbid"),
+    **_threshold_fields(),
+)
+"""The ``[alerts]`` table: :class:`~tokenbuddy.core.alerts.Thresholds`, validated."""
+
+
+def threshold_docs() -> dict[str, str]:
+    """Each threshold's docstring, read from the source (for the template and the README)."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(Thresholds))
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    docs: dict[str, str] = {}
+    for node, following in itertools.pairwise(body):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(following, ast.Expr)
+            and isinstance(following.value, ast.Constant)
+        ):
+            docs[node.target.id] = " ".join(str(following.value.value).split())
+    return docs
+
+
+def _alerts_template() -> str:
+    docs = threshold_docs()
+    lines = []
+    for field in dataclasses.fields(Thresholds):
+        if field.name in docs:
+            lines.append(f"# {docs[field.name]}")
+        lines.append(f"# {field.name} = {field.default!r}")
+    return "\n".join(lines)
+
+
+def config_template() -> str:
+    """The commented config file written on first use."""
+    return CONFIG_TEMPLATE.replace("{alerts}", _alerts_template())
 
 
 class Settings(BaseSettings):
@@ -65,6 +129,18 @@ class Settings(BaseSettings):
     """Longest a burst of new log lines waits before the dashboard repaints."""
     rescan_seconds: float = Field(default=30.0, ge=2, le=3600)
     """Interval of the safety re-scan of every log file."""
+    bell: bool = True
+    """Ring the terminal bell on a critical warning."""
+    desktop_notifications: bool = True
+    """Send a desktop notification on a critical warning, where one is available."""
+    alerts: AlertSettings = Field(default_factory=AlertSettings)  # type: ignore[valid-type]
+    """Thresholds of the runaway-spend detectors."""
+
+    @property
+    def thresholds(self) -> Thresholds:
+        """The ``[alerts]`` table as the detectors take it."""
+        alerts: BaseModel = self.alerts
+        return Thresholds(**alerts.model_dump())
 
     @field_validator("timezone")
     @classmethod
@@ -136,5 +212,5 @@ def write_template(config_file: Path) -> bool:
     if config_file.exists():
         return False
     config_file.parent.mkdir(parents=True, exist_ok=True)
-    config_file.write_text(CONFIG_TEMPLATE, encoding="utf-8")
+    config_file.write_text(config_template(), encoding="utf-8")
     return True

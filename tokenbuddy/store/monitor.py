@@ -1,0 +1,207 @@
+"""Keeping the runaway detectors fed from the ledger, and remembering what was announced.
+
+:class:`Monitor` warms an :class:`~tokenbuddy.core.alerts.AlertEngine` up on the
+last week of requests and prompts (the spike detector's baseline), then feeds it
+only what was committed since. Announcements are kept in the ledger, so a
+restarted dashboard does not ring again for a warning the user has already seen.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from tokenbuddy.core.alerts import (
+    SEVERITY_RANK,
+    Alert,
+    AlertEngine,
+    PromptEvent,
+    RequestEvent,
+    Thresholds,
+)
+from tokenbuddy.core.metrics import budget_cycle, local_now
+from tokenbuddy.core.projection import HISTORY_DAYS, CycleProjection, project_cycle
+from tokenbuddy.core.report import fold_buckets
+from tokenbuddy.store import queries
+
+if TYPE_CHECKING:
+    import sqlite3
+    from collections.abc import Iterable, Iterator
+    from zoneinfo import ZoneInfo
+
+    from tokenbuddy.store.dashboard import BudgetSettings
+
+WARMUP_MS = 7 * 86_400_000
+"""History replayed into a fresh engine: the spike detector's baseline week."""
+PROMPT_LOOKBACK_MS = 10 * 60_000
+"""Prompts are re-read this far back on each catch-up, for files flushed late."""
+
+_REQUEST_COLUMNS = (
+    "rowid, ts_ms, session_id, project, model, cost_usd, input_tokens,"
+    " cache_write_5m_tokens + cache_write_1h_tokens, cache_read_tokens, output_tokens,"
+    " is_sidechain, agent_id"
+)
+
+
+def request_events(rows: Iterable[tuple[object, ...]]) -> Iterator[tuple[int, RequestEvent]]:
+    """(rowid, event) for rows selected with ``_REQUEST_COLUMNS``."""
+    for rowid, ts, sid, project, model, cost, inp, writes, reads, out, side, agent in rows:
+        event = RequestEvent(
+            int(ts),  # type: ignore[call-overload]
+            str(sid),
+            str(project),
+            str(model),
+            None if cost is None else float(cost),  # type: ignore[arg-type]
+            int(inp),  # type: ignore[call-overload]
+            int(writes),  # type: ignore[call-overload]
+            int(reads),  # type: ignore[call-overload]
+            int(out),  # type: ignore[call-overload]
+            bool(side),
+            str(agent),
+        )
+        yield int(rowid), event  # type: ignore[call-overload]
+
+
+def events_since(
+    db: sqlite3.Connection, *, after_rowid: int, since_ms: int, prompts_since_ms: int
+) -> tuple[list[RequestEvent | PromptEvent], int]:
+    """Requests committed after ``after_rowid`` (and not older than ``since_ms``) and
+    prompts from ``prompts_since_ms``, merged in time order; plus the last rowid seen."""
+    rows = db.execute(
+        f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE rowid > ? AND ts_ms >= ? ORDER BY ts_ms",
+        (after_rowid, since_ms),
+    ).fetchall()
+    last_rowid = after_rowid
+    requests: list[RequestEvent] = []
+    for rowid, event in request_events(rows):
+        requests.append(event)
+        last_rowid = max(last_rowid, rowid)
+    prompts = [
+        PromptEvent(int(ts), str(sid))
+        for ts, sid in db.execute(
+            "SELECT ts_ms, session_id FROM prompts WHERE ts_ms >= ? ORDER BY ts_ms",
+            (prompts_since_ms,),
+        )
+    ]
+    merged: list[RequestEvent | PromptEvent] = list(
+        heapq.merge(prompts, requests, key=_event_order)  # type: ignore[arg-type]
+    )
+    return merged, last_rowid
+
+
+def _event_order(event: RequestEvent | PromptEvent) -> tuple[int, bool]:
+    """Time order; a prompt sorts before a request of the same millisecond (asked first)."""
+    return (event.ts_ms, isinstance(event, RequestEvent))
+
+
+def max_rowid(db: sqlite3.Connection) -> int:
+    """The newest request's rowid, or 0 for an empty ledger."""
+    return int(db.execute("SELECT COALESCE(MAX(rowid), 0) FROM requests").fetchone()[0])
+
+
+def daily_spend(db: sqlite3.Connection, now: datetime, zone: ZoneInfo) -> dict[date, float]:
+    """Dollars per local day over the projection's history window, today included."""
+    first = datetime.combine(now.date() - timedelta(days=HISTORY_DAYS), datetime.min.time(), zone)
+    buckets = queries.bucket_totals(
+        db, queries.RequestFilter(since_ms=int(first.timestamp() * 1000))
+    )
+    return {
+        date.fromisoformat(str(row.key["date"])): row.totals.cost_usd
+        for row in fold_buckets("daily", buckets, zone)
+    }
+
+
+def cycle_projection(
+    db: sqlite3.Connection, now_ms: int, zone: ZoneInfo, budget: BudgetSettings
+) -> CycleProjection:
+    """The cycle's spend so far and where it is heading (with or without a cap)."""
+    now = local_now(now_ms, zone)
+    cycle = budget_cycle(now, budget.cycle_start_day)
+    return project_cycle(
+        budget.monthly_cap_usd, budget.soft_limit_ratio, cycle, now, daily_spend(db, now, zone)
+    )
+
+
+@dataclass(slots=True)
+class MonitorResult:
+    """What one catch-up found."""
+
+    active: list[Alert]
+    """Every alert whose condition holds now, worst first."""
+    announce: list[Alert]
+    """The ones to announce: new, or materially worse than any announced before."""
+    projection: CycleProjection
+
+
+class Monitor:
+    """An alert engine kept level with the ledger."""
+
+    def __init__(self, zone: ZoneInfo, budget: BudgetSettings, thresholds: Thresholds) -> None:
+        self.zone = zone
+        self.budget = budget
+        self.engine = AlertEngine(thresholds)
+        self._after_rowid: int | None = None
+        self._prompts_from_ms = 0
+
+    def catch_up(self, db: sqlite3.Connection, now_ms: int) -> MonitorResult:
+        """Feed what the ledger gained since the last call and judge the state at ``now_ms``."""
+        if self._after_rowid is None:
+            events, last = events_since(
+                db, after_rowid=0, since_ms=now_ms - WARMUP_MS, prompts_since_ms=now_ms - WARMUP_MS
+            )
+        else:
+            events, last = events_since(
+                db,
+                after_rowid=self._after_rowid,
+                since_ms=now_ms - WARMUP_MS,
+                prompts_since_ms=self._prompts_from_ms,
+            )
+        self._feed(events)
+        self._after_rowid = max(last, self._after_rowid or 0)
+        self._prompts_from_ms = now_ms - PROMPT_LOOKBACK_MS
+        projection = cycle_projection(db, now_ms, self.zone, self.budget)
+        has_cap = self.budget.monthly_cap_usd is not None
+        self.engine.feed_projection(projection if has_cap else None)
+        fresh = self.engine.evaluate(now_ms)
+        return MonitorResult(self.engine.active(now_ms), unseen(db, fresh), projection)
+
+    def _feed(self, events: Iterable[RequestEvent | PromptEvent]) -> None:
+        for event in events:
+            if isinstance(event, RequestEvent):
+                self.engine.feed_request(event)
+            else:
+                self.engine.feed_prompt(event)
+
+
+REMEMBER_MS = 12 * 3_600_000
+"""How long an announcement silences the same alert in a later run (a restart, say)."""
+
+
+def unseen(db: sqlite3.Connection, fresh: list[Alert]) -> list[Alert]:
+    """Of ``fresh``, those not announced in the last :data:`REMEMBER_MS` with the same or a
+    higher severity and at least the same magnitude; records the rest as announced."""
+    news = []
+    for alert in fresh:
+        key = (alert.kind, alert.session_id or "")
+        row = db.execute(
+            "SELECT severity, magnitude, at_ms FROM announced_alerts"
+            " WHERE kind = ? AND session_id = ?",
+            key,
+        ).fetchone()
+        if row is not None and _covers(row, alert):
+            continue
+        news.append(alert)
+        db.execute(
+            "INSERT OR REPLACE INTO announced_alerts VALUES (?, ?, ?, ?, ?)",
+            (*key, alert.severity, alert.magnitude, alert.at_ms),
+        )
+    return news
+
+
+def _covers(row: tuple[str, float, int], alert: Alert) -> bool:
+    severity, magnitude, at_ms = row
+    recent = alert.at_ms - int(at_ms) < REMEMBER_MS
+    milder = SEVERITY_RANK[alert.severity] <= SEVERITY_RANK.get(severity, 0)  # type: ignore[call-overload]
+    return recent and milder and alert.magnitude <= float(magnitude)
