@@ -108,6 +108,7 @@ async def capture(shot: Shot) -> str:
         app = TokenBuddyApp(frozen_config(Path(scratch)))
         async with app.run_test(size=shot.size) as pilot:
             await _until(pilot, lambda: app.snapshot is not None, "the first snapshot")
+            app.clear_notifications()
             if shot.keys:
                 await pilot.press(*shot.keys)
             ready = shot.ready

@@ -208,3 +208,75 @@ def test_python_dash_m_and_default_command(claude_dir: Path) -> None:
         check=True,
     )
     assert json.loads(result.stdout)["totals"]["requests"] == 4
+
+
+STATUS_KEYS = {
+    "now",
+    "timezone",
+    "today",
+    "cycle",
+    "cap",
+    "projection",
+    "burn",
+    "cache_hit_ratio",
+    "active_sessions",
+    "windows",
+    "warnings",
+    "unpriced_models",
+}
+
+
+def test_status_json_has_every_documented_key_and_the_cap(
+    claude_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TOKENBUDDY_MONTHLY_CAP_USD", "250")
+    status = run_json(capsys, "status")
+    assert set(status) == STATUS_KEYS
+    assert status["cap"]["monthly_cap_usd"] == 250  # type: ignore[index]
+    assert status["cap"]["soft_limit_usd"] == pytest.approx(200)  # type: ignore[index]
+    basis = status["projection"]["basis"]  # type: ignore[index]
+    assert set(basis) >= {"window_days", "usd_per_weekday", "usd_per_weekend_day", "description"}
+    assert set(status["burn"]) == {"last_5m", "last_1h"}  # type: ignore[arg-type]
+    assert status["warnings"] == []
+
+
+def test_status_without_a_cap_says_how_to_set_one(
+    claude_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "no cap: set monthly_cap_usd" in out
+    assert "Warnings  none" in out
+
+
+def test_status_lists_a_runaway_session_happening_now(
+    isolated_environment: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    from tests.incidents import broken_cache_incident
+
+    root = isolated_environment / "claude"
+    started = datetime.fromtimestamp(time.time(), UTC) - timedelta(minutes=50)
+    broken_cache_incident(root, started)
+    os.environ["CLAUDE_CONFIG_DIR"] = str(root)
+    status = run_json(capsys, "status")
+    warnings = status["warnings"]
+    assert isinstance(warnings, list)
+    kinds = {(w["kind"], w["severity"]) for w in warnings}
+    assert ("cache_collapse", "critical") in kinds
+    assert main(["status"]) == 0
+    assert "CRITICAL  Cache hit ratio" in capsys.readouterr().out
+
+
+def test_status_imports_neither_textual_nor_rich(claude_dir: Path) -> None:
+    code = (
+        "import sys; from tokenbuddy.cli.main import main; rc = main(['status', '--json']);"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'));"
+        "print(bad, file=sys.stderr); sys.exit(rc or (3 if bad else 0))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=os.environ, check=False
+    )
+    assert result.returncode == 0, result.stderr

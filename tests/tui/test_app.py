@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -252,3 +252,63 @@ async def test_a_log_dir_created_after_start_is_followed_after_a_rescan(tmp_path
         with transcript.open("ab") as handle:
             handle.write(assistant_line(1, "/home/dev/late", moment))
         await until(lambda: app.snapshot is not None and app.snapshot.total_requests == 2, pilot)
+
+
+async def test_a_warning_appears_while_a_broken_cache_session_is_appended(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A healthy Opus session is followed live; then its cache breaks and a critical warning
+    shows up in the panel, rings the bell, and opens the session on enter."""
+    import random
+
+    from tests.incidents import OPUS_41, Session
+    from tokenbuddy.tui.widgets import WarningsPanel
+
+    claude = tmp_path / "claude"
+    session = Session(claude, "checkout", random.Random(5), model=OPUS_41, context=60_000)
+    start = datetime.fromtimestamp(NOW - 20 * 60, UTC)
+    moment = start
+    for _ in range(12):
+        session.prompt(moment)
+        moment += timedelta(seconds=40)
+        session.response(moment)
+    transcript = session.write()
+    healthy_lines = len(session.lines)
+    environ = {"CLAUDE_CONFIG_DIR": str(claude), "CODEX_HOME": str(tmp_path / "codex")}
+    rings: list[str] = []
+    config = dataclasses.replace(
+        frozen_demo(tmp_path / "demo"),
+        roots=log_roots(environ, tmp_path),
+        watch=True,
+        ledger_path=tmp_path / "live.sqlite3",
+        refresh_seconds=0.05,
+        desktop_notifications=False,
+    )
+    app = TokenBuddyApp(config)
+    monkeypatch.setattr(app, "bell", lambda: rings.append("bell"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        await until(lambda: app._watcher is not None, pilot)
+        panel = app.query_one(WarningsPanel)
+        assert app.snapshot is not None and app.snapshot.alerts == ()
+        assert not panel.display
+        while moment < datetime.fromtimestamp(NOW, UTC):
+            moment += timedelta(seconds=30)
+            session.response(moment, broken=True)
+        with transcript.open("ab") as handle:
+            handle.write(b"".join(session.lines[healthy_lines:]))
+        await until(lambda: app.snapshot is not None and bool(app.snapshot.alerts), pilot)
+        await pilot.pause()
+        kinds = {(a.kind, a.severity, a.session_id) for a in app.snapshot.alerts}
+        assert ("cache_collapse", "critical", session.session_id) in kinds
+        assert panel.display and panel.option_count == len(app.snapshot.alerts)
+        assert "CRITICAL" in str(panel.get_option_at_index(0).prompt)
+        panel.highlighted = next(
+            i for i, a in enumerate(app.snapshot.alerts) if a.kind == "cache_collapse"
+        )
+        assert rings == ["bell"]
+        assert any("cache" in n.message.lower() for n in app._notifications)
+        panel.focus()
+        await pilot.press("enter")
+        await until(lambda: isinstance(app.screen, SessionScreen), pilot)
+        assert app.screen.detail.summary.session_id == session.session_id  # type: ignore[attr-defined]

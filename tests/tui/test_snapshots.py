@@ -101,6 +101,8 @@ async def first_snapshot(pilot: Pilot[None]) -> TokenBuddyApp:
     app = pilot.app
     assert isinstance(app, TokenBuddyApp)
     await until(pilot, lambda: app.snapshot is not None, "the first snapshot")
+    app.clear_notifications()  # the warning toasts have their own Pilot test
+    await pilot.pause()
     return app
 
 

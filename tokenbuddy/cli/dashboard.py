@@ -43,10 +43,15 @@ def user_config() -> DashboardConfig:
         config_file=paths.config_file,
         roots=log_roots(settings.log_environment(os.environ), Path.home()),
         zone=resolve_zone(settings.timezone),
-        budget=BudgetSettings(settings.monthly_cap_usd, settings.cycle_start_day),
+        budget=BudgetSettings(
+            settings.monthly_cap_usd, settings.cycle_start_day, settings.soft_limit_ratio
+        ),
         refresh_seconds=settings.refresh_seconds,
         rescan_seconds=settings.rescan_seconds,
         notices=problems,
+        thresholds=settings.thresholds,
+        bell=settings.bell,
+        desktop_notifications=settings.desktop_notifications,
     )
 
 
@@ -67,4 +72,5 @@ def demo_config(scratch: Path, now: float, *, watch: bool = True) -> DashboardCo
         budget=BudgetSettings(monthly_cap_usd=250.0, cycle_start_day=1),
         watch=watch,
         notices=["Demo mode: generated data, not your logs."],
+        desktop_notifications=False,
     )

@@ -57,6 +57,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     config = commands.add_parser("config", help="find, show or edit the settings file")
     config.add_argument("action", choices=("path", "show", "edit"))
+
+    status = commands.add_parser(
+        "status", help="today, cycle, cap, projection, burn, cache, windows and warnings now"
+    )
+    status.add_argument("--json", action="store_true", help="print one JSON object")
+
+    replay = commands.add_parser(
+        "replay", help="run the runaway detectors over past logs, as if live, and print warnings"
+    )
+    replay.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="a Claude config dir, a projects/ dir, a Codex home, or .jsonl files",
+    )
+    replay.add_argument("--json", action="store_true", help="one JSON object per warning")
     return parser
 
 
@@ -88,6 +104,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         from tokenbuddy.cli.config import run_config
 
         return run_config(args)
+    if args.command == "status":
+        from tokenbuddy.cli.status import run_status
+
+        return run_status(args)
+    if args.command == "replay":
+        from tokenbuddy.cli.replay import run_replay
+
+        return run_replay(args)
     from tokenbuddy.cli.dashboard import run_dashboard
 
     return run_dashboard(demo=args.demo)

@@ -11,6 +11,7 @@ from tokenbuddy.ingest import IngestSummary, sync
 from tokenbuddy.sources.discovery import LogRoot, log_roots
 from tokenbuddy.store.ledger import Ledger
 from tokenbuddy.store.paths import AppPaths, app_paths
+from tokenbuddy.store.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -24,6 +25,9 @@ class Session:
     roots: list[LogRoot]
     ledger: Ledger
     summary: IngestSummary
+    settings: Settings
+    problems: list[str]
+    """What was wrong with the settings (the defaults were used instead)."""
 
 
 def open_session(
@@ -32,11 +36,12 @@ def open_session(
     """Open the ledger and bring it up to date with the logs."""
     paths = app_paths()
     paths.ensure()
-    roots = log_roots(os.environ, Path.home())
+    settings, problems = load_settings(paths.config_file)
+    roots = log_roots(settings.log_environment(os.environ), Path.home())
     ledger = Ledger(paths.ledger)
     try:
         summary = sync(ledger, roots, jobs=jobs, progress=progress)
     except BaseException:
         ledger.close()
         raise
-    return Session(paths, roots, ledger, summary)
+    return Session(paths, roots, ledger, summary, settings, problems)

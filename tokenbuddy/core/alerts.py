@@ -64,6 +64,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
+from tokenbuddy.core.dashboard import project_name
 from tokenbuddy.core.metrics import HOUR_MS, MINUTE_MS
 from tokenbuddy.core.pricing import geo_multiplier
 
@@ -632,7 +633,7 @@ def _spike_message(
         head += f", above {_money(bar)}/h (no usual rate to compare with yet)"
     else:
         head += f", {rate / baseline:.1f}x your usual {_money(baseline)}/h"
-    where = f" in {top.project}" if top.project else ""
+    where = f" in {project_name(top.project)}" if top.project else ""
     return f"{head}; most of it ({_money(top.cost_usd)}) from session {top.session_id[:8]}{where}"
 
 

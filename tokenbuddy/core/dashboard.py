@@ -11,11 +11,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tokenbuddy.core.metrics import BurnRate, CapProjection, Cycle
+    from tokenbuddy.core.alerts import Alert
+    from tokenbuddy.core.metrics import BurnRate, Cycle
+    from tokenbuddy.core.projection import CycleProjection, WindowProjection
     from tokenbuddy.core.report import Totals
 
 ACTIVE_MS = 15 * 60 * 1000
 """A session with a request in the last 15 minutes counts as active."""
+
+
+def project_name(path: str) -> str:
+    """A project's display name: the last component of its working directory."""
+    trimmed = path.rstrip("/\\")
+    return trimmed.replace("\\", "/").rsplit("/", 1)[-1] if trimmed else "(unknown)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +53,26 @@ class SessionSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class WindowStatus:
+    """A subscription window's latest utilisation and where it is heading."""
+
+    source: str
+    window_minutes: int
+    plan: str
+    read_at_ms: int
+    """When the agent (or the vendor) reported it."""
+    projection: WindowProjection
+
+    @property
+    def label(self) -> str:
+        """``Claude 5h``, ``Codex 7d``..."""
+        agent = {"claude-code": "Claude", "codex": "Codex"}.get(self.source, self.source)
+        minutes = self.window_minutes
+        span = f"{minutes // 60}h" if minutes < 1440 else f"{minutes // 1440}d"
+        return f"{agent} {span}"
+
+
+@dataclass(frozen=True, slots=True)
 class Breakdown:
     """Spend by one dimension (model or project) over one period."""
 
@@ -60,7 +88,8 @@ class DashboardSnapshot:
     today: Totals
     cycle_totals: Totals
     cycle: Cycle
-    cap: CapProjection | None
+    projection: CycleProjection
+    """The cycle's spend so far and where it is heading (with the basis)."""
     burn_5m: BurnRate
     burn_1h: BurnRate
     active_session_cache_ratio: float | None
@@ -72,6 +101,17 @@ class DashboardSnapshot:
     breakdowns: tuple[Breakdown, ...]
     unpriced_models: dict[str, int] = field(default_factory=dict)
     total_requests: int = 0
+    windows: tuple[WindowStatus, ...] = ()
+    """Subscription windows (Claude 5h/weekly, Codex 5h/7d), latest reading each."""
+    alerts: tuple[Alert, ...] = ()
+    """Warnings whose condition holds now, worst first."""
+    announce: tuple[Alert, ...] = ()
+    """Of those, the ones never announced before (or materially worse since)."""
+
+    @property
+    def cap(self) -> CycleProjection | None:
+        """The projection when a monthly cap is set, else None."""
+        return self.projection if self.projection.cap_usd is not None else None
 
     @property
     def is_empty(self) -> bool:

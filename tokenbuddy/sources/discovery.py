@@ -102,3 +102,54 @@ def _is_transcript(source: str, name: str) -> bool:
     if source == CODEX:
         return name.startswith("rollout-")
     return True
+
+
+def roots_at(directory: Path) -> list[LogRoot]:
+    """The roots a directory named on the command line stands for, if it is an agent's home.
+
+    A Claude config dir stands for its ``projects/``, a Codex home for its ``sessions/``
+    and ``archived_sessions/``, so their other ``.jsonl`` files (prompt histories) are not
+    read; a directory that is neither gives no roots (see :func:`loose_transcripts`).
+    """
+    origin = "command line"
+    roots: list[LogRoot] = []
+    if (directory / "projects").is_dir():
+        roots.append(LogRoot(CLAUDE_CODE, directory / "projects", origin))
+    for name in ("sessions", "archived_sessions"):
+        if (directory / name).is_dir():
+            roots.append(LogRoot(CODEX, directory / name, origin))
+    return roots
+
+
+def loose_transcripts(directory: Path, errors: list[str]) -> list[tuple[str, str]]:
+    """(path, source) for every ``.jsonl`` under ``directory``, each told apart by
+    :func:`transcript_source` (a ``projects/`` dir, one project's dir, a ``sessions/`` tree)."""
+    found: list[tuple[str, str]] = []
+
+    def on_error(error: OSError) -> None:
+        errors.append(f"cannot read {error.filename}: {error.strerror}")
+
+    for parent, _dirs, names in os.walk(directory, onerror=on_error, followlinks=False):
+        for name in names:
+            if name.endswith(".jsonl"):
+                path = os.path.join(parent, name)
+                found.append((path, transcript_source(path)))
+    found.sort()
+    return found
+
+
+SESSION_META_HEAD = b'"type":"session_meta"'
+"""How a Codex rollout's first line starts, after its timestamp."""
+
+
+def transcript_source(path: str) -> str:
+    """Codex for a rollout (named ``rollout-*.jsonl``, or opening with a ``session_meta``
+    line), Claude Code for anything else."""
+    if _is_transcript(CODEX, os.path.basename(path)):
+        return CODEX
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(256)
+    except OSError:
+        return CLAUDE_CODE
+    return CODEX if SESSION_META_HEAD in head else CLAUDE_CODE

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from tokenbuddy.core.alerts import Thresholds
 from tokenbuddy.core.dashboard import (
     ACTIVE_MS,
     Breakdown,
@@ -18,6 +19,8 @@ from tokenbuddy.core.dashboard import (
     RequestLine,
     SessionDetail,
     SessionSummary,
+    WindowStatus,
+    project_name,
 )
 from tokenbuddy.core.metrics import (
     HOUR_MS,
@@ -25,11 +28,12 @@ from tokenbuddy.core.metrics import (
     budget_cycle,
     cache_hit_ratio,
     local_now,
-    project_cap,
     start_of_day,
 )
+from tokenbuddy.core.projection import estimate_percent_per_hour, project_window
 from tokenbuddy.core.report import BUCKET_MS, Totals, fold_buckets
 from tokenbuddy.store import queries
+from tokenbuddy.store.monitor import Monitor
 
 if TYPE_CHECKING:
     import sqlite3
@@ -38,8 +42,9 @@ if TYPE_CHECKING:
 SESSION_WINDOW_MS = 24 * HOUR_MS
 """Sessions with a request in the last day are listed."""
 MAX_SESSIONS = 50
-PROJECTION_DAYS = 7
 MAX_TIMELINE = 5000
+WINDOW_RATE_MS = 2 * HOUR_MS
+"""Readings of a window this recent estimate how fast it fills."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +54,24 @@ class BudgetSettings:
     monthly_cap_usd: float | None = None
     cycle_start_day: int = 1
     soft_limit_ratio: float = 0.8
+    """Share of the cap that is the soft limit (warn, never stop)."""
 
 
 def build_snapshot(
-    db: sqlite3.Connection, now_ms: int, zone: ZoneInfo, budget: BudgetSettings
+    db: sqlite3.Connection,
+    now_ms: int,
+    zone: ZoneInfo,
+    budget: BudgetSettings,
+    monitor: Monitor | None = None,
 ) -> DashboardSnapshot:
-    """Every dashboard figure as of ``now_ms``."""
+    """Every dashboard figure as of ``now_ms``.
+
+    ``monitor`` keeps the runaway detectors between snapshots (the dashboard's);
+    without one, a fresh one judges the last week and announces nothing.
+    """
+    if monitor is None:
+        monitor = Monitor(zone, budget, Thresholds(), record_announcements=False)
+    watch = monitor.catch_up(db, now_ms)
     now = local_now(now_ms, zone)
     today_start = _ms(start_of_day(now))
     cycle = budget_cycle(now, budget.cycle_start_day)
@@ -68,7 +85,7 @@ def build_snapshot(
         today=today,
         cycle_totals=cycle_totals,
         cycle=cycle,
-        cap=_projection(db, budget, cycle_totals, cycle=cycle, now=now, now_ms=now_ms),
+        projection=watch.projection,
         burn_5m=_burn(db, now_ms, 5 * 60_000),
         burn_1h=_burn(db, now_ms, HOUR_MS),
         active_session_cache_ratio=active[0].cache_hit_ratio if active else None,
@@ -78,6 +95,9 @@ def build_snapshot(
         breakdowns=_breakdowns(db, today_start, cycle_start),
         unpriced_models=queries.unpriced_models(db, queries.RequestFilter()),
         total_requests=_request_count(db),
+        windows=subscription_windows(db, now_ms),
+        alerts=tuple(watch.active),
+        announce=tuple(watch.announce),
     )
 
 
@@ -107,30 +127,27 @@ def _burn(db: sqlite3.Connection, now_ms: int, window_ms: int) -> BurnRate:
     return BurnRate(window_ms, float(cost), int(tokens))
 
 
-def _projection(
-    db: sqlite3.Connection,
-    budget: BudgetSettings,
-    cycle_totals: Totals,
-    *,
-    cycle: Any,
-    now: Any,
-    now_ms: int,
-) -> Any:
-    if budget.monthly_cap_usd is None:
-        return None
-    window_start = now_ms - PROJECTION_DAYS * 86_400_000
-    recent = db.execute(
-        "SELECT TOTAL(cost_usd) FROM usage_rollup WHERE bucket >= ?",
-        (window_start // BUCKET_MS,),
-    ).fetchone()[0]
-    return project_cap(
-        budget.monthly_cap_usd,
-        cycle_totals.cost_usd,
-        recent_usd=float(recent),
-        recent_days=PROJECTION_DAYS,
-        cycle=cycle,
-        now=now,
-    )
+def subscription_windows(db: sqlite3.Connection, now_ms: int) -> tuple[WindowStatus, ...]:
+    """The latest reading of every subscription window that has not reset yet."""
+    latest = db.execute(
+        "SELECT source, window_minutes, MAX(ts_ms), used_percent, resets_at_ms, plan"
+        " FROM rate_limits GROUP BY source, window_minutes ORDER BY source, window_minutes"
+    ).fetchall()
+    windows = []
+    for source, minutes, read_at, used, resets_at, plan in latest:
+        if resets_at is not None and resets_at <= now_ms:
+            continue
+        if resets_at is None and now_ms - read_at > minutes * 60_000:
+            continue
+        readings = db.execute(
+            "SELECT ts_ms, used_percent FROM rate_limits WHERE source = ? AND window_minutes = ?"
+            " AND ts_ms >= ? AND resets_at_ms IS ?",
+            (source, minutes, read_at - WINDOW_RATE_MS, resets_at),
+        ).fetchall()
+        rate = estimate_percent_per_hour(readings) or 0.0
+        projection = project_window(float(used), resets_at, int(minutes), now_ms, rate)
+        windows.append(WindowStatus(source, int(minutes), plan or "", int(read_at), projection))
+    return tuple(windows)
 
 
 _SESSION_COLUMNS = (
@@ -175,12 +192,6 @@ def _summaries(db: sqlite3.Connection, rows: list[Any], now_ms: int) -> list[Ses
             )
         )
     return summaries
-
-
-def project_name(path: str) -> str:
-    """A project's display name: the last component of its working directory."""
-    trimmed = path.rstrip("/\\")
-    return trimmed.replace("\\", "/").rsplit("/", 1)[-1] if trimmed else "(unknown)"
 
 
 def _placeholders(values: list[str]) -> str:
@@ -254,9 +265,20 @@ def _projects(
 
 
 def session_detail(
-    db: sqlite3.Connection, session_id: str, source: str, now_ms: int
+    db: sqlite3.Connection, session_id: str, source: str | None, now_ms: int
 ) -> SessionDetail | None:
-    """The timeline and subagents of one session; None if the ledger has no such session."""
+    """The timeline and subagents of one session; None if the ledger has no such session.
+
+    ``source`` None takes the source of the session's latest request.
+    """
+    if source is None:
+        row = db.execute(
+            "SELECT source FROM requests WHERE session_id = ? ORDER BY ts_ms DESC LIMIT 1",
+            (session_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        source = str(row[0])
     rows = db.execute(
         "SELECT ts_ms, model, input_tokens, cache_write_5m_tokens + cache_write_1h_tokens,"
         " cache_read_tokens, output_tokens, cost_usd, CASE WHEN is_sidechain THEN agent_type"

@@ -64,31 +64,39 @@ def request_events(rows: Iterable[tuple[object, ...]]) -> Iterator[tuple[int, Re
         yield int(rowid), event  # type: ignore[call-overload]
 
 
-def events_since(
-    db: sqlite3.Connection, *, after_rowid: int, since_ms: int, prompts_since_ms: int
-) -> tuple[list[RequestEvent | PromptEvent], int]:
-    """Requests committed after ``after_rowid`` (and not older than ``since_ms``) and
-    prompts from ``prompts_since_ms``, merged in time order; plus the last rowid seen."""
-    rows = db.execute(
-        f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE rowid > ? AND ts_ms >= ? ORDER BY ts_ms",
-        (after_rowid, since_ms),
-    ).fetchall()
-    last_rowid = after_rowid
-    requests: list[RequestEvent] = []
-    for rowid, event in request_events(rows):
-        requests.append(event)
-        last_rowid = max(last_rowid, rowid)
-    prompts = [
-        PromptEvent(int(ts), str(sid))
-        for ts, sid in db.execute(
+class EventStream:
+    """Requests and prompts merged in time order, streamed from two cursors.
+
+    After iteration, :attr:`last_rowid` is the highest request rowid seen.
+    """
+
+    def __init__(
+        self,
+        db: sqlite3.Connection,
+        *,
+        after_rowid: int = 0,
+        since_ms: int = 0,
+        prompts_since_ms: int = 0,
+    ) -> None:
+        self.last_rowid = after_rowid
+        self._requests = db.execute(
+            f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE rowid > ? AND ts_ms >= ?"
+            " ORDER BY ts_ms",
+            (after_rowid, since_ms),
+        )
+        self._prompts = db.execute(
             "SELECT ts_ms, session_id FROM prompts WHERE ts_ms >= ? ORDER BY ts_ms",
             (prompts_since_ms,),
         )
-    ]
-    merged: list[RequestEvent | PromptEvent] = list(
-        heapq.merge(prompts, requests, key=_event_order)  # type: ignore[arg-type]
-    )
-    return merged, last_rowid
+
+    def __iter__(self) -> Iterator[RequestEvent | PromptEvent]:
+        prompts = (PromptEvent(int(ts), str(sid)) for ts, sid in self._prompts)
+        return heapq.merge(prompts, self._tracked_requests(), key=_event_order)
+
+    def _tracked_requests(self) -> Iterator[RequestEvent]:
+        for rowid, event in request_events(self._requests):
+            self.last_rowid = max(self.last_rowid, rowid)
+            yield event
 
 
 def _event_order(event: RequestEvent | PromptEvent) -> tuple[int, bool]:
@@ -138,34 +146,40 @@ class MonitorResult:
 class Monitor:
     """An alert engine kept level with the ledger."""
 
-    def __init__(self, zone: ZoneInfo, budget: BudgetSettings, thresholds: Thresholds) -> None:
+    def __init__(
+        self,
+        zone: ZoneInfo,
+        budget: BudgetSettings,
+        thresholds: Thresholds,
+        *,
+        record_announcements: bool = True,
+    ) -> None:
         self.zone = zone
         self.budget = budget
         self.engine = AlertEngine(thresholds)
+        self.record_announcements = record_announcements
+        """False for one-off readers (``status``): they show alerts but announce none."""
         self._after_rowid: int | None = None
         self._prompts_from_ms = 0
 
     def catch_up(self, db: sqlite3.Connection, now_ms: int) -> MonitorResult:
         """Feed what the ledger gained since the last call and judge the state at ``now_ms``."""
-        if self._after_rowid is None:
-            events, last = events_since(
-                db, after_rowid=0, since_ms=now_ms - WARMUP_MS, prompts_since_ms=now_ms - WARMUP_MS
-            )
-        else:
-            events, last = events_since(
-                db,
-                after_rowid=self._after_rowid,
-                since_ms=now_ms - WARMUP_MS,
-                prompts_since_ms=self._prompts_from_ms,
-            )
+        first = self._after_rowid is None
+        events = EventStream(
+            db,
+            after_rowid=self._after_rowid or 0,
+            since_ms=now_ms - WARMUP_MS,
+            prompts_since_ms=now_ms - WARMUP_MS if first else self._prompts_from_ms,
+        )
         self._feed(events)
-        self._after_rowid = max(last, self._after_rowid or 0)
+        self._after_rowid = events.last_rowid
         self._prompts_from_ms = now_ms - PROMPT_LOOKBACK_MS
         projection = cycle_projection(db, now_ms, self.zone, self.budget)
         has_cap = self.budget.monthly_cap_usd is not None
         self.engine.feed_projection(projection if has_cap else None)
         fresh = self.engine.evaluate(now_ms)
-        return MonitorResult(self.engine.active(now_ms), unseen(db, fresh), projection)
+        announce = unseen(db, fresh) if self.record_announcements else []
+        return MonitorResult(self.engine.active(now_ms), announce, projection)
 
     def _feed(self, events: Iterable[RequestEvent | PromptEvent]) -> None:
         for event in events:

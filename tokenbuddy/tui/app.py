@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, ProgressBar, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, OptionList, ProgressBar, TabbedContent, TabPane
 
+from tokenbuddy.core.alerts import Thresholds
 from tokenbuddy.ingest import IngestSummary, sync, sync_paths
 from tokenbuddy.sources.watch import LogWatcher, source_of
 from tokenbuddy.store.dashboard import BudgetSettings, build_snapshot, session_detail
 from tokenbuddy.store.ledger import Ledger
+from tokenbuddy.store.monitor import Monitor
 from tokenbuddy.tui.messages import (
     IngestProgressed,
     LogsChanged,
@@ -32,6 +33,7 @@ from tokenbuddy.tui.messages import (
     SnapshotBuilt,
     WatchStarted,
 )
+from tokenbuddy.tui.notify import desktop_notification
 from tokenbuddy.tui.screens import HelpScreen, SessionScreen
 from tokenbuddy.tui.widgets import (
     BreakdownTables,
@@ -45,6 +47,8 @@ from tokenbuddy.tui.widgets import (
 if TYPE_CHECKING:
     from collections.abc import Callable
     from zoneinfo import ZoneInfo
+
+    from textual.notifications import SeverityLevel
 
     from tokenbuddy.core.dashboard import DashboardSnapshot
     from tokenbuddy.sources.discovery import LogRoot
@@ -67,8 +71,19 @@ class DashboardConfig:
     """Follow the logs live (off in snapshot tests)."""
     notices: list[str] = field(default_factory=list)
     """Messages to show once at start (an invalid config, say)."""
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    """The runaway detectors' thresholds (``[alerts]`` in config.toml)."""
+    bell: bool = True
+    """Ring the terminal bell on a new critical warning."""
+    desktop_notifications: bool = True
+    """Send a desktop notification on a new critical warning, where possible."""
 
 
+TOAST_SEVERITY: dict[str, SeverityLevel] = {
+    "critical": "error",
+    "warning": "warning",
+    "info": "information",
+}
 REFRESH_SECONDS = 30.0
 """With no log activity, rebuild the snapshot this often (time moves rates and ages)."""
 
@@ -84,10 +99,11 @@ class TokenBuddyApp(App[None]):
         Binding("c", "toggle_chart", "Chart h/d"),
         Binding("b", "cycle_breakdown", "Period"),
         Binding("r", "rescan", "Re-scan"),
+        Binding("w", "focus_warnings", "Warnings", show=False),
     ]
 
     DASHBOARD_ACTIONS: ClassVar[frozenset[str]] = frozenset(
-        {"toggle_chart", "cycle_breakdown", "rescan"}
+        {"toggle_chart", "cycle_breakdown", "rescan", "focus_warnings"}
     )
     """Actions that act on the dashboard, so only offered while it is on screen."""
 
@@ -99,19 +115,21 @@ class TokenBuddyApp(App[None]):
         self._watcher: LogWatcher | None = None
         self._built_at = float("-inf")
         """Monotonic time of the last snapshot shown."""
+        self._monitor = Monitor(config.zone, config.budget, config.thresholds)
+        self._monitor_lock = threading.Lock()
+        """Snapshots are built by several worker groups; the detectors are fed by one at a time."""
 
     def compose(self) -> ComposeResult:
         yield ProgressBar(total=None, show_eta=False, id="ingest-progress")
         yield HeaderStrip(id="header")
+        yield WarningsPanel(id="warnings")
         yield EmptyState(id="empty")
         with TabbedContent(id="main"):
             with TabPane("Sessions", id="sessions-tab"):
                 yield SessionsTable(id="sessions")
             with TabPane("Breakdown", id="breakdown-tab"):
                 yield BreakdownTables(id="breakdown")
-        with Horizontal(id="bottom"):
-            yield SpendChart(id="spend")
-            yield WarningsPanel(id="warnings")
+        yield SpendChart(id="spend")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -156,11 +174,16 @@ class TokenBuddyApp(App[None]):
         self.post_message(SnapshotBuilt(self._build_snapshot(), None))
 
     @work(thread=True, group="query", name="session", exit_on_error=False)
-    def load_session(self, session_id: str, source: str) -> None:
-        """Read one session's detail for the session screen."""
+    def load_session(self, session_id: str, source: str | None) -> None:
+        """Read one session's detail for the session screen (any source when None)."""
         with Ledger(self.config.ledger_path) as ledger:
             detail = session_detail(ledger.db, session_id, source, self._now_ms())
         self.post_message(SessionLoaded(detail))
+
+    @work(thread=True, group="notify", name="notify", exit_on_error=False)
+    def notify_desktop(self, title: str, body: str) -> None:
+        """A desktop notification; quietly nothing where none is available."""
+        desktop_notification(title, body)
 
     @work(thread=True, group="watch", name="watch", exit_on_error=False)
     def restart_watcher(self, old: LogWatcher) -> None:
@@ -184,8 +207,10 @@ class TokenBuddyApp(App[None]):
             return sync(ledger, self.config.roots, jobs=1, progress=progress)
 
     def _build_snapshot(self) -> DashboardSnapshot:
-        with Ledger(self.config.ledger_path) as ledger:
-            return build_snapshot(ledger.db, self._now_ms(), self.config.zone, self.config.budget)
+        with self._monitor_lock, Ledger(self.config.ledger_path) as ledger:
+            return build_snapshot(
+                ledger.db, self._now_ms(), self.config.zone, self.config.budget, self._monitor
+            )
 
     def _now_ms(self) -> int:
         return int(self.config.clock() * 1000)
@@ -213,6 +238,8 @@ class TokenBuddyApp(App[None]):
         self.query_one(SessionsTable).show(message.snapshot)
         self.query_one(SpendChart).show(message.snapshot)
         self.query_one(BreakdownTables).show(message.snapshot)
+        self.query_one(WarningsPanel).show(message.snapshot.alerts)
+        self._announce(message.snapshot)
         if message.summary is not None:
             self.query_one(SessionsTable).focus()
             for error in message.summary.errors[:3]:
@@ -224,6 +251,23 @@ class TokenBuddyApp(App[None]):
             # The backlog's garbage is gone; what is left lives as long as the app.
             gc.collect()
             gc.freeze()
+
+    def _announce(self, snapshot: DashboardSnapshot) -> None:
+        """Toast every new warning; a new critical one also rings and notifies the desktop."""
+        critical = [a for a in snapshot.announce if a.severity == "critical"]
+        for alert in snapshot.announce:
+            self.notify(
+                alert.message,
+                title=f"{alert.severity}: {alert.kind.replace('_', ' ')}",
+                severity=TOAST_SEVERITY[alert.severity],
+                timeout=20 if alert in critical else 10,
+                markup=False,
+            )
+        if critical and self.config.bell:
+            self.bell()
+        if critical and self.config.desktop_notifications:
+            worst = critical[0]
+            self.notify_desktop(f"tokenbuddy: {worst.kind.replace('_', ' ')}", worst.message)
 
     def _hide_progress(self) -> None:
         """Hide the progress bar, stopping an indeterminate bar's animation."""
@@ -261,6 +305,13 @@ class TokenBuddyApp(App[None]):
             source, session_id = key.split("\x1f", 1)
             self.load_session(session_id, source)
 
+    @on(OptionList.OptionSelected, "#warnings")
+    def open_warning(self, event: OptionList.OptionSelected) -> None:
+        option_id = event.option.id or ""
+        kind, _, session_id = option_id.partition("/")
+        if kind and session_id and not session_id.startswith("-"):
+            self.load_session(session_id, None)
+
     def on_session_loaded(self, message: SessionLoaded) -> None:
         if message.detail is None:
             self.notify("That session has no requests in the ledger.", severity="warning")
@@ -297,6 +348,12 @@ class TokenBuddyApp(App[None]):
         if tabs.active == "breakdown-tab":
             breakdown.period = (breakdown.period + 1) % len(breakdown.PERIODS)
         tabs.active = "breakdown-tab"
+
+    def action_focus_warnings(self) -> None:
+        """Move to the warnings list (enter there opens the warning's session)."""
+        panel = self.query_one(WarningsPanel)
+        if panel.display:
+            panel.focus()
 
     def action_rescan(self) -> None:
         """Re-scan every log now."""

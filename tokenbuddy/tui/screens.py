@@ -102,7 +102,8 @@ HELP = """\
 tokenbuddy follows your agents' logs and shows what they spend, live.
 
 Keys
-  enter       open the highlighted session
+  enter       open the highlighted session (or a warning's session)
+  w           jump to the warnings (shown only while there are some)
   c           switch the chart: per hour (24 h) / per day (30 days)
   b           breakdown period: today / cycle / all time
   tab         move between panels
@@ -117,6 +118,10 @@ Figures
   Burn            spend rate over the last 5 minutes and the last hour
   Cache hit       cache reads / all input tokens (higher is cheaper)
   Sub             share of a session's cost spent by subagents
+  Pace            spend expected by the cycle end, from recent weekday and
+                  weekend rates (shown after it)
+  Warnings        cache collapse, spend spike, unattended loop and cap trajectory;
+                  a critical one also rings the bell and notifies the desktop
 
 Settings live in config.toml (tokenbuddy config path).
 """

@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.widgets import DataTable, Label, ProgressBar, Sparkline, Static
+from textual.widgets import DataTable, Label, OptionList, ProgressBar, Sparkline, Static
+from textual.widgets.option_list import Option
 
+from tokenbuddy.core.dashboard import project_name
 from tokenbuddy.tui.formatting import ago, dollars, percent, safe, tokens
 
 if TYPE_CHECKING:
-    from tokenbuddy.core.dashboard import Breakdown, DashboardSnapshot, SessionSummary
+    from collections.abc import Sequence
+
+    from tokenbuddy.core.alerts import Alert
+    from tokenbuddy.core.dashboard import (
+        Breakdown,
+        DashboardSnapshot,
+        SessionSummary,
+        WindowStatus,
+    )
     from tokenbuddy.sources.discovery import LogRoot
 
 
 class HeaderStrip(Vertical):
-    """Today, the cycle against the cap, burn rates and cache health, in four lines."""
+    """Today, the cycle against the cap, burn rates, cache and windows, and the pace."""
 
     snapshot: reactive[DashboardSnapshot | None] = reactive(None, always_update=True)
     """The figures to show; None until the first snapshot is built."""
@@ -30,6 +41,7 @@ class HeaderStrip(Vertical):
             yield Label(id="cap")
         yield Label(id="burn")
         yield Label(id="cache")
+        yield Label(id="pace")
 
     def watch_snapshot(self, snapshot: DashboardSnapshot | None) -> None:
         if snapshot is None:
@@ -37,17 +49,14 @@ class HeaderStrip(Vertical):
             return
         self.query_one("#today", Label).update(today_text(snapshot))
         bar = self.query_one("#cap-bar", ProgressBar)
-        if snapshot.cap is None:
-            bar.display = False
-        else:
-            bar.display = True
-            bar.update(
-                total=snapshot.cap.cap_usd,
-                progress=min(snapshot.cap.spent_usd, snapshot.cap.cap_usd),
-            )
+        cap_usd = snapshot.projection.cap_usd
+        bar.display = cap_usd is not None
+        if cap_usd is not None:
+            bar.update(total=cap_usd, progress=min(snapshot.projection.spent_usd, cap_usd))
         self.query_one("#cap", Label).update(cap_text(snapshot))
         self.query_one("#burn", Label).update(burn_text(snapshot))
         self.query_one("#cache", Label).update(cache_text(snapshot))
+        self.query_one("#pace", Label).update(pace_text(snapshot))
 
 
 def today_text(snapshot: DashboardSnapshot) -> Text:
@@ -57,24 +66,38 @@ def today_text(snapshot: DashboardSnapshot) -> Text:
     text.append(dollars(snapshot.today.cost_usd), style="bold")
     text.append("  Cycle ", style="dim")
     text.append(dollars(snapshot.cycle_totals.cost_usd), style="bold")
-    if snapshot.cap is not None:
-        text.append(f" / {dollars(snapshot.cap.cap_usd)}", style="dim")
+    if snapshot.projection.cap_usd is not None:
+        text.append(f" / {dollars(snapshot.projection.cap_usd)}", style="dim")
     return text
 
 
 def cap_text(snapshot: DashboardSnapshot) -> Text:
-    """Days left to the cap, or how to set one."""
+    """When the cap is reached at the recent pace, or how to set one."""
     cap = snapshot.cap
     if cap is None:
         return Text("no cap set: monthly_cap_usd in config.toml", style="dim")
     text = Text()
-    if cap.days_left is None:
+    if cap.days_to_cap is None:
         text.append("under cap", style="green")
-    elif cap.days_left <= 0:
+    elif cap.days_to_cap <= 0:
         text.append("cap reached", style="bold red")
     else:
-        style = "bold red" if cap.days_left < 3 else "yellow" if cap.days_left < 7 else "green"
-        text.append(f"cap in {cap.days_left:.1f} days", style=style)
+        days = cap.days_to_cap
+        style = "bold red" if days < 3 else "yellow" if days < 7 else "green"
+        text.append(f"cap in {days:.1f} days", style=style)
+    return text
+
+
+def pace_text(snapshot: DashboardSnapshot) -> Text:
+    """Projected spend at the cycle end, and the recent rates it extrapolates."""
+    projection = snapshot.projection
+    end = projection.cycle_end - timedelta(days=1)
+    text = Text()
+    text.append("Pace ", style="dim")
+    text.append(f"{dollars(projection.projected_usd)} by {end:%b} {end.day}", style="bold")
+    if projection.cap_usd is not None and projection.projected_usd > projection.cap_usd:
+        text.stylize("bold red", 5)
+    text.append(f"  {projection.basis.describe()}", style="dim")
     return text
 
 
@@ -90,14 +113,29 @@ def burn_text(snapshot: DashboardSnapshot) -> Text:
 
 
 def cache_text(snapshot: DashboardSnapshot) -> Text:
-    """Cache hit ratio today and in the active session."""
+    """Cache hit ratio today and in the active session, then the subscription windows."""
     text = Text()
     text.append("Cache hit ", style="dim")
     text.append(f"today {percent(snapshot.today.cache_hit_ratio)}")
     text.append(f"  session {percent(snapshot.active_session_cache_ratio)}")
+    for window in snapshot.windows:
+        text.append("  ")
+        text.append_text(window_text(window, snapshot.now_ms))
     if snapshot.unpriced_models:
         text.append("  unpriced: ", style="dim")
         text.append_text(safe(", ".join(sorted(snapshot.unpriced_models))))
+    return text
+
+
+def window_text(window: WindowStatus, now_ms: int) -> Text:
+    """``Codex 5h 41%`` (red with the time it fills up, when it fills before resetting)."""
+    projection = window.projection
+    used = projection.used_percent
+    style = "bold red" if used >= 90 else "yellow" if used >= 70 else ""
+    text = Text(f"{window.label} ", style="dim")
+    text.append(f"{used:.0f}%", style=style)
+    if projection.full_at_ms is not None:
+        text.append(f" full in {ago(projection.full_at_ms, now_ms)}", style="bold red")
     return text
 
 
@@ -268,12 +306,54 @@ def period_title(period: str, periods: tuple[str, ...]) -> Text:
     return text
 
 
-class WarningsPanel(Static):
-    """Runaway warnings and conservation tips (filled in by the alerts and tips features)."""
+SEVERITY_STYLE = {
+    "critical": "bold white on red",
+    "warning": "bold black on yellow",
+    "info": "cyan",
+}
+KIND_LABEL = {
+    "cache_collapse": "cache collapse",
+    "spend_spike": "spend spike",
+    "unattended_loop": "unattended loop",
+    "cap_trajectory": "cap",
+}
 
-    def on_mount(self) -> None:
-        self.border_title = "Warnings & tips"
-        self.update(Text("No warnings.", style="dim"))
+
+class WarningsPanel(OptionList):
+    """Active runaway warnings, worst first, shown only while there are some.
+
+    Enter (or a click) on a warning opens its session.
+    """
+
+    def show(self, alerts: Sequence[Alert]) -> None:
+        """Replace the listed warnings, keeping the highlight where it was if still listed."""
+        highlighted = self.highlighted_option.id if self.highlighted_option else None
+        self.clear_options()
+        self.display = bool(alerts)
+        self.set_class(any(a.severity == "critical" for a in alerts), "-critical")
+        ids = [alert_id(alert, index) for index, alert in enumerate(alerts)]
+        for alert, option_id in zip(alerts, ids, strict=True):
+            self.add_option(Option(alert_text(alert), id=option_id))
+        if highlighted in ids:
+            self.highlighted = ids.index(highlighted)
+
+
+def alert_id(alert: Alert, index: int) -> str:
+    """An option id that names the session (``kind/session``) when there is one."""
+    return f"{alert.kind}/{alert.session_id}" if alert.session_id else f"{alert.kind}/-{index}"
+
+
+def alert_text(alert: Alert) -> Text:
+    """``CRITICAL cache collapse · infra · $86/h`` then the message, all plain text."""
+    text = Text()
+    text.append(f" {alert.severity.upper()} ", style=SEVERITY_STYLE.get(alert.severity, ""))
+    text.append(f" {KIND_LABEL.get(alert.kind, alert.kind)}", style="bold")
+    if alert.project:
+        text.append(" · ")
+        text.append_text(safe(project_name(alert.project)))
+    text.append(f" · {dollars(alert.cost_per_hour_usd)}/h\n", style="bold")
+    text.append_text(safe(alert.message))
+    return text
 
 
 class EmptyState(Static):
