@@ -1,0 +1,121 @@
+"""The monitor keeps the detectors level with the ledger and remembers what it announced."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+import orjson
+
+from tests.conftest import environ_for
+from tests.incidents import broken_cache_incident
+from tokenbuddy.core.alerts import Thresholds
+from tokenbuddy.ingest import sync
+from tokenbuddy.sources.discovery import log_roots
+from tokenbuddy.store.dashboard import BudgetSettings, build_snapshot, subscription_windows
+from tokenbuddy.store.ledger import Ledger
+from tokenbuddy.store.monitor import Monitor
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+UTC_ZONE = ZoneInfo("UTC")
+START = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
+
+
+def incident_ledger(tmp_path: Path) -> tuple[Ledger, datetime]:
+    broken_at = broken_cache_incident(tmp_path / "claude", START)
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    sync(ledger, log_roots(environ_for(tmp_path / "claude", tmp_path / "none"), tmp_path))
+    return ledger, broken_at
+
+
+def ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def test_a_restart_does_not_announce_the_same_warning_again(tmp_path: Path) -> None:
+    ledger, broken_at = incident_ledger(tmp_path)
+    now = ms(broken_at + timedelta(minutes=10))
+    first = Monitor(UTC_ZONE, BudgetSettings(), Thresholds()).catch_up(ledger.db, now)
+    assert ("cache_collapse", "critical") in {(a.kind, a.severity) for a in first.announce}
+    again = Monitor(UTC_ZONE, BudgetSettings(), Thresholds()).catch_up(ledger.db, now + 60_000)
+    assert again.active, "the condition still holds"
+    assert again.announce == []
+
+
+def test_a_reader_that_does_not_record_leaves_announcements_to_the_dashboard(
+    tmp_path: Path,
+) -> None:
+    ledger, broken_at = incident_ledger(tmp_path)
+    now = ms(broken_at + timedelta(minutes=10))
+    quiet = Monitor(UTC_ZONE, BudgetSettings(), Thresholds(), record_announcements=False)
+    assert quiet.catch_up(ledger.db, now).announce == []
+    assert ledger.db.execute("SELECT COUNT(*) FROM announced_alerts").fetchone()[0] == 0
+    loud = Monitor(UTC_ZONE, BudgetSettings(), Thresholds()).catch_up(ledger.db, now)
+    assert loud.announce
+
+
+def test_the_monitor_picks_up_what_is_committed_after_it_started(tmp_path: Path) -> None:
+    broken_at = broken_cache_incident(tmp_path / "claude", START)
+    (transcript,) = (tmp_path / "claude").rglob("*.jsonl")
+    lines = transcript.read_bytes().splitlines(keepends=True)
+    cut = next(i for i, line in enumerate(lines) if _at(line) >= broken_at)
+    transcript.write_bytes(b"".join(lines[:cut]))
+    roots = log_roots(environ_for(tmp_path / "claude", tmp_path / "none"), tmp_path)
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    sync(ledger, roots)
+    monitor = Monitor(UTC_ZONE, BudgetSettings(), Thresholds())
+    assert monitor.catch_up(ledger.db, ms(broken_at)).active == []
+    transcript.write_bytes(b"".join(lines))
+    sync(ledger, roots)
+    later = monitor.catch_up(ledger.db, ms(broken_at + timedelta(minutes=10)))
+    assert [(a.kind, a.severity) for a in later.announce if a.kind == "cache_collapse"] == [
+        ("cache_collapse", "critical")
+    ]
+    assert monitor.engine.tracked_sessions == 1
+
+
+def _at(line: bytes) -> datetime:
+    stamp = orjson.loads(line)["timestamp"]
+    return datetime.fromisoformat(stamp)
+
+
+def test_a_snapshot_carries_the_projection_basis_and_the_active_warnings(tmp_path: Path) -> None:
+    ledger, broken_at = incident_ledger(tmp_path)
+    now = ms(broken_at + timedelta(minutes=10))
+    budget = BudgetSettings(monthly_cap_usd=100.0)
+    snapshot = build_snapshot(ledger.db, now, UTC_ZONE, budget)
+    assert snapshot.cap is not None and snapshot.projection.cap_usd == 100.0
+    assert snapshot.projection.spent_usd == snapshot.cycle_totals.cost_usd
+    assert "today's spend so far" in snapshot.projection.basis.describe()
+    kinds = {a.kind for a in snapshot.alerts}
+    assert {"cache_collapse", "cap_trajectory"} <= kinds
+    assert snapshot.announce == (), "a one-off snapshot announces nothing"
+
+
+def test_subscription_windows_take_the_latest_reading_and_its_growth(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    base = ms(START)
+    resets = base + 3 * 3_600_000
+    rows = [
+        ("codex", base, 300, 20.0, resets, "plus"),
+        ("codex", base + 1_800_000, 300, 30.0, resets, "plus"),
+        ("codex", base + 3_600_000, 300, 40.0, resets, "plus"),
+        ("codex", base + 3_600_000, 10080, 12.0, base + 5 * 86_400_000, "plus"),
+        ("codex", base - 86_400_000, 300, 90.0, base - 70_000_000, "plus"),
+    ]
+    ledger.db.executemany("INSERT INTO rate_limits VALUES (?, ?, ?, ?, ?, ?)", rows)
+    windows = subscription_windows(ledger.db, base + 3_600_000)
+    assert [(w.label, w.projection.used_percent) for w in windows] == [
+        ("Codex 5h", 40.0),
+        ("Codex 7d", 12.0),
+    ]
+    five_hour = windows[0].projection
+    assert five_hour.percent_per_hour == 20.0
+    assert five_hour.full_at_ms is None, "80% at the reset: it does not fill up"
+    assert five_hour.percent_at_reset == 40.0 + 20.0 * 2
+    assert subscription_windows(ledger.db, resets + 1) == tuple(
+        w for w in windows if w.window_minutes == 10080
+    )
