@@ -120,7 +120,8 @@ class TokenBuddyApp(App[None]):
         """Snapshots are built by several worker groups; the detectors are fed by one at a time."""
 
     def compose(self) -> ComposeResult:
-        yield ProgressBar(total=None, show_eta=False, id="ingest-progress")
+        # Determinate from the start: a hidden indeterminate bar would animate for nothing.
+        yield ProgressBar(total=1, show_eta=False, id="ingest-progress")
         yield HeaderStrip(id="header")
         yield WarningsPanel(id="warnings")
         yield EmptyState(id="empty")
@@ -270,11 +271,10 @@ class TokenBuddyApp(App[None]):
             self.notify_desktop(f"tokenbuddy: {worst.kind.replace('_', ' ')}", worst.message)
 
     def _hide_progress(self) -> None:
-        """Hide the progress bar, stopping an indeterminate bar's animation."""
+        """Hide the progress bar (left complete, so nothing animates while hidden)."""
         bar = self.query_one("#ingest-progress", ProgressBar)
-        if bar.display:
-            bar.update(total=1, progress=1)
-            bar.display = False
+        bar.update(total=1, progress=1)
+        bar.display = False
 
     def on_watch_started(self, message: WatchStarted) -> None:
         if self.is_running and self._watcher is None:
