@@ -63,12 +63,13 @@ def gather(session: Session) -> dict[str, Any]:
         "last_request_ms": last_ms,
         "unpriced_models": queries.unpriced_models(db, queries.RequestFilter()),
         "errors": [f.error for f in stored.values() if f.error] + session.summary.errors,
+        "config_problems": session.problems,
     }
 
 
 def run_doctor(args: argparse.Namespace) -> int:
     """Sync the ledger, then print the diagnosis."""
-    session = open_session()
+    session = open_session(settings=True)
     with session.ledger:
         report = gather(session)
     if args.json:
@@ -84,6 +85,7 @@ def format_doctor(report: dict[str, Any]) -> str:
     out.append(f"Ledger        {report['ledger']}  ({report['requests']:,} requests)")
     config_state = "" if report["config_file_exists"] else "  (not created; defaults in use)"
     out.append(f"Config        {report['config_file']}{config_state}")
+    out.extend(f"  problem: {clean(problem)}" for problem in report["config_problems"])
     out.append(f"Cache         {report['cache_dir']}")
     out += ["", "Log directories searched:"]
     for root in report["log_roots"]:

@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING
 
 from tokenbuddy.ingest import IngestSummary, sync
 from tokenbuddy.sources.discovery import LogRoot, log_roots
+from tokenbuddy.store.config_file import configured_log_environment
 from tokenbuddy.store.ledger import Ledger
 from tokenbuddy.store.paths import AppPaths, app_paths
-from tokenbuddy.store.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from tokenbuddy.store.settings import Settings
 
 
 @dataclass(slots=True)
@@ -25,23 +27,39 @@ class Session:
     roots: list[LogRoot]
     ledger: Ledger
     summary: IngestSummary
-    settings: Settings
+    settings: Settings | None
+    """The validated settings, when asked for (they cost a pydantic import)."""
     problems: list[str]
     """What was wrong with the settings (the defaults were used instead)."""
 
 
 def open_session(
-    *, jobs: int | None = None, progress: Callable[[int, int], None] | None = None
+    *,
+    jobs: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    settings: bool = False,
 ) -> Session:
-    """Open the ledger and bring it up to date with the logs."""
+    """Open the ledger and bring it up to date with the logs.
+
+    With ``settings``, the whole config is validated and returned; without, only
+    its log dirs are read (quickly, leaving malformed values to other commands).
+    """
     paths = app_paths()
     paths.ensure()
-    settings, problems = load_settings(paths.config_file)
-    roots = log_roots(settings.log_environment(os.environ), Path.home())
+    loaded: Settings | None = None
+    problems: list[str] = []
+    if settings:
+        from tokenbuddy.store.settings import load_settings
+
+        loaded, problems = load_settings(paths.config_file)
+        environ = loaded.log_environment(os.environ)
+    else:
+        environ = configured_log_environment(paths.config_file, os.environ)
+    roots = log_roots(environ, Path.home())
     ledger = Ledger(paths.ledger)
     try:
         summary = sync(ledger, roots, jobs=jobs, progress=progress)
     except BaseException:
         ledger.close()
         raise
-    return Session(paths, roots, ledger, summary, settings, problems)
+    return Session(paths, roots, ledger, summary, loaded, problems)

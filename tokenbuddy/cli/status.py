@@ -31,8 +31,9 @@ if TYPE_CHECKING:
 
 def run_status(args: argparse.Namespace) -> int:
     """Sync the ledger, then print the snapshot."""
-    session = open_session()
+    session = open_session(settings=True)
     settings = session.settings
+    assert settings is not None
     zone = resolve_zone(settings.timezone)
     budget = BudgetSettings(
         settings.monthly_cap_usd, settings.cycle_start_day, settings.soft_limit_ratio

@@ -17,13 +17,14 @@ from typing import Any
 import orjson
 
 from tokenbuddy.core.records import CLAUDE_CODE, ParseStats, PromptMark, SkipReason, UsageRecord
-from tokenbuddy.sources.jsonl import candidate_lines, check_shape, load_line
+from tokenbuddy.sources.jsonl import HEAD_BYTES, candidate_lines, check_shape, load_line
 
 USAGE_NEEDLE = b'"usage"'
-NEEDLES = (USAGE_NEEDLE, b'"type":"user"', b'"type": "user"')
-"""Usage lines, and user lines (which may be human prompts)."""
+NEEDLES = (USAGE_NEEDLE,)
+USER_NEEDLE = b'"user"'
+"""Near the start of every user line (``"type":"user"``, ``"role":"user"``): maybe a prompt."""
 TOOL_RESULT_NEEDLE = b'"tool_use_id"'
-"""In every tool-result line: those are user lines but never human prompts, and are big."""
+"""Early in every tool-result line: those are user lines but never human prompts, and big."""
 KNOWN_TYPES = frozenset(
     {
         "assistant",
@@ -93,33 +94,34 @@ def parse_chunk(
 ) -> list[UsageRecord]:
     """Every usage record in a buffer of complete lines; human prompts go to ``prompts``."""
     records = []
-    for line in candidate_lines(chunk, NEEDLES, stats):
-        if TOOL_RESULT_NEEDLE in line and USAGE_NEEDLE not in line:
+    user_lines: list[bytes] | None = None if prompts is None else []
+    for line in candidate_lines(chunk, NEEDLES, stats, USER_NEEDLE, user_lines):
+        obj = load_line(line, stats)
+        if obj is not None:
+            record = record_from(obj, context, stats)
+            if record is not None:
+                records.append(record)
+    stats.records += len(records)
+    for line in user_lines or ():
+        if line.find(TOOL_RESULT_NEEDLE, 0, HEAD_BYTES) >= 0:
             check_shape(line, stats)
             continue
         obj = load_line(line, stats)
-        if obj is None:
-            continue
-        if obj.get("type") == "user":
-            prompt = prompt_from(obj, context)
-            if prompt is not None and prompts is not None:
-                prompts.append(prompt)
-            continue
-        record = record_from(obj, context, stats)
-        if record is not None:
-            records.append(record)
-    stats.records += len(records)
+        prompt = None if obj is None else prompt_from(obj, context)
+        if prompt is not None and prompts is not None:
+            prompts.append(prompt)
     return records
 
 
 def prompt_from(obj: dict[str, Any], context: FileContext) -> PromptMark | None:
-    """The human prompt a ``user`` record is, or None for tool results and injected text.
+    """The human prompt a ``user`` record is, or None for tool results, injected text and
+    other record types.
 
     Subagent prompts (written by the parent agent), meta records (command
     caveats, reminders), compaction summaries and prompts sent through the SDK or
     ``claude -p`` (entrypoint ``sdk-*``) are not a human at the keyboard.
     """
-    if not _typed_by_a_person(obj, context):
+    if obj.get("type") != "user" or not _typed_by_a_person(obj, context):
         return None
     ts_ms = parse_timestamp(obj.get("timestamp"))
     if ts_ms is None:

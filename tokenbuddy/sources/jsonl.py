@@ -21,13 +21,25 @@ from tokenbuddy.core.records import INVALID_UTF8_REPAIRED, ParseStats, SkipReaso
 MAX_RECOVERY_ATTEMPTS = 64
 
 
-def candidate_lines(chunk: bytes, needles: tuple[bytes, ...], stats: ParseStats) -> list[bytes]:
+HEAD_BYTES = 2048
+"""How far into a line a ``head_needle`` is looked for: record envelopes come first."""
+
+
+def candidate_lines(
+    chunk: bytes,
+    needles: tuple[bytes, ...],
+    stats: ParseStats,
+    head_needle: bytes | None = None,
+    head_matches: list[bytes] | None = None,
+) -> list[bytes]:
     """Each line of ``chunk`` containing any of ``needles``, in file order.
 
-    Every other line is only checked for the shape of a JSON object (starts
-    with ``{``, ends with ``}``); one that fails is parsed to count why. Blank
-    lines are passed over. ``chunk`` must hold complete lines (the tailer's
-    buffers do). Counts lines into ``stats``.
+    With ``head_needle``, the other lines holding it within their first
+    :data:`HEAD_BYTES` go to ``head_matches``. Every remaining line is only
+    checked for the shape of a JSON object (starts with ``{``, ends with ``}``);
+    one that fails is parsed to count why. Blank lines are passed over.
+    ``chunk`` must hold complete lines (the tailer's buffers do). Counts lines
+    into ``stats``.
     """
     found: list[bytes] = []
     lines = 0
@@ -40,6 +52,8 @@ def candidate_lines(chunk: bytes, needles: tuple[bytes, ...], stats: ParseStats)
         lines += 1
         if needle in line or (others and any(other in line for other in others)):
             found.append(line)
+        elif head_matches is not None and line.find(head_needle or b"", 0, HEAD_BYTES) >= 0:
+            head_matches.append(line)
         elif line[0] != _OPEN_BRACE or line[-1] != _CLOSE_BRACE:
             blank += _check_suspect(line, stats)
     stats.lines += lines - blank

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tokenbuddy.core.alerts import Thresholds
+from tokenbuddy.store.config_file import log_environment
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -169,12 +170,7 @@ class Settings(BaseSettings):
 
     def log_environment(self, environ: Mapping[str, str]) -> dict[str, str]:
         """``environ`` with the configured log dirs filled in where the variables are unset."""
-        merged = dict(environ)
-        if self.claude_config_dirs and not merged.get("CLAUDE_CONFIG_DIR"):
-            merged["CLAUDE_CONFIG_DIR"] = ",".join(self.claude_config_dirs)
-        if self.codex_homes and not merged.get("CODEX_HOME"):
-            merged["CODEX_HOME"] = ",".join(self.codex_homes)
-        return merged
+        return log_environment(environ, self.claude_config_dirs, self.codex_homes)
 
 
 def load_settings(config_file: Path) -> tuple[Settings, list[str]]:
