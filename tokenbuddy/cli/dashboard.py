@@ -52,6 +52,8 @@ def user_config() -> DashboardConfig:
         thresholds=settings.thresholds,
         bell=settings.bell,
         desktop_notifications=settings.desktop_notifications,
+        status_file=paths.status_file,
+        statusline=settings.statusline,
     )
 
 

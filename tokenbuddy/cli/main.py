@@ -1,26 +1,30 @@
 """The ``tokenbuddy`` command: argument parsing and dispatch.
 
-Imports stay lazy: ``report``, ``doctor`` and (later) ``statusline`` must not
-pay for Textual or Rich, and a warm report has a quarter of a second in all.
+Imports stay lazy: ``report``, ``status`` and ``doctor`` must not pay for
+Textual or Rich, and ``statusline`` (run after every Claude Code message) skips
+even argparse.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
-from typing import TYPE_CHECKING
 
-from tokenbuddy import __version__
-from tokenbuddy.core.records import SOURCES
-from tokenbuddy.core.report import REPORT_KINDS
 from tokenbuddy.errors import TokenBuddyError
 
+TYPE_CHECKING = False  # not typing's: importing typing costs the status line 2-5 ms
 if TYPE_CHECKING:
+    import argparse
     from collections.abc import Sequence
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The full command-line grammar."""
+    import argparse
+
+    from tokenbuddy import __version__
+    from tokenbuddy.core.records import SOURCES
+    from tokenbuddy.core.report import REPORT_KINDS
+
     parser = argparse.ArgumentParser(
         prog="tokenbuddy",
         description="Token spend of your AI coding agents: live dashboard, reports and warnings.",
@@ -62,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
         "status", help="today, cycle, cap, projection, burn, cache, windows and warnings now"
     )
     status.add_argument("--json", action="store_true", help="print one JSON object")
+    status.add_argument(
+        "--format",
+        choices=("text", "plain", "json", "tmux", "waybar"),
+        default="text",
+        help="text: a few lines (default); plain: one line for prompts and i3blocks; "
+        "tmux: one line for status-right; waybar: a JSON module; json: as --json",
+    )
 
     replay = commands.add_parser(
         "replay", help="run the runaway detectors over past logs, as if live, and print warnings"
@@ -73,12 +84,41 @@ def build_parser() -> argparse.ArgumentParser:
         help="a Claude config dir, a projects/ dir, a Codex home, or .jsonl files",
     )
     replay.add_argument("--json", action="store_true", help="one JSON object per warning")
+
+    tips = commands.add_parser(
+        "tips", help="what to change to spend less, with the dollars each change would save"
+    )
+    tips.add_argument("--json", action="store_true", help='print {"tips": [...]}')
+    tips.add_argument(
+        "--since", metavar="YYYY-MM-DD", help="first day of the window (default: 14 days ago)"
+    )
+
+    statusline = commands.add_parser(
+        "statusline", help="one line for Claude Code's status line (reads its JSON on stdin)"
+    )
+    statusline.add_argument("--no-color", action="store_true", help="plain text, no colours")
+    statusline.add_argument(
+        "--install", action="store_true", help="add tokenbuddy to Claude Code's settings.json"
+    )
+    statusline.add_argument(
+        "--uninstall", action="store_true", help="restore the status line you had before"
+    )
+    statusline.add_argument(
+        "--force", action="store_true", help="with --install: replace another status line"
+    )
+    statusline.add_argument("--refresh", metavar="FILE", help=argparse.SUPPRESS)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["statusline"] and set(arguments[1:]) <= {"--no-color"}:
+        # The hot path: Claude Code runs this after every message; skip argparse and friends.
+        from tokenbuddy.cli.statusline import run_fast
+
+        return run_fast(arguments[1:])
+    args = build_parser().parse_args(arguments)
     try:
         return _dispatch(args)
     except TokenBuddyError as error:
@@ -91,27 +131,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+COMMANDS = {
+    "report": ("tokenbuddy.cli.report", "run_report"),
+    "doctor": ("tokenbuddy.cli.doctor", "run_doctor"),
+    "config": ("tokenbuddy.cli.config", "run_config"),
+    "status": ("tokenbuddy.cli.status", "run_status"),
+    "replay": ("tokenbuddy.cli.replay", "run_replay"),
+    "tips": ("tokenbuddy.cli.tips", "run_tips"),
+    "statusline": ("tokenbuddy.cli.statusline", "run_statusline"),
+}
+"""Each command's module, imported only when that command runs."""
+
+
 def _dispatch(args: argparse.Namespace) -> int:
-    if args.command == "report":
-        from tokenbuddy.cli.report import run_report
+    if args.command is None:
+        from tokenbuddy.cli.dashboard import run_dashboard
 
-        return run_report(args)
-    if args.command == "doctor":
-        from tokenbuddy.cli.doctor import run_doctor
+        return run_dashboard(demo=args.demo)
+    import importlib
 
-        return run_doctor(args)
-    if args.command == "config":
-        from tokenbuddy.cli.config import run_config
-
-        return run_config(args)
-    if args.command == "status":
-        from tokenbuddy.cli.status import run_status
-
-        return run_status(args)
-    if args.command == "replay":
-        from tokenbuddy.cli.replay import run_replay
-
-        return run_replay(args)
-    from tokenbuddy.cli.dashboard import run_dashboard
-
-    return run_dashboard(demo=args.demo)
+    module_name, function = COMMANDS[args.command]
+    run = getattr(importlib.import_module(module_name), function)
+    return int(run(args))

@@ -6,7 +6,7 @@ Imports neither Textual nor Rich: it runs from prompts and status bars.
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -17,6 +17,7 @@ from tokenbuddy.cli.table import clean, dollars
 from tokenbuddy.core.dashboard import project_name
 from tokenbuddy.store.dashboard import BudgetSettings, build_snapshot
 from tokenbuddy.store.monitor import Monitor
+from tokenbuddy.store.status_file import recent_transcripts, status_payload, write_status_file
 
 if TYPE_CHECKING:
     import argparse
@@ -42,13 +43,44 @@ def run_status(args: argparse.Namespace) -> int:
     now_ms = int(datetime.now(UTC).timestamp() * 1000)
     with session.ledger:
         snapshot = build_snapshot(session.ledger.db, now_ms, zone, budget, monitor)
+        transcripts = recent_transcripts(session.ledger.db, now_ms)
+    payload = status_payload(snapshot, transcripts, settings.statusline)
+    write_status_file(session.paths.status_file, payload)
     for problem in [*session.problems, *session.summary.errors]:
         print(f"tokenbuddy: {problem}", file=sys.stderr)
-    if args.json:
+    form = "json" if args.json else args.format
+    if form == "json":
         sys.stdout.write(orjson.dumps(status_json(snapshot, zone)).decode() + "\n")
-    else:
+    elif form == "text":
         print(format_status(snapshot, zone))
+    else:
+        print(one_line(form, payload, snapshot, zone))
     return 0
+
+
+def one_line(
+    form: str, payload: dict[str, Any], snapshot: DashboardSnapshot, zone: ZoneInfo
+) -> str:
+    """The status line's facts for a bar: ``plain``, ``tmux`` or ``waybar`` (JSON)."""
+    from tokenbuddy.cli.statusline import render
+
+    now_ms = snapshot.now_ms
+    if form == "tmux":
+        return render({}, payload, color=True, now_ms=now_ms, dialect="tmux")
+    line = render({}, payload, color=False, now_ms=now_ms)
+    if form == "plain":
+        return line
+    worst = snapshot.alerts[0].severity if snapshot.alerts else None
+    tooltip = format_status(snapshot, zone)
+    waybar: dict[str, Any] = {
+        "text": line,
+        "tooltip": tooltip,
+        "class": worst or "ok",
+        "alt": worst or "ok",
+    }
+    if snapshot.projection.used_ratio is not None:
+        waybar["percentage"] = min(round(snapshot.projection.used_ratio * 100), 100)
+    return orjson.dumps(waybar).decode()
 
 
 def _iso(ts_ms: int | None, zone: ZoneInfo) -> str | None:
@@ -193,7 +225,7 @@ def format_status(snapshot: DashboardSnapshot, zone: ZoneInfo) -> str:
     else:
         cycle += "  (no cap: set monthly_cap_usd in config.toml)"
     lines.append(cycle)
-    end = snapshot.cycle.end.date().isoformat()
+    end = (snapshot.cycle.end - timedelta(days=1)).date().isoformat()
     lines.append(
         f"Pace      {dollars(projection.projected_usd)} by {end}: {projection.basis.describe()}"
     )

@@ -565,6 +565,13 @@ class Ledger:
         )
         return bool(updated.rowcount)
 
+    def record_rate_limits(self, snapshots: Iterable[RateLimitSnapshot]) -> None:
+        """Store subscription-window readings reported outside the logs (the status line)."""
+        with self._transaction():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO rate_limits VALUES (?, ?, ?, ?, ?, ?)", list(snapshots)
+            )
+
     def record_file_error(self, path: str, source: str, error: str) -> None:
         """Remember that ``path`` could not be read (shown by ``doctor``)."""
         with self._transaction():

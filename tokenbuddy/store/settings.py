@@ -53,6 +53,14 @@ CONFIG_TEMPLATE = """\
 # bell = true
 # desktop_notifications = true
 
+# The Claude Code status line (tokenbuddy statusline --install).
+[statusline]
+# segments = ["session", "today", "burn", "cap", "cache", "five_hour", "warning"]
+# (also available: "seven_day")
+# separator = " · "
+# prefix = "⚡ "
+# color = true
+
 # Runaway-spend detectors. Every threshold is optional; these are the defaults.
 [alerts]
 {alerts}
@@ -109,6 +117,44 @@ def config_template() -> str:
     return CONFIG_TEMPLATE.replace("{alerts}", _alerts_template())
 
 
+STATUSLINE_SEGMENTS = (
+    "session",
+    "today",
+    "burn",
+    "cap",
+    "cache",
+    "five_hour",
+    "seven_day",
+    "warning",
+)
+"""Every segment the status line can show, in the default order."""
+
+
+class StatuslineSettings(BaseModel):
+    """The ``[statusline]`` table: what ``tokenbuddy statusline`` prints and how."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    segments: list[str] = Field(
+        default_factory=lambda: [s for s in STATUSLINE_SEGMENTS if s != "seven_day"]
+    )
+    """Which segments, in order (any of STATUSLINE_SEGMENTS)."""
+    separator: str = " · "
+    prefix: str = "⚡ "
+    color: bool = True
+    """ANSI colours (``--no-color`` and ``NO_COLOR`` turn them off too)."""
+
+    @field_validator("segments")
+    @classmethod
+    def _known_segments(cls, value: list[str]) -> list[str]:
+        unknown = [name for name in value if name not in STATUSLINE_SEGMENTS]
+        if unknown:
+            raise ValueError(
+                f"unknown segment(s) {', '.join(unknown)}; use {', '.join(STATUSLINE_SEGMENTS)}"
+            )
+        return value
+
+
 class Settings(BaseSettings):
     """Everything the user can configure."""
 
@@ -136,6 +182,8 @@ class Settings(BaseSettings):
     """Send a desktop notification on a critical warning, where one is available."""
     alerts: AlertSettings = Field(default_factory=AlertSettings)  # type: ignore[valid-type]
     """Thresholds of the runaway-spend detectors."""
+    statusline: StatuslineSettings = Field(default_factory=StatuslineSettings)
+    """What the Claude Code status line shows."""
 
     @property
     def thresholds(self) -> Thresholds:

@@ -26,6 +26,7 @@ from tokenbuddy.sources.watch import LogWatcher, source_of
 from tokenbuddy.store.dashboard import BudgetSettings, build_snapshot, session_detail
 from tokenbuddy.store.ledger import Ledger
 from tokenbuddy.store.monitor import Monitor
+from tokenbuddy.store.status_file import recent_transcripts, status_payload, write_status_file
 from tokenbuddy.tui.messages import (
     IngestProgressed,
     LogsChanged,
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
 
     from tokenbuddy.core.dashboard import DashboardSnapshot
     from tokenbuddy.sources.discovery import LogRoot
+    from tokenbuddy.store.settings import StatuslineSettings
 
 
 @dataclass(slots=True)
@@ -77,6 +79,10 @@ class DashboardConfig:
     """Ring the terminal bell on a new critical warning."""
     desktop_notifications: bool = True
     """Send a desktop notification on a new critical warning, where possible."""
+    status_file: Path | None = None
+    """Where to keep the status line's snapshot up to date (None: nowhere, as in the demo)."""
+    statusline: StatuslineSettings | None = None
+    """The ``[statusline]`` settings written into that snapshot."""
 
 
 TOAST_SEVERITY: dict[str, SeverityLevel] = {
@@ -209,9 +215,14 @@ class TokenBuddyApp(App[None]):
 
     def _build_snapshot(self) -> DashboardSnapshot:
         with self._monitor_lock, Ledger(self.config.ledger_path) as ledger:
-            return build_snapshot(
+            snapshot = build_snapshot(
                 ledger.db, self._now_ms(), self.config.zone, self.config.budget, self._monitor
             )
+            if self.config.status_file is not None and self.config.statusline is not None:
+                transcripts = recent_transcripts(ledger.db, snapshot.now_ms)
+                payload = status_payload(snapshot, transcripts, self.config.statusline)
+                write_status_file(self.config.status_file, payload)
+        return snapshot
 
     def _now_ms(self) -> int:
         return int(self.config.clock() * 1000)

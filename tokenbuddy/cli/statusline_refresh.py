@@ -1,0 +1,154 @@
+"""``tokenbuddy statusline --refresh FILE``: the status line's background worker.
+
+Started detached by the status line when the ledger is behind. It reads the
+Claude Code JSON the status line saved in ``FILE`` (and deletes it), ingests
+only the new bytes of that session's transcript and subagent files, stores the
+subscription windows Claude Code reported, and rewrites the snapshot the status
+line reads. One runs at a time (a lock file); a refresh that finds the lock
+taken leaves the work to the one running, which goes round again if the
+transcript grew meanwhile. Every problem is logged, none is printed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from tokenbuddy.core.records import CLAUDE_CODE, RateLimitSnapshot
+
+if TYPE_CHECKING:
+    from tokenbuddy.store.ledger import Ledger
+    from tokenbuddy.store.paths import AppPaths
+
+MAX_ROUNDS = 3
+"""Ingest rounds per refresh while the transcript keeps growing."""
+WINDOWS = {"five_hour": 300, "seven_day": 10080}
+
+
+def session_files(transcript: str) -> list[str]:
+    """The transcript and its session's subagent transcripts (``<id>/subagents/*.jsonl``)."""
+    files = [transcript]
+    subagents = Path(transcript).with_suffix("") / "subagents"
+    if subagents.is_dir():
+        files += sorted(str(p) for p in subagents.glob("*.jsonl"))
+    return files
+
+
+def rate_limit_readings(stdin: dict[str, Any], now_ms: int) -> list[RateLimitSnapshot]:
+    """Claude Code's ``rate_limits`` as ledger readings (``resets_at`` is epoch seconds)."""
+    limits = stdin.get("rate_limits")
+    readings = []
+    for key, minutes in WINDOWS.items():
+        window = limits.get(key) if isinstance(limits, dict) else None
+        used = window.get("used_percentage") if isinstance(window, dict) else None
+        if isinstance(used, bool) or not isinstance(used, int | float):
+            continue
+        resets = window.get("resets_at") if isinstance(window, dict) else None
+        resets_ms = int(resets * 1000) if isinstance(resets, int | float) else None
+        readings.append(RateLimitSnapshot(CLAUDE_CODE, now_ms, minutes, float(used), resets_ms, ""))
+    return readings
+
+
+def run_refresh(pending: str) -> int:
+    """Do the refresh; always returns 0 (problems go to the status line's log)."""
+    from tokenbuddy.cli.statusline import log_problem
+    from tokenbuddy.store.paths import app_paths
+
+    paths = app_paths()
+    try:
+        paths.ensure()
+        stdin = _take_pending(pending)
+        with _single_runner(paths) as running:
+            if running:
+                refresh(paths, stdin)
+    except Exception as error:  # noqa: BLE001 - detached: nobody would see it otherwise
+        log_problem(str(paths.state_dir), error)
+    return 0
+
+
+def _take_pending(pending: str) -> dict[str, Any]:
+    try:
+        with open(pending, "rb") as handle:
+            value = orjson.loads(handle.read())
+    except (OSError, orjson.JSONDecodeError):
+        value = {}
+    finally:
+        if os.path.basename(pending).startswith("statusline-"):
+            Path(pending).unlink(missing_ok=True)
+    return value if isinstance(value, dict) else {}
+
+
+class _single_runner:
+    """Holds the refresh lock if it is free; ``running`` says whether this process got it."""
+
+    def __init__(self, paths: AppPaths) -> None:
+        self._path = paths.state_dir / "statusline.lock"
+        self._handle: Any = None
+
+    def __enter__(self) -> bool:
+        try:
+            import fcntl
+        except ImportError:  # Windows: no advisory locks; concurrent refreshes are still safe
+            return True
+        self._handle = open(self._path, "a")
+        try:
+            fcntl.flock(self._handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def __exit__(self, *exc: object) -> None:
+        if self._handle is not None:
+            self._handle.close()
+
+
+def refresh(paths: AppPaths, stdin: dict[str, Any]) -> None:
+    """Ingest the session's new bytes, store the windows, rewrite the snapshot."""
+    from tokenbuddy.ingest import sync_paths
+    from tokenbuddy.store.ledger import Ledger
+
+    transcript = stdin.get("transcript_path")
+    files = session_files(transcript) if isinstance(transcript, str) and transcript else []
+    files = [f for f in files if os.path.isfile(f)]
+    with Ledger(paths.ledger) as ledger:
+        readings = rate_limit_readings(stdin, int(time.time() * 1000))
+        if readings:
+            ledger.record_rate_limits(readings)
+        for _ in range(MAX_ROUNDS):
+            sizes = [os.stat(f).st_size for f in files]
+            sync_paths(ledger, [(f, CLAUDE_CODE) for f in files])
+            if [os.stat(f).st_size for f in files] == sizes:
+                break
+        session_id = stdin.get("session_id")
+        write_snapshot(paths, ledger, session_id if isinstance(session_id, str) else None)
+
+
+def write_snapshot(paths: AppPaths, ledger: Ledger, session_id: str | None = None) -> None:
+    """Rebuild the status line's snapshot from the ledger (settings validated here)."""
+    from tokenbuddy.cli.report import resolve_zone
+    from tokenbuddy.store.dashboard import BudgetSettings, build_snapshot
+    from tokenbuddy.store.monitor import Monitor
+    from tokenbuddy.store.settings import load_settings
+    from tokenbuddy.store.status_file import recent_transcripts, status_payload, write_status_file
+
+    settings, _problems = load_settings(paths.config_file)
+    zone = resolve_zone(settings.timezone)
+    budget = BudgetSettings(
+        settings.monthly_cap_usd, settings.cycle_start_day, settings.soft_limit_ratio
+    )
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    monitor = Monitor(zone, budget, settings.thresholds, record_announcements=False)
+    snapshot = build_snapshot(ledger.db, now_ms, zone, budget, monitor)
+    payload = status_payload(snapshot, recent_transcripts(ledger.db, now_ms), settings.statusline)
+    if session_id:
+        cost = ledger.db.execute(
+            "SELECT TOTAL(cost_usd), COUNT(*) FROM requests WHERE session_id = ?", (session_id,)
+        ).fetchone()
+        if cost[1]:
+            payload["sessions"][session_id] = round(float(cost[0]), 6)
+    write_status_file(paths.status_file, payload)

@@ -1,0 +1,100 @@
+"""The compact snapshot the status line reads: one small JSON file beside the ledger's cache.
+
+Claude Code runs the status line after every assistant message, so it must start,
+read and print in a few milliseconds: no SQLite, no TOML, no price database. Every
+process that brings the ledger up to date (the dashboard, ``tokenbuddy status``,
+and the status line's own background refresh) writes this file afterwards, with
+the figures already computed and the ``[statusline]`` settings already validated.
+
+The file is replaced atomically (write to a temporary file, then rename), so a
+reader never sees half of it; concurrent writers are harmless (the last wins).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from tokenbuddy.core.alerts import SEVERITY_RANK
+
+if TYPE_CHECKING:
+    import sqlite3
+    from pathlib import Path
+
+    from tokenbuddy.core.dashboard import DashboardSnapshot
+    from tokenbuddy.store.settings import StatuslineSettings
+
+STATUS_FILE_VERSION = 1
+TRANSCRIPT_WINDOW_MS = 2 * 86_400_000
+"""Transcripts read in the last two days are listed with the bytes already read."""
+MAX_TRANSCRIPTS = 200
+
+
+def status_payload(
+    snapshot: DashboardSnapshot,
+    transcripts: dict[str, int],
+    statusline: StatuslineSettings,
+) -> dict[str, Any]:
+    """Everything the status line shows, precomputed from one dashboard snapshot."""
+    projection = snapshot.projection
+    return {
+        "version": STATUS_FILE_VERSION,
+        "updated_ms": snapshot.now_ms,
+        "today_usd": snapshot.today.cost_usd,
+        "cycle_usd": snapshot.cycle_totals.cost_usd,
+        "cap_usd": projection.cap_usd,
+        "used_ratio": projection.used_ratio,
+        "days_to_cap": projection.days_to_cap,
+        "burn_usd_per_hour": snapshot.burn_1h.usd_per_hour,
+        "cache_hit_ratio_today": snapshot.today.cache_hit_ratio,
+        "windows": [
+            {
+                "source": window.source,
+                "window_minutes": window.window_minutes,
+                "used_percent": window.projection.used_percent,
+                "resets_at_ms": window.projection.resets_at_ms,
+            }
+            for window in snapshot.windows
+        ],
+        "alerts": [
+            {
+                "kind": alert.kind,
+                "severity": alert.severity,
+                "rank": SEVERITY_RANK[alert.severity],
+                "session_id": alert.session_id,
+                "message": alert.message,
+            }
+            for alert in snapshot.alerts
+        ],
+        "sessions": {s.session_id: round(s.cost_usd, 6) for s in snapshot.sessions},
+        "transcripts": transcripts,
+        "statusline": statusline.model_dump(),
+    }
+
+
+def recent_transcripts(db: sqlite3.Connection, now_ms: int) -> dict[str, int]:
+    """Path -> bytes consumed, for transcripts changed recently (the status line compares
+    its transcript's size with this to decide whether the ledger is behind)."""
+    since_ns = (now_ms - TRANSCRIPT_WINDOW_MS) * 1_000_000
+    rows = db.execute(
+        "SELECT path, byte_offset + pending_bytes FROM files WHERE mtime_ns >= ?"
+        " ORDER BY mtime_ns DESC LIMIT ?",
+        (since_ns, MAX_TRANSCRIPTS),
+    )
+    return {str(path): int(size) for path, size in rows}
+
+
+def write_status_file(path: Path, payload: dict[str, Any]) -> None:
+    """Replace ``path`` with ``payload`` atomically (readers see the old or the new file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".status-", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(orjson.dumps(payload))
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
