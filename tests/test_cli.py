@@ -280,3 +280,21 @@ def test_status_imports_neither_textual_nor_rich(claude_dir: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, env=os.environ, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_status_formats_for_bars(
+    claude_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TOKENBUDDY_MONTHLY_CAP_USD", "100")
+    assert main(["status", "--format", "plain"]) == 0
+    plain = capsys.readouterr().out
+    assert plain.startswith("⚡ ") and plain.count("\n") == 1 and "cap 0%" in plain
+    assert main(["status", "--format", "tmux"]) == 0
+    assert capsys.readouterr().out.startswith("⚡ ")
+    assert main(["status", "--format", "waybar"]) == 0
+    waybar = json.loads(capsys.readouterr().out)
+    assert set(waybar) >= {"text", "tooltip", "class"}
+    assert waybar["class"] == "ok" and waybar["text"].startswith("⚡ ")
+    assert "Today" in waybar["tooltip"]
+    assert main(["status", "--format", "json"]) == 0
+    assert set(json.loads(capsys.readouterr().out)) == STATUS_KEYS
