@@ -312,3 +312,20 @@ async def test_a_warning_appears_while_a_broken_cache_session_is_appended(
         await pilot.press("enter")
         await until(lambda: isinstance(app.screen, SessionScreen), pilot)
         assert app.screen.detail.summary.session_id == session.session_id  # type: ignore[attr-defined]
+
+
+async def test_the_dashboard_keeps_the_status_line_snapshot_current(tmp_path: Path) -> None:
+    from tokenbuddy.store.settings import StatuslineSettings
+
+    status_file = tmp_path / "cache" / "status.json"
+    config = frozen_demo(
+        tmp_path, status_file=status_file, statusline=StatuslineSettings(segments=["today"])
+    )
+    app = TokenBuddyApp(config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        payload = orjson.loads(status_file.read_bytes())
+        assert app.snapshot is not None
+        assert payload["today_usd"] == pytest.approx(app.snapshot.today.cost_usd)
+        assert payload["statusline"]["segments"] == ["today"]
+        assert {a["kind"] for a in payload["alerts"]} == {a.kind for a in app.snapshot.alerts}
