@@ -54,6 +54,10 @@ def _on_screen(kind: type) -> Callable[[TokenBuddyApp], bool]:
     return lambda app: isinstance(app.screen, kind)
 
 
+def _tips_shown(app: TokenBuddyApp) -> bool:
+    return app.query_one("#main", TabbedContent).active == "tips-tab"
+
+
 def _breakdown_shown(app: TokenBuddyApp) -> bool:
     active = app.query_one("#main", TabbedContent).active
     return active == "breakdown-tab" and app.query_one(BreakdownTables).shown_period is not None
@@ -75,6 +79,7 @@ SHOTS = (
     Shot(MAIN, LARGE),
     Shot("breakdown-120x36", LARGE, ("b",), _breakdown_shown, "tokenbuddy: breakdown"),
     Shot("session-120x36", LARGE, ("enter",), _on_screen(SessionScreen), "tokenbuddy: session"),
+    Shot("tips-120x36", LARGE, ("t",), _tips_shown, "tokenbuddy: tips"),
     Shot("help-120x36", LARGE, ("question_mark",), _on_screen(HelpScreen), "tokenbuddy: help"),
 )
 
@@ -107,7 +112,11 @@ async def capture(shot: Shot) -> str:
     with tempfile.TemporaryDirectory(prefix="tokenbuddy-shots-") as scratch:
         app = TokenBuddyApp(frozen_config(Path(scratch)))
         async with app.run_test(size=shot.size) as pilot:
-            await _until(pilot, lambda: app.snapshot is not None, "the first snapshot")
+            await _until(
+                pilot,
+                lambda: app.snapshot is not None and app.tips is not None,
+                "the first snapshot and tips",
+            )
             app.clear_notifications()
             if shot.keys:
                 await pilot.press(*shot.keys)

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 import pytest
-from textual.widgets import Label, Sparkline, TabbedContent
+from textual.widgets import Label, Sparkline, Static, TabbedContent
 
 from tokenbuddy.cli.dashboard import demo_config
 from tokenbuddy.sources.discovery import log_roots
@@ -329,3 +329,21 @@ async def test_the_dashboard_keeps_the_status_line_snapshot_current(tmp_path: Pa
         assert payload["today_usd"] == pytest.approx(app.snapshot.today.cost_usd)
         assert payload["statusline"]["segments"] == ["today"]
         assert {a["kind"] for a in payload["alerts"]} == {a.kind for a in app.snapshot.alerts}
+
+
+async def test_tips_are_computed_and_shown_on_their_tab(tmp_path: Path) -> None:
+    app = TokenBuddyApp(frozen_demo(tmp_path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        await until(lambda: app.tips is not None, pilot)
+        assert app.tips, "the demo history has savings to find"
+        ids = [tip.id for tip in app.tips]
+        assert "cache-health" in ids
+        savings = [tip.saving_usd_per_month for tip in app.tips]
+        assert savings == sorted(savings, reverse=True)
+        teaser = label_text(app, "#top-tip")
+        assert app.tips[0].title in teaser and "/mo" in teaser
+        await pilot.press("t")
+        assert app.query_one("#main", TabbedContent).active == "tips-tab"
+        body = str(app.query_one("#tips-body", Static).render())
+        assert all(tip.title in body for tip in app.tips)

@@ -100,7 +100,9 @@ async def first_snapshot(pilot: Pilot[None]) -> TokenBuddyApp:
     """Wait for the first ingest's snapshot to be painted."""
     app = pilot.app
     assert isinstance(app, TokenBuddyApp)
-    await until(pilot, lambda: app.snapshot is not None, "the first snapshot")
+    await until(
+        pilot, lambda: app.snapshot is not None and app.tips is not None, "the first snapshot"
+    )
     app.clear_notifications()  # the warning toasts have their own Pilot test
     await pilot.pause()
     return app
@@ -144,6 +146,16 @@ def test_dashboard(snap_compare: SnapCompare, tmp_path: Path) -> None:
 def test_dashboard_large(snap_compare: SnapCompare, tmp_path: Path) -> None:
     """(a) The same dashboard at 120x36."""
     assert compare(snap_compare, frozen_config(tmp_path), after_first_snapshot(), size=LARGE)
+
+
+def test_tips_tab(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    """(t) ``t`` shows the Tips tab: savings per month, why, evidence, action, method."""
+    run_before = after_first_snapshot(
+        "t",
+        then=lambda app: app.query_one("#main", TabbedContent).active == "tips-tab",
+        what="the tips tab",
+    )
+    assert compare(snap_compare, frozen_config(tmp_path), run_before, size=LARGE)
 
 
 def test_breakdown_tab(snap_compare: SnapCompare, tmp_path: Path) -> None:

@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, OptionList, ProgressBar, TabbedContent, TabPane
+from textual.widgets import (
+    DataTable,
+    Footer,
+    Label,
+    OptionList,
+    ProgressBar,
+    TabbedContent,
+    TabPane,
+)
 
 from tokenbuddy.core.alerts import Thresholds
 from tokenbuddy.ingest import IngestSummary, sync, sync_paths
@@ -27,11 +35,13 @@ from tokenbuddy.store.dashboard import BudgetSettings, build_snapshot, session_d
 from tokenbuddy.store.ledger import Ledger
 from tokenbuddy.store.monitor import Monitor
 from tokenbuddy.store.status_file import recent_transcripts, status_payload, write_status_file
+from tokenbuddy.store.tips import priced_tips
 from tokenbuddy.tui.messages import (
     IngestProgressed,
     LogsChanged,
     SessionLoaded,
     SnapshotBuilt,
+    TipsComputed,
     WatchStarted,
 )
 from tokenbuddy.tui.notify import desktop_notification
@@ -42,7 +52,9 @@ from tokenbuddy.tui.widgets import (
     HeaderStrip,
     SessionsTable,
     SpendChart,
+    TipsPanel,
     WarningsPanel,
+    top_tip_text,
 )
 
 if TYPE_CHECKING:
@@ -52,6 +64,7 @@ if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
 
     from tokenbuddy.core.dashboard import DashboardSnapshot
+    from tokenbuddy.core.tips import Tip
     from tokenbuddy.sources.discovery import LogRoot
     from tokenbuddy.store.settings import StatuslineSettings
 
@@ -90,6 +103,9 @@ TOAST_SEVERITY: dict[str, SeverityLevel] = {
     "warning": "warning",
     "info": "information",
 }
+TIPS_SECONDS = 600.0
+"""Tips look at two weeks: recomputing them every ten minutes is plenty."""
+TIPS_WINDOW_DAYS = 14
 REFRESH_SECONDS = 30.0
 """With no log activity, rebuild the snapshot this often (time moves rates and ages)."""
 
@@ -105,11 +121,12 @@ class TokenBuddyApp(App[None]):
         Binding("c", "toggle_chart", "Chart h/d"),
         Binding("b", "cycle_breakdown", "Period"),
         Binding("r", "rescan", "Re-scan"),
+        Binding("t", "show_tips", "Tips"),
         Binding("w", "focus_warnings", "Warnings", show=False),
     ]
 
     DASHBOARD_ACTIONS: ClassVar[frozenset[str]] = frozenset(
-        {"toggle_chart", "cycle_breakdown", "rescan", "focus_warnings"}
+        {"toggle_chart", "cycle_breakdown", "rescan", "focus_warnings", "show_tips"}
     )
     """Actions that act on the dashboard, so only offered while it is on screen."""
 
@@ -117,6 +134,8 @@ class TokenBuddyApp(App[None]):
         super().__init__()
         self.config = config
         self.snapshot: DashboardSnapshot | None = None
+        self.tips: list[Tip] | None = None
+        """The last computed conservation tips; None until the first computation."""
         self._ingest_lock = threading.Lock()
         self._watcher: LogWatcher | None = None
         self._built_at = float("-inf")
@@ -136,6 +155,8 @@ class TokenBuddyApp(App[None]):
                 yield SessionsTable(id="sessions")
             with TabPane("Breakdown", id="breakdown-tab"):
                 yield BreakdownTables(id="breakdown")
+            with TabPane("Tips", id="tips-tab"):
+                yield TipsPanel(id="tips")
         yield SpendChart(id="spend")
         yield Footer()
 
@@ -146,6 +167,7 @@ class TokenBuddyApp(App[None]):
         self.ingest_backlog()
         self.set_interval(self.config.rescan_seconds, self.action_rescan)
         self.set_interval(REFRESH_SECONDS, self._refresh_if_stale)
+        self.set_interval(TIPS_SECONDS, self.compute_tips)
 
     def on_unmount(self) -> None:
         if self._watcher is not None:
@@ -186,6 +208,15 @@ class TokenBuddyApp(App[None]):
         with Ledger(self.config.ledger_path) as ledger:
             detail = session_detail(ledger.db, session_id, source, self._now_ms())
         self.post_message(SessionLoaded(detail))
+
+    @work(thread=True, group="tips", name="tips", exclusive=True, exit_on_error=False)
+    def compute_tips(self) -> None:
+        """Re-price the last two weeks' requests for the conservation tips."""
+        now_ms = self._now_ms()
+        since_ms = now_ms - TIPS_WINDOW_DAYS * 86_400_000
+        with Ledger(self.config.ledger_path) as ledger:
+            tips = priced_tips(ledger, since_ms, now_ms)
+        self.post_message(TipsComputed(tips))
 
     @work(thread=True, group="notify", name="notify", exit_on_error=False)
     def notify_desktop(self, title: str, body: str) -> None:
@@ -253,6 +284,7 @@ class TokenBuddyApp(App[None]):
         self.query_one(WarningsPanel).show(message.snapshot.alerts)
         self._announce(message.snapshot)
         if message.summary is not None:
+            self.compute_tips()
             self.query_one(SessionsTable).focus()
             for error in message.summary.errors[:3]:
                 self.notify(error, severity="warning", timeout=8)
@@ -280,6 +312,14 @@ class TokenBuddyApp(App[None]):
         if critical and self.config.desktop_notifications:
             worst = critical[0]
             self.notify_desktop(f"tokenbuddy: {worst.kind.replace('_', ' ')}", worst.message)
+
+    def on_tips_computed(self, message: TipsComputed) -> None:
+        self.tips = message.tips
+        self.query_one(TipsPanel).show(message.tips)
+        teaser = self.query_one("#top-tip", Label)
+        teaser.display = bool(message.tips)
+        if message.tips:
+            teaser.update(top_tip_text(message.tips[0]))
 
     def _hide_progress(self) -> None:
         """Hide the progress bar (left complete, so nothing animates while hidden)."""
@@ -359,6 +399,10 @@ class TokenBuddyApp(App[None]):
         if tabs.active == "breakdown-tab":
             breakdown.period = (breakdown.period + 1) % len(breakdown.PERIODS)
         tabs.active = "breakdown-tab"
+
+    def action_show_tips(self) -> None:
+        """Show the tips tab."""
+        self.query_one("#main", TabbedContent).active = "tips-tab"
 
     def action_focus_warnings(self) -> None:
         """Move to the warnings list (enter there opens the warning's session)."""

@@ -11,6 +11,7 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from tokenbuddy.core.dashboard import DashboardSnapshot, SessionDetail
+    from tokenbuddy.core.tips import Tip
     from tokenbuddy.ingest import IngestSummary
     from tokenbuddy.sources.watch import LogWatcher
 
@@ -63,3 +64,11 @@ class WatchStarted(Message):
     def __init__(self, watcher: LogWatcher) -> None:
         super().__init__()
         self.watcher = watcher
+
+
+class TipsComputed(Message):
+    """The conservation tips were recomputed from the ledger."""
+
+    def __init__(self, tips: list[Tip]) -> None:
+        super().__init__()
+        self.tips = tips

@@ -106,6 +106,7 @@ Keys
   w           jump to the warnings (shown only while there are some)
   c           switch the chart: per hour (24 h) / per day (30 days)
   b           breakdown period: today / cycle / all time
+  t           conservation tips, with what each would save per month
   tab         move between panels
   r           re-scan every log now
   ctrl+p      command palette (themes and more)
