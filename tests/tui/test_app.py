@@ -303,12 +303,13 @@ async def test_a_warning_appears_while_a_broken_cache_session_is_appended(
         assert ("cache_collapse", "critical", session.session_id) in kinds
         assert panel.display and panel.option_count == len(app.snapshot.alerts)
         assert "CRITICAL" in str(panel.get_option_at_index(0).prompt)
-        panel.highlighted = next(
-            i for i, a in enumerate(app.snapshot.alerts) if a.kind == "cache_collapse"
-        )
         assert rings == ["bell"]
         assert any("cache" in n.message.lower() for n in app._notifications)
-        panel.focus()
+        await pilot.press("w")
+        assert app.focused is panel and panel.highlighted == 0
+        target = next(i for i, a in enumerate(app.snapshot.alerts) if a.kind == "cache_collapse")
+        for _ in range(target):
+            await pilot.press("down")
         await pilot.press("enter")
         await until(lambda: isinstance(app.screen, SessionScreen), pilot)
         assert app.screen.detail.summary.session_id == session.session_id  # type: ignore[attr-defined]

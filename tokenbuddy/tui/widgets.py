@@ -327,6 +327,11 @@ class WarningsPanel(OptionList):
     Enter (or a click) on a warning opens its session.
     """
 
+    def on_focus(self) -> None:
+        """Arriving with nothing highlighted would leave enter doing nothing: take the first."""
+        if self.highlighted is None and self.option_count:
+            self.highlighted = 0
+
     def show(self, alerts: Sequence[Alert]) -> None:
         """Replace the listed warnings, keeping the highlight where it was if still listed."""
         highlighted = self.highlighted_option.id if self.highlighted_option else None
