@@ -4,9 +4,15 @@
     ├── ConfigError            a setting or command-line value cannot be used
     ├── LedgerError            the SQLite ledger cannot be opened, migrated or written
     │   └── LedgerVersionError the ledger was written by a newer tokenbuddy
-    └── SourceError            a log root or file cannot be read at all
+    ├── SourceError            a log root or file cannot be read at all
+    ├── CredentialError        a vendor credential is missing, unreadable or cannot be stored
+    │   └── KeyringUnavailableError  no usable OS keyring backend (never falls back to a file)
+    └── VendorError            a vendor usage endpoint did not give a usable answer
+        ├── VendorAuthError    401, 403 or a missing scope: the credential needs attention
+        ├── VendorNetworkError network failure, timeout, 429 or 5xx after retries
+        └── VendorResponseError malformed JSON or a changed response shape
 
-Library errors (sqlite3, OSError, zoneinfo) are translated into these at the
+Library errors (sqlite3, OSError, zoneinfo, httpx, keyring) are translated into these at the
 boundary; the CLI prints ``str(error)`` to stderr and exits non-zero.
 """
 
@@ -29,3 +35,40 @@ class LedgerVersionError(LedgerError):
 
 class SourceError(TokenBuddyError):
     """A log root or log file cannot be read at all."""
+
+
+class CredentialError(TokenBuddyError):
+    """A vendor credential is missing, unreadable or cannot be stored.
+
+    Messages name the provider and where the credential was looked for, never its value.
+    """
+
+
+class KeyringUnavailableError(CredentialError):
+    """No usable OS keyring backend: secrets are never written to a plain file instead."""
+
+
+class VendorError(TokenBuddyError):
+    """A vendor usage endpoint did not give a usable answer.
+
+    ``kind`` is a short machine-readable reason (``unauthorized``, ``forbidden``,
+    ``missing_scope``, ``rate_limited``, ``server``, ``timeout``, ``network``, ``http``,
+    ``malformed``, ``schema``); ``retry_after_s`` is the vendor's requested wait, if any.
+    """
+
+    def __init__(self, message: str, *, kind: str, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.retry_after_s = retry_after_s
+
+
+class VendorAuthError(VendorError):
+    """The vendor refused the credential (401), the permission (403) or a scope."""
+
+
+class VendorNetworkError(VendorError):
+    """The vendor could not be reached, timed out, or kept failing (429/5xx) after retries."""
+
+
+class VendorResponseError(VendorError):
+    """The vendor answered with malformed JSON or a shape tokenbuddy does not understand."""

@@ -199,25 +199,50 @@ def _read_batch(batch: _Batch, book: PriceBook, staging: StagingFile | None = No
     known = set(book.new_schedules)
     reads = [read_file(plan, book, previous) for plan, previous in batch.files]
     if staging is not None:
-        for read in reads:
-            if read.rows:
-                staging.add(read.plan.cursor.path, read.rows)
+        staging.add((read.plan.cursor.path, read.rows) for read in reads if read.rows)
         reads = [replace(read, rows=[], staged_rows=len(read.rows)) for read in reads]
     built = {k: v for k, v in book.new_schedules.items() if k not in known}
     return _BatchRead(reads, built, staging.path if staging else None)
 
 
 _worker: dict[str, Any] = {}
-"""A worker process's price book and staging file, made by the pool initializer."""
+"""A worker process's price book, staging file and work list, set by the pool initializer."""
 
 
-def _init_worker(cached: ScheduleCache, staging_dir: Path) -> None:
+@dataclass(frozen=True, slots=True)
+class _WorkList:
+    """Batches that every parsing process claims from, one at a time, front first.
+
+    A process claims its next batch only when it is ready to start it, so no
+    batch waits in one process's queue while another sits idle; as the batches
+    are sorted largest first, the processes finish within one small batch of
+    each other. Inherited by the workers through ``fork``.
+    """
+
+    batches: list[_Batch]
+    claimed: Any
+    """A shared ``multiprocessing.Value``: how many batches were claimed."""
+
+    def claim(self) -> _Batch | None:
+        """The next unclaimed batch, or None when all are taken."""
+        with self.claimed.get_lock():
+            index: int = self.claimed.value
+            if index >= len(self.batches):
+                return None
+            self.claimed.value = index + 1
+        return self.batches[index]
+
+
+def _init_worker(cached: ScheduleCache, staging_dir: Path, work: _WorkList) -> None:
     _worker["book"] = PriceBook(cached)
     _worker["staging"] = StagingFile(staging_dir)
+    _worker["work"] = work
 
 
-def _read_batch_in_worker(batch: _Batch) -> _BatchRead:
-    return _read_batch(batch, _worker["book"], _worker["staging"])
+def _read_claimed_in_worker() -> _BatchRead | None:
+    """Claim the next batch and read it; None when none was left."""
+    batch = _worker["work"].claim()
+    return None if batch is None else _read_batch(batch, _worker["book"], _worker["staging"])
 
 
 def _commit_reads(reads: list[_FileRead], ledger: Ledger) -> _BatchReport:
@@ -397,9 +422,12 @@ def _read_in_processes(
         # once before forking shares it, instead of each worker paying for it.
         import genai_prices.data  # noqa: F401
     context = multiprocessing.get_context("fork")
-    pool = context.Pool(workers - 1, initializer=_init_worker, initargs=(cached, own.path.parent))
+    work = _WorkList(batches, context.Value("i", 0))
+    pool = context.Pool(
+        workers - 1, initializer=_init_worker, initargs=(cached, own.path.parent, work)
+    )
     try:
-        yield from _shared_work(pool, batches, PriceBook(cached), own, in_flight=2 * (workers - 1))
+        yield from _shared_work(pool, work, PriceBook(cached), own, in_flight=2 * (workers - 1))
     except BaseException:
         pool.terminate()
         raise
@@ -450,23 +478,30 @@ def _batches(plans: list[tuple[ReadPlan, StoredFile | None]]) -> list[_Batch]:
 
 
 def _shared_work(
-    pool: Any, batches: list[_Batch], book: PriceBook, own: StagingFile, in_flight: int
+    pool: Any, work: _WorkList, book: PriceBook, own: StagingFile, in_flight: int
 ) -> Iterator[_BatchRead]:
     """Parse batches in the pool and in this process, yielding each as it is ready.
 
-    This process parses a batch itself only while no worker result is waiting,
-    so the work balances itself. At most ``in_flight`` batches are
-    handed to the pool ahead, so memory does not grow with the backlog.
+    Pool tasks claim their batch when they start, and ``in_flight`` tasks are
+    kept queued so a worker never waits for this process to hand it work. This
+    process parses a batch itself whenever no worker result is waiting.
     """
-    remaining = deque(batches)
     pending: deque[Any] = deque()
-    while remaining or pending:
-        while remaining and len(pending) < in_flight:
-            pending.append(pool.apply_async(_read_batch_in_worker, (remaining.popleft(),)))
-        if pending and (pending[0].ready() or not remaining):
-            yield pending.popleft().get()
+    exhausted = False
+    while not exhausted or pending:
+        while not exhausted and len(pending) < in_flight:
+            pending.append(pool.apply_async(_read_claimed_in_worker))
+        if pending and (pending[0].ready() or exhausted):
+            batch_read = pending.popleft().get()
+            exhausted = exhausted or batch_read is None
+            if batch_read is not None:
+                yield batch_read
+            continue
+        batch = work.claim()
+        if batch is None:
+            exhausted = True
         else:
-            yield _read_batch(remaining.pop(), book, own)
+            yield _read_batch(batch, book, own)
 
 
 def _parallel_min_bytes() -> int:

@@ -214,3 +214,52 @@ def test_no_cap(snap_compare: SnapCompare, tmp_path: Path) -> None:
     """(g) Without a monthly cap the header says how to set one instead of a gauge."""
     config = frozen_config(tmp_path, budget=BudgetSettings())
     assert compare(snap_compare, config, after_first_snapshot())
+
+
+def test_vendors_screen(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    """(v) Vendor sources with their states, and local vs billed with a flagged difference."""
+    from tokenbuddy.store.vendors import Reconciliation, ReconciliationRow, SourceState
+    from tokenbuddy.tui.messages import VendorsView
+    from tokenbuddy.tui.screens import VendorsScreen
+
+    now_ms = int(NOW * 1000)
+    view = VendorsView(
+        now_ms,
+        [
+            SourceState("claude", now_ms - 90_000, now_ms - 90_000, next_poll_ms=now_ms + 30_000),
+            SourceState(
+                "anthropic", now_ms - 600_000, now_ms - 600_000, next_poll_ms=now_ms + 240_000
+            ),
+            SourceState(
+                "openai",
+                now_ms - 300_000,
+                None,
+                "openai refused the key (401): check it with tokenbuddy auth test openai",
+                "unauthorized",
+                3,
+                now_ms + 900_000,
+            ),
+            SourceState("cursor"),
+            SourceState("cursor-team"),
+        ],
+        {
+            "claude": "/home/dev/.claude/.credentials.json",
+            "anthropic": "keyring",
+            "openai": "keyring",
+        },
+        Reconciliation(
+            (
+                ReconciliationRow("2026-11-18", "anthropic", "claude-opus-4-6", 41.20, 41.35),
+                ReconciliationRow("2026-11-18", "anthropic", "claude-sonnet-4-5", 12.10, 12.08),
+                ReconciliationRow("2026-11-19", "anthropic", "claude-opus-4-6", 38.75, 52.10),
+                ReconciliationRow("2026-11-19", "anthropic", "", 0.0, 0.42),
+            )
+        ),
+    )
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        app = await first_snapshot(pilot)
+        await app.push_screen(VendorsScreen(view, ZoneInfo("UTC")))
+        await until(pilot, lambda: isinstance(app.screen, VendorsScreen), "the vendors screen")
+
+    assert compare(snap_compare, frozen_config(tmp_path), run_before, size=LARGE)

@@ -54,6 +54,7 @@ def user_config() -> DashboardConfig:
         desktop_notifications=settings.desktop_notifications,
         status_file=paths.status_file,
         statusline=settings.statusline,
+        vendors=settings.vendors,
     )
 
 

@@ -107,7 +107,32 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="with --install: replace another status line"
     )
     statusline.add_argument("--refresh", metavar="FILE", help=argparse.SUPPRESS)
+    _add_vendor_commands(commands)
     return parser
+
+
+def _add_vendor_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``auth``, ``vendors``, ``sources`` and ``reconcile``: the vendor endpoints."""
+    auth = commands.add_parser("auth", help="vendor keys and tokens in the OS keyring")
+    auth.add_argument("action", choices=("add", "remove", "list", "test"))
+    auth.add_argument(
+        "provider",
+        nargs="?",
+        metavar="PROVIDER",
+        help="claude, anthropic, openai, cursor or cursor-team (optional for list)",
+    )
+    vendors = commands.add_parser("vendors", help="fetch vendor usage, costs and limits now")
+    vendors.add_argument("vendors_action", choices=("pull",), metavar="pull")
+    sources = commands.add_parser("sources", help="each vendor source's state and last error")
+    sources.add_argument("--json", action="store_true", help='print {"sources": [...]}')
+    reconcile = commands.add_parser(
+        "reconcile", help="local estimate vs vendor-billed, per UTC day, provider and model"
+    )
+    reconcile.add_argument(
+        "--json", action="store_true", help='print {"rows": [...], "totals": {...}}'
+    )
+    reconcile.add_argument("--since", metavar="YYYY-MM-DD", help="first UTC day to include")
+    reconcile.add_argument("--until", metavar="YYYY-MM-DD", help="last UTC day to include")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -139,6 +164,10 @@ COMMANDS = {
     "replay": ("tokenbuddy.cli.replay", "run_replay"),
     "tips": ("tokenbuddy.cli.tips", "run_tips"),
     "statusline": ("tokenbuddy.cli.statusline", "run_statusline"),
+    "auth": ("tokenbuddy.cli.auth", "run_auth"),
+    "vendors": ("tokenbuddy.cli.vendors", "run_vendors"),
+    "sources": ("tokenbuddy.cli.vendors", "run_sources"),
+    "reconcile": ("tokenbuddy.cli.vendors", "run_reconcile"),
 }
 """Each command's module, imported only when that command runs."""
 

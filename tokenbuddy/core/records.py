@@ -21,7 +21,9 @@ from typing import NamedTuple
 
 CLAUDE_CODE = "claude-code"
 CODEX = "codex"
-SOURCES = (CLAUDE_CODE, CODEX)
+CURSOR = "cursor"
+"""Cursor's usage events, pulled from its API and priced by what Cursor charged."""
+SOURCES = (CLAUDE_CODE, CODEX, CURSOR)
 
 
 class UsageRecord(NamedTuple):
@@ -30,7 +32,7 @@ class UsageRecord(NamedTuple):
     dedup_key: str
     """Identity of the request across files: the same request seen twice has the same key."""
     source: str
-    """Which agent wrote it: ``claude-code`` or ``codex``."""
+    """Which agent wrote it: ``claude-code``, ``codex`` or ``cursor``."""
     ts_ms: int
     """When the request completed, in epoch milliseconds (UTC)."""
     session_id: str

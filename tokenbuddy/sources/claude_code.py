@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from tokenbuddy.core.records import CLAUDE_CODE, ParseStats, PromptMark, SkipReason, UsageRecord
-from tokenbuddy.sources.jsonl import HEAD_BYTES, candidate_lines, check_shape, load_line
+from tokenbuddy.sources.jsonl import candidate_lines, load_line
 
 USAGE_NEEDLE = b'"usage"'
 NEEDLES = (USAGE_NEEDLE,)
@@ -95,7 +95,9 @@ def parse_chunk(
     """Every usage record in a buffer of complete lines; human prompts go to ``prompts``."""
     records = []
     user_lines: list[bytes] | None = None if prompts is None else []
-    for line in candidate_lines(chunk, NEEDLES, stats, USER_NEEDLE, user_lines):
+    for line in candidate_lines(
+        chunk, NEEDLES, stats, USER_NEEDLE, user_lines, head_skip=TOOL_RESULT_NEEDLE
+    ):
         obj = load_line(line, stats)
         if obj is not None:
             record = record_from(obj, context, stats)
@@ -103,9 +105,6 @@ def parse_chunk(
                 records.append(record)
     stats.records += len(records)
     for line in user_lines or ():
-        if line.find(TOOL_RESULT_NEEDLE, 0, HEAD_BYTES) >= 0:
-            check_shape(line, stats)
-            continue
         obj = load_line(line, stats)
         prompt = None if obj is None else prompt_from(obj, context)
         if prompt is not None and prompts is not None:
@@ -199,20 +198,28 @@ def _assistant_record(
         session_id = context.session_id
     project = envelope.get("cwd")
     agent_id = envelope.get("agentId")
-    return UsageRecord(
-        _dedup_key(message, record, envelope, session_id),
-        CLAUDE_CODE,
-        ts_ms,
-        session_id,
-        project if type(project) is str and project else context.project,
-        model,
-        *tokens,
-        "fast" if usage.get("speed") == "fast" else "",
-        "us" if usage.get("inference_geo") == "us" else "",
-        sidechain or bool(context.agent_id),
-        agent_id if type(agent_id) is str and agent_id else context.agent_id,
-        context.agent_type or ("subagent" if sidechain else ""),
+    return _new_record(
+        UsageRecord,
+        (
+            _dedup_key(message, record, envelope, session_id),
+            CLAUDE_CODE,
+            ts_ms,
+            session_id,
+            project if type(project) is str and project else context.project,
+            model,
+            *tokens,
+            "fast" if usage.get("speed") == "fast" else "",
+            "us" if usage.get("inference_geo") == "us" else "",
+            sidechain or bool(context.agent_id),
+            agent_id if type(agent_id) is str and agent_id else context.agent_id,
+            context.agent_type or ("subagent" if sidechain else ""),
+        ),
     )
+
+
+_new_record = tuple.__new__
+"""Builds a :class:`UsageRecord` from a tuple of its fields in one C call: the
+NamedTuple constructor is a Python function, a measurable cost once per request."""
 
 
 def _skip_reason(
@@ -234,11 +241,11 @@ def _dedup_key(
     message: dict[str, Any], record: dict[str, Any], envelope: dict[str, Any], session_id: str
 ) -> str:
     """(message.id, requestId), else (sessionId, message.id), else the line's uuid."""
-    message_id = _text(message.get("id"))
-    request_id = _text(record.get("requestId"))
-    if message_id and request_id:
-        return f"c:{message_id}:{request_id}"
-    if message_id:
+    message_id = message.get("id")
+    request_id = record.get("requestId")
+    if type(message_id) is str and message_id:
+        if type(request_id) is str and request_id:
+            return f"c:{message_id}:{request_id}"
         return f"c:s:{session_id}:{message_id}"
     uuid = _text(record.get("uuid")) or _text(envelope.get("uuid"))
     return f"c:u:{uuid}" if uuid else f"c:x:{session_id}:{record.get('timestamp')}"

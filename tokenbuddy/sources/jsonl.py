@@ -31,33 +31,81 @@ def candidate_lines(
     stats: ParseStats,
     head_needle: bytes | None = None,
     head_matches: list[bytes] | None = None,
+    *,
+    head_skip: bytes | None = None,
 ) -> list[bytes]:
     """Each line of ``chunk`` containing any of ``needles``, in file order.
 
     With ``head_needle``, the other lines holding it within their first
-    :data:`HEAD_BYTES` go to ``head_matches``. Every remaining line is only
-    checked for the shape of a JSON object (starts with ``{``, ends with ``}``);
-    one that fails is parsed to count why. Blank lines are passed over.
-    ``chunk`` must hold complete lines (the tailer's buffers do). Counts lines
-    into ``stats``.
+    :data:`HEAD_BYTES` go to ``head_matches``, unless ``head_skip`` is there too.
+    Every remaining line is only checked for the shape of a JSON object (starts
+    with ``{``, ends with ``}``); one that fails is parsed to count why. Blank
+    lines are passed over. ``chunk`` must hold complete lines (the tailer's
+    buffers do). Counts lines into ``stats``.
+
+    Lines are walked by offset rather than split out: only the lines returned are
+    copied, and each byte is searched once for the needles, however many lines
+    lie between two hits.
     """
     found: list[bytes] = []
-    lines = 0
-    blank = 0
-    needle = needles[0]
-    others = needles[1:]
-    for line in chunk.split(b"\n"):
-        if not line:
-            continue
-        lines += 1
-        if needle in line or (others and any(other in line for other in others)):
-            found.append(line)
-        elif head_matches is not None and line.find(head_needle or b"", 0, HEAD_BYTES) >= 0:
-            head_matches.append(line)
-        elif line[0] != _OPEN_BRACE or line[-1] != _CLOSE_BRACE:
-            blank += _check_suspect(line, stats)
+    lines = blank = 0
+    size = len(chunk)
+    hits = _NeedleHits(chunk, needles)
+    head = head_needle or b""
+    start = 0
+    while start < size:
+        end = chunk.find(b"\n", start)
+        if end < 0:
+            end = size
+        if end > start:
+            lines += 1
+            if hits.next < end:
+                found.append(chunk[start:end])
+                hits.advance(end)
+            elif (
+                head_matches is not None
+                and _in_head(chunk, head, start, end)
+                and not (head_skip is not None and _in_head(chunk, head_skip, start, end))
+            ):
+                head_matches.append(chunk[start:end])
+            elif chunk[start] != _OPEN_BRACE or chunk[end - 1] != _CLOSE_BRACE:
+                blank += _check_suspect(chunk[start:end], stats)
+        start = end + 1
     stats.lines += lines - blank
     return found
+
+
+def _in_head(chunk: bytes, needle: bytes, start: int, end: int) -> bool:
+    """Whether the line ``chunk[start:end]`` holds ``needle`` in its first HEAD_BYTES."""
+    return chunk.find(needle, start, min(start + HEAD_BYTES, end)) >= 0
+
+
+class _NeedleHits:
+    """The next offset in a chunk at which any of several needles starts.
+
+    Each needle's next hit is kept, and searched again only once the walk has
+    passed it, so every byte is searched once per needle.
+    """
+
+    __slots__ = ("_chunk", "_needles", "_positions", "next")
+
+    def __init__(self, chunk: bytes, needles: tuple[bytes, ...]) -> None:
+        self._chunk = chunk
+        self._needles = needles
+        self._positions = [self._find(needle, 0) for needle in needles]
+        self.next = min(self._positions, default=len(chunk))
+
+    def advance(self, offset: int) -> None:
+        """Move past every hit before ``offset``."""
+        positions = self._positions
+        for index, position in enumerate(positions):
+            if position < offset:
+                positions[index] = self._find(self._needles[index], offset)
+        self.next = min(positions, default=len(self._chunk))
+
+    def _find(self, needle: bytes, offset: int) -> int:
+        position = self._chunk.find(needle, offset)
+        return position if position >= 0 else len(self._chunk)
 
 
 _OPEN_BRACE = ord("{")

@@ -37,9 +37,49 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
     from pathlib import Path
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _MIGRATIONS: dict[int, str] = {
+    # 3: vendor endpoints (tokenbuddy.store.vendors): billed usage and costs, and the
+    # polling state of each vendor source. Cursor's events go to ``requests``.
+    3: """
+    CREATE TABLE IF NOT EXISTS vendor_usage (
+        provider TEXT NOT NULL,
+        bucket_start_ms INTEGER NOT NULL,
+        bucket_minutes INTEGER NOT NULL,
+        model TEXT NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        cache_read_tokens INTEGER NOT NULL,
+        cache_write_tokens INTEGER NOT NULL,
+        requests INTEGER NOT NULL,
+        fetched_ms INTEGER NOT NULL,
+        PRIMARY KEY (provider, bucket_start_ms, bucket_minutes, model)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS vendor_costs (
+        provider TEXT NOT NULL,
+        day TEXT NOT NULL,
+        model TEXT NOT NULL,
+        line_item TEXT NOT NULL,
+        amount_usd REAL NOT NULL,
+        currency TEXT NOT NULL,
+        fetched_ms INTEGER NOT NULL,
+        PRIMARY KEY (provider, day, model, line_item)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS source_state (
+        provider TEXT PRIMARY KEY,
+        last_attempt_ms INTEGER,
+        last_success_ms INTEGER,
+        last_error TEXT NOT NULL DEFAULT '',
+        error_kind TEXT NOT NULL DEFAULT '',
+        failures INTEGER NOT NULL DEFAULT 0,
+        next_poll_ms INTEGER,
+        lease_until_ms INTEGER,
+        covered_from_ms INTEGER,
+        covered_until_ms INTEGER,
+        detail TEXT NOT NULL DEFAULT '{}'
+    );
+    """,
     # 2: human prompts, and the alerts already announced. Logs still on disk are read
     # once more to find the prompts; the requests they hold are already in the ledger,
     # and the upserts keep exactly one copy.
@@ -152,7 +192,9 @@ _RECORD_COLUMNS = (
     "cost_usd",
     "total_tokens",
 )
-STAGING_COLUMNS = (*_RECORD_COLUMNS, "file_path")
+STAGING_COLUMNS = _RECORD_COLUMNS
+STAGED_FILES_COLUMNS = ("path", "first_row", "last_row")
+"""A staging file's ``staged_files`` table: which rowids of ``staging`` each log file filled."""
 _INSERT = "INSERT INTO requests ({}) VALUES ({})".format(
     ", ".join(_RECORD_COLUMNS), ", ".join("?" * len(_RECORD_COLUMNS))
 )
@@ -205,10 +247,13 @@ _KEEP_SMALLEST = (
 _UPSERT_KEEP_LARGEST = _INSERT + _KEEP_LARGEST
 _UPSERT_KEEP_SMALLEST = _INSERT + _KEEP_SMALLEST
 _MERGE_STAGED = (
-    "INSERT INTO requests ({cols}) SELECT {cols} FROM {{schema}}.staging"
-    " WHERE source {{test}} '{claude}' ORDER BY dedup_key"
+    "INSERT INTO requests ({cols}) SELECT {cols} FROM ({{staged}}) WHERE source {{test}} '{claude}'"
 ).format(cols=", ".join(_RECORD_COLUMNS), claude=CLAUDE_CODE)
-"""Merge one staging file in key order: the B-tree is then written almost sequentially."""
+"""Merge every staging file in one pass, in the order the rows were staged.
+
+Sorting by key first costs more than it saves: the key index of a load this size
+stays in the page cache, so inserts out of key order do not thrash it.
+"""
 
 
 _INSERT_PROMPT = "INSERT OR IGNORE INTO prompts (source, session_id, ts_ms) VALUES (?, ?, ?)"
@@ -481,17 +526,38 @@ class Ledger:
         )
         merged = 0
         for schema in schemas:
-            self._db.executemany(
-                f"DELETE FROM {schema}.staging WHERE file_path = ?", ((p,) for p in stale)
+            merged += self._db.execute(
+                f"SELECT TOTAL(last_row - first_row + 1) FROM {schema}.staged_files"
+            ).fetchone()[0]
+            merged -= self._drop_staged(schema, stale)
+        if not schemas:
+            return 0
+        staged = " UNION ALL ".join(
+            f"SELECT {', '.join(STAGING_COLUMNS)} FROM {schema}.staging" for schema in schemas
+        )
+        self._db.execute(_MERGE_STAGED.format(staged=staged, test="=") + _KEEP_LARGEST)
+        if any(r.cursor.source != CLAUDE_CODE for r in results):
+            self._db.execute(_MERGE_STAGED.format(staged=staged, test="!=") + _KEEP_SMALLEST)
+        self._db.execute(
+            "INSERT OR IGNORE INTO dirty_buckets "
+            + " UNION ".join(
+                f"SELECT ts_ms / {BUCKET_MS} FROM {schema}.staging" for schema in schemas
             )
-            merged += self._db.execute(f"SELECT COUNT(*) FROM {schema}.staging").fetchone()[0]
-            self._db.execute(_MERGE_STAGED.format(schema=schema, test="=") + _KEEP_LARGEST)
-            self._db.execute(_MERGE_STAGED.format(schema=schema, test="!=") + _KEEP_SMALLEST)
-            self._db.execute(
-                f"INSERT OR IGNORE INTO dirty_buckets SELECT DISTINCT ts_ms / {BUCKET_MS}"
-                f" FROM {schema}.staging"
-            )
+        )
         return int(merged)
+
+    def _drop_staged(self, schema: str, paths: Iterable[str]) -> int:
+        """Delete the rows one staging file holds for ``paths``; returns how many."""
+        dropped = 0
+        for path in paths:
+            ranges = self._db.execute(
+                f"SELECT first_row, last_row FROM {schema}.staged_files WHERE path = ?", (path,)
+            ).fetchall()
+            for first, last in ranges:
+                dropped += self._db.execute(
+                    f"DELETE FROM {schema}.staging WHERE rowid BETWEEN ? AND ?", (first, last)
+                ).rowcount
+        return dropped
 
     def refresh_rollup(self) -> int:
         """Recompute the rollup for every bucket touched since the last refresh.
@@ -635,11 +701,14 @@ class Ledger:
             self._set_meta("price_database", database_version)
 
     def all_requests(self) -> list[UsageRecord]:
-        """Every request, for re-pricing after the price database changed."""
+        """Every list-priced request, for re-pricing after the price database changed.
+
+        Cursor's requests carry what Cursor charged, not a list price: they are left out.
+        """
         columns = ", ".join(UsageRecord._fields)
         return [
             UsageRecord._make((*row[:15], bool(row[15]), *row[16:]))
-            for row in self._db.execute(f"SELECT {columns} FROM requests")
+            for row in self._db.execute(f"SELECT {columns} FROM requests WHERE source != 'cursor'")
         ]
 
     def set_costs(self, costs: Iterable[tuple[float | None, str]]) -> None:

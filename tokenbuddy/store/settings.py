@@ -61,6 +61,14 @@ CONFIG_TEMPLATE = """\
 # prefix = "⚡ "
 # color = true
 
+# Vendor usage endpoints (credentials: tokenbuddy auth add <provider>).
+[vendors]
+# poll_seconds = 300
+# subscription_poll_seconds = 60
+# history_days = 30
+# disabled = []            # any of "claude", "anthropic", "openai", "cursor", "cursor-team"
+# cursor_team_id = 0
+
 # Runaway-spend detectors. Every threshold is optional; these are the defaults.
 [alerts]
 {alerts}
@@ -155,6 +163,36 @@ class StatuslineSettings(BaseModel):
         return value
 
 
+VENDOR_SOURCE_NAMES = ("claude", "anthropic", "openai", "cursor", "cursor-team")
+
+
+class VendorSettings(BaseModel):
+    """The ``[vendors]`` table: how often the vendor endpoints are polled (never secrets)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    poll_seconds: float = Field(default=300, ge=60, le=86400)
+    """Interval between two polls of one vendor source."""
+    subscription_poll_seconds: float = Field(default=60, ge=30, le=3600)
+    """Interval for Claude subscription utilisation while an agent is active."""
+    history_days: int = Field(default=30, ge=1, le=90)
+    """Days of billed usage and costs pulled on the first poll."""
+    disabled: list[str] = Field(default_factory=list)
+    """Sources never polled even when a credential exists."""
+    cursor_team_id: int = Field(default=0, ge=0)
+    """The Cursor dashboard team id (0: your own usage)."""
+
+    @field_validator("disabled")
+    @classmethod
+    def _known_sources(cls, value: list[str]) -> list[str]:
+        unknown = [name for name in value if name not in VENDOR_SOURCE_NAMES]
+        if unknown:
+            raise ValueError(
+                f"unknown source(s) {', '.join(unknown)}; use {', '.join(VENDOR_SOURCE_NAMES)}"
+            )
+        return value
+
+
 class Settings(BaseSettings):
     """Everything the user can configure."""
 
@@ -184,6 +222,8 @@ class Settings(BaseSettings):
     """Thresholds of the runaway-spend detectors."""
     statusline: StatuslineSettings = Field(default_factory=StatuslineSettings)
     """What the Claude Code status line shows."""
+    vendors: VendorSettings = Field(default_factory=VendorSettings)
+    """Polling of the vendor usage endpoints (credentials live in the keyring only)."""
 
     @property
     def thresholds(self) -> Thresholds:

@@ -13,17 +13,17 @@ import os
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from tokenbuddy.store.ledger import STAGING_COLUMNS
+from tokenbuddy.store.ledger import STAGED_FILES_COLUMNS, STAGING_COLUMNS
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
     from pathlib import Path
 
 _PREFIX = "stage-"
 
 
 class StagingFile:
-    """One process's staging file; rows are durable once :meth:`add` returns."""
+    """One process's staging file; rows are visible to the merge once :meth:`add` returns."""
 
     def __init__(self, directory: Path) -> None:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -33,15 +33,36 @@ class StagingFile:
         self._db.execute("PRAGMA journal_mode=OFF")
         self._db.execute("PRAGMA synchronous=OFF")
         self._db.execute(f"CREATE TABLE staging ({', '.join(STAGING_COLUMNS)})")
+        self._db.execute(f"CREATE TABLE staged_files ({', '.join(STAGED_FILES_COLUMNS)})")
         self._insert = "INSERT INTO staging VALUES ({})".format(
             ", ".join("?" * len(STAGING_COLUMNS))
         )
+        self._rows = 0
+        """Rows staged so far: ``staging`` is append-only, so its rowids run 1, 2, 3..."""
 
-    def add(self, file_path: str, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Append the rows read from ``file_path``."""
+    def add(self, files: Iterable[tuple[str, Sequence[tuple[Any, ...]]]]) -> None:
+        """Append the rows read from each (file path, rows), in one transaction.
+
+        The rows are stored as they are (a path on every row would cost a copy of
+        each row and bytes in every record); ``staged_files`` maps each path to the
+        rowids its rows took. One transaction per batch, not per file, writes each
+        page once.
+        """
+        staged = self._rows
         self._db.execute("BEGIN")
-        self._db.executemany(self._insert, [(*row, file_path) for row in rows])
+        try:
+            for file_path, rows in files:
+                self._db.executemany(self._insert, rows)
+                self._db.execute(
+                    "INSERT INTO staged_files VALUES (?, ?, ?)",
+                    (file_path, staged + 1, staged + len(rows)),
+                )
+                staged += len(rows)
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
         self._db.execute("COMMIT")
+        self._rows = staged
 
     def close(self) -> None:
         """Close the connection; the file stays for the merge."""

@@ -37,15 +37,19 @@ from tokenbuddy.store.monitor import Monitor
 from tokenbuddy.store.status_file import recent_transcripts, status_payload, write_status_file
 from tokenbuddy.store.tips import priced_tips
 from tokenbuddy.tui.messages import (
+    CredentialsFound,
     IngestProgressed,
     LogsChanged,
     SessionLoaded,
     SnapshotBuilt,
     TipsComputed,
+    VendorsLoaded,
+    VendorsPolled,
+    VendorsView,
     WatchStarted,
 )
 from tokenbuddy.tui.notify import desktop_notification
-from tokenbuddy.tui.screens import HelpScreen, SessionScreen
+from tokenbuddy.tui.screens import HelpScreen, SessionScreen, VendorsScreen
 from tokenbuddy.tui.widgets import (
     BreakdownTables,
     EmptyState,
@@ -66,7 +70,8 @@ if TYPE_CHECKING:
     from tokenbuddy.core.dashboard import DashboardSnapshot
     from tokenbuddy.core.tips import Tip
     from tokenbuddy.sources.discovery import LogRoot
-    from tokenbuddy.store.settings import StatuslineSettings
+    from tokenbuddy.sources.vendors.poll import Credential
+    from tokenbuddy.store.settings import StatuslineSettings, VendorSettings
 
 
 @dataclass(slots=True)
@@ -96,6 +101,8 @@ class DashboardConfig:
     """Where to keep the status line's snapshot up to date (None: nowhere, as in the demo)."""
     statusline: StatuslineSettings | None = None
     """The ``[statusline]`` settings written into that snapshot."""
+    vendors: VendorSettings | None = None
+    """Poll the vendor endpoints with these settings (None: never, as in the demo)."""
 
 
 TOAST_SEVERITY: dict[str, SeverityLevel] = {
@@ -103,6 +110,9 @@ TOAST_SEVERITY: dict[str, SeverityLevel] = {
     "warning": "warning",
     "info": "information",
 }
+VENDOR_CHECK_SECONDS = 30.0
+"""How often the dashboard looks for vendor sources whose next poll is due."""
+RECONCILE_DAYS = 30
 TIPS_SECONDS = 600.0
 """Tips look at two weeks: recomputing them every ten minutes is plenty."""
 TIPS_WINDOW_DAYS = 14
@@ -122,11 +132,12 @@ class TokenBuddyApp(App[None]):
         Binding("b", "cycle_breakdown", "Period"),
         Binding("r", "rescan", "Re-scan"),
         Binding("t", "show_tips", "Tips"),
+        Binding("v", "vendors", "Vendors"),
         Binding("w", "focus_warnings", "Warnings", show=False),
     ]
 
     DASHBOARD_ACTIONS: ClassVar[frozenset[str]] = frozenset(
-        {"toggle_chart", "cycle_breakdown", "rescan", "focus_warnings", "show_tips"}
+        {"toggle_chart", "cycle_breakdown", "rescan", "focus_warnings", "show_tips", "vendors"}
     )
     """Actions that act on the dashboard, so only offered while it is on screen."""
 
@@ -136,6 +147,8 @@ class TokenBuddyApp(App[None]):
         self.snapshot: DashboardSnapshot | None = None
         self.tips: list[Tip] | None = None
         """The last computed conservation tips; None until the first computation."""
+        self._credentials: dict[str, Credential | None] | None = None
+        """Vendor credentials found at start (kept in memory only, never shown)."""
         self._ingest_lock = threading.Lock()
         self._watcher: LogWatcher | None = None
         self._built_at = float("-inf")
@@ -218,6 +231,71 @@ class TokenBuddyApp(App[None]):
             tips = priced_tips(ledger, since_ms, now_ms)
         self.post_message(TipsComputed(tips))
 
+    @work(thread=True, group="vendors", name="vendor credentials", exit_on_error=False)
+    def find_vendor_credentials(self) -> None:
+        """Look up each vendor source's credential (the keyring can block, hence a thread)."""
+        from tokenbuddy.cli.vendors import credentials
+        from tokenbuddy.store.vendors import VENDOR_SOURCES
+
+        assert self.config.vendors is not None
+        enabled = [p for p in VENDOR_SOURCES if p not in self.config.vendors.disabled]
+        found, problems = credentials(enabled)
+        self.post_message(CredentialsFound(found, problems))
+
+    @work(thread=True, group="vendors", name="vendor poll", exclusive=True, exit_on_error=False)
+    def poll_vendors(self) -> None:
+        """Poll the vendor sources whose next poll is due (HTTP in this thread's own loop)."""
+        import asyncio
+
+        from tokenbuddy.cli.vendors import schedule_for
+        from tokenbuddy.sources.vendors.http import ClientOptions
+        from tokenbuddy.sources.vendors.poll import poll_provider
+        from tokenbuddy.store.vendors import source_state
+
+        assert self.config.vendors is not None and self._credentials is not None
+        now_ms = self._now_ms()
+        schedule = schedule_for(self.config.vendors)
+        active = bool(self.snapshot and any(s.active for s in self.snapshot.sessions))
+        with Ledger(self.config.ledger_path) as ledger:
+            due = [
+                credential
+                for credential in self._credentials.values()
+                if credential is not None
+                and (source_state(ledger.db, credential.provider).next_poll_ms or 0) <= now_ms
+            ]
+            if not due:
+                return
+
+            async def poll() -> list[str]:
+                outcomes = await asyncio.gather(
+                    *(
+                        poll_provider(
+                            ledger, c, now_ms, ClientOptions(), schedule, agent_active=active
+                        )
+                        for c in due
+                    )
+                )
+                return [f"{o.provider}: {o.status}" for o in outcomes]
+
+            summary = asyncio.run(poll())
+        self.post_message(VendorsPolled(summary))
+
+    @work(thread=True, group="query", name="vendors view", exit_on_error=False)
+    def load_vendors(self) -> None:
+        """Read the sources' states and the reconciliation for the vendors screen."""
+        from tokenbuddy.store.vendors import reconciliation, source_states
+
+        now_ms = self._now_ms()
+        origins = {p: c.origin for p, c in (self._credentials or {}).items() if c is not None}
+        with Ledger(self.config.ledger_path) as ledger:
+            view = VendorsView(
+                now_ms,
+                source_states(ledger.db),
+                origins,
+                reconciliation(ledger.db, now_ms - RECONCILE_DAYS * 86_400_000, now_ms),
+            )
+        self.post_message(VendorsLoaded(view))
+
     @work(thread=True, group="notify", name="notify", exit_on_error=False)
     def notify_desktop(self, title: str, body: str) -> None:
         """A desktop notification; quietly nothing where none is available."""
@@ -285,6 +363,8 @@ class TokenBuddyApp(App[None]):
         self._announce(message.snapshot)
         if message.summary is not None:
             self.compute_tips()
+            if self.config.vendors is not None:
+                self.find_vendor_credentials()
             self.query_one(SessionsTable).focus()
             for error in message.summary.errors[:3]:
                 self.notify(error, severity="warning", timeout=8)
@@ -312,6 +392,24 @@ class TokenBuddyApp(App[None]):
         if critical and self.config.desktop_notifications:
             worst = critical[0]
             self.notify_desktop(f"tokenbuddy: {worst.kind.replace('_', ' ')}", worst.message)
+
+    def on_credentials_found(self, message: CredentialsFound) -> None:
+        self._credentials = message.credentials
+        for provider, problem in message.problems.items():
+            self.notify(f"{provider}: {problem}", severity="warning", timeout=10, markup=False)
+        if any(c is not None for c in message.credentials.values()):
+            self.poll_vendors()
+            self.set_interval(VENDOR_CHECK_SECONDS, self.poll_vendors)
+
+    def on_vendors_polled(self, message: VendorsPolled) -> None:
+        self.refresh_snapshot()
+        if isinstance(self.screen, VendorsScreen):
+            self.load_vendors()
+
+    def on_vendors_loaded(self, message: VendorsLoaded) -> None:
+        if isinstance(self.screen, VendorsScreen):
+            self.pop_screen()
+        self.push_screen(VendorsScreen(message.view, self.config.zone))
 
     def on_tips_computed(self, message: TipsComputed) -> None:
         self.tips = message.tips
@@ -399,6 +497,10 @@ class TokenBuddyApp(App[None]):
         if tabs.active == "breakdown-tab":
             breakdown.period = (breakdown.period + 1) % len(breakdown.PERIODS)
         tabs.active = "breakdown-tab"
+
+    def action_vendors(self) -> None:
+        """Show the vendor sources and the local-vs-billed reconciliation."""
+        self.load_vendors()
 
     def action_show_tips(self) -> None:
         """Show the tips tab."""

@@ -5,6 +5,7 @@ Named as events: what happened, not what to do.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual.message import Message
@@ -13,7 +14,9 @@ if TYPE_CHECKING:
     from tokenbuddy.core.dashboard import DashboardSnapshot, SessionDetail
     from tokenbuddy.core.tips import Tip
     from tokenbuddy.ingest import IngestSummary
+    from tokenbuddy.sources.vendors.poll import Credential
     from tokenbuddy.sources.watch import LogWatcher
+    from tokenbuddy.store.vendors import Reconciliation, SourceState
 
 
 class IngestProgressed(Message):
@@ -72,3 +75,39 @@ class TipsComputed(Message):
     def __init__(self, tips: list[Tip]) -> None:
         super().__init__()
         self.tips = tips
+
+
+@dataclass(frozen=True, slots=True)
+class VendorsView:
+    """What the vendors screen shows: each source's state and the reconciliation."""
+
+    now_ms: int
+    states: list[SourceState]
+    credentials: dict[str, str]
+    """Provider -> where its credential comes from (never the secret itself)."""
+    reconciliation: Reconciliation
+
+
+class VendorsLoaded(Message):
+    """The vendor sources' states and the reconciliation were read for the vendors screen."""
+
+    def __init__(self, view: VendorsView) -> None:
+        super().__init__()
+        self.view = view
+
+
+class VendorsPolled(Message):
+    """A background poll of the vendor endpoints finished (results are in the ledger)."""
+
+    def __init__(self, outcomes: list[str]) -> None:
+        super().__init__()
+        self.outcomes = outcomes
+
+
+class CredentialsFound(Message):
+    """The vendor credentials were looked up (values stay in memory, never displayed)."""
+
+    def __init__(self, credentials: dict[str, Credential | None], problems: dict[str, str]) -> None:
+        super().__init__()
+        self.credentials = credentials
+        self.problems = problems

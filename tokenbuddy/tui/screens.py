@@ -10,7 +10,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Label, Sparkline, Static
 
-from tokenbuddy.tui.formatting import clock_time, dollars, percent, safe, tokens
+from tokenbuddy.tui.formatting import ago, clock_time, dollars, percent, safe, tokens
 from tokenbuddy.tui.widgets import short_model
 
 if TYPE_CHECKING:
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from textual.app import ComposeResult
 
     from tokenbuddy.core.dashboard import SessionDetail
+    from tokenbuddy.store.vendors import ReconciliationRow, SourceState
+    from tokenbuddy.tui.messages import VendorsView
 
 
 class SessionScreen(Screen[None]):
@@ -98,6 +100,114 @@ class SessionScreen(Screen[None]):
         return text
 
 
+SOURCE_LABEL = {
+    "claude": "Claude subscription",
+    "anthropic": "Anthropic Admin API",
+    "openai": "OpenAI Admin API",
+    "cursor": "Cursor (you)",
+    "cursor-team": "Cursor (team)",
+}
+DIFF_FLAG_USD = 0.50
+DIFF_FLAG_RATIO = 0.05
+"""A reconciliation difference above both of these is highlighted."""
+
+
+class VendorsScreen(Screen[None]):
+    """Each vendor source's state, and the local estimate against what the vendor billed."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,backspace,v", "app.pop_screen", "Back"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self, vendors: VendorsView, zone: ZoneInfo) -> None:
+        super().__init__()
+        self.vendors = vendors
+        self.zone = zone
+
+    def compose(self) -> ComposeResult:
+        yield Label(Text("Vendor sources", style="bold"), id="sources-title")
+        yield DataTable(id="sources", cursor_type="row", zebra_stripes=True)
+        yield Label(self._reconcile_title(), id="reconcile-title")
+        yield DataTable(id="reconcile", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        sources = self.query_one("#sources", DataTable)
+        for column in ("Source", "Credential", "State", "Last success", "Next poll", "Last error"):
+            sources.add_column(column)
+        now_ms = self.vendors.now_ms
+        for state in self.vendors.states:
+            sources.add_row(*self._source_cells(state, now_ms))
+        table = self.query_one("#reconcile", DataTable)
+        for column in ("Day (UTC)", "Provider", "Model", "Local", "Billed", "Billed − local"):
+            table.add_column(column)
+        for row in self.vendors.reconciliation.rows:
+            table.add_row(*reconcile_cells(row))
+
+    def _source_cells(self, state: SourceState, now_ms: int) -> list[Text]:
+        configured = self.vendors.credentials.get(state.provider, "")
+        colour = {"ok": "green", "error": "bold red"}.get(state.status, "dim")
+        return [
+            Text(SOURCE_LABEL.get(state.provider, state.provider)),
+            safe(configured) if configured else Text("not configured", style="dim"),
+            Text(state.status, style=colour),
+            Text(_age(now_ms, state.last_success_ms)),
+            Text(_until(now_ms, state.next_poll_ms)),
+            safe(state.last_error) if state.last_error else Text("–", style="dim"),
+        ]
+
+    def _reconcile_title(self) -> Text:
+        totals = self.vendors.reconciliation.totals
+        text = Text("Local estimate vs vendor-billed, last 30 days  ", style="bold")
+        if not self.vendors.reconciliation.rows:
+            text.append(
+                "(nothing billed yet: add a credential with tokenbuddy auth add anthropic|openai)",
+                style="dim",
+            )
+            return text
+        text.append(
+            f"local {dollars(totals['local_usd'])} · billed {dollars(totals['billed_usd'])} · "
+            f"difference {signed_dollars(totals['diff_usd'])}",
+            style="dim",
+        )
+        return text
+
+
+def reconcile_cells(row: ReconciliationRow) -> list[Text]:
+    """One reconciliation row; a difference that matters is highlighted."""
+    diff = row.diff_usd
+    base = max(row.local_usd, row.billed_usd, 0.01)
+    flagged = abs(diff) >= DIFF_FLAG_USD and abs(diff) / base >= DIFF_FLAG_RATIO
+    return [
+        Text(row.date),
+        safe(row.provider),
+        safe(row.model or "(unattributed)"),
+        Text(dollars(row.local_usd)),
+        Text(dollars(row.billed_usd)),
+        Text(signed_dollars(diff), style="bold red" if flagged else ""),
+    ]
+
+
+def signed_dollars(value: float) -> str:
+    """``+$1.20`` / ``-$0.35``."""
+    return ("+" if value >= 0 else "-") + dollars(abs(value))
+
+
+def _age(now_ms: int, then_ms: int | None) -> str:
+    if then_ms is None:
+        return "never"
+    return f"{ago(now_ms, then_ms)} ago" if now_ms - then_ms >= 60_000 else "just now"
+
+
+def _until(now_ms: int, then_ms: int | None) -> str:
+    if then_ms is None:
+        return "–"
+    if then_ms <= now_ms:
+        return "due"
+    return "in <1m" if then_ms - now_ms < 60_000 else f"in {ago(then_ms, now_ms)}"
+
+
 HELP = """\
 tokenbuddy follows your agents' logs and shows what they spend, live.
 
@@ -107,6 +217,7 @@ Keys
   c           switch the chart: per hour (24 h) / per day (30 days)
   b           breakdown period: today / cycle / all time
   t           conservation tips, with what each would save per month
+  v           vendor sources and local-vs-billed reconciliation
   tab         move between panels
   r           re-scan every log now
   ctrl+p      command palette (themes and more)
