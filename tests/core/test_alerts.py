@@ -769,3 +769,31 @@ def test_the_detectors_and_projections_stay_pure() -> None:
 def test_unworkable_thresholds_are_rejected(bad: dict[str, float]) -> None:
     with pytest.raises(ValueError, match=next(iter(bad))):
         Thresholds(**bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("used", "full_at_min", "severity", "words"),
+    [
+        (45.0, None, None, None),
+        (45.0, 30, "warning", "fills in 30 min"),
+        (92.0, None, "warning", "at 92%"),
+        (100.0, 0, "critical", "limit reached"),
+    ],
+)
+def test_subscription_windows(
+    used: float, full_at_min: int | None, severity: str | None, words: str | None
+) -> None:
+    from tokenbuddy.core.alerts import AlertEngine, WindowReading
+
+    now = 1_790_000_000_000
+    engine = AlertEngine()
+    full_at = None if full_at_min is None else now + full_at_min * 60_000
+    engine.feed_windows([WindowReading("Codex 5h", used, now + 3 * 3_600_000, full_at)])
+    alerts = [a for a in engine.active(now) if a.kind == "subscription_window"]
+    if severity is None:
+        assert alerts == []
+        return
+    (alert,) = alerts
+    assert alert.severity == severity and words in alert.message
+    assert alert.key == ("subscription_window", "Codex 5h")
+    assert "resets in 3 h 00 min" in alert.message

@@ -13,9 +13,9 @@ from tests.incidents import broken_cache_incident
 from tokenbuddy.core.alerts import Thresholds
 from tokenbuddy.ingest import sync
 from tokenbuddy.sources.discovery import log_roots
-from tokenbuddy.store.dashboard import BudgetSettings, build_snapshot, subscription_windows
+from tokenbuddy.store.dashboard import BudgetSettings, build_snapshot
 from tokenbuddy.store.ledger import Ledger
-from tokenbuddy.store.monitor import Monitor
+from tokenbuddy.store.monitor import Monitor, subscription_windows
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -119,3 +119,25 @@ def test_subscription_windows_take_the_latest_reading_and_its_growth(tmp_path: P
     assert subscription_windows(ledger.db, resets + 1) == tuple(
         w for w in windows if w.window_minutes == 10080
     )
+
+
+def test_a_window_filling_before_its_reset_is_a_warning_and_a_full_one_critical(
+    tmp_path: Path,
+) -> None:
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    base = ms(START)
+    resets = base + 4 * 3_600_000
+    rows = [
+        ("claude-code", base, 300, 30.0, resets, ""),
+        ("claude-code", base + 1_800_000, 300, 60.0, resets, ""),
+        ("claude-code/Opus", base + 1_800_000, 10080, 100.0, base + 86_400_000, ""),
+    ]
+    ledger.db.executemany("INSERT INTO rate_limits VALUES (?, ?, ?, ?, ?, ?)", rows)
+    now = base + 1_800_000
+    result = Monitor(UTC_ZONE, BudgetSettings(), Thresholds()).catch_up(ledger.db, now)
+    windows = {a.project: a for a in result.active if a.kind == "subscription_window"}
+    assert set(windows) == {"Claude 5h", "Claude Opus 7d"}
+    assert windows["Claude 5h"].severity == "warning"
+    assert "fills in 40 min, before it resets in 3 h 30 min" in windows["Claude 5h"].message
+    assert windows["Claude Opus 7d"].severity == "critical"
+    assert len(result.announce) == 2, "two windows, two announcements"

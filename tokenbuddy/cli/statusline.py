@@ -46,6 +46,7 @@ KIND_LABEL = {
     "spend_spike": "spend spike",
     "unattended_loop": "unattended loop",
     "cap_trajectory": "cap",
+    "subscription_window": "limit",
 }
 RED, YELLOW, GREEN, DIM, RESET = "\x1b[31m", "\x1b[33m", "\x1b[32m", "\x1b[2m", "\x1b[0m"
 

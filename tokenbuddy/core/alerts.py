@@ -69,11 +69,15 @@ from tokenbuddy.core.metrics import HOUR_MS, MINUTE_MS
 from tokenbuddy.core.pricing import geo_multiplier
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from tokenbuddy.core.pricing import UnitPrices
     from tokenbuddy.core.projection import CycleProjection
     from tokenbuddy.core.records import UsageRecord
 
-AlertKind = Literal["cache_collapse", "spend_spike", "unattended_loop", "cap_trajectory"]
+AlertKind = Literal[
+    "cache_collapse", "spend_spike", "unattended_loop", "cap_trajectory", "subscription_window"
+]
 Severity = Literal["info", "warning", "critical"]
 SEVERITY_RANK: dict[Severity, int] = {"info": 0, "warning": 1, "critical": 2}
 DAY_MS = 24 * HOUR_MS
@@ -136,6 +140,8 @@ class Thresholds:
     """The stretch ("overnight") the loop's spend is projected over."""
     loop_critical_usd: float = 100.0
     """Spend over the horizon at the loop's rate that makes it critical."""
+    window_warning_percent: float = 90.0
+    """A subscription window this full is a warning even when it will not fill up."""
     cap_warning_days: float = 7.0
     """A projected cap crossing this close is a warning rather than info."""
     refire_growth_ratio: float = 1.5
@@ -260,7 +266,9 @@ class Alert:
 
     @property
     def key(self) -> tuple[AlertKind, str | None]:
-        """The identity dedupe works on."""
+        """The identity dedupe works on: the session, or for a window alert the window."""
+        if self.kind == "subscription_window":
+            return (self.kind, self.project)
         return (self.kind, self.session_id)
 
 
@@ -666,6 +674,38 @@ def _cap_alert(projection: CycleProjection, now_ms: int, limits: Thresholds) -> 
     return Alert("cap_trajectory", severity, None, None, message, rate, now_ms, magnitude)
 
 
+class WindowReading(NamedTuple):
+    """A subscription window's latest utilisation and where it is heading."""
+
+    label: str
+    """``Claude 5h``, ``Codex 7d``..."""
+    used_percent: float
+    resets_at_ms: int
+    full_at_ms: int | None
+    """When it fills at the current burn; None when it resets first."""
+
+
+def _window_alert(window: WindowReading, now_ms: int, limits: Thresholds) -> Alert | None:
+    """Warning when a window will fill before it resets (or is nearly full), critical when full."""
+    resets = f"resets in {_duration(max(window.resets_at_ms - now_ms, 0))}"
+    used = window.used_percent
+    if used >= 100:
+        severity: Severity = "critical"
+        message = f"{window.label} limit reached: the agent waits until it {resets}"
+    elif window.full_at_ms is not None:
+        severity = "warning"
+        message = (
+            f"{window.label} at {used:.0f}%: at this pace it fills in "
+            f"{_duration(max(window.full_at_ms - now_ms, 0))}, before it {resets}"
+        )
+    elif used >= limits.window_warning_percent:
+        severity = "warning"
+        message = f"{window.label} at {used:.0f}%; it {resets}"
+    else:
+        return None
+    return Alert("subscription_window", severity, None, window.label, message, 0.0, now_ms, used)
+
+
 def _day(projection: CycleProjection) -> str:
     day = projection.cap_date
     return "an unknown day" if day is None else f"{day:%a} {day:%b} {day.day}"
@@ -687,6 +727,7 @@ class AlertEngine:
         self._sessions: OrderedDict[str, _Session] = OrderedDict()
         self._spend = _SpendHistory(self.thresholds)
         self._projection: CycleProjection | None = None
+        self._windows: tuple[WindowReading, ...] = ()
         self._announced: dict[tuple[AlertKind, str | None], _Announced] = {}
 
     @property
@@ -707,6 +748,10 @@ class AlertEngine:
         """Replace the cycle projection the cap alert is judged on (None: no cap alert)."""
         self._projection = projection
 
+    def feed_windows(self, windows: Iterable[WindowReading]) -> None:
+        """Replace the subscription windows the window alerts are judged on."""
+        self._windows = tuple(windows)
+
     def active(self, now_ms: int) -> list[Alert]:
         """Every alert whose condition holds at ``now_ms``, worst first."""
         self._forget_idle(now_ms)
@@ -716,6 +761,7 @@ class AlertEngine:
             found += (session.cache_alert(now_ms, limits), session.loop_alert(now_ms, limits))
         if self._projection is not None:
             found.append(_cap_alert(self._projection, now_ms, limits))
+        found += (_window_alert(window, now_ms, limits) for window in self._windows)
         live = [alert for alert in found if alert is not None]
         return sorted(live, key=lambda a: (-SEVERITY_RANK[a.severity], -a.cost_per_hour_usd))
 

@@ -66,7 +66,10 @@ class WindowStatus:
     @property
     def label(self) -> str:
         """``Claude 5h``, ``Codex 7d``..."""
-        agent = {"claude-code": "Claude", "codex": "Codex"}.get(self.source, self.source)
+        source, _, scope = self.source.partition("/")
+        agent = {"claude-code": "Claude", "codex": "Codex"}.get(source, source)
+        if scope:
+            agent = f"{agent} {scope}"
         minutes = self.window_minutes
         span = f"{minutes // 60}h" if minutes < 1440 else f"{minutes // 1440}d"
         return f"{agent} {span}"

@@ -19,7 +19,6 @@ from tokenbuddy.core.dashboard import (
     RequestLine,
     SessionDetail,
     SessionSummary,
-    WindowStatus,
     project_name,
 )
 from tokenbuddy.core.metrics import (
@@ -30,7 +29,6 @@ from tokenbuddy.core.metrics import (
     local_now,
     start_of_day,
 )
-from tokenbuddy.core.projection import estimate_percent_per_hour, project_window
 from tokenbuddy.core.report import BUCKET_MS, Totals, fold_buckets
 from tokenbuddy.store import queries
 from tokenbuddy.store.monitor import Monitor
@@ -43,8 +41,6 @@ SESSION_WINDOW_MS = 24 * HOUR_MS
 """Sessions with a request in the last day are listed."""
 MAX_SESSIONS = 50
 MAX_TIMELINE = 5000
-WINDOW_RATE_MS = 2 * HOUR_MS
-"""Readings of a window this recent estimate how fast it fills."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +91,7 @@ def build_snapshot(
         breakdowns=_breakdowns(db, today_start, cycle_start),
         unpriced_models=queries.unpriced_models(db, queries.RequestFilter()),
         total_requests=_request_count(db),
-        windows=subscription_windows(db, now_ms),
+        windows=watch.windows,
         alerts=tuple(watch.active),
         announce=tuple(watch.announce),
     )
@@ -125,29 +121,6 @@ def _burn(db: sqlite3.Connection, now_ms: int, window_ms: int) -> BurnRate:
         (now_ms - window_ms, now_ms),
     ).fetchone()
     return BurnRate(window_ms, float(cost), int(tokens))
-
-
-def subscription_windows(db: sqlite3.Connection, now_ms: int) -> tuple[WindowStatus, ...]:
-    """The latest reading of every subscription window that has not reset yet."""
-    latest = db.execute(
-        "SELECT source, window_minutes, MAX(ts_ms), used_percent, resets_at_ms, plan"
-        " FROM rate_limits GROUP BY source, window_minutes ORDER BY source, window_minutes"
-    ).fetchall()
-    windows = []
-    for source, minutes, read_at, used, resets_at, plan in latest:
-        if resets_at is not None and resets_at <= now_ms:
-            continue
-        if resets_at is None and now_ms - read_at > minutes * 60_000:
-            continue
-        readings = db.execute(
-            "SELECT ts_ms, used_percent FROM rate_limits WHERE source = ? AND window_minutes = ?"
-            " AND ts_ms >= ? AND resets_at_ms IS ?",
-            (source, minutes, read_at - WINDOW_RATE_MS, resets_at),
-        ).fetchall()
-        rate = estimate_percent_per_hour(readings) or 0.0
-        projection = project_window(float(used), resets_at, int(minutes), now_ms, rate)
-        windows.append(WindowStatus(source, int(minutes), plan or "", int(read_at), projection))
-    return tuple(windows)
 
 
 _SESSION_COLUMNS = (

@@ -20,9 +20,17 @@ from tokenbuddy.core.alerts import (
     PromptEvent,
     RequestEvent,
     Thresholds,
+    WindowReading,
 )
+from tokenbuddy.core.dashboard import WindowStatus
 from tokenbuddy.core.metrics import budget_cycle, local_now
-from tokenbuddy.core.projection import HISTORY_DAYS, CycleProjection, project_cycle
+from tokenbuddy.core.projection import (
+    HISTORY_DAYS,
+    CycleProjection,
+    estimate_percent_per_hour,
+    project_cycle,
+    project_window,
+)
 from tokenbuddy.core.report import fold_buckets
 from tokenbuddy.store import queries
 
@@ -33,6 +41,8 @@ if TYPE_CHECKING:
 
     from tokenbuddy.store.dashboard import BudgetSettings
 
+WINDOW_RATE_MS = 2 * 3_600_000
+"""Readings of a window this recent estimate how fast it fills."""
 WARMUP_MS = 7 * 86_400_000
 """History replayed into a fresh engine: the spike detector's baseline week."""
 PROMPT_LOOKBACK_MS = 10 * 60_000
@@ -132,6 +142,37 @@ def cycle_projection(
     )
 
 
+def subscription_windows(db: sqlite3.Connection, now_ms: int) -> tuple[WindowStatus, ...]:
+    """The latest reading of every subscription window that has not reset yet."""
+    latest = db.execute(
+        "SELECT source, window_minutes, MAX(ts_ms), used_percent, resets_at_ms, plan"
+        " FROM rate_limits GROUP BY source, window_minutes ORDER BY source, window_minutes"
+    ).fetchall()
+    windows = []
+    for source, minutes, read_at, used, resets_at, plan in latest:
+        if resets_at is not None and resets_at <= now_ms:
+            continue
+        if resets_at is None and now_ms - read_at > minutes * 60_000:
+            continue
+        readings = db.execute(
+            "SELECT ts_ms, used_percent FROM rate_limits WHERE source = ? AND window_minutes = ?"
+            " AND ts_ms >= ? AND resets_at_ms IS ?",
+            (source, minutes, read_at - WINDOW_RATE_MS, resets_at),
+        ).fetchall()
+        rate = estimate_percent_per_hour(readings) or 0.0
+        projection = project_window(float(used), resets_at, int(minutes), now_ms, rate)
+        windows.append(WindowStatus(source, int(minutes), plan or "", int(read_at), projection))
+    return tuple(windows)
+
+
+def window_reading(window: WindowStatus) -> WindowReading:
+    """A window as the detectors take it."""
+    projection = window.projection
+    return WindowReading(
+        window.label, projection.used_percent, projection.resets_at_ms, projection.full_at_ms
+    )
+
+
 @dataclass(slots=True)
 class MonitorResult:
     """What one catch-up found."""
@@ -141,6 +182,8 @@ class MonitorResult:
     announce: list[Alert]
     """The ones to announce: new, or materially worse than any announced before."""
     projection: CycleProjection
+    windows: tuple[WindowStatus, ...] = ()
+    """The subscription windows the window alerts were judged on."""
 
 
 class Monitor:
@@ -177,9 +220,11 @@ class Monitor:
         projection = cycle_projection(db, now_ms, self.zone, self.budget)
         has_cap = self.budget.monthly_cap_usd is not None
         self.engine.feed_projection(projection if has_cap else None)
+        windows = subscription_windows(db, now_ms)
+        self.engine.feed_windows(window_reading(w) for w in windows)
         fresh = self.engine.evaluate(now_ms)
         announce = unseen(db, fresh) if self.record_announcements else []
-        return MonitorResult(self.engine.active(now_ms), announce, projection)
+        return MonitorResult(self.engine.active(now_ms), announce, projection, windows)
 
     def _feed(self, events: Iterable[RequestEvent | PromptEvent]) -> None:
         for event in events:
@@ -198,7 +243,7 @@ def unseen(db: sqlite3.Connection, fresh: list[Alert]) -> list[Alert]:
     higher severity and at least the same magnitude; records the rest as announced."""
     news = []
     for alert in fresh:
-        key = (alert.kind, alert.session_id or "")
+        key = (alert.kind, alert.key[1] or "")
         row = db.execute(
             "SELECT severity, magnitude, at_ms FROM announced_alerts"
             " WHERE kind = ? AND session_id = ?",

@@ -318,6 +318,7 @@ KIND_LABEL = {
     "spend_spike": "spend spike",
     "unattended_loop": "unattended loop",
     "cap_trajectory": "cap",
+    "subscription_window": "subscription window",
 }
 
 
