@@ -84,3 +84,18 @@ async def test_vendor_sources_are_polled_and_reconciled_on_their_screen(
             assert ANTHROPIC_KEY not in " ".join(row)
         await pilot.press("escape")
         assert not isinstance(app.screen, VendorsScreen)
+
+
+async def test_without_a_keyring_the_dashboard_stays_quiet(isolated_environment: Path) -> None:
+    """A headless machine with no keyring backend: nothing is configured, nothing to warn."""
+    import keyring
+    from keyring.backends import fail
+
+    keyring.set_keyring(fail.Keyring())
+    app = TokenBuddyApp(config(isolated_environment))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(lambda: app._credentials is not None, pilot)
+        await pilot.pause()
+        assert app._credentials is not None
+        assert all(credential is None for credential in app._credentials.values())
+        assert not any("keyring" in n.message for n in app._notifications)

@@ -9,6 +9,7 @@ backlog, a watched append or the safety re-scan, ends in one
 from __future__ import annotations
 
 import gc
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -234,12 +235,22 @@ class TokenBuddyApp(App[None]):
     @work(thread=True, group="vendors", name="vendor credentials", exit_on_error=False)
     def find_vendor_credentials(self) -> None:
         """Look up each vendor source's credential (the keyring can block, hence a thread)."""
-        from tokenbuddy.cli.vendors import credentials
+        from tokenbuddy.errors import CredentialError, KeyringUnavailableError
+        from tokenbuddy.sources.vendors.poll import find_credential
         from tokenbuddy.store.vendors import VENDOR_SOURCES
 
         assert self.config.vendors is not None
-        enabled = [p for p in VENDOR_SOURCES if p not in self.config.vendors.disabled]
-        found, problems = credentials(enabled)
+        found: dict[str, Credential | None] = {}
+        problems: dict[str, str] = {}
+        for provider in VENDOR_SOURCES:
+            if provider in self.config.vendors.disabled:
+                continue
+            try:
+                found[provider] = find_credential(provider, os.environ, Path.home())
+            except KeyringUnavailableError:
+                found[provider] = None  # nothing can have been stored: not configured, quietly
+            except CredentialError as error:
+                found[provider], problems[provider] = None, str(error)
         self.post_message(CredentialsFound(found, problems))
 
     @work(thread=True, group="vendors", name="vendor poll", exclusive=True, exit_on_error=False)
