@@ -7,13 +7,19 @@
     ├── SourceError            a log root or file cannot be read at all
     ├── CredentialError        a vendor credential is missing, unreadable or cannot be stored
     │   └── KeyringUnavailableError  no usable OS keyring backend (never falls back to a file)
-    └── VendorError            a vendor usage endpoint did not give a usable answer
-        ├── VendorAuthError    401, 403 or a missing scope: the credential needs attention
-        ├── VendorNetworkError network failure, timeout, 429 or 5xx after retries
-        └── VendorResponseError malformed JSON or a changed response shape
+    ├── VendorError            a vendor usage endpoint did not give a usable answer
+    │   ├── VendorAuthError    401, 403 or a missing scope: the credential needs attention
+    │   ├── VendorNetworkError network failure, timeout, 429 or 5xx after retries
+    │   └── VendorResponseError malformed JSON or a changed response shape
+    └── TeamError              team sync (PostgreSQL) cannot do what was asked
+        ├── TeamDriverMissingError  psycopg is not installed (the ``team`` extra)
+        ├── TeamInsecureError  a non-loopback server without TLS, and no override
+        ├── TeamConnectionError the server cannot be reached, or the connection dropped
+        ├── TeamPermissionError the server refused (password, role, row-level security)
+        └── TeamSchemaError    the team schema is missing, or newer than this tokenbuddy
 
-Library errors (sqlite3, OSError, zoneinfo, httpx, keyring) are translated into these at the
-boundary; the CLI prints ``str(error)`` to stderr and exits non-zero.
+Library errors (sqlite3, OSError, zoneinfo, httpx, keyring, psycopg) are translated into these
+at the boundary; the CLI prints ``str(error)`` to stderr and exits non-zero.
 """
 
 
@@ -72,3 +78,27 @@ class VendorNetworkError(VendorError):
 
 class VendorResponseError(VendorError):
     """The vendor answered with malformed JSON or a shape tokenbuddy does not understand."""
+
+
+class TeamError(TokenBuddyError):
+    """Team sync cannot do what was asked; messages never contain a password."""
+
+
+class TeamDriverMissingError(TeamError):
+    """psycopg 3 is not installed: the message says how to install the ``team`` extra."""
+
+
+class TeamInsecureError(TeamError):
+    """A non-loopback server without ``sslmode=require`` or stronger, and no override."""
+
+
+class TeamConnectionError(TeamError):
+    """The server cannot be reached, or the connection dropped: retried later with backoff."""
+
+
+class TeamPermissionError(TeamError):
+    """The server refused: wrong password, missing role, or a row-level security policy."""
+
+
+class TeamSchemaError(TeamError):
+    """The team schema is missing (run ``team init``) or newer than this tokenbuddy."""

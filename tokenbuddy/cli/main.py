@@ -108,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     statusline.add_argument("--refresh", metavar="FILE", help=argparse.SUPPRESS)
     _add_vendor_commands(commands)
+    from tokenbuddy.cli.team import add_team_parser
+
+    add_team_parser(commands)
     return parser
 
 
@@ -168,6 +171,7 @@ COMMANDS = {
     "vendors": ("tokenbuddy.cli.vendors", "run_vendors"),
     "sources": ("tokenbuddy.cli.vendors", "run_sources"),
     "reconcile": ("tokenbuddy.cli.vendors", "run_reconcile"),
+    "team": ("tokenbuddy.cli.team", "run_team"),
 }
 """Each command's module, imported only when that command runs."""
 

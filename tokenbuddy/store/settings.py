@@ -69,6 +69,15 @@ CONFIG_TEMPLATE = """\
 # disabled = []            # any of "claude", "anthropic", "openai", "cursor", "cursor-team"
 # cursor_team_id = 0
 
+# Team sync (tokenbuddy team join <dsn>): only daily aggregates ever leave.
+[team]
+# sync = true                   # push while joined (false pauses it)
+# share_project_names = false   # also send project folder names (never paths)
+# soft_limit_usd = 150          # your monthly soft limit, shown to the team
+# sync_minutes = 15
+# history_days = 62
+# allow_insecure = false        # allow a non-loopback server without TLS
+
 # Runaway-spend detectors. Every threshold is optional; these are the defaults.
 [alerts]
 {alerts}
@@ -193,6 +202,27 @@ class VendorSettings(BaseModel):
         return value
 
 
+class TeamSettings(BaseModel):
+    """The ``[team]`` table: optional team sync (the DSN lives in the keyring only)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sync: bool = True
+    """Push daily aggregates while this machine has joined a team; false pauses it."""
+    share_project_names: bool = False
+    """Also send each project's folder name (never its path); off by default."""
+    soft_limit_usd: float | None = Field(default=None, gt=0)
+    """Your monthly soft limit, published to the team (it alerts, never cuts off)."""
+    sync_minutes: float = Field(default=15, ge=1, le=1440)
+    """Interval between two background syncs of the dashboard."""
+    history_days: int = Field(default=62, ge=1, le=400)
+    """Days back that are compared with the server and re-sent when they changed."""
+    allow_insecure: bool = False
+    """Allow a non-loopback server without TLS (sslmode=require or stronger otherwise)."""
+    connect_timeout_seconds: float = Field(default=10, ge=1, le=120)
+    """How long a connection attempt may take before sync backs off."""
+
+
 class Settings(BaseSettings):
     """Everything the user can configure."""
 
@@ -224,6 +254,8 @@ class Settings(BaseSettings):
     """What the Claude Code status line shows."""
     vendors: VendorSettings = Field(default_factory=VendorSettings)
     """Polling of the vendor usage endpoints (credentials live in the keyring only)."""
+    team: TeamSettings = Field(default_factory=TeamSettings)
+    """Optional team sync of daily aggregates to PostgreSQL."""
 
     @property
     def thresholds(self) -> Thresholds:

@@ -1,0 +1,213 @@
+"""Team sync pieces that need no server: TLS rule, DSNs, aggregates, backoff, the extra."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import hmac
+import io
+import sqlite3
+import subprocess
+import sys
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.team.conftest import NOW_MS, TODAY
+from tests.team.pgserver import free_port
+from tokenbuddy.cli.main import main
+from tokenbuddy.errors import TeamDriverMissingError, TeamInsecureError
+from tokenbuddy.team import _driver
+from tokenbuddy.team.aggregates import daily_rows, fingerprint, project_label
+from tokenbuddy.team.schema import check_role_name, migration_script, scram_verifier
+from tokenbuddy.team.sync import BACKOFF_CAP_S, backoff_delay_s
+
+pytest.importorskip("psycopg")
+
+
+@pytest.mark.parametrize(
+    ("dsn", "secure"),
+    [
+        ("postgresql://u:p@db.example.com/team", False),
+        ("postgresql://u:p@db.example.com/team?sslmode=prefer", False),
+        ("postgresql://u:p@db.example.com/team?sslmode=require", True),
+        ("host=10.0.0.5 dbname=team sslmode=verify-full", True),
+        ("host=localhost,db.example.com dbname=team", False),
+        ("postgresql://u:p@127.0.0.1:5432/team", True),
+        ("postgresql://u:p@[::1]:5432/team", True),
+        ("host=/var/run/postgresql dbname=team", True),
+        ("dbname=team", True),
+    ],
+)
+def test_non_loopback_hosts_need_tls(dsn: str, secure: bool) -> None:
+    params = _driver.parse_dsn(dsn)
+    if secure:
+        _driver.check_transport(params, allow_insecure=False, environ={})
+    else:
+        with pytest.raises(TeamInsecureError, match="--allow-insecure"):
+            _driver.check_transport(params, allow_insecure=False, environ={})
+        _driver.check_transport(params, allow_insecure=True, environ={})
+
+
+def test_libpq_environment_counts_for_the_tls_rule() -> None:
+    params = _driver.parse_dsn("dbname=team")
+    with pytest.raises(TeamInsecureError):
+        _driver.check_transport(params, allow_insecure=False, environ={"PGHOST": "db.example"})
+    env = {"PGHOST": "db.example", "PGSSLMODE": "require"}
+    _driver.check_transport(params, allow_insecure=False, environ=env)
+
+
+def test_an_insecure_join_is_refused_before_any_connection() -> None:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(["team", "join", f"postgresql://u:p@192.0.2.1:{free_port()}/team"])
+    assert code == 1 and "without TLS" in err.getvalue() and "u:p" not in err.getvalue()
+
+
+def test_member_dsns_round_trip_through_a_uri() -> None:
+    params = {"user": "ana", "password": "a/b+c=d", "host": "db.example", "port": "6432",
+              "dbname": "team", "sslmode": "verify-full"}  # fmt: skip
+    assert _driver.parse_dsn(_driver.to_uri(params)) == params
+    socket = {"user": "ana", "host": "/var/run/postgresql", "dbname": "team"}
+    assert _driver.parse_dsn(_driver.to_uri(socket)) == socket
+
+
+def test_the_password_goes_to_the_server_only_as_a_scram_verifier() -> None:
+    verifier = scram_verifier("secret", salt=b"0123456789abcdef", iterations=4096)
+    method, rest = verifier.split("$", 1)
+    iterations_salt, keys = rest.split("$")
+    stored, server = keys.split(":")
+    salted = hashlib.pbkdf2_hmac("sha256", b"secret", b"0123456789abcdef", 4096)
+    client_key = hmac.digest(salted, b"Client Key", "sha256")
+    assert method == "SCRAM-SHA-256" and iterations_salt.startswith("4096:")
+    assert base64.b64decode(stored) == hashlib.sha256(client_key).digest()
+    assert base64.b64decode(server) == hmac.digest(salted, b"Server Key", "sha256")
+    assert "secret" not in verifier
+
+
+@pytest.mark.parametrize("name", ["Ana", "1ana", "pg_ana", "ana-b", "tokenbuddy_member", ""])
+def test_member_names_are_plain_role_names(name: str) -> None:
+    with pytest.raises(ValueError, match="lower-case"):
+        check_role_name(name)
+
+
+def test_add_member_print_sql_shows_no_password() -> None:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["team", "add-member", "postgresql://x@localhost/t", "ana", "--print-sql"])
+    assert code == 0
+    assert 'CREATE ROLE "ana" LOGIN PASSWORD' in out.getvalue() and "verifier" in out.getvalue()
+
+
+def test_migrations_are_versioned_and_enable_row_level_security() -> None:
+    script = migration_script()
+    assert script.count("INSERT INTO tokenbuddy.schema_migrations") == 2
+    assert script.count("ENABLE ROW LEVEL SECURITY") == 3
+    assert "leaderboard" not in script and "rank(" not in script.lower()
+
+
+def _rollup(rows: list[tuple[Any, ...]]) -> sqlite3.Connection:
+    db = sqlite3.connect(":memory:")
+    db.execute(
+        "CREATE TABLE usage_rollup (bucket, source, project, session_id, model, input_tokens,"
+        " output_tokens, cache_write_tokens, cache_read_tokens, cost_usd, unpriced_requests,"
+        " requests, first_ts_ms, last_ts_ms)"
+    )
+    db.executemany("INSERT INTO usage_rollup VALUES (?,?,?,?,?,?,?,?,?,?,0,?,0,0)", rows)
+    return db
+
+
+def test_daily_rows_fold_buckets_into_local_days_without_sessions_or_paths() -> None:
+    bucket = NOW_MS // 900_000  # 15:00 UTC on TODAY
+    late = bucket + 38  # 00:30 UTC the next day: still TODAY in New York
+    db = _rollup([
+        (bucket, "claude-code", "/home/me/acme", "s1", "m", 1, 2, 3, 4, 0.5, 1),
+        (bucket + 1, "claude-code", "/home/me/acme", "s2", "m", 1, 2, 3, 4, 0.25, 2),
+        (late, "claude-code", "/home/me/other", "s3", "m", 1, 1, 1, 1, 1.0, 1),
+    ])  # fmt: skip
+    utc = daily_rows(db, ZoneInfo("UTC"), TODAY, share_projects=False)
+    assert [(r.day, r.project, r.requests) for r in utc] == [
+        (TODAY, "", 3),
+        (date(2026, 11, 21), "", 1),
+    ]
+    new_york = daily_rows(db, ZoneInfo("America/New_York"), TODAY, share_projects=True)
+    assert {(r.day, r.project, r.cost_usd) for r in new_york} == {
+        (TODAY, "acme", 0.75),
+        (TODAY, "other", 1.0),
+    }
+    assert "s1" not in repr(new_york) and "/home" not in repr(new_york)
+    assert fingerprint(utc[:1]) != fingerprint(utc[1:]) and fingerprint([]) == fingerprint([])
+
+
+def test_project_labels_are_folder_names() -> None:
+    assert project_label("/home/me/code/acme/") == "acme"
+    assert project_label("C:\\work\\acme") in {"acme", "C:\\work\\acme"}
+    assert project_label("") == ""
+
+
+def test_backoff_doubles_to_a_cap_with_jitter() -> None:
+    assert backoff_delay_s(1, 0.0) == 15.0
+    assert backoff_delay_s(1, 0.999) == pytest.approx(30.0, rel=0.01)
+    assert backoff_delay_s(3, 0.0) == 60.0
+    assert backoff_delay_s(40, 0.999) <= BACKOFF_CAP_S
+    assert backoff_delay_s(1, 0.0, permanent=True) == BACKOFF_CAP_S / 2
+
+
+def test_without_psycopg_the_team_commands_say_how_to_install_the_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    with pytest.raises(TeamDriverMissingError, match=r"tokenbuddy\[team\]"):
+        _driver.require_psycopg()
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(["team", "show", "--dsn", "postgresql://localhost/x"])
+    assert code == 1 and "pip install 'tokenbuddy[team]'" in err.getvalue()
+
+
+def test_offline_sync_reports_a_failure_and_never_raises(machine_factory: Any) -> None:
+    machine = machine_factory(f"postgresql://a:b@127.0.0.1:{free_port()}/x", "offline", timeout_s=2)
+    report = machine.sync()
+    assert report.status == "failed" and report.next_attempt_ms is not None
+    assert "b@" not in report.error
+
+
+def test_importing_the_team_package_loads_neither_psycopg_nor_textual() -> None:
+    probe = (
+        "import sys, tokenbuddy.team, tokenbuddy.cli.team;"
+        "from tokenbuddy.cli.main import build_parser; build_parser();"
+        "print(sorted(m for m in ('psycopg', 'textual', 'keyring') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_sync_is_off_until_joined_and_while_paused_by_the_setting() -> None:
+    from dataclasses import replace
+
+    from tokenbuddy.store.paths import app_paths
+    from tokenbuddy.store.settings import Settings, TeamSettings
+    from tokenbuddy.team.sync import SyncOptions, sync_once
+
+    paths = app_paths()
+    paths.ensure()
+    settings = Settings(team=TeamSettings(sync=False, soft_limit_usd=20))
+    options = SyncOptions.from_settings(paths, settings, ZoneInfo("UTC"))
+    assert options.soft_limit_usd == 20 and options.state_path.parent == paths.data_dir
+    assert sync_once(options, now_ms=NOW_MS).status == "off"
+    assert sync_once(replace(options, enabled=True), now_ms=NOW_MS).status == "off"  # not joined
+
+
+def test_the_team_table_of_the_config_is_validated(tmp_path: Any) -> None:
+    from tokenbuddy.store.settings import load_settings
+
+    config = tmp_path / "config.toml"
+    config.write_text("[team]\nshare_project_names = true\nsoft_limit_usd = -5\n")
+    settings, problems = load_settings(config)
+    assert problems and "team.soft_limit_usd" in problems[0]
+    assert settings.team.share_project_names is False  # the defaults, as for every table

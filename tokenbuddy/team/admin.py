@@ -1,0 +1,106 @@
+"""What the team's admin runs: ``team init`` (migrations, budget) and ``team add-member``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tokenbuddy.errors import TeamError, TeamSchemaError
+from tokenbuddy.team import _driver
+from tokenbuddy.team.schema import (
+    BOOTSTRAP,
+    LATEST,
+    MIGRATIONS,
+    NewMember,
+    add_member_script,
+    generate_password,
+    scram_verifier,
+)
+
+if TYPE_CHECKING:
+    import psycopg
+
+
+@dataclass(frozen=True, slots=True)
+class InitResult:
+    """What ``team init`` did."""
+
+    before: int
+    """Schema version found (0: none)."""
+    after: int
+
+
+def schema_version(connection: psycopg.Connection[Any]) -> int:
+    """The team schema version in this database (0 when ``team init`` never ran)."""
+    row = connection.execute(
+        "SELECT to_regclass('tokenbuddy.schema_migrations') IS NOT NULL"
+    ).fetchone()
+    if not row or not row[0]:
+        return 0
+    version = connection.execute(
+        "SELECT COALESCE(max(version), 0) FROM tokenbuddy.schema_migrations"
+    ).fetchone()
+    return int(version[0]) if version else 0
+
+
+def migrate(connection: psycopg.Connection[Any], target: int = LATEST) -> InitResult:
+    """Apply every pending migration up to ``target``, all in one transaction."""
+    psycopg = _driver.require_psycopg()
+    try:
+        with connection.transaction():
+            connection.execute(BOOTSTRAP)
+            before = schema_version(connection)
+            if before > LATEST:
+                raise TeamSchemaError(
+                    f"the team schema is version {before}, newer than this tokenbuddy"
+                    f" understands ({LATEST}); upgrade tokenbuddy"
+                )
+            for version in range(before + 1, target + 1):
+                connection.execute(MIGRATIONS[version])
+                connection.execute(
+                    "INSERT INTO tokenbuddy.schema_migrations (version) VALUES (%s)", (version,)
+                )
+    except psycopg.Error as error:
+        raise _driver.translate(error, "create the team schema") from None
+    return InitResult(before, max(before, target))
+
+
+def set_pooled_budget(connection: psycopg.Connection[Any], monthly_usd: float | None) -> None:
+    """Set (or clear, with None) the team's pooled monthly budget."""
+    psycopg = _driver.require_psycopg()
+    try:
+        with connection.transaction():
+            connection.execute(
+                "UPDATE tokenbuddy.team_budget SET pooled_monthly_usd = %s", (monthly_usd,)
+            )
+    except psycopg.Error as error:
+        raise _driver.translate(error, "set the pooled budget") from None
+
+
+def add_member(admin_dsn: str, member: NewMember, *, allow_insecure: bool) -> str:
+    """Create the member's role and row; returns the member's DSN (with its password)."""
+    psycopg = _driver.require_psycopg()
+    password = generate_password()
+    with _driver.connect(admin_dsn, allow_insecure=allow_insecure) as connection:
+        database = str(connection.info.dbname)
+        if schema_version(connection) < LATEST:
+            raise TeamSchemaError("run `tokenbuddy team init` on this database first")
+        if connection.execute(
+            "SELECT 1 FROM pg_roles WHERE rolname = %s", (member.name,)
+        ).fetchone():
+            raise TeamError(f"a role named {member.name!r} already exists; choose another name")
+        try:
+            with connection.transaction():
+                connection.execute(
+                    add_member_script(member, scram_verifier(password), database).encode()
+                )
+        except psycopg.Error as error:
+            raise _driver.translate(error, f"create the member {member.name}") from None
+    params = _driver.parse_dsn(admin_dsn)
+    params.update(user=member.name, password=password, dbname=database)
+    return _driver.to_uri(params)
+
+
+def member_script(member: NewMember, database: str) -> str:
+    """The SQL ``add-member`` would run, with a placeholder verifier (for ``--print-sql``)."""
+    return add_member_script(member, "<SCRAM-SHA-256 verifier of a generated password>", database)
