@@ -263,3 +263,43 @@ def test_vendors_screen(snap_compare: SnapCompare, tmp_path: Path) -> None:
         await until(pilot, lambda: isinstance(app.screen, VendorsScreen), "the vendors screen")
 
     assert compare(snap_compare, frozen_config(tmp_path), run_before, size=LARGE)
+
+
+def test_team_screen(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    """(m) The team: pooled budget and projection, members by alias vs soft limits, models."""
+    from datetime import date
+
+    from tokenbuddy.team import MemberSpend, ModelSpend, TeamOverview, TeamTotals
+    from tokenbuddy.tui.screens import TeamScreen
+
+    def spend(cost: float, requests: int) -> TeamTotals:
+        return TeamTotals(requests * 900, requests * 400, requests * 2000, requests * 40_000,
+                          cost, requests)  # fmt: skip
+
+    overview = TeamOverview(
+        since=date(2026, 11, 1),
+        until=date(2026, 11, 20),
+        members=[
+            MemberSpend("Ana", "m1", True, False, 150.0, 164.30, spend(164.30, 2100)),
+            MemberSpend("Bo", "m2", False, True, None, 88.10, spend(88.10, 1300)),
+            MemberSpend("member-3", "m3", False, False, 300.0, 41.75, spend(41.75, 700)),
+        ],
+        totals=spend(294.15, 4100),
+        by_model=[
+            ModelSpend("claude-code", "claude-opus-4-6", spend(201.40, 1500)),
+            ModelSpend("claude-code", "claude-sonnet-4-5-20250929", spend(80.25, 2200)),
+            ModelSpend("codex", "gpt-5.4", spend(12.50, 400)),
+        ],
+        pooled_budget_usd=600.0,
+        month_to_date_usd=294.15,
+        projected_month_end_usd=441.20,
+        viewer_is_lead=False,
+        over_soft_limit=["Ana"],
+    )
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        app = await first_snapshot(pilot)
+        await app.push_screen(TeamScreen(overview, "sent 2 day(s)"))
+        await until(pilot, lambda: isinstance(app.screen, TeamScreen), "the team screen")
+
+    assert compare(snap_compare, frozen_config(tmp_path), run_before, size=LARGE)

@@ -15,6 +15,9 @@ from tokenbuddy.store.paths import app_paths
 from tokenbuddy.store.settings import load_settings
 
 if TYPE_CHECKING:
+    from tokenbuddy.store.paths import AppPaths
+    from tokenbuddy.store.settings import Settings
+    from tokenbuddy.team import SyncOptions
     from tokenbuddy.tui.app import DashboardConfig
 
 
@@ -55,6 +58,8 @@ def user_config() -> DashboardConfig:
         status_file=paths.status_file,
         statusline=settings.statusline,
         vendors=settings.vendors,
+        team=team_options(paths, settings),
+        team_sync_minutes=settings.team.sync_minutes,
     )
 
 
@@ -77,3 +82,10 @@ def demo_config(scratch: Path, now: float, *, watch: bool = True) -> DashboardCo
         notices=["Demo mode: generated data, not your logs."],
         desktop_notifications=False,
     )
+
+
+def team_options(paths: AppPaths, settings: Settings) -> SyncOptions:
+    """The dashboard's team sync options (it syncs only after ``tokenbuddy team join``)."""
+    from tokenbuddy.team import SyncOptions
+
+    return SyncOptions.from_settings(paths, settings, resolve_zone(settings.timezone))

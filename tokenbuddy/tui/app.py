@@ -43,6 +43,8 @@ from tokenbuddy.tui.messages import (
     LogsChanged,
     SessionLoaded,
     SnapshotBuilt,
+    TeamLoaded,
+    TeamSynced,
     TipsComputed,
     VendorsLoaded,
     VendorsPolled,
@@ -50,7 +52,7 @@ from tokenbuddy.tui.messages import (
     WatchStarted,
 )
 from tokenbuddy.tui.notify import desktop_notification
-from tokenbuddy.tui.screens import HelpScreen, SessionScreen, VendorsScreen
+from tokenbuddy.tui.screens import HelpScreen, SessionScreen, TeamScreen, VendorsScreen
 from tokenbuddy.tui.widgets import (
     BreakdownTables,
     EmptyState,
@@ -73,6 +75,7 @@ if TYPE_CHECKING:
     from tokenbuddy.sources.discovery import LogRoot
     from tokenbuddy.sources.vendors.poll import Credential
     from tokenbuddy.store.settings import StatuslineSettings, VendorSettings
+    from tokenbuddy.team import SyncOptions, SyncReport
 
 
 @dataclass(slots=True)
@@ -104,6 +107,9 @@ class DashboardConfig:
     """The ``[statusline]`` settings written into that snapshot."""
     vendors: VendorSettings | None = None
     """Poll the vendor endpoints with these settings (None: never, as in the demo)."""
+    team: SyncOptions | None = None
+    """Team sync options (None: never, as in the demo); syncs only once joined."""
+    team_sync_minutes: float = 15.0
 
 
 TOAST_SEVERITY: dict[str, SeverityLevel] = {
@@ -134,11 +140,20 @@ class TokenBuddyApp(App[None]):
         Binding("r", "rescan", "Re-scan"),
         Binding("t", "show_tips", "Tips"),
         Binding("v", "vendors", "Vendors"),
+        Binding("m", "team", "Team", show=False),
         Binding("w", "focus_warnings", "Warnings", show=False),
     ]
 
     DASHBOARD_ACTIONS: ClassVar[frozenset[str]] = frozenset(
-        {"toggle_chart", "cycle_breakdown", "rescan", "focus_warnings", "show_tips", "vendors"}
+        {
+            "toggle_chart",
+            "cycle_breakdown",
+            "rescan",
+            "focus_warnings",
+            "show_tips",
+            "vendors",
+            "team",
+        }
     )
     """Actions that act on the dashboard, so only offered while it is on screen."""
 
@@ -150,6 +165,9 @@ class TokenBuddyApp(App[None]):
         """The last computed conservation tips; None until the first computation."""
         self._credentials: dict[str, Credential | None] | None = None
         """Vendor credentials found at start (kept in memory only, never shown)."""
+        self.team_report: SyncReport | None = None
+        """The last team sync's outcome; None before the first attempt."""
+        self._team_alerted: set[str] = set()
         self._ingest_lock = threading.Lock()
         self._watcher: LogWatcher | None = None
         self._built_at = float("-inf")
@@ -307,6 +325,38 @@ class TokenBuddyApp(App[None]):
             )
         self.post_message(VendorsLoaded(view))
 
+    @work(thread=True, group="team", name="team sync", exclusive=True, exit_on_error=False)
+    def sync_team(self) -> None:
+        """Push this machine's changed days to the team server (quietly off until joined)."""
+        from tokenbuddy.team import sync_once
+
+        assert self.config.team is not None
+        self.post_message(TeamSynced(sync_once(self.config.team, now_ms=self._now_ms())))
+
+    @work(thread=True, group="team", name="team view", exit_on_error=False)
+    def load_team(self) -> None:
+        """Read the team overview for the team screen."""
+        from tokenbuddy.errors import CredentialError, TeamError
+        from tokenbuddy.team import load_dsn, load_team_overview
+
+        assert self.config.team is not None
+        options = self.config.team
+        try:
+            dsn = options.dsn or load_dsn()
+            if dsn is None:
+                self.post_message(TeamLoaded(None))
+                return
+            overview = load_team_overview(
+                dsn,
+                now_ms=self._now_ms(),
+                zone=self.config.zone,
+                allow_insecure=options.allow_insecure,
+            )
+        except (TeamError, CredentialError) as error:
+            self.post_message(TeamLoaded(None, str(error)))
+            return
+        self.post_message(TeamLoaded(overview))
+
     @work(thread=True, group="notify", name="notify", exit_on_error=False)
     def notify_desktop(self, title: str, body: str) -> None:
         """A desktop notification; quietly nothing where none is available."""
@@ -376,6 +426,9 @@ class TokenBuddyApp(App[None]):
             self.compute_tips()
             if self.config.vendors is not None:
                 self.find_vendor_credentials()
+            if self.config.team is not None:
+                self.sync_team()
+                self.set_interval(self.config.team_sync_minutes * 60, self.sync_team)
             self.query_one(SessionsTable).focus()
             for error in message.summary.errors[:3]:
                 self.notify(error, severity="warning", timeout=8)
@@ -421,6 +474,46 @@ class TokenBuddyApp(App[None]):
         if isinstance(self.screen, VendorsScreen):
             self.pop_screen()
         self.push_screen(VendorsScreen(message.view, self.config.zone))
+
+    def on_team_synced(self, message: TeamSynced) -> None:
+        previous = self.team_report
+        self.team_report = message.report
+        failed_now = message.report.status == "failed"
+        if failed_now and (previous is None or previous.status != "failed"):
+            self.notify(
+                f"Team sync failed (will retry): {message.report.error}",
+                severity="warning",
+                timeout=10,
+                markup=False,
+            )
+
+    def on_team_loaded(self, message: TeamLoaded) -> None:
+        if message.overview is None:
+            text = message.error or "Not in a team: tokenbuddy team join <dsn> (see the README)."
+            self.notify(text, severity="warning" if message.error else "information", markup=False)
+            return
+        fresh = [a for a in message.overview.over_soft_limit if a not in self._team_alerted]
+        if fresh:
+            self._team_alerted.update(fresh)
+            self.notify(
+                f"Over their soft limit this month: {', '.join(fresh)}",
+                severity="warning",
+                timeout=10,
+                markup=False,
+            )
+        if isinstance(self.screen, TeamScreen):
+            self.pop_screen()
+        self.push_screen(TeamScreen(message.overview, self._last_sync_text()))
+
+    def _last_sync_text(self) -> str:
+        report = self.team_report
+        if report is None:
+            return "not yet"
+        if report.status == "failed":
+            return f"failed: {report.error}"
+        return {"synced": f"sent {report.days_sent} day(s)", "up_to_date": "up to date"}.get(
+            report.status, report.status
+        )
 
     def on_tips_computed(self, message: TipsComputed) -> None:
         self.tips = message.tips
@@ -508,6 +601,13 @@ class TokenBuddyApp(App[None]):
         if tabs.active == "breakdown-tab":
             breakdown.period = (breakdown.period + 1) % len(breakdown.PERIODS)
         tabs.active = "breakdown-tab"
+
+    def action_team(self) -> None:
+        """Show the team screen (after ``tokenbuddy team join``)."""
+        if self.config.team is None:
+            self.notify("Team sync is not available here.", severity="information")
+            return
+        self.load_team()
 
     def action_vendors(self) -> None:
         """Show the vendor sources and the local-vs-billed reconciliation."""

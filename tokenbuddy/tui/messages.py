@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from tokenbuddy.sources.vendors.poll import Credential
     from tokenbuddy.sources.watch import LogWatcher
     from tokenbuddy.store.vendors import Reconciliation, SourceState
+    from tokenbuddy.team import SyncReport, TeamOverview
 
 
 class IngestProgressed(Message):
@@ -111,3 +112,20 @@ class CredentialsFound(Message):
         super().__init__()
         self.credentials = credentials
         self.problems = problems
+
+
+class TeamSynced(Message):
+    """A background team sync finished (or found nothing to do)."""
+
+    def __init__(self, report: SyncReport) -> None:
+        super().__init__()
+        self.report = report
+
+
+class TeamLoaded(Message):
+    """The team overview was read for the team screen (None: not joined; error: why not)."""
+
+    def __init__(self, overview: TeamOverview | None, error: str = "") -> None:
+        super().__init__()
+        self.overview = overview
+        self.error = error

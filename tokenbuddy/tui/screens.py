@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from tokenbuddy.core.dashboard import SessionDetail
     from tokenbuddy.store.vendors import ReconciliationRow, SourceState
+    from tokenbuddy.team import MemberSpend, TeamOverview
     from tokenbuddy.tui.messages import VendorsView
 
 
@@ -208,6 +209,90 @@ def _until(now_ms: int, then_ms: int | None) -> str:
     return "in <1m" if then_ms - now_ms < 60_000 else f"in {ago(then_ms, now_ms)}"
 
 
+class TeamScreen(Screen[None]):
+    """The team's pooled budget, each member against their soft limit (by alias, never
+    ranked), the projected month-end, and spend by model."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,backspace,m", "app.pop_screen", "Back"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self, overview: TeamOverview, last_sync: str) -> None:
+        super().__init__()
+        self.overview = overview
+        self.last_sync = last_sync
+
+    def compose(self) -> ComposeResult:
+        yield Label(self._budget(), id="team-budget")
+        yield DataTable(id="team-members", cursor_type="row", zebra_stripes=True)
+        yield Label(Text("Spend by model", style="bold"), id="team-models-title")
+        yield DataTable(id="team-models", cursor_type="row", zebra_stripes=True)
+        yield Static(self._alerts(), id="team-alerts")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        members = self.query_one("#team-members", DataTable)
+        for column in ("Member", "Period", "This month", "Soft limit", ""):
+            members.add_column(column)
+        for member in self.overview.members:
+            members.add_row(*member_cells(member))
+        models = self.query_one("#team-models", DataTable)
+        for column in ("Model", "Source", "Requests", "Cost"):
+            models.add_column(column)
+        for spend in self.overview.by_model:
+            models.add_row(
+                safe(short_model(spend.model)),
+                safe(spend.source),
+                Text(f"{spend.totals.requests:,}"),
+                Text(dollars(spend.totals.cost_usd)),
+            )
+
+    def _budget(self) -> Text:
+        view = self.overview
+        text = Text(f"Team {view.since.isoformat()} to {view.until.isoformat()}  ", style="bold")
+        text.append(f"this month {dollars(view.month_to_date_usd)}")
+        if view.pooled_budget_usd:
+            ratio = view.budget_used_ratio or 0.0
+            text.append(f" of the pooled {dollars(view.pooled_budget_usd)} ({ratio:.0%})")
+        projected = view.projected_month_end_usd
+        over = bool(view.pooled_budget_usd) and projected > (view.pooled_budget_usd or 0.0)
+        text.append("  · month-end at this pace ")
+        text.append(dollars(projected), style="bold red" if over else "bold")
+        text.append(f"  · last sync {self.last_sync}", style="dim")
+        return text
+
+    def _alerts(self) -> Text:
+        view = self.overview
+        if not view.over_soft_limit and not view.others_over_soft_limit:
+            return Text("No one is over their soft limit.", style="dim")
+        text = Text("Over their soft limit: ", style="bold yellow")
+        text.append_text(safe(", ".join(view.over_soft_limit) or "–"))
+        if view.others_over_soft_limit:
+            text.append(f" (and {view.others_over_soft_limit} more)", style="dim")
+        return text
+
+
+def member_cells(member: MemberSpend) -> list[Text]:
+    """One member: alias (you, lead), spend, soft limit and whether they are over it."""
+    name = safe(member.alias)
+    if member.is_me:
+        name.append(" (you)", style="bold")
+    if member.team_lead:
+        name.append(" [lead]", style="dim")
+    limit = member.soft_limit_usd
+    status = Text("")
+    if limit is not None:
+        status = Text("over", style="bold red") if member.over_soft_limit else Text("under")
+    return [
+        name,
+        Text(dollars(member.totals.cost_usd)),
+        Text(dollars(member.month_to_date_usd)),
+        Text(dollars(limit) if limit is not None else "–"),
+        status,
+    ]
+
+
 HELP = """\
 tokenbuddy follows your agents' logs and shows what they spend, live.
 
@@ -218,6 +303,7 @@ Keys
   b           breakdown period: today / cycle / all time
   t           conservation tips, with what each would save per month
   v           vendor sources and local-vs-billed reconciliation
+  m           the team (after tokenbuddy team join): pooled budget, soft limits
   tab         move between panels
   r           re-scan every log now
   ctrl+p      command palette (themes and more)
