@@ -26,6 +26,8 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "claude"))
     monkeypatch.setenv("CODEX_HOME", str(tmp_path / "codex"))
     monkeypatch.setenv("TZ", "UTC")
+    monkeypatch.setenv("TOKENBUDDY_CURSOR_DIR", str(tmp_path / "cursor" / "User"))
+    monkeypatch.delenv("WSL_DISTRO_NAME", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
     return tmp_path
 

@@ -98,7 +98,13 @@ def test_daily_json_shape_and_local_days(
     claude_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     report = run_json(capsys, "report", "daily")
-    assert set(report) == {"rows", "totals", "unpriced_models", "skipped_lines"}
+    assert set(report) == {
+        "rows",
+        "totals",
+        "unpriced_models",
+        "skipped_lines",
+        "unknown_token_requests",
+    }
     assert [row["date"] for row in report["rows"]] == ["2026-11-20", "2026-11-21"]  # type: ignore[index]
     for row in [*report["rows"], report["totals"]]:  # type: ignore[misc]
         assert set(row) >= TOKEN_FIELDS

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from tokenbuddy.core.pricing import PriceBook, PriceSchedule
 from tokenbuddy.core.records import (
     CLAUDE_CODE,
+    CURSOR_LOCAL,
     ParseStats,
     PromptMark,
     RateLimitSnapshot,
@@ -64,6 +65,8 @@ class IngestSummary:
     requests_written: int = 0
     restarted_files: int = 0
     missing_files: int = 0
+    cursor_dbs_read: int = 0
+    """Cursor databases that changed since the last pass and were read."""
     errors: list[str] = field(default_factory=list)
 
 
@@ -141,24 +144,91 @@ def sync(
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> IngestSummary:
-    """Bring ``ledger`` up to date with every transcript under ``roots``."""
+    """Bring ``ledger`` up to date with every transcript and Cursor store under ``roots``."""
     summary = IngestSummary()
+    roots = list(roots)
     files = _discover(roots, summary)
     plans = _plan(ledger, files, summary)
     _reprice_if_needed(ledger)
     _ingest(ledger, plans, summary, jobs=jobs, progress=progress)
+    sync_cursor(ledger, roots, summary)
     ledger.refresh_rollup()
     return summary
 
 
 def sync_paths(ledger: Ledger, paths: Iterable[tuple[str, str]]) -> IngestSummary:
-    """Bring the ledger up to date with specific (path, source) files only."""
+    """Bring the ledger up to date with specific (path, source) files only.
+
+    A Cursor ``state.vscdb`` (or its ``-wal``) stands for the Cursor ``User`` dir it is in.
+    """
     summary = IngestSummary()
-    plans = _plan(ledger, list(paths), summary, track_missing=False)
+    transcripts, cursor_roots = [], {}
+    for path, source in paths:
+        if source == CURSOR_LOCAL:
+            user_dir = Path(path).parent.parent
+            cursor_roots[user_dir] = LogRoot(CURSOR_LOCAL, user_dir, "watch")
+        else:
+            transcripts.append((path, source))
+    plans = _plan(ledger, transcripts, summary, track_missing=False)
     _reprice_if_needed(ledger)
     _ingest(ledger, plans, summary, jobs=1, progress=None)
+    sync_cursor(ledger, cursor_roots.values(), summary)
     ledger.refresh_rollup()
     return summary
+
+
+def sync_cursor(
+    ledger: Ledger, roots: Iterable[LogRoot], summary: IngestSummary | None = None
+) -> IngestSummary:
+    """Read the Cursor stores under the ``cursor-local`` roots that changed since the last pass.
+
+    Costs a ``stat`` per root when Cursor is not installed, and two per store when
+    nothing changed. The rollup is refreshed by the caller.
+    """
+    summary = summary if summary is not None else IngestSummary()
+    user_dirs = [root.path for root in roots if root.source == CURSOR_LOCAL and root.exists]
+    if not user_dirs:
+        return summary
+    from tokenbuddy.sources import cursor_local
+    from tokenbuddy.store import cursor as cursor_store
+
+    stored = cursor_store.stored_dbs(ledger.db)
+    for user_dir in user_dirs:
+        path = user_dir / "globalStorage" / cursor_local.STATE_DB
+        stat = cursor_local.db_stat(path)
+        known = stored.get(str(path))
+        if stat is None or (known is not None and known.unchanged(stat)):
+            continue
+        _sync_workspaces(ledger, user_dir, stored)
+        read = cursor_local.read_global_db(
+            path,
+            stat,
+            cursor_store.watermarks(ledger.db, str(path)),
+            cursor_store.projects(ledger.db),
+        )
+        version = price_database_version()
+        book = PriceBook(ledger.price_cache(version))
+        summary.requests_written += cursor_store.commit_read(ledger, read, book)
+        summary.cursor_dbs_read += 1
+        if read.error:
+            summary.errors.append(read.error)
+        if book.new_schedules:
+            ledger.save_prices(version, book.new_schedules)
+    return summary
+
+
+def _sync_workspaces(ledger: Ledger, user_dir: Path, stored: dict[str, Any]) -> None:
+    """Re-read the workspace databases that changed: they map composers to projects."""
+    from tokenbuddy.sources import cursor_local
+    from tokenbuddy.store import cursor as cursor_store
+
+    for path in cursor_local.workspace_dbs(user_dir):
+        stat = cursor_local.db_stat(path)
+        known = stored.get(str(path))
+        if stat is None or (known is not None and known.unchanged(stat)):
+            continue
+        folder, composer_ids = cursor_local.workspace_composers(path)
+        cursor_store.commit_workspace(ledger, str(path), stat, folder, composer_ids)
 
 
 def read_file(plan: ReadPlan, book: PriceBook, previous: StoredFile | None = None) -> _FileRead:

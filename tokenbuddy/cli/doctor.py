@@ -11,6 +11,7 @@ import orjson
 from tokenbuddy import __version__
 from tokenbuddy.cli.session import Session, open_session
 from tokenbuddy.cli.table import clean
+from tokenbuddy.store import cursor as cursor_store
 from tokenbuddy.store import queries
 
 
@@ -62,6 +63,10 @@ def gather(session: Session) -> dict[str, Any]:
         "first_request_ms": first_ms,
         "last_request_ms": last_ms,
         "unpriced_models": queries.unpriced_models(db, queries.RequestFilter()),
+        "cursor": {
+            **cursor_store.doctor_report(db),
+            "unknown_token_requests": cursor_store.unknown_token_requests(db),
+        },
         "errors": [f.error for f in stored.values() if f.error] + session.summary.errors,
         "config_problems": session.problems,
     }
@@ -114,6 +119,7 @@ def format_doctor(report: dict[str, Any]) -> str:
         out.append("Unpriced models (not in any cost):")
         for model, count in sorted(report["unpriced_models"].items()):
             out.append(f"  {clean(model)}: {count:,} requests")
+    out += format_cursor(report["cursor"])
     if report["errors"]:
         out += ["", "Errors:"]
         out += [f"  {clean(error)}" for error in report["errors"]]
@@ -124,3 +130,41 @@ def format_doctor(report: dict[str, Any]) -> str:
             "(a Claude config dir, comma-separated for several) or CODEX_HOME.",
         ]
     return "\n".join(out)
+
+
+def format_cursor(cursor: dict[str, Any]) -> list[str]:
+    """Cursor's stores: each database, the ``_v`` versions seen, what was read and skipped."""
+    if not cursor["databases"]:
+        return []
+    out = ["", "Cursor stores read:"]
+    for entry in cursor["databases"]:
+        if entry["kind"] == "workspace":
+            continue
+        out.append(f"  {clean(entry['path'])}  [{entry['read_mode'] or 'not read'}]")
+        out.append(
+            f"    {entry['composers']:,} conversations, {entry['bubbles']:,} bubbles,"
+            f" {entry['requests']:,} requests ({entry['unknown_tokens']:,} with unknown tokens)"
+        )
+        versions = ", ".join(f"{k}: {v:,}" for k, v in sorted(entry["versions"].items()))
+        out.append(f"    versions seen: {clean(versions) or 'none'}")
+        for reason, count in sorted(entry["skipped"].items()):
+            out.append(f"    {count:>8,}  skipped: {reason}")
+    workspaces = sum(1 for entry in cursor["databases"] if entry["kind"] == "workspace")
+    out.append(f"  {workspaces:,} workspace databases (conversation → project)")
+    if cursor["billed_until_ms"] is not None:
+        out.append(
+            "  billed Cursor rows replace the local estimates up to"
+            f" {_utc(cursor['billed_until_ms'])}"
+        )
+    if cursor["unknown_token_requests"]:
+        out.append(
+            f"  {cursor['unknown_token_requests']:,} counted Cursor requests have unknown tokens"
+            " (no cost)"
+        )
+    return out
+
+
+def _utc(ms: int) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")

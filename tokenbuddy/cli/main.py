@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_vendor_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """``auth``, ``vendors``, ``sources`` and ``reconcile``: the vendor endpoints."""
+    """``auth``, ``vendors``, ``sources``, ``reconcile`` and ``import``: billed vendor usage."""
     auth = commands.add_parser("auth", help="vendor keys and tokens in the OS keyring")
     auth.add_argument("action", choices=("add", "remove", "list", "test"))
     auth.add_argument(
@@ -136,6 +136,11 @@ def _add_vendor_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     )
     reconcile.add_argument("--since", metavar="YYYY-MM-DD", help="first UTC day to include")
     reconcile.add_argument("--until", metavar="YYYY-MM-DD", help="last UTC day to include")
+    imports = commands.add_parser("import", help="billed usage from a vendor's export file")
+    imports.add_argument(
+        "action", choices=("cursor-csv",), help="cursor-csv: the Cursor dashboard's usage CSV"
+    )
+    imports.add_argument("files", nargs="+", metavar="FILE", help="exported files to read")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -171,6 +176,7 @@ COMMANDS = {
     "vendors": ("tokenbuddy.cli.vendors", "run_vendors"),
     "sources": ("tokenbuddy.cli.vendors", "run_sources"),
     "reconcile": ("tokenbuddy.cli.vendors", "run_reconcile"),
+    "import": ("tokenbuddy.cli.imports", "run_import"),
     "team": ("tokenbuddy.cli.team", "run_team"),
 }
 """Each command's module, imported only when that command runs."""

@@ -11,6 +11,7 @@ import orjson
 
 from tokenbuddy.cli.session import open_session
 from tokenbuddy.cli.table import clean, dollars, render_table, tokens
+from tokenbuddy.core.records import CURSOR_LOCAL
 from tokenbuddy.core.report import (
     ReportKind,
     ReportRow,
@@ -95,7 +96,17 @@ def build_report(
         "totals": grand_total(rows).as_dict(),
         "unpriced_models": queries.unpriced_models(db, request_filter),
         "skipped_lines": queries.skipped_lines(db),
+        "unknown_token_requests": _unknown_tokens(db, request_filter),
     }
+
+
+def _unknown_tokens(db: sqlite3.Connection, request_filter: queries.RequestFilter) -> int:
+    """Counted Cursor estimates whose tokens Cursor did not record (0 for other sources)."""
+    if request_filter.source not in (None, CURSOR_LOCAL) or request_filter.project:
+        return 0
+    from tokenbuddy.store.cursor import unknown_token_requests
+
+    return unknown_token_requests(db, request_filter.since_ms, request_filter.until_ms)
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -189,6 +200,11 @@ def _footer(report: dict[str, Any]) -> str:
     if unpriced:
         listed = ", ".join(f"{clean(m)} ({n} requests)" for m, n in sorted(unpriced.items()))
         lines.append(f"Not in any cost, no known price: {listed}")
+    if report.get("unknown_token_requests"):
+        lines.append(
+            f"{report['unknown_token_requests']:,} Cursor requests with unknown tokens"
+            " (Cursor did not record them; not in any cost)"
+        )
     if report["skipped_lines"]:
         lines.append(
             f"{report['skipped_lines']:,} log lines skipped (see `tokenbuddy doctor` for why)"

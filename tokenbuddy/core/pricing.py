@@ -21,7 +21,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from tokenbuddy.core.records import CLAUDE_CODE, CODEX, UsageRecord
+from tokenbuddy.core.cursor_models import price_id
+from tokenbuddy.core.records import CLAUDE_CODE, CODEX, CURSOR_LOCAL, UsageRecord
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -264,11 +265,35 @@ class PriceBook:
         try:
             schedule = self._by_record[key]
         except KeyError:
-            schedule = self.schedule(
-                record.model, provider_for(record.source), price_context_for(record)
-            )
+            schedule = self._resolve(record)
             self._by_record[key] = schedule
         if schedule is None:
             return None
         cost = schedule.cost(record)
         return cost * geo_multiplier(record) if record.inference_geo else cost
+
+    def _resolve(self, record: UsageRecord) -> PriceSchedule | None:
+        """The schedule a request's (model, source, speed) is priced with."""
+        if record.source == CURSOR_LOCAL:
+            mapped = price_id(record.model)
+            if mapped is None:
+                return None
+            provider, model = mapped
+            return _KnownTokensOnly(self.schedule(model, provider, ""))
+        return self.schedule(record.model, provider_for(record.source), price_context_for(record))
+
+
+class _KnownTokensOnly(PriceSchedule):
+    """A Cursor estimate's schedule: a request whose tokens Cursor did not record has no
+    cost (None, listed as unknown), never $0."""
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, inner: PriceSchedule | None) -> None:
+        super().__init__(inner.model_id if inner else "", inner.periods if inner else ())
+        self._inner = inner
+
+    def cost(self, record: UsageRecord) -> float | None:  # type: ignore[override]
+        if self._inner is None or record.total_tokens == 0:
+            return None
+        return self._inner.cost(record)

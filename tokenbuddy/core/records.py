@@ -22,8 +22,12 @@ from typing import NamedTuple
 CLAUDE_CODE = "claude-code"
 CODEX = "codex"
 CURSOR = "cursor"
-"""Cursor's usage events, pulled from its API and priced by what Cursor charged."""
-SOURCES = (CLAUDE_CODE, CODEX, CURSOR)
+"""Cursor's billed usage: API usage events and imported dashboard CSV rows, priced by
+what Cursor charged."""
+CURSOR_LOCAL = "cursor-local"
+"""Estimates from Cursor's local chat store (``state.vscdb``), priced at list price. Where
+billed ``cursor`` rows cover a period, they replace these in every total."""
+SOURCES = (CLAUDE_CODE, CODEX, CURSOR, CURSOR_LOCAL)
 
 
 class UsageRecord(NamedTuple):
@@ -32,7 +36,7 @@ class UsageRecord(NamedTuple):
     dedup_key: str
     """Identity of the request across files: the same request seen twice has the same key."""
     source: str
-    """Which agent wrote it: ``claude-code``, ``codex`` or ``cursor``."""
+    """Which agent wrote it: ``claude-code``, ``codex``, ``cursor`` or ``cursor-local``."""
     ts_ms: int
     """When the request completed, in epoch milliseconds (UTC)."""
     session_id: str

@@ -6,16 +6,24 @@ or its ``projects/`` dir) replaces the defaults ``$XDG_CONFIG_HOME/claude``
 
 Codex: ``CODEX_HOME`` (comma-separated; default ``~/.codex``), its
 ``sessions/`` tree and ``archived_sessions/``.
+
+Cursor (local estimates, source ``cursor-local``): ``TOKENBUDDY_CURSOR_DIR``
+(comma-separated ``User`` dirs) replaces the default ``Cursor/User`` under
+``~/.config`` (Linux, or ``$XDG_CONFIG_HOME``), ``~/Library/Application Support``
+(macOS) or ``%APPDATA%`` (Windows); under WSL the Windows side's
+``/mnt/c/Users/*/AppData/Roaming/Cursor/User`` are searched too. A Cursor root is
+not walked for transcripts: :func:`tokenbuddy.ingest.sync_cursor` reads its databases.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tokenbuddy.core.records import CLAUDE_CODE, CODEX
+from tokenbuddy.core.records import CLAUDE_CODE, CODEX, CURSOR_LOCAL
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -36,9 +44,55 @@ class LogRoot:
         return self.path.is_dir()
 
 
-def log_roots(environ: Mapping[str, str], home: Path) -> list[LogRoot]:
+WINDOWS_USERS = Path("/mnt/c/Users")
+"""Where WSL sees the Windows side's user directories."""
+
+
+def log_roots(
+    environ: Mapping[str, str],
+    home: Path,
+    platform: str = sys.platform,
+    windows_users: Path = WINDOWS_USERS,
+) -> list[LogRoot]:
     """Every directory to search, for every source, in a stable order."""
-    return _dedupe([*_claude_roots(environ, home), *_codex_roots(environ, home)])
+    return _dedupe(
+        [
+            *_claude_roots(environ, home),
+            *_codex_roots(environ, home),
+            *cursor_roots(environ, home, platform, windows_users),
+        ]
+    )
+
+
+def cursor_roots(
+    environ: Mapping[str, str],
+    home: Path,
+    platform: str = sys.platform,
+    windows_users: Path = WINDOWS_USERS,
+) -> list[LogRoot]:
+    """Cursor's ``User`` dirs: ``TOKENBUDDY_CURSOR_DIR``, else this platform's default."""
+    configured = environ.get("TOKENBUDDY_CURSOR_DIR", "").strip()
+    if configured:
+        return [LogRoot(CURSOR_LOCAL, path, "TOKENBUDDY_CURSOR_DIR") for path in _split(configured)]
+    tail = Path("Cursor", "User")
+    if platform == "darwin":
+        base = home / "Library" / "Application Support"
+    elif platform == "win32":
+        base = Path(environ.get("APPDATA") or home / "AppData" / "Roaming")
+    else:
+        xdg = environ.get("XDG_CONFIG_HOME", "").strip()
+        base = Path(xdg).expanduser() if xdg else home / ".config"
+    roots = [LogRoot(CURSOR_LOCAL, base / tail, "default")]
+    if platform == "linux" and environ.get("WSL_DISTRO_NAME"):
+        try:
+            users = sorted(entry.path for entry in os.scandir(windows_users) if entry.is_dir())
+        except OSError:
+            users = []
+        for user in users:
+            path = Path(user, "AppData", "Roaming") / tail
+            if path.is_dir():
+                roots.append(LogRoot(CURSOR_LOCAL, path, "WSL"))
+    return roots
 
 
 def _split(value: str) -> list[Path]:
@@ -81,7 +135,7 @@ def _dedupe(roots: list[LogRoot]) -> list[LogRoot]:
 
 def transcript_files(root: LogRoot, errors: list[str]) -> list[str]:
     """Every transcript under ``root``, sorted; unreadable directories go to ``errors``."""
-    if not root.exists:
+    if root.source == CURSOR_LOCAL or not root.exists:
         return []
     found: list[str] = []
 

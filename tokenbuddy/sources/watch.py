@@ -5,10 +5,15 @@ can produce hundreds of lines a second; the dashboard wants one update per
 burst. :class:`LogWatcher` hands the first change over at once (so a lone
 append shows without delay), then collects the paths changed during the next
 ``debounce`` seconds and hands them over together, from a timer thread.
+
+Cursor's roots are watched differently: only their ``globalStorage`` dir, not
+recursively, for writes to ``state.vscdb`` and its ``-wal`` (a ``User`` dir holds
+editor history and caches that change all the time).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -22,6 +27,9 @@ from watchdog.events import (
     FileSystemEventHandler,
 )
 from watchdog.observers import Observer
+
+from tokenbuddy.core.records import CURSOR_LOCAL
+from tokenbuddy.sources.cursor_local import WATCHED_NAMES
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -60,9 +68,11 @@ class LogWatcher(FileSystemEventHandler):
     def start(self) -> None:
         """Start watching every existing root, recursively."""
         for root in self.roots:
-            self._observer.schedule(
-                self, str(root.path), recursive=True, event_filter=WATCHED_EVENTS
-            )
+            path, recursive = watch_target(root)
+            if os.path.isdir(path):
+                self._observer.schedule(
+                    self, path, recursive=recursive, event_filter=WATCHED_EVENTS
+                )
         self._observer.daemon = True
         self._observer.start()
 
@@ -82,7 +92,7 @@ class LogWatcher(FileSystemEventHandler):
         path = getattr(event, "dest_path", "") or event.src_path
         if isinstance(path, bytes):
             path = path.decode(errors="replace")
-        if not path.endswith(".jsonl"):
+        if not (path.endswith(".jsonl") or os.path.basename(path) in WATCHED_NAMES):
             return
         with self._lock:
             self._pending.add(path)
@@ -100,6 +110,13 @@ class LogWatcher(FileSystemEventHandler):
             self._last_flush = time.monotonic()
         if paths:
             self._on_change(paths)
+
+
+def watch_target(root: LogRoot) -> tuple[str, bool]:
+    """The directory to watch for a root, and whether recursively."""
+    if root.source == CURSOR_LOCAL:
+        return str(root.path / "globalStorage"), False
+    return str(root.path), True
 
 
 def source_of(path: str, roots: Iterable[LogRoot]) -> str | None:

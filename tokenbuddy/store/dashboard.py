@@ -31,6 +31,7 @@ from tokenbuddy.core.metrics import (
 )
 from tokenbuddy.core.report import BUCKET_MS, Totals, fold_buckets
 from tokenbuddy.store import queries
+from tokenbuddy.store.ledger import COUNTED
 from tokenbuddy.store.monitor import Monitor
 
 if TYPE_CHECKING:
@@ -117,7 +118,7 @@ def _burn(db: sqlite3.Connection, now_ms: int, window_ms: int) -> BurnRate:
     cost, tokens = db.execute(
         "SELECT TOTAL(cost_usd), TOTAL(input_tokens + output_tokens + cache_write_5m_tokens"
         " + cache_write_1h_tokens + cache_read_tokens) FROM requests"
-        " WHERE ts_ms > ? AND ts_ms <= ?",
+        f" WHERE ts_ms > ? AND ts_ms <= ? AND {COUNTED}",
         (now_ms - window_ms, now_ms),
     ).fetchone()
     return BurnRate(window_ms, float(cost), int(tokens))
@@ -255,7 +256,8 @@ def session_detail(
     rows = db.execute(
         "SELECT ts_ms, model, input_tokens, cache_write_5m_tokens + cache_write_1h_tokens,"
         " cache_read_tokens, output_tokens, cost_usd, CASE WHEN is_sidechain THEN agent_type"
-        " ELSE '' END FROM requests WHERE session_id = ? AND source = ? ORDER BY ts_ms LIMIT ?",
+        f" ELSE '' END FROM requests WHERE session_id = ? AND source = ? AND {COUNTED}"
+        " ORDER BY ts_ms LIMIT ?",
         (session_id, source, MAX_TIMELINE),
     ).fetchall()
     if not rows:

@@ -37,9 +37,50 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
     from pathlib import Path
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _MIGRATIONS: dict[int, str] = {
+    # 4: Cursor's local chat store (tokenbuddy.store.cursor): what each state.vscdb held
+    # when last read, each composer's lastUpdatedAt watermark, and how far billed Cursor
+    # rows reach (local estimates up to there are left out of every total).
+    4: """
+    CREATE TABLE IF NOT EXISTS cursor_dbs (
+        path TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        size INTEGER NOT NULL DEFAULT 0,
+        mtime_ns INTEGER NOT NULL DEFAULT 0,
+        wal_size INTEGER NOT NULL DEFAULT 0,
+        wal_mtime_ns INTEGER NOT NULL DEFAULT 0,
+        composers INTEGER NOT NULL DEFAULT 0,
+        bubbles INTEGER NOT NULL DEFAULT 0,
+        requests INTEGER NOT NULL DEFAULT 0,
+        unknown_tokens INTEGER NOT NULL DEFAULT 0,
+        versions TEXT NOT NULL DEFAULT '{}',
+        skipped TEXT NOT NULL DEFAULT '{}',
+        read_mode TEXT NOT NULL DEFAULT '',
+        error TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE IF NOT EXISTS cursor_composers (
+        db_path TEXT NOT NULL,
+        composer_id TEXT NOT NULL,
+        last_updated_ms INTEGER NOT NULL,
+        version TEXT NOT NULL,
+        bubbles INTEGER NOT NULL,
+        requests INTEGER NOT NULL,
+        unknown_tokens INTEGER NOT NULL,
+        PRIMARY KEY (db_path, composer_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS cursor_projects (
+        composer_id TEXT PRIMARY KEY,
+        project TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS billed_until (
+        source TEXT PRIMARY KEY,
+        until_ms INTEGER NOT NULL
+    );
+    INSERT OR IGNORE INTO billed_until SELECT 'cursor-local', COALESCE(MAX(ts_ms), -1) FROM requests
+        WHERE dedup_key >= 'cursor:' AND dedup_key < 'cursor;';
+    """,
     # 3: vendor endpoints (tokenbuddy.store.vendors): billed usage and costs, and the
     # polling state of each vendor source. Cursor's events go to ``requests``.
     3: """
@@ -311,6 +352,20 @@ def request_row(record: UsageRecord, cost: float | None) -> tuple[Any, ...]:
     return (*record, cost, record.total_tokens)
 
 
+BILLED_UNTIL_MS = "COALESCE((SELECT until_ms FROM billed_until WHERE source = 'cursor-local'), -1)"
+"""The newest billed Cursor request's timestamp (-1 when none is stored)."""
+COUNTED = f"(source != 'cursor-local' OR ts_ms > {BILLED_UNTIL_MS})"
+"""One request, counted once: a ``requests`` filter every total uses.
+
+Billed Cursor rows (source ``cursor``: API events and imported CSV rows) and local
+estimates (``cursor-local``) describe the same requests. Up to the newest billed row,
+the billed rows count and the estimates are left out; after it, the estimates fill in
+so the live figures stay current. The rollup is built with this filter, so reports, the
+dashboard's period figures and the cap projection all follow it; the queries that read
+``requests`` directly (burn rate, detectors, session timelines, tips) add it too.
+Moving the boundary marks the rollup buckets of the estimates it passes dirty
+(:func:`tokenbuddy.store.cursor.note_billed`)."""
+
 ROLLUP_MERGE_GAP = 4 * 24 * 7
 """Dirty buckets within one week are recomputed as one range."""
 _ROLLUP_INSERT = f"""
@@ -319,7 +374,7 @@ _ROLLUP_INSERT = f"""
            SUM(input_tokens), SUM(output_tokens),
            SUM(cache_write_5m_tokens + cache_write_1h_tokens), SUM(cache_read_tokens),
            TOTAL(cost_usd), SUM(cost_usd IS NULL), COUNT(*), MIN(ts_ms), MAX(ts_ms)
-    FROM requests WHERE ts_ms >= ? AND ts_ms < ?
+    FROM requests WHERE ts_ms >= ? AND ts_ms < ? AND {COUNTED}
     GROUP BY 1, 2, 3, 4, 5
 """
 

@@ -33,6 +33,7 @@ from tokenbuddy.core.projection import (
 )
 from tokenbuddy.core.report import fold_buckets
 from tokenbuddy.store import queries
+from tokenbuddy.store.ledger import COUNTED
 
 if TYPE_CHECKING:
     import sqlite3
@@ -91,7 +92,7 @@ class EventStream:
         self.last_rowid = after_rowid
         self._requests = db.execute(
             f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE rowid > ? AND ts_ms >= ?"
-            " ORDER BY ts_ms",
+            f" AND {COUNTED} ORDER BY ts_ms",
             (after_rowid, since_ms),
         )
         self._prompts = db.execute(

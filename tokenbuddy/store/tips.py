@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from tokenbuddy.core.metrics import DAY_MS
 from tokenbuddy.core.records import PromptMark, UsageRecord
 from tokenbuddy.core.tips import PricedRequest, Tip, find_tips
+from tokenbuddy.store.ledger import COUNTED
 
 if TYPE_CHECKING:
     import sqlite3
@@ -26,7 +27,8 @@ _SIDECHAIN = UsageRecord._fields.index("is_sidechain")
 def window_requests(db: sqlite3.Connection, since_ms: int, until_ms: int) -> list[PricedRequest]:
     """Requests with ``since_ms <= ts_ms <= until_ms``, in time order, with their cost."""
     rows = db.execute(
-        f"SELECT {_COLUMNS} FROM requests WHERE ts_ms >= ? AND ts_ms <= ? ORDER BY ts_ms",
+        f"SELECT {_COLUMNS} FROM requests WHERE ts_ms >= ? AND ts_ms <= ? AND {COUNTED}"
+        " ORDER BY ts_ms",
         (since_ms, until_ms),
     )
     return [

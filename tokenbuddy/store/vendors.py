@@ -24,6 +24,7 @@ import orjson
 from tokenbuddy.core.records import CLAUDE_CODE, CODEX, UsageRecord
 from tokenbuddy.core.report import BUCKET_MS
 from tokenbuddy.sources.vendors.results import DAY_MS, day_of, model_family
+from tokenbuddy.store import cursor as cursor_store
 from tokenbuddy.store.ledger import request_row
 
 if TYPE_CHECKING:
@@ -188,6 +189,7 @@ def _upsert_requests(db: sqlite3.Connection, priced: Iterable[tuple[UsageRecord,
     db.executemany(_UPSERT_VENDOR_REQUEST, rows)
     buckets = {(row[2] // BUCKET_MS,) for row in rows}
     db.executemany("INSERT OR IGNORE INTO dirty_buckets VALUES (?)", buckets)
+    cursor_store.store_billed(db, rows)
 
 
 def _mark_success(db: sqlite3.Connection, result: PullResult, now_ms: int, next_ms: int) -> None:
@@ -257,7 +259,9 @@ def reconciliation(
     """Local estimate vs vendor-billed per UTC day, provider and model.
 
     Only days inside the period a provider's pulls covered are compared; providers
-    never pulled are left out (their bill is unknown, not zero).
+    never pulled are left out (their bill is unknown, not zero). Cursor's local
+    estimates are compared with its billed rows (API events and imported CSV rows) up
+    to the newest billed row, on the days both have requests.
     """
     coverage = _coverage(db)
     sums: dict[tuple[str, str, str], list[float]] = {}
@@ -267,8 +271,25 @@ def reconciliation(
     for day, provider, model, usd in _billed_costs(db, since_ms, until_ms):
         if _covered(coverage, provider, day):
             sums.setdefault((day, provider, model_family(model)), [0.0, 0.0])[1] += usd
+    sums.update(_cursor_sums(db, since_ms, until_ms))
     rows = (ReconciliationRow(*key, *values) for key, values in sorted(sums.items()))
     return Reconciliation(tuple(rows))
+
+
+def _cursor_sums(
+    db: sqlite3.Connection, since_ms: int | None, until_ms: int | None
+) -> dict[tuple[str, str, str], list[float]]:
+    """Cursor estimate vs billed per UTC day and model, on days with both."""
+    sums: dict[tuple[str, str, str], list[float]] = {}
+    days: dict[int, set[str]] = {}
+    rows = cursor_store.reconciliation_sums(db, since_ms, until_ms)
+    for day, source, _model, _usd in rows:
+        days.setdefault(day, set()).add(source)
+    for day, source, model, usd in rows:
+        if len(days[day]) == 2:
+            key = (day_of(day * DAY_MS), "cursor", model_family(model))
+            sums.setdefault(key, [0.0, 0.0])[source == "cursor"] += usd
+    return sums
 
 
 def _coverage(db: sqlite3.Connection) -> dict[str, tuple[str, str]]:

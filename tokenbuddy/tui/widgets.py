@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Label, OptionList, ProgressBar, Sparkline
 from textual.widgets.option_list import Option
 
 from tokenbuddy.core.dashboard import project_name
+from tokenbuddy.core.records import CURSOR_LOCAL
 from tokenbuddy.tui.formatting import ago, dollars, percent, safe, tokens
 
 if TYPE_CHECKING:
@@ -182,8 +183,8 @@ def session_cells(session: SessionSummary, now_ms: int) -> list[Text]:
     cells = [
         project,
         safe(model),
-        Text(dollars(session.cost_usd)),
-        Text(dollars(session.usd_per_hour)),
+        Text(estimated(session, dollars(session.cost_usd))),
+        Text(estimated(session, dollars(session.usd_per_hour))),
         Text(percent(session.cache_hit_ratio)),
         Text(f"{session.requests:,}"),
         Text(percent(session.subagent_share) if session.subagent_share else "–"),
@@ -192,6 +193,11 @@ def session_cells(session: SessionSummary, now_ms: int) -> list[Text]:
     for cell in cells:
         cell.stylize(style)
     return cells
+
+
+def estimated(session: SessionSummary, figure: str) -> str:
+    """``~$1.20`` for a Cursor local estimate (billed rows replace it once they arrive)."""
+    return f"~{figure}" if session.source == CURSOR_LOCAL else figure
 
 
 def short_model(model: str) -> str:

@@ -1,0 +1,338 @@
+"""Cursor in the ledger: local estimates, billed rows, and which of them count.
+
+Tables (ledger migration 4):
+
+- ``cursor_dbs``: each ``state.vscdb`` read, with the size and mtime of the file and its
+  WAL when last read (an unchanged database costs a ``stat``), and what it held;
+- ``cursor_composers``: each conversation's ``lastUpdatedAt`` when last read, so only
+  conversations that moved are re-read;
+- ``cursor_projects``: composer id → workspace folder, from the workspace databases;
+- ``billed_until``: the newest billed Cursor request (see :data:`~tokenbuddy.store.ledger.COUNTED`).
+
+Estimates are source ``cursor-local``; billed rows are source ``cursor``, either API usage
+events (keyed ``cursor:<user>:<ms>:<model>``) or imported CSV rows (``cursor:csv:...``).
+An API event and a CSV row for the same request (same model, less than a second apart)
+keep the API event only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from tokenbuddy.core.records import CURSOR, CURSOR_LOCAL
+from tokenbuddy.core.report import BUCKET_MS
+from tokenbuddy.store.ledger import BILLED_UNTIL_MS, request_row
+
+if TYPE_CHECKING:
+    import sqlite3
+    from collections.abc import Iterable, Sequence
+
+    from tokenbuddy.core.pricing import PriceBook
+    from tokenbuddy.sources.cursor_local import DbRead, DbStat
+    from tokenbuddy.store.ledger import Ledger
+
+_LOCAL_KEYS = "dedup_key >= 'cursor-local:' AND dedup_key < 'cursor-local;'"
+"""Estimates by key range: the primary key finds them without scanning other sources
+(the ``+ts_ms`` next to it keeps the planner off the time index)."""
+_CSV_KEYS = "dedup_key >= 'cursor:csv:' AND dedup_key < 'cursor:csv;'"
+_COLUMNS = (
+    "dedup_key, source, ts_ms, session_id, project, model, input_tokens, output_tokens,"
+    " cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, reasoning_tokens,"
+    " web_search_requests, speed, inference_geo, is_sidechain, agent_id, agent_type,"
+    " cost_usd, total_tokens"
+)
+_UPSERT = (
+    f"INSERT INTO requests ({_COLUMNS}) VALUES ({', '.join('?' * 20)})"
+    " ON CONFLICT(dedup_key) DO UPDATE SET ts_ms = excluded.ts_ms,"
+    " project = excluded.project, model = excluded.model,"
+    " input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,"
+    " cache_write_5m_tokens = excluded.cache_write_5m_tokens,"
+    " cache_read_tokens = excluded.cache_read_tokens, cost_usd = excluded.cost_usd,"
+    " total_tokens = excluded.total_tokens"
+    " WHERE requests.ts_ms != excluded.ts_ms OR requests.project != excluded.project"
+    " OR requests.model != excluded.model OR requests.total_tokens != excluded.total_tokens"
+    " OR requests.cost_usd IS NOT excluded.cost_usd"
+)
+"""Upsert a request whose fields may change between reads (a CSV re-import, a bubble
+that gained its token counts)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDb:
+    """A Cursor database as the ledger last saw it."""
+
+    path: str
+    kind: str
+    """``global`` (conversations) or ``workspace`` (composer → folder)."""
+    size: int
+    mtime_ns: int
+    wal_size: int
+    wal_mtime_ns: int
+    error: str
+
+    def unchanged(self, stat: DbStat) -> bool:
+        """Whether the file and its WAL are as they were at the last successful read."""
+        return not self.error and (
+            self.size,
+            self.mtime_ns,
+            self.wal_size,
+            self.wal_mtime_ns,
+        ) == (stat.size, stat.mtime_ns, stat.wal_size, stat.wal_mtime_ns)
+
+
+def stored_dbs(db: sqlite3.Connection) -> dict[str, StoredDb]:
+    """Every Cursor database the ledger has read, by path."""
+    rows = db.execute(
+        "SELECT path, kind, size, mtime_ns, wal_size, wal_mtime_ns, error FROM cursor_dbs"
+    )
+    return {row[0]: StoredDb(*row) for row in rows}
+
+
+def watermarks(db: sqlite3.Connection, path: str) -> dict[str, int]:
+    """Each composer's ``lastUpdatedAt`` when ``path`` was last read."""
+    rows = db.execute(
+        "SELECT composer_id, last_updated_ms FROM cursor_composers WHERE db_path = ?", (path,)
+    )
+    return dict(rows.fetchall())
+
+
+def projects(db: sqlite3.Connection) -> dict[str, str]:
+    """composer id → workspace folder, as far as the workspace databases told."""
+    return dict(db.execute("SELECT composer_id, project FROM cursor_projects").fetchall())
+
+
+def commit_workspace(
+    ledger: Ledger, path: str, stat: DbStat, folder: str, composer_ids: Sequence[str]
+) -> None:
+    """Remember a workspace database's composers and its folder."""
+    with ledger._transaction():
+        ledger.db.executemany(
+            "INSERT OR REPLACE INTO cursor_projects VALUES (?, ?)",
+            [(composer_id, folder) for composer_id in composer_ids],
+        )
+        _save_db(ledger.db, path, "workspace", stat, {"composers": len(composer_ids)})
+
+
+def commit_read(ledger: Ledger, read: DbRead, book: PriceBook) -> int:
+    """Write one database read in one transaction; returns the requests written."""
+    db = ledger.db
+    rows = [request_row(r, book.cost(r)) for c in read.changed for r in c.records]
+    with ledger._transaction():
+        if read.error:
+            db.execute(
+                "INSERT INTO cursor_dbs (path, kind, error) VALUES (?, 'global', ?)"
+                " ON CONFLICT(path) DO UPDATE SET error = excluded.error",
+                (read.path, read.error),
+            )
+            return 0
+        db.executemany(_UPSERT, rows)
+        db.executemany(
+            "INSERT OR IGNORE INTO dirty_buckets VALUES (?)",
+            {(row[2] // BUCKET_MS,) for row in rows},
+        )
+        db.executemany(
+            "INSERT OR REPLACE INTO cursor_composers VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (read.path, c.composer_id, c.last_updated_ms, c.version, c.bubbles,
+                 len(c.records), c.unknown_tokens)
+                for c in read.changed
+            ],
+        )  # fmt: skip
+        _save_db(db, read.path, "global", read.stat, _db_counts(db, read))
+    return len(rows)
+
+
+def _db_counts(db: sqlite3.Connection, read: DbRead) -> dict[str, Any]:
+    """A global database's counters: totals over its composers, this read's versions."""
+    bubbles, requests, unknown = db.execute(
+        "SELECT TOTAL(bubbles), TOTAL(requests), TOTAL(unknown_tokens) FROM cursor_composers"
+        " WHERE db_path = ?",
+        (read.path,),
+    ).fetchone()
+    row = db.execute(
+        "SELECT versions, skipped FROM cursor_dbs WHERE path = ?", (read.path,)
+    ).fetchone()
+    versions, skipped = (orjson.loads(row[0]), orjson.loads(row[1])) if row else ({}, {})
+    return {
+        "composers": read.composers,
+        "bubbles": int(bubbles),
+        "requests": int(requests),
+        "unknown_tokens": int(unknown),
+        "versions": orjson.dumps({**versions, **read.versions}).decode(),
+        "skipped": orjson.dumps(_add(skipped, read.skipped)).decode(),
+        "read_mode": read.read_mode,
+    }
+
+
+def _add(before: dict[str, int], more: dict[str, int]) -> dict[str, int]:
+    merged = dict(before)
+    for key, count in more.items():
+        merged[key] = merged.get(key, 0) + count
+    return merged
+
+
+def _save_db(
+    db: sqlite3.Connection, path: str, kind: str, stat: DbStat, counts: dict[str, Any]
+) -> None:
+    values = {
+        "path": path,
+        "kind": kind,
+        "size": stat.size,
+        "mtime_ns": stat.mtime_ns,
+        "wal_size": stat.wal_size,
+        "wal_mtime_ns": stat.wal_mtime_ns,
+        "error": "",
+        **counts,
+    }
+    names = ", ".join(values)
+    db.execute(
+        f"INSERT OR REPLACE INTO cursor_dbs ({names}) VALUES ({', '.join('?' * len(values))})",
+        list(values.values()),
+    )
+
+
+# -- billed rows -----------------------------------------------------------------------------
+
+
+def billed_until(db: sqlite3.Connection) -> int:
+    """The newest billed Cursor request's timestamp; -1 when none is stored."""
+    return int(db.execute(f"SELECT {BILLED_UNTIL_MS}").fetchone()[0])
+
+
+def note_billed(db: sqlite3.Connection, timestamps: Iterable[int]) -> None:
+    """Move the billed boundary to the newest of ``timestamps`` (inside a transaction).
+
+    The rollup buckets of the estimates it passes are marked dirty: the next refresh
+    leaves them out.
+    """
+    newest = max(timestamps, default=None)
+    before = billed_until(db)
+    if newest is None or newest <= before:
+        return
+    db.execute(
+        "INSERT OR IGNORE INTO dirty_buckets SELECT DISTINCT ts_ms / ? FROM requests"
+        f" WHERE {_LOCAL_KEYS} AND +ts_ms > ? AND +ts_ms <= ?",
+        (BUCKET_MS, before, newest),
+    )
+    db.execute("INSERT OR REPLACE INTO billed_until VALUES (?, ?)", (CURSOR_LOCAL, newest))
+
+
+def drop_csv_covered_by_api(db: sqlite3.Connection, low_ms: int, high_ms: int) -> int:
+    """Delete CSV rows in [low, high] that an API event of the same model already bills
+    (less than a second apart); returns how many (inside a transaction)."""
+    covered = (
+        f" FROM requests WHERE {_CSV_KEYS} AND +ts_ms >= ? AND +ts_ms <= ? AND EXISTS"
+        " (SELECT 1 FROM requests AS api WHERE api.source = 'cursor'"
+        " AND api.ts_ms > requests.ts_ms - 1000 AND api.ts_ms < requests.ts_ms + 1000"
+        " AND api.model = requests.model AND api.dedup_key NOT LIKE 'cursor:csv:%')"
+    )
+    params = (low_ms, high_ms)
+    db.execute(f"INSERT OR IGNORE INTO dirty_buckets SELECT ts_ms / {BUCKET_MS}{covered}", params)
+    return int(db.execute(f"DELETE{covered}", params).rowcount)
+
+
+def store_billed(db: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """After billed Cursor rows were upserted: settle CSV/API overlaps, move the boundary."""
+    billed = [row for row in rows if row[1] == CURSOR]
+    if not billed:
+        return
+    stamps = [row[2] for row in billed]
+    drop_csv_covered_by_api(db, min(stamps) - 1000, max(stamps) + 1000)
+    note_billed(db, stamps)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """What importing billed rows did."""
+
+    rows: int
+    """Rows in the files."""
+    written: int
+    """New rows, or rows whose figures changed."""
+    covered_by_api: int
+    """Rows left out because an API usage event already bills the same request."""
+
+    @property
+    def unchanged(self) -> int:
+        """Rows already in the ledger as they are."""
+        return self.rows - self.written
+
+
+def import_billed(ledger: Ledger, rows: Sequence[tuple[Any, ...]]) -> ImportResult:
+    """Upsert billed Cursor rows (an imported CSV) in one transaction, then refresh the rollup."""
+    if not rows:
+        return ImportResult(0, 0, 0)
+    db = ledger.db
+    stamps = [row[2] for row in rows]
+    with ledger._transaction():
+        before = db.total_changes
+        db.executemany(_UPSERT, rows)
+        written = db.total_changes - before
+        db.executemany(
+            "INSERT OR IGNORE INTO dirty_buckets VALUES (?)", {(s // BUCKET_MS,) for s in stamps}
+        )
+        covered = drop_csv_covered_by_api(db, min(stamps), max(stamps))
+        note_billed(db, stamps)
+    ledger.refresh_rollup()
+    return ImportResult(len(rows), max(written - covered, 0), covered)
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def unknown_token_requests(
+    db: sqlite3.Connection, since_ms: int | None = None, until_ms: int | None = None
+) -> int:
+    """Counted Cursor estimates whose tokens Cursor did not record."""
+    return int(
+        db.execute(
+            f"SELECT COUNT(*) FROM requests WHERE {_LOCAL_KEYS} AND total_tokens = 0"
+            f" AND +ts_ms >= ? AND +ts_ms < ? AND +ts_ms > {BILLED_UNTIL_MS}",
+            (since_ms if since_ms is not None else -(2**62), until_ms or 2**62),
+        ).fetchone()[0]
+    )
+
+
+def doctor_report(db: sqlite3.Connection) -> dict[str, Any]:
+    """What ``doctor`` shows about Cursor: databases, versions, counts, the billed boundary."""
+    dbs = []
+    for row in db.execute(
+        "SELECT path, kind, composers, bubbles, requests, unknown_tokens, versions, skipped,"
+        " read_mode, error FROM cursor_dbs ORDER BY kind, path"
+    ):
+        path, kind, composers, bubbles, requests, unknown, versions, skipped, mode, error = row
+        dbs.append(
+            {
+                "path": path,
+                "kind": kind,
+                "composers": composers,
+                "bubbles": bubbles,
+                "requests": requests,
+                "unknown_tokens": unknown,
+                "versions": orjson.loads(versions),
+                "skipped": orjson.loads(skipped),
+                "read_mode": mode,
+                "error": error,
+            }
+        )
+    until = billed_until(db)
+    return {"databases": dbs, "billed_until_ms": until if until >= 0 else None}
+
+
+def reconciliation_sums(
+    db: sqlite3.Connection, since_ms: int | None, until_ms: int | None
+) -> list[tuple[int, str, str, float]]:
+    """(UTC day index, source, model, dollars) of Cursor estimates and billed rows, over the
+    period billed rows cover; estimates are read whether or not they count."""
+    low = since_ms if since_ms is not None else -(2**62)
+    high = min(until_ms if until_ms is not None else 2**62, billed_until(db) + 1)
+    rows = db.execute(
+        "SELECT ts_ms / 86400000, source, model, TOTAL(cost_usd) FROM requests"
+        " WHERE ts_ms >= ? AND ts_ms < ? AND source IN ('cursor', 'cursor-local')"
+        " GROUP BY 1, 2, 3",
+        (low, high),
+    )
+    return [(int(day), str(source), str(model), float(usd)) for day, source, model, usd in rows]
