@@ -474,7 +474,7 @@ def _ingest_staged(
             tracker.add(report)
             report = _BatchReport()
         own.close()
-        with ledger.bulk_load():
+        with ledger.rollback_journal(), ledger.bulk_load():
             ledger.commit_staged(results, sorted(staged))
     finally:
         own.close()

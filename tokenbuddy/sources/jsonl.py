@@ -51,17 +51,19 @@ def candidate_lines(
     lines = blank = 0
     size = len(chunk)
     hits = _NeedleHits(chunk, needles)
+    next_hit = hits.next
     head = head_needle or b""
+    find = chunk.find
     start = 0
     while start < size:
-        end = chunk.find(b"\n", start)
+        end = find(b"\n", start)
         if end < 0:
             end = size
         if end > start:
             lines += 1
-            if hits.next < end:
+            if next_hit < end:
                 found.append(chunk[start:end])
-                hits.advance(end)
+                next_hit = hits.advance(end)
             elif (
                 head_matches is not None
                 and _in_head(chunk, head, start, end)
@@ -95,13 +97,19 @@ class _NeedleHits:
         self._positions = [self._find(needle, 0) for needle in needles]
         self.next = min(self._positions, default=len(chunk))
 
-    def advance(self, offset: int) -> None:
-        """Move past every hit before ``offset``."""
+    def advance(self, offset: int) -> int:
+        """Move past every hit before ``offset``; returns the new :attr:`next`."""
         positions = self._positions
+        if len(positions) == 1:
+            if positions[0] < offset:
+                positions[0] = self._find(self._needles[0], offset)
+            self.next = positions[0]
+            return self.next
         for index, position in enumerate(positions):
             if position < offset:
                 positions[index] = self._find(self._needles[index], offset)
         self.next = min(positions, default=len(self._chunk))
+        return self.next
 
     def _find(self, needle: bytes, offset: int) -> int:
         position = self._chunk.find(needle, offset)

@@ -465,6 +465,31 @@ class Ledger:
         finally:
             self._ensure_indexes()
 
+    @contextmanager
+    def rollback_journal(self) -> Iterator[None]:
+        """Write through a rollback journal instead of the WAL, then go back to WAL.
+
+        A load that fills an empty ledger writes its pages straight into the database
+        file (new pages need no journal), instead of writing them to the WAL and
+        copying them back on close. Still crash-safe: a hot journal is rolled back on
+        the next open. When another connection holds the ledger open, the switch
+        fails harmlessly and the load goes through the WAL as usual.
+        """
+        switched = self._set_journal_mode("delete")
+        try:
+            yield
+        finally:
+            if switched:
+                self._set_journal_mode("wal")
+
+    def _set_journal_mode(self, mode: str) -> bool:
+        """Switch the journal mode; False when SQLite refused (the ledger is in use)."""
+        try:
+            row = self._db.execute(f"PRAGMA journal_mode={mode}").fetchone()
+        except sqlite3.OperationalError:
+            return False
+        return str(row[0]).lower() == mode
+
     def _ensure_indexes(self) -> None:
         self._db.execute("CREATE INDEX IF NOT EXISTS requests_ts ON requests(ts_ms)")
         self._db.execute(
