@@ -62,10 +62,18 @@ def test_text_shows_title_saving_why_evidence_and_action(
 
 
 def test_since_sets_the_window(broken_cache: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    since = (datetime.now(UTC) - timedelta(days=2)).date().isoformat()
+    since = (datetime.now(UTC) - timedelta(days=8)).date().isoformat()
     assert main(["tips", "--json", "--since", since]) == 0
     tips = orjson.loads(capsys.readouterr().out)["tips"]
-    assert tips and all(2 <= t["window_days"] <= 3 for t in tips)
+    assert tips and all(8 <= t["window_days"] <= 9 for t in tips)
+
+
+def test_a_window_too_short_to_scale_to_a_month_is_refused(
+    broken_cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    since = (datetime.now(UTC) - timedelta(days=2)).date().isoformat()
+    assert main(["tips", "--since", since]) == 1
+    assert "at least 7 days ago" in capsys.readouterr().err
 
 
 def test_an_empty_ledger_has_no_tips(

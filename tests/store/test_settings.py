@@ -48,7 +48,33 @@ def test_an_invalid_value_names_the_field_and_falls_back_to_defaults(
     config.write_text(content)
     settings, problems = load_settings(config)
     assert settings == Settings()
-    assert len(problems) == 1 and field in problems[0] and "using the defaults" in problems[0]
+    assert len(problems) == 1 and field in problems[0] and "using the default" in problems[0]
+
+
+def test_one_bad_value_keeps_every_other_setting_and_names_its_source(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("monthly_cap_usd = 300\nmonthy_cap = 5\n[alerts]\nspike_ratio = -1\n")
+    environ = {
+        "TOKENBUDDY_BELL": "maybe",
+        "TOKENBUDDY_CLAUDE_CONFIG_DIRS": "/logs/a, /logs/b",
+        "TOKENBUDDY_ALERTS__LOOP_MIN_MINUTES": "45",
+        "TOKENBUDDY_HOME": "/not/a/setting",
+    }
+    settings, problems = load_settings(config, environ)
+    assert settings.monthly_cap_usd == 300, "a typo elsewhere must not cost the cap"
+    assert settings.claude_config_dirs == ["/logs/a", "/logs/b"]
+    assert settings.thresholds.loop_min_minutes == 45
+    assert settings.bell is True and settings.thresholds.spike_ratio == 4.0
+    assert len(problems) == 3
+    assert any(p.startswith("TOKENBUDDY_BELL: ") for p in problems)
+    assert any("config.toml: alerts.spike_ratio" in p for p in problems)
+    assert any("config.toml: monthy_cap" in p for p in problems)
+
+
+def test_a_list_variable_may_be_json(tmp_path: Path) -> None:
+    environ = {"TOKENBUDDY_CODEX_HOMES": '["/x", "/y"]'}
+    settings, problems = load_settings(tmp_path / "none.toml", environ)
+    assert settings.codex_homes == ["/x", "/y"] and problems == []
 
 
 def test_a_broken_file_is_reported(tmp_path: Path) -> None:

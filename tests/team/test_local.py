@@ -210,4 +210,19 @@ def test_the_team_table_of_the_config_is_validated(tmp_path: Any) -> None:
     config.write_text("[team]\nshare_project_names = true\nsoft_limit_usd = -5\n")
     settings, problems = load_settings(config)
     assert problems and "team.soft_limit_usd" in problems[0]
-    assert settings.team.share_project_names is False  # the defaults, as for every table
+    # Only the bad value falls back to its default; the rest of the table is kept.
+    assert settings.team.soft_limit_usd is None and settings.team.share_project_names is True
+
+
+def test_a_machine_that_never_joined_is_told_so_without_keyring_noise(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import keyring
+    from keyring.backends import fail
+
+    from tokenbuddy.cli.main import main
+
+    keyring.set_keyring(fail.Keyring())
+    assert main(["team", "show"]) == 1
+    err = capsys.readouterr().err
+    assert "not joined to a team" in err and "keyring" not in err

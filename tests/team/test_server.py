@@ -308,6 +308,12 @@ def test_team_show_pools_the_budget_projects_and_alerts_only_self_and_leads(
     light.sync()
 
     memory_keyring.set_password("tokenbuddy", "team-dsn", amy_dsn)
+    from tokenbuddy.store.paths import app_paths
+    from tokenbuddy.team.sync import state_path
+
+    app_paths().ensure()
+    with SyncState(state_path(app_paths())) as state:
+        state.put(joined="1")  # what `team join` records beside the keyring entry
     code, out, _ = run_cli(
         "team", "show", "--json", "--since", "2026-11-01", "--until", "2026-11-30"
     )

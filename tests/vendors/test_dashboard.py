@@ -99,3 +99,7 @@ async def test_without_a_keyring_the_dashboard_stays_quiet(isolated_environment:
         assert app._credentials is not None
         assert all(credential is None for credential in app._credentials.values())
         assert not any("keyring" in n.message for n in app._notifications)
+        await pilot.press("v")
+        await until(lambda: isinstance(app.screen, VendorsScreen), pilot)
+        notice = str(app.screen.query_one("#sources-notice").render())
+        assert "no usable OS keyring backend" in notice

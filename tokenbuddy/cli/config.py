@@ -26,7 +26,7 @@ def run_config(args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"tokenbuddy: {problem}", file=sys.stderr)
         state = "" if paths.config_file.exists() else "  (no file yet: these are the defaults)"
-        print(f"# {paths.config_file}{state}")
+        print(f"# {paths.config_file}{state}", file=sys.stderr)
         values = settings.model_dump()
         sys.stdout.write(orjson.dumps(values, option=orjson.OPT_INDENT_2).decode() + "\n")
         return 1 if problems else 0
@@ -41,6 +41,10 @@ def _edit(config_file: object) -> int:
         print(f"created {path} with every setting commented out")
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
     try:
-        return subprocess.call([*shlex.split(editor), str(path)])
+        status = subprocess.call([*shlex.split(editor), str(path)])
     except OSError as error:
         raise ConfigError(f"cannot start the editor {editor!r}: {error.strerror}") from error
+    _, problems = load_settings(path)
+    for problem in problems:
+        print(f"tokenbuddy: {problem}", file=sys.stderr)
+    return status or (1 if problems else 0)

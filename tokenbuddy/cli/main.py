@@ -44,7 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--since", metavar="YYYY-MM-DD", help="first day to include (in --tz)")
     report.add_argument("--until", metavar="YYYY-MM-DD", help="last day to include (in --tz)")
-    report.add_argument("--tz", metavar="ZONE", help="IANA time zone for days (default: local)")
+    report.add_argument(
+        "--tz",
+        metavar="ZONE",
+        help="IANA time zone for days (default: the timezone setting, else local)",
+    )
     report.add_argument(
         "--source",
         choices=[*SOURCES, "all"],
@@ -151,7 +155,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tokenbuddy.cli.statusline import run_fast
 
         return run_fast(arguments[1:])
-    args = build_parser().parse_args(arguments)
+    parser = build_parser()
+    args = parser.parse_args(arguments)
+    if args.demo and args.command is not None:
+        parser.error("--demo opens the dashboard on demo data; it takes no command")
     try:
         return _dispatch(args)
     except TokenBuddyError as error:

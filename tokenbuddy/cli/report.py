@@ -64,11 +64,27 @@ def local_zone() -> ZoneInfo:
             return ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
             pass
+    target = os.path.realpath("/etc/localtime")
+    if "/zoneinfo/" in target:  # a symlink into the zone database names the zone
+        try:
+            return ZoneInfo(target.split("/zoneinfo/", 1)[1])
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
     try:
         with open("/etc/localtime", "rb") as handle:
             return ZoneInfo.from_file(handle, key="localtime")
     except (OSError, ValueError):
         return ZoneInfo("UTC")
+
+
+def _configured_zone() -> str | None:
+    """The ``timezone`` setting, read without validating the whole config (start-up time)."""
+    import os
+
+    from tokenbuddy.store.config_file import configured_timezone
+    from tokenbuddy.store.paths import app_paths
+
+    return configured_timezone(app_paths().config_file, os.environ)
 
 
 def build_report(
@@ -111,7 +127,7 @@ def _unknown_tokens(db: sqlite3.Connection, request_filter: queries.RequestFilte
 
 def run_report(args: argparse.Namespace) -> int:
     """Sync the ledger, then print the requested report."""
-    zone = resolve_zone(args.tz)
+    zone = resolve_zone(args.tz or _configured_zone())
     since, until = parse_day(args.since, "--since"), parse_day(args.until, "--until")
     if since and until and since > until:
         raise ConfigError("--since is after --until")
@@ -126,7 +142,7 @@ def run_report(args: argparse.Namespace) -> int:
             source=None if args.source == "all" else args.source,
             project=args.project,
         )
-    for error in session.summary.errors:
+    for error in [*session.problems, *session.summary.errors]:
         print(f"tokenbuddy: {error}", file=sys.stderr)
     if args.json:
         sys.stdout.write(orjson.dumps(report).decode() + "\n")

@@ -33,6 +33,20 @@ class Session:
     """What was wrong with the settings (the defaults were used instead)."""
 
 
+def missing_roots(roots: list[LogRoot]) -> list[str]:
+    """A warning for each log dir the user named (not a default) that is not there at all,
+    so a typo in CLAUDE_CONFIG_DIR does not quietly give partial numbers."""
+    return [
+        f"{root.path.parent if root.path.name in NAMED_SUBDIRS else root.path} "
+        f"(from {root.origin}) does not exist; its {root.source} logs are not counted"
+        for root in roots
+        if root.origin != "default" and not root.path.exists() and not root.path.parent.exists()
+    ]
+
+
+NAMED_SUBDIRS = frozenset({"projects", "sessions", "archived_sessions"})
+
+
 def open_session(
     *,
     jobs: int | None = None,
@@ -56,6 +70,7 @@ def open_session(
     else:
         environ = configured_log_environment(paths.config_file, os.environ)
     roots = log_roots(environ, Path.home())
+    problems.extend(missing_roots(roots))
     ledger = Ledger(paths.ledger)
     try:
         summary = sync(ledger, roots, jobs=jobs, progress=progress)

@@ -213,15 +213,14 @@ def _claim_alias(connection: psycopg.Connection[Any], alias: str | None) -> str:
 
 def _sync(args: argparse.Namespace) -> int:
     from tokenbuddy.cli.session import open_session
-    from tokenbuddy.team.credentials import load_dsn
     from tokenbuddy.team.state import SyncState
-    from tokenbuddy.team.sync import SyncOptions, state_path, sync_once
+    from tokenbuddy.team.sync import SyncOptions, dsn_if_joined, state_path, sync_once
 
     session = open_session(settings=True)
     session.ledger.close()
     settings = session.settings
     assert settings is not None
-    dsn = load_dsn()
+    dsn = dsn_if_joined(state_path(session.paths))
     if dsn is None:
         raise TeamError("not joined to a team: run `tokenbuddy team join <dsn>` first")
     options = SyncOptions.from_settings(session.paths, settings, _zone(settings), dsn=dsn)
@@ -244,15 +243,16 @@ def _show(args: argparse.Namespace) -> int:
     import orjson
 
     from tokenbuddy.cli.report import parse_day
-    from tokenbuddy.team.credentials import load_dsn
+    from tokenbuddy.store.paths import app_paths
     from tokenbuddy.team.overview import load_team_overview
+    from tokenbuddy.team.sync import dsn_if_joined, state_path
 
     settings = _settings()
     zone = _zone(settings)
     since, until = parse_day(args.since, "--since"), parse_day(args.until, "--until")
     if since and until and since > until:
         raise ConfigError("--since is after --until")
-    dsn = args.dsn or load_dsn()
+    dsn = args.dsn or dsn_if_joined(state_path(app_paths()))
     if dsn is None:
         raise TeamError("not joined to a team: run `tokenbuddy team join <dsn>` first")
     overview = load_team_overview(

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from tokenbuddy.core.tips import Tip
 
 DEFAULT_WINDOW_DAYS = 14
+MIN_WINDOW_DAYS = 7
 WIDTH = 100
 
 
@@ -56,8 +57,11 @@ def window_start(since: str | None, now_ms: int, zone: ZoneInfo) -> int:
         return now_ms - DEFAULT_WINDOW_DAYS * DAY_MS
     start, _ = local_day_bounds(day, None, zone)
     assert start is not None
-    if start >= now_ms:
-        raise ConfigError("--since must be a day before now")
+    if now_ms - start < MIN_WINDOW_DAYS * DAY_MS:
+        raise ConfigError(
+            f"--since must be at least {MIN_WINDOW_DAYS} days ago: a shorter window "
+            "would turn a few requests into a monthly saving"
+        )
     return start
 
 

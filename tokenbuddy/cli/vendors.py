@@ -93,10 +93,19 @@ def run_vendors(args: argparse.Namespace) -> int:
 
 
 def _report_outcomes(outcomes: list[PollOutcome], problems: dict[str, str]) -> int:
+    """One line per source; a problem shared by several sources (no keyring) is said once."""
     failed = False
+    said: set[str] = set()
     for outcome in outcomes:
-        if outcome.provider in problems:
-            print(f"{outcome.provider}: {problems[outcome.provider]}", file=sys.stderr)
+        problem = problems.get(outcome.provider)
+        if problem is not None:
+            shared = sum(1 for p in problems.values() if p == problem) > 1
+            if not shared:
+                print(f"{outcome.provider}: {problem}", file=sys.stderr)
+            elif problem not in said:
+                names = ", ".join(p for p, text in problems.items() if text == problem)
+                print(f"{names}: {problem}", file=sys.stderr)
+            said.add(problem)
             failed = True
         elif outcome.status == "error":
             print(

@@ -51,3 +51,9 @@ def configured_log_environment(config_file: Path, environ: Mapping[str, str]) ->
         _strings(values.get("claude_config_dirs")),
         _strings(values.get("codex_homes")),
     )
+
+
+def configured_timezone(config_file: Path, environ: Mapping[str, str]) -> str | None:
+    """``TOKENBUDDY_TIMEZONE``, else ``timezone`` from ``config_file``, else None (local)."""
+    value = environ.get("TOKENBUDDY_TIMEZONE") or read_config(config_file).get("timezone")
+    return value if isinstance(value, str) and value else None

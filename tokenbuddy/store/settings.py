@@ -285,16 +285,70 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Environment first, then the TOML file passed in as init values."""
-        return env_settings, init_settings
+        """Only the values :func:`load_settings` passes in: it reads the TOML file and the
+        ``TOKENBUDDY_*`` variables itself, so each bad value can be traced and dropped."""
+        return (init_settings,)
 
     def log_environment(self, environ: Mapping[str, str]) -> dict[str, str]:
         """``environ`` with the configured log dirs filled in where the variables are unset."""
         return log_environment(environ, self.claude_config_dirs, self.codex_homes)
 
 
-def load_settings(config_file: Path) -> tuple[Settings, list[str]]:
-    """The settings, and messages for anything invalid (then the defaults are used)."""
+ENV_PREFIX = "TOKENBUDDY_"
+NESTED_DELIMITER = "__"
+"""``TOKENBUDDY_ALERTS__SPIKE_RATIO=5`` sets ``spike_ratio`` in the ``[alerts]`` table."""
+MAX_REPAIRS = 20
+
+
+def environment_values(environ: Mapping[str, str]) -> dict[str, tuple[str, Any]]:
+    """``TOKENBUDDY_<KEY>`` and ``TOKENBUDDY_<TABLE>__<KEY>`` variables naming a setting, as
+    dotted key -> (variable, value). Other ``TOKENBUDDY_*`` variables (HOME...) are not settings.
+    """
+    tables = {
+        name: field.annotation
+        for name, field in Settings.model_fields.items()
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
+    }
+    found: dict[str, tuple[str, Any]] = {}
+    for variable, raw in environ.items():
+        if not variable.startswith(ENV_PREFIX):
+            continue
+        name = variable[len(ENV_PREFIX) :].lower()
+        table, _, key = name.partition(NESTED_DELIMITER)
+        if key and table in tables and key in tables[table].model_fields:
+            found[f"{table}.{key}"] = (variable, _env_value(tables[table], key, raw))
+        elif not key and name in Settings.model_fields and name not in tables:
+            found[name] = (variable, _env_value(Settings, name, raw))
+    return found
+
+
+def _env_value(model: type[BaseModel], key: str, raw: str) -> Any:
+    """A list setting from a JSON list or a comma-separated string; anything else as is."""
+    annotation = str(model.model_fields[key].annotation)
+    if not annotation.startswith("list"):
+        return raw
+    text = raw.strip()
+    if text.startswith("["):
+        import json
+
+        try:
+            return json.loads(text)
+        except ValueError:
+            return raw
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def load_settings(
+    config_file: Path, environ: Mapping[str, str] | None = None
+) -> tuple[Settings, list[str]]:
+    """The settings, and a message for each invalid value (that one value is ignored).
+
+    Values come from ``config_file`` and, overriding it, ``TOKENBUDDY_*`` variables;
+    a bad value is reported with where it came from and replaced by its default,
+    so one typo never costs the user their other settings (their cap, say).
+    """
+    import os
+
     problems: list[str] = []
     values: dict[str, Any] = {}
     try:
@@ -304,23 +358,55 @@ def load_settings(config_file: Path) -> tuple[Settings, list[str]]:
         pass
     except (OSError, tomllib.TOMLDecodeError) as error:
         problems.append(f"{config_file}: {error}; using the defaults")
-    try:
-        return Settings(**values), problems
-    except ValidationError as error:
-        problems.extend(_describe(config_file, error))
-    try:
-        return Settings(), problems
-    except ValidationError as error:
-        problems.extend(_describe(config_file, error))
-        return Settings.model_construct(), problems
+    origins: dict[str, str] = {}
+    for dotted, (variable, value) in environment_values(
+        os.environ if environ is None else environ
+    ).items():
+        _put(values, dotted, value)
+        origins[dotted] = variable
+    for _ in range(MAX_REPAIRS):
+        try:
+            return Settings(**values), problems
+        except ValidationError as error:
+            problems.extend(_repair(values, error, config_file, origins))
+    return Settings.model_construct(), problems
 
 
-def _describe(config_file: Path, error: ValidationError) -> list[str]:
+def _put(values: dict[str, Any], dotted: str, value: Any) -> None:
+    table, _, key = dotted.partition(".")
+    if key:
+        section = values.setdefault(table, {})
+        if isinstance(section, dict):
+            section[key] = value
+    else:
+        values[table] = value
+
+
+def _repair(
+    values: dict[str, Any], error: ValidationError, config_file: Path, origins: dict[str, str]
+) -> list[str]:
+    """Drop each invalid value (its default applies) and say where it came from."""
     messages = []
     for problem in error.errors():
-        field = ".".join(str(part) for part in problem["loc"]) or "(file)"
-        messages.append(f"{config_file}: {field}: {problem['msg']}; using the defaults")
+        loc = [str(part) for part in problem["loc"]][:2]
+        dotted = ".".join(loc) or "(file)"
+        source = origins.get(dotted) or origins.get(loc[0] if loc else "") or f"{config_file}"
+        where = source if source.startswith(ENV_PREFIX) else f"{config_file}: {dotted}"
+        messages.append(f"{where}: {problem['msg']}; using the default")
+        _drop(values, loc)
     return messages
+
+
+def _drop(values: dict[str, Any], loc: list[str]) -> None:
+    if not loc:
+        values.clear()
+        return
+    if len(loc) == 2 and isinstance(values.get(loc[0]), dict):
+        values[loc[0]].pop(loc[1], None)
+        if not values[loc[0]]:
+            values.pop(loc[0])
+        return
+    values.pop(loc[0], None)
 
 
 def write_template(config_file: Path) -> bool:

@@ -173,6 +173,13 @@ def sync_once(
     return SyncReport("synced" if days else "up_to_date", days, rows)
 
 
+def dsn_if_joined(path: Path) -> str | None:
+    """The member DSN when this machine joined a team, else None without touching the
+    keyring (so a machine that never joined never hears about keyring problems)."""
+    with SyncState(path) as state:
+        return _joined_dsn(state)
+
+
 def _joined_dsn(state: SyncState) -> str | None:
     if not state.joined:
         return None

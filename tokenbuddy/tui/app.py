@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -25,6 +26,7 @@ from textual.widgets import (
     Label,
     OptionList,
     ProgressBar,
+    Static,
     TabbedContent,
     TabPane,
 )
@@ -139,6 +141,7 @@ class TokenBuddyApp(App[None]):
         Binding("b", "cycle_breakdown", "Period"),
         Binding("r", "rescan", "Re-scan"),
         Binding("t", "show_tips", "Tips"),
+        Binding("s", "show_sessions", "Sessions", show=False),
         Binding("v", "vendors", "Vendors"),
         Binding("m", "team", "Team", show=False),
         Binding("w", "focus_warnings", "Warnings", show=False),
@@ -153,6 +156,7 @@ class TokenBuddyApp(App[None]):
             "show_tips",
             "vendors",
             "team",
+            "show_sessions",
         }
     )
     """Actions that act on the dashboard, so only offered while it is on screen."""
@@ -165,6 +169,7 @@ class TokenBuddyApp(App[None]):
         """The last computed conservation tips; None until the first computation."""
         self._credentials: dict[str, Credential | None] | None = None
         """Vendor credentials found at start (kept in memory only, never shown)."""
+        self._keyring_problem = ""
         self.team_report: SyncReport | None = None
         """The last team sync's outcome; None before the first attempt."""
         self._team_alerted: set[str] = set()
@@ -184,6 +189,7 @@ class TokenBuddyApp(App[None]):
         yield EmptyState(id="empty")
         with TabbedContent(id="main"):
             with TabPane("Sessions", id="sessions-tab"):
+                yield Static(id="sessions-hint")
                 yield SessionsTable(id="sessions")
             with TabPane("Breakdown", id="breakdown-tab"):
                 yield BreakdownTables(id="breakdown")
@@ -260,16 +266,18 @@ class TokenBuddyApp(App[None]):
         assert self.config.vendors is not None
         found: dict[str, Credential | None] = {}
         problems: dict[str, str] = {}
+        keyring_problem = ""
         for provider in VENDOR_SOURCES:
             if provider in self.config.vendors.disabled:
                 continue
             try:
                 found[provider] = find_credential(provider, os.environ, Path.home())
-            except KeyringUnavailableError:
-                found[provider] = None  # nothing can have been stored: not configured, quietly
+            except KeyringUnavailableError as error:
+                # Nothing can have been stored: not configured. Said on the vendors screen only.
+                found[provider], keyring_problem = None, str(error)
             except CredentialError as error:
                 found[provider], problems[provider] = None, str(error)
-        self.post_message(CredentialsFound(found, problems))
+        self.post_message(CredentialsFound(found, problems, keyring_problem))
 
     @work(thread=True, group="vendors", name="vendor poll", exclusive=True, exit_on_error=False)
     def poll_vendors(self) -> None:
@@ -322,6 +330,7 @@ class TokenBuddyApp(App[None]):
                 source_states(ledger.db),
                 origins,
                 reconciliation(ledger.db, now_ms - RECONCILE_DAYS * 86_400_000, now_ms),
+                self._keyring_problem,
             )
         self.post_message(VendorsLoaded(view))
 
@@ -337,12 +346,13 @@ class TokenBuddyApp(App[None]):
     def load_team(self) -> None:
         """Read the team overview for the team screen."""
         from tokenbuddy.errors import CredentialError, TeamError
-        from tokenbuddy.team import load_dsn, load_team_overview
+        from tokenbuddy.team import load_team_overview
+        from tokenbuddy.team.sync import dsn_if_joined
 
         assert self.config.team is not None
         options = self.config.team
         try:
-            dsn = options.dsn or load_dsn()
+            dsn = options.dsn or dsn_if_joined(options.state_path)
             if dsn is None:
                 self.post_message(TeamLoaded(None))
                 return
@@ -418,6 +428,7 @@ class TokenBuddyApp(App[None]):
                 self.config.roots, str(self.config.config_file)
             )
         self.query_one(SessionsTable).show(message.snapshot)
+        self._hint_if_no_recent_sessions(message.snapshot)
         self.query_one(SpendChart).show(message.snapshot)
         self.query_one(BreakdownTables).show(message.snapshot)
         self.query_one(WarningsPanel).show(message.snapshot.alerts)
@@ -440,6 +451,20 @@ class TokenBuddyApp(App[None]):
             gc.collect()
             gc.freeze()
 
+    def _hint_if_no_recent_sessions(self, snapshot: DashboardSnapshot) -> None:
+        """Say why the table is empty when the ledger is not (nothing in the last 24 h)."""
+        hint = self.query_one("#sessions-hint", Static)
+        hint.display = not snapshot.sessions and not snapshot.is_empty
+        if hint.display:
+            hint.update(
+                Text(
+                    f"No session in the last 24 hours. The ledger holds "
+                    f"{snapshot.total_requests:,} requests: b shows all-time breakdowns, "
+                    "c the last 30 days, and tokenbuddy report daily every day.",
+                    style="dim",
+                )
+            )
+
     def _announce(self, snapshot: DashboardSnapshot) -> None:
         """Toast every new warning; a new critical one also rings and notifies the desktop."""
         critical = [a for a in snapshot.announce if a.severity == "critical"]
@@ -459,6 +484,7 @@ class TokenBuddyApp(App[None]):
 
     def on_credentials_found(self, message: CredentialsFound) -> None:
         self._credentials = message.credentials
+        self._keyring_problem = message.keyring_problem
         for provider, problem in message.problems.items():
             self.notify(f"{provider}: {problem}", severity="warning", timeout=10, markup=False)
         if any(c is not None for c in message.credentials.values()):
@@ -612,6 +638,11 @@ class TokenBuddyApp(App[None]):
     def action_vendors(self) -> None:
         """Show the vendor sources and the local-vs-billed reconciliation."""
         self.load_vendors()
+
+    def action_show_sessions(self) -> None:
+        """Back to the sessions tab."""
+        self.query_one("#main", TabbedContent).active = "sessions-tab"
+        self.query_one(SessionsTable).focus()
 
     def action_show_tips(self) -> None:
         """Show the tips tab."""

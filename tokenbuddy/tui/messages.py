@@ -87,6 +87,8 @@ class VendorsView:
     credentials: dict[str, str]
     """Provider -> where its credential comes from (never the secret itself)."""
     reconciliation: Reconciliation
+    notice: str = ""
+    """Something the user must fix before any source can be configured (no keyring)."""
 
 
 class VendorsLoaded(Message):
@@ -108,10 +110,17 @@ class VendorsPolled(Message):
 class CredentialsFound(Message):
     """The vendor credentials were looked up (values stay in memory, never displayed)."""
 
-    def __init__(self, credentials: dict[str, Credential | None], problems: dict[str, str]) -> None:
+    def __init__(
+        self,
+        credentials: dict[str, Credential | None],
+        problems: dict[str, str],
+        keyring_problem: str = "",
+    ) -> None:
         super().__init__()
         self.credentials = credentials
         self.problems = problems
+        self.keyring_problem = keyring_problem
+        """Why no credential can be stored here (no keyring backend), or empty."""
 
 
 class TeamSynced(Message):

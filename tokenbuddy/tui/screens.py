@@ -128,6 +128,8 @@ class VendorsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Label(Text("Vendor sources", style="bold"), id="sources-title")
+        if self.vendors.notice:
+            yield Static(safe(self.vendors.notice), id="sources-notice")
         yield DataTable(id="sources", cursor_type="row", zebra_stripes=True)
         yield Label(self._reconcile_title(), id="reconcile-title")
         yield DataTable(id="reconcile", cursor_type="row", zebra_stripes=True)
@@ -162,10 +164,12 @@ class VendorsScreen(Screen[None]):
         totals = self.vendors.reconciliation.totals
         text = Text("Local estimate vs vendor-billed, last 30 days  ", style="bold")
         if not self.vendors.reconciliation.rows:
-            text.append(
-                "(nothing billed yet: add a credential with tokenbuddy auth add anthropic|openai)",
-                style="dim",
+            hint = (
+                "(nothing billed: no keyring, see above)"
+                if self.vendors.notice
+                else "(nothing billed yet: tokenbuddy auth add anthropic|openai)"
             )
+            text.append(hint, style="dim")
             return text
         text.append(
             f"local {dollars(totals['local_usd'])} · billed {dollars(totals['billed_usd'])} · "
@@ -297,29 +301,39 @@ HELP = """\
 tokenbuddy follows your agents' logs and shows what they spend, live.
 
 Keys
-  enter       open the highlighted session (or a warning's session)
-  w           jump to the warnings (shown only while there are some)
-  c           switch the chart: per hour (24 h) / per day (30 days)
-  b           breakdown period: today / cycle / all time
-  t           conservation tips, with what each would save per month
-  v           vendor sources and local-vs-billed reconciliation
-  m           the team (after tokenbuddy team join): pooled budget, soft limits
-  tab         move between panels
-  r           re-scan every log now
-  ctrl+p      command palette (themes and more)
-  ?           this help
-  escape      back
-  q           quit
+  enter     open the highlighted session (or a warning's session)
+  s         back to the sessions tab
+  w         jump to the warnings (shown only while there are some)
+  c         chart: per hour (24 h) / per day (30 days)
+  b         breakdown period: today / cycle / all time
+  t         conservation tips, with the saving of each per month
+  v         vendor sources, and local vs billed spend
+  m         the team, once joined: pooled budget, soft limits
+  tab       move between panels
+  r         re-scan every log now
+  ctrl+p    command palette (themes and more)
+  ?         this help (escape closes it)
+  escape    back
+  q         quit (closes this help)
 
 Figures
-  Today / Cycle   list-price cost of today's and this budget cycle's requests
-  Burn            spend rate over the last 5 minutes and the last hour
-  Cache hit       cache reads / all input tokens (higher is cheaper)
-  Sub             share of a session's cost spent by subagents
-  Pace            spend expected by the cycle end, from recent weekday and
-                  weekend rates (shown after it)
-  Warnings        cache collapse, spend spike, unattended loop and cap trajectory;
-                  a critical one also rings the bell and notifies the desktop
+  Today     list-price cost of today's requests
+  Cycle     the same for this budget cycle, against the cap
+  Burn      spend rate over the last 5 minutes and hour;
+            tok/min counts every token, cache reads included
+  Cache hit cache reads / all input tokens (higher is cheaper)
+  Pace      spend expected by the cycle end, from recent
+            weekday and weekend rates (shown after it)
+  $/h       a session's cost over its length
+  Sub       share of a session's cost spent by subagents
+  Last      time since the session's latest request
+  ●         a session active in the last 15 minutes
+  ~         a Cursor estimate (billed figures replace it)
+
+Warnings
+  cache collapse, spend spike, unattended loop, cap,
+  subscription window; a new critical one also rings the
+  bell and notifies the desktop.
 
 Settings live in config.toml (tokenbuddy config path).
 """

@@ -49,6 +49,7 @@ class HeaderStrip(Vertical):
     def watch_snapshot(self, snapshot: DashboardSnapshot | None) -> None:
         if snapshot is None:
             self.query_one("#today", Label).update("Reading your agent logs…")
+            self.query_one("#cap-bar", ProgressBar).display = False
             return
         self.query_one("#today", Label).update(today_text(snapshot))
         bar = self.query_one("#cap-bar", ProgressBar)
