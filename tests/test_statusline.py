@@ -189,7 +189,9 @@ def test_bad_input_prints_a_neutral_line_and_exits_0(
 def test_malformed_json_is_logged_in_the_state_dir(isolated_environment: Path) -> None:
     assert run_statusline(b'{"session_id": ') == "⚡ tokenbuddy"
     log = app_paths().statusline_log.read_text()
-    assert "JSONDecodeError" in log or "ValueError" in log or "StopIteration" in log
+    assert "ValueError: not JSON (at character 15)" in log
+    assert run_statusline(b"garbage") == "⚡ tokenbuddy"
+    assert "ValueError: not JSON (at character 0)" in app_paths().statusline_log.read_text()
 
 
 def test_the_real_sample_gives_a_line(isolated_environment: Path, shared_fixtures: Path) -> None:

@@ -70,7 +70,10 @@ def parse_json(text: str) -> Any:
         memo: dict[str, str] = {}  # noqa: RUF012 - the scanner's shared string cache
 
     start = len(text) - len(text.lstrip())
-    value, end = make_scanner(Context())(text, start)  # type: ignore[arg-type]
+    try:
+        value, end = make_scanner(Context())(text, start)  # type: ignore[arg-type]
+    except StopIteration as stop:  # how the C scanner says "no JSON value here"
+        raise ValueError(f"not JSON (at character {stop.value})") from None
     if text[end:].strip():
         raise ValueError("extra data after the JSON value")
     return value

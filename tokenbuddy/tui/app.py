@@ -409,12 +409,21 @@ class TokenBuddyApp(App[None]):
 
     # -- handlers --------------------------------------------------------------------------
 
+    def _shutting_down(self) -> bool:
+        """True once the dashboard's widgets are gone (the app is closing): a thread
+        worker that finishes late has its result dropped instead of failing the exit."""
+        return self._exit or not self.query(HeaderStrip)
+
     def on_ingest_progressed(self, message: IngestProgressed) -> None:
+        if self._shutting_down():
+            return
         bar = self.query_one("#ingest-progress", ProgressBar)
         bar.display = True
         bar.update(total=max(message.total, 1), progress=message.done)
 
     def on_snapshot_built(self, message: SnapshotBuilt) -> None:
+        if self._shutting_down():
+            return
         first = self.snapshot is None
         self.snapshot = message.snapshot
         self._built_at = time.monotonic()
@@ -497,6 +506,8 @@ class TokenBuddyApp(App[None]):
             self.load_vendors()
 
     def on_vendors_loaded(self, message: VendorsLoaded) -> None:
+        if self._shutting_down():
+            return
         if isinstance(self.screen, VendorsScreen):
             self.pop_screen()
         self.push_screen(VendorsScreen(message.view, self.config.zone))
@@ -514,6 +525,8 @@ class TokenBuddyApp(App[None]):
             )
 
     def on_team_loaded(self, message: TeamLoaded) -> None:
+        if self._shutting_down():
+            return
         if message.overview is None:
             text = message.error or "Not in a team: tokenbuddy team join <dsn> (see the README)."
             self.notify(text, severity="warning" if message.error else "information", markup=False)
@@ -542,6 +555,8 @@ class TokenBuddyApp(App[None]):
         )
 
     def on_tips_computed(self, message: TipsComputed) -> None:
+        if self._shutting_down():
+            return
         self.tips = message.tips
         self.query_one(TipsPanel).show(message.tips)
         teaser = self.query_one("#top-tip", Label)
@@ -590,8 +605,16 @@ class TokenBuddyApp(App[None]):
         kind, _, session_id = option_id.partition("/")
         if kind and session_id and not session_id.startswith("-"):
             self.load_session(session_id, None)
+        else:
+            self.notify(
+                "This warning is about all your spend, not one session: the sessions "
+                "table (s) shows which are active.",
+                severity="information",
+            )
 
     def on_session_loaded(self, message: SessionLoaded) -> None:
+        if self._shutting_down():
+            return
         if message.detail is None:
             self.notify("That session has no requests in the ledger.", severity="warning")
             return

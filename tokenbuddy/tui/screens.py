@@ -49,18 +49,19 @@ class SessionScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#timeline", DataTable)
-        for column in ("Time", "Model", "Agent", "Input", "Cache wr", "Cache rd", "Output", "Cost"):
+        # Cost comes second so it stays on screen in an 80-column pane.
+        for column in ("Time", "Cost", "Model", "Agent", "Input", "Cache wr", "Cache rd", "Output"):
             table.add_column(column)
         for line in self.detail.requests:
             table.add_row(
                 Text(clock_time(line.ts_ms, self.zone)),
+                Text("unpriced" if line.cost_usd is None else dollars(line.cost_usd)),
                 safe(short_model(line.model)),
-                safe(line.agent or "main"),
+                safe((line.agent or "main")[:12]),
                 Text(tokens(line.input_tokens)),
                 Text(tokens(line.cache_write_tokens)),
                 Text(tokens(line.cache_read_tokens)),
                 Text(tokens(line.output_tokens)),
-                Text("unpriced" if line.cost_usd is None else dollars(line.cost_usd)),
             )
         table.move_cursor(row=max(table.row_count - 1, 0))
 
