@@ -3,8 +3,10 @@
 
 A benchmark, not a test: it prints figures next to their targets.
 
-Set-up: the ledger is built once from the corpus (``report daily`` with
-``TOKENBUDDY_HOME``), one of the corpus's sessions is copied into a live
+The status line is run as ``tokenbuddy statusline --install`` installs it (this
+Python, ``-c`` straight into the fast path). Set-up: the ledger is built once from
+the corpus (``report daily`` with ``TOKENBUDDY_HOME``), one of the corpus's sessions
+is copied into a live
 transcript, and one status-line run (plus its background refresh) writes the
 snapshot. Then, each as a fresh process fed the Claude Code JSON on stdin:
 
@@ -71,9 +73,16 @@ def timed(argv: list[str], stdin: bytes, env: dict[str, str], *, line: bool = Tr
 
 
 def tokenbuddy_command() -> list[str]:
-    """The installed console script, as Claude Code would run it (else ``python -m``)."""
+    """The installed console script, for the set-up commands (else ``python -m``)."""
     script = shutil.which("tokenbuddy", path=str(Path(sys.executable).parent))
     return [script] if script else [sys.executable, "-m", "tokenbuddy"]
+
+
+def statusline_command() -> list[str]:
+    """The command ``tokenbuddy statusline --install`` writes into Claude Code's settings."""
+    from tokenbuddy.cli.statusline_install import LAUNCHER
+
+    return [sys.executable, "-c", LAUNCHER]
 
 
 def live_session(corpus_root: Path, scratch: Path) -> tuple[Path, list[bytes]]:
@@ -135,7 +144,8 @@ def collect(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
             "rate_limits": {"five_hour": {"used_percentage": 41, "resets_at": time.time() + 9000}},
         }
     ).encode()
-    timed([*command, "statusline"], stdin, env)
+    line = statusline_command()
+    timed(line, stdin, env)
     wait_for_snapshot(home / "cache" / "status.json", transcript.stem)
     figures: dict[str, Any] = {
         "runs": args.runs,
@@ -151,15 +161,15 @@ def collect(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
             - json.loads((home / "cache" / "status.json").read_text())["updated_ms"] / 1000
             > 50
         ):
-            timed([*command, "statusline"], stdin, env)  # let a refresh run outside the timing
+            timed(line, stdin, env)  # let a refresh run outside the timing
             time.sleep(2)
-        steady.append(timed([*command, "statusline"], stdin, env))
+        steady.append(timed(line, stdin, env))
     progress("timing the status line after appends ...")
     appended = []
     for number in range(args.runs):
         with transcript.open("ab") as handle:
             handle.write(fresh_line(lines[number % len(lines)], number))
-        appended.append(timed([*command, "statusline"], stdin, env))
+        appended.append(timed(line, stdin, env))
         time.sleep(0.3)  # Claude Code debounces the status line by 300 ms
     figures["bare_ms"] = median_ms(bare)
     figures["steady_ms"] = median_ms(steady)

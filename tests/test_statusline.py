@@ -319,7 +319,13 @@ def test_install_merges_keeps_other_keys_backs_up_and_uninstall_restores_nothing
     settings = orjson.loads(path.read_bytes())
     assert settings["model"] == "sonnet" and settings["hooks"] == {"Stop": []}
     assert settings["statusLine"]["type"] == "command"
-    assert settings["statusLine"]["command"].endswith("statusline")
+    command = settings["statusLine"]["command"]
+    assert "tokenbuddy.cli.statusline" in command
+    shell = subprocess.run(
+        command, shell=True, input=b'{"cost": {"total_cost_usd": 4}}', capture_output=True,
+        env=os.environ, timeout=20, check=True,
+    )  # fmt: skip
+    assert shell.stdout.decode().startswith("⚡ $4.00 sess"), "Claude Code runs it in a shell"
     assert list(path.parent.glob("settings.json.tokenbuddy-backup-*"))
     assert "already installed" in install(path, paths, force=False)
     uninstall(path, paths)
