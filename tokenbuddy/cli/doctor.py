@@ -40,6 +40,7 @@ def gather(session: Session) -> dict[str, Any]:
         "config_file": str(session.paths.config_file),
         "config_file_exists": session.paths.config_file.exists(),
         "cache_dir": str(session.paths.cache_dir),
+        "state_dir": str(session.paths.state_dir),
         "log_roots": [
             {
                 "source": root.source,
@@ -92,6 +93,7 @@ def format_doctor(report: dict[str, Any]) -> str:
     out.append(f"Config        {report['config_file']}{config_state}")
     out.extend(f"  problem: {clean(problem)}" for problem in report["config_problems"])
     out.append(f"Cache         {report['cache_dir']}")
+    out.append(f"State         {report['state_dir']}  (statusline.log)")
     out += ["", "Log directories searched:"]
     for root in report["log_roots"]:
         state = f"{root['files']:,} files" if root["exists"] else "not found"
