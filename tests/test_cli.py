@@ -304,3 +304,10 @@ def test_status_formats_for_bars(
     assert "Today" in waybar["tooltip"]
     assert main(["status", "--format", "json"]) == 0
     assert set(json.loads(capsys.readouterr().out)) == STATUS_KEYS
+
+
+def test_status_json_and_a_bar_format_conflict(
+    claude_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["status", "--json", "--format", "tmux"]) == 1
+    assert "two different outputs" in capsys.readouterr().err

@@ -377,3 +377,16 @@ def test_install_command_line(
     assert (isolated_environment / "cc" / "settings.json").exists()
     assert main(["statusline", "--uninstall"]) == 0
     assert orjson.loads((isolated_environment / "cc" / "settings.json").read_bytes()) == {}
+
+
+def test_install_says_when_other_config_dirs_were_left_alone(
+    isolated_environment: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tokenbuddy.cli.main import main
+
+    first, second = isolated_environment / "one", isolated_environment / "two"
+    os.environ["CLAUDE_CONFIG_DIR"] = f"{first},{second}"
+    assert main(["statusline", "--install"]) == 0
+    out = capsys.readouterr().out
+    assert "1 more dir(s); only the first was changed" in out
+    assert (first / "settings.json").exists() and not (second / "settings.json").exists()

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 import pytest
-from textual.widgets import Label, Sparkline, Static, TabbedContent
+from textual.widgets import DataTable, Label, Sparkline, Static, TabbedContent
 
 from tokenbuddy.cli.dashboard import demo_config
 from tokenbuddy.sources.discovery import log_roots
@@ -154,7 +154,8 @@ def assistant_line(number: int, cwd: str, moment: datetime) -> bytes:
     return orjson.dumps(record) + b"\n"
 
 
-async def test_lines_appended_while_running_show_up_live(tmp_path: Path) -> None:
+def live_app(tmp_path: Path) -> tuple[Path, datetime, TokenBuddyApp]:
+    """A followed transcript holding one request a minute ago, and the app watching it."""
     claude = tmp_path / "claude"
     transcript = claude / "projects" / "-home-dev-live" / "live-session.jsonl"
     transcript.parent.mkdir(parents=True)
@@ -168,7 +169,11 @@ async def test_lines_appended_while_running_show_up_live(tmp_path: Path) -> None
         ledger_path=tmp_path / "live.sqlite3",
         refresh_seconds=0.05,
     )
-    app = TokenBuddyApp(config)
+    return transcript, moment, TokenBuddyApp(config)
+
+
+async def test_lines_appended_while_running_show_up_live(tmp_path: Path) -> None:
+    transcript, moment, app = live_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot)
         await until(lambda: app._watcher is not None, pilot)
@@ -348,3 +353,22 @@ async def test_tips_are_computed_and_shown_on_their_tab(tmp_path: Path) -> None:
         assert app.query_one("#main", TabbedContent).active == "tips-tab"
         body = str(app.query_one("#tips-body", Static).render())
         assert all(tip.title in body for tip in app.tips)
+
+
+async def test_an_open_session_follows_new_requests(tmp_path: Path) -> None:
+    transcript, moment, app = live_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        await until(lambda: app._watcher is not None, pilot)
+        await pilot.press("enter")
+        await until(lambda: isinstance(app.screen, SessionScreen), pilot)
+        screen = app.screen
+        assert isinstance(screen, SessionScreen)
+        timeline = screen.query_one("#timeline", DataTable)
+        assert timeline.row_count == 1
+        with transcript.open("ab") as handle:
+            handle.write(b"".join(assistant_line(n, "/home/dev/live", moment) for n in (1, 2)))
+        await until(lambda: timeline.row_count == 3, pilot)
+        assert app.screen is screen, "refreshed in place, not pushed again"
+        assert timeline.cursor_row == 2, "the cursor follows the newest request"
+        assert "over 3 requests" in str(screen.query_one("#session-figures", Label).render())

@@ -15,6 +15,7 @@ from tokenbuddy.cli.report import resolve_zone
 from tokenbuddy.cli.session import open_session
 from tokenbuddy.cli.table import clean, dollars
 from tokenbuddy.core.dashboard import project_name
+from tokenbuddy.errors import ConfigError
 from tokenbuddy.store.dashboard import BudgetSettings, build_snapshot
 from tokenbuddy.store.monitor import Monitor
 from tokenbuddy.store.status_file import recent_transcripts, status_payload, write_status_file
@@ -48,6 +49,8 @@ def run_status(args: argparse.Namespace) -> int:
     write_status_file(session.paths.status_file, payload)
     for problem in [*session.problems, *session.summary.errors]:
         print(f"tokenbuddy: {problem}", file=sys.stderr)
+    if args.json and args.format not in ("text", "json"):
+        raise ConfigError(f"--json and --format {args.format} ask for two different outputs")
     form = "json" if args.json else args.format
     if form == "json":
         sys.stdout.write(orjson.dumps(status_json(snapshot, zone)).decode() + "\n")

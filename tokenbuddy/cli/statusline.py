@@ -423,5 +423,11 @@ def run_statusline(args: Any) -> int:
             uninstall(target, paths) if args.uninstall else install(target, paths, force=args.force)
         )
         print(done)
+        others = [p for p in os.environ.get("CLAUDE_CONFIG_DIR", "").split(",")[1:] if p.strip()]
+        if others:
+            print(
+                f"note: CLAUDE_CONFIG_DIR names {len(others)} more dir(s); only the first was "
+                "changed (run again with each as CLAUDE_CONFIG_DIR to change the others)"
+            )
         return 0
     return run_fast(["--no-color"] if args.no_color else [])

@@ -440,6 +440,9 @@ class TokenBuddyApp(App[None]):
         self._hint_if_no_recent_sessions(message.snapshot)
         self.query_one(SpendChart).show(message.snapshot)
         self.query_one(BreakdownTables).show(message.snapshot)
+        if isinstance(self.screen, SessionScreen):  # keep the open session live too
+            summary = self.screen.detail.summary
+            self.load_session(summary.session_id, summary.source)
         self.query_one(WarningsPanel).show(message.snapshot.alerts)
         self._announce(message.snapshot)
         if message.summary is not None:
@@ -617,6 +620,14 @@ class TokenBuddyApp(App[None]):
             return
         if message.detail is None:
             self.notify("That session has no requests in the ledger.", severity="warning")
+            return
+        screen = self.screen
+        summary = message.detail.summary
+        if isinstance(screen, SessionScreen) and (
+            screen.detail.summary.session_id,
+            screen.detail.summary.source,
+        ) == (summary.session_id, summary.source):
+            screen.show(message.detail)  # a refresh of the session on screen
             return
         self.push_screen(SessionScreen(message.detail, self.config.zone))
 

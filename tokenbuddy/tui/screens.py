@@ -41,7 +41,7 @@ class SessionScreen(Screen[None]):
         with Vertical(id="session-head"):
             yield Label(self._title(), id="session-title")
             yield Label(self._figures(), id="session-figures")
-            yield Label(self._cache_scale())
+            yield Label(self._cache_scale(), id="session-cache-scale")
             yield Sparkline(list(self.detail.cache_ratio_series), id="session-cache")
         yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
         yield Static(self._subagents(), id="subagents")
@@ -52,6 +52,24 @@ class SessionScreen(Screen[None]):
         # Cost comes second so it stays on screen in an 80-column pane.
         for column in ("Time", "Cost", "Model", "Agent", "Input", "Cache wr", "Cache rd", "Output"):
             table.add_column(column)
+        self._fill(follow=True)
+
+    def show(self, detail: SessionDetail) -> None:
+        """Replace the detail with a fresher read (new requests arrived while open)."""
+        table = self.query_one("#timeline", DataTable)
+        at_end = table.cursor_row >= table.row_count - 1
+        self.detail = detail
+        self.query_one("#session-figures", Label).update(self._figures())
+        self.query_one("#session-cache-scale", Label).update(self._cache_scale())
+        self.query_one("#session-cache", Sparkline).data = list(detail.cache_ratio_series)
+        self.query_one("#subagents", Static).update(self._subagents())
+        self._fill(follow=at_end)
+
+    def _fill(self, *, follow: bool) -> None:
+        """The timeline's rows; the cursor follows the newest request if it was there."""
+        table = self.query_one("#timeline", DataTable)
+        cursor = table.cursor_row
+        table.clear()
         for line in self.detail.requests:
             table.add_row(
                 Text(clock_time(line.ts_ms, self.zone)),
@@ -63,7 +81,8 @@ class SessionScreen(Screen[None]):
                 Text(tokens(line.cache_read_tokens)),
                 Text(tokens(line.output_tokens)),
             )
-        table.move_cursor(row=max(table.row_count - 1, 0))
+        last = max(table.row_count - 1, 0)
+        table.move_cursor(row=last if follow else min(cursor, last))
 
     def _title(self) -> Text:
         summary = self.detail.summary
