@@ -244,6 +244,7 @@ def read_file(plan: ReadPlan, book: PriceBook, previous: StoredFile | None = Non
             records: list[UsageRecord] = []
             for chunk in reader:
                 records.extend(claude_code.parse_chunk(chunk, context, stats, prompts))
+            records.extend(_recovered(reader, context, stats))
             state = cursor.state
         else:
             parser = codex.RolloutParser(
@@ -253,8 +254,9 @@ def read_file(plan: ReadPlan, book: PriceBook, previous: StoredFile | None = Non
                 parser.feed_chunk(chunk)
             records, rate_limits, state = parser.records, parser.rate_limits, parser.state
             prompts = parser.prompts
-        if reader.overlong_lines:
-            stats.skip(SkipReason.LINE_TOO_LONG, reader.overlong_lines)
+        unrecovered = reader.overlong_lines - stats.notes.get(OVERLONG_RECOVERED, 0)
+        if unrecovered > 0:
+            stats.skip(SkipReason.LINE_TOO_LONG, unrecovered)
         new_cursor = advance(plan, reader, state)
     except OSError as error:
         message = f"cannot read {cursor.path}: {error.strerror or error}"
@@ -262,6 +264,23 @@ def read_file(plan: ReadPlan, book: PriceBook, previous: StoredFile | None = Non
     cost = book.cost
     rows = [request_row(record, cost(record)) for record in records]
     return _FileRead(plan, previous, new_cursor, rows, rate_limits, stats, prompts=prompts)
+
+
+OVERLONG_RECOVERED = "lines over 10 MB whose usage was read from their two ends"
+
+
+def _recovered(
+    reader: ChunkReader, context: claude_code.FileContext, stats: ParseStats
+) -> list[UsageRecord]:
+    """Usage records rescued from lines too long to read whole (counted as a note)."""
+    rescued = []
+    for head, tail in reader.overlong_edges:
+        record = claude_code.recover_overlong(head, tail, context, stats)
+        if record is not None:
+            rescued.append(record)
+            stats.note(OVERLONG_RECOVERED)
+    stats.records += len(rescued)
+    return rescued
 
 
 def _read_batch(batch: _Batch, book: PriceBook, staging: StagingFile | None = None) -> _BatchRead:

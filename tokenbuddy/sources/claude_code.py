@@ -112,6 +112,27 @@ def parse_chunk(
     return records
 
 
+def recover_overlong(
+    head: bytes, tail: bytes, context: FileContext, stats: ParseStats
+) -> UsageRecord | None:
+    """The usage record of an assistant line too long to read whole, from its two ends.
+
+    Claude Code writes ``message`` with its id and model before the content and
+    ``usage``, ``requestId`` and ``timestamp`` after it; the content (a huge tool
+    result or text) is replaced by an empty list. None unless that parses into a
+    record: the line then stays counted as skipped.
+    """
+    start = head.find(b'"content":')
+    end = tail.rfind(b'"stop_reason"')
+    if start < 0 or end < 0 or USAGE_NEEDLE not in tail[end:]:
+        return None
+    try:
+        obj = orjson.loads(head[:start] + b'"content":[],' + tail[end:])
+    except orjson.JSONDecodeError:
+        return None
+    return record_from(obj, context, stats) if isinstance(obj, dict) else None
+
+
 def prompt_from(obj: dict[str, Any], context: FileContext) -> PromptMark | None:
     """The human prompt a ``user`` record is, or None for tool results, injected text and
     other record types.

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 CHUNK_SIZE = 8 * 1024 * 1024
 MAX_LINE_BYTES = 10 * 1024 * 1024
+EDGE_BYTES = 64 * 1024
+"""Of a line over :data:`MAX_LINE_BYTES`, this much of its start and of its end is kept:
+a record's ids and model come before its (huge) content, its usage after."""
 HEAD_BYTES = 4096
 
 
@@ -96,7 +99,8 @@ class ChunkReader:
 
     After iteration, :attr:`offset` is just past the last consumed line,
     :attr:`pending_bytes` the length of an unterminated tail left for later, and
-    :attr:`overlong_lines` the number of lines dropped for exceeding 10 MB.
+    :attr:`overlong_lines` the number of lines dropped for exceeding 10 MB, with
+    :attr:`overlong_edges` the (start, end) bytes of each, for usage recovery.
     """
 
     def __init__(self, path: str, start: int, chunk_size: int = CHUNK_SIZE) -> None:
@@ -104,7 +108,10 @@ class ChunkReader:
         self.offset = start
         self.pending_bytes = 0
         self.overlong_lines = 0
+        self.overlong_edges: list[tuple[bytes, bytes]] = []
         self._chunk_size = chunk_size
+        self._head = b""
+        self._tail = b""
 
     def __iter__(self) -> Iterator[bytes]:
         with open(self.path, "rb", buffering=0) as handle:
@@ -123,10 +130,13 @@ class ChunkReader:
             if discarding:
                 if cut == 0:
                     self.offset += len(data)
+                    self._tail = (self._tail + data)[-EDGE_BYTES:]
                     carry = b""
                     continue
                 first_newline = data.find(b"\n") + 1
                 self.offset += first_newline
+                tail = (self._tail + data[: first_newline - 1])[-EDGE_BYTES:]
+                self.overlong_edges.append((self._head, tail))
                 data, cut, discarding = data[first_newline:], cut - first_newline, False
             if cut:
                 self.offset += cut
@@ -135,10 +145,11 @@ class ChunkReader:
             if len(carry) > MAX_LINE_BYTES:
                 self.overlong_lines += 1
                 self.offset += len(carry)
+                self._head, self._tail = carry[:EDGE_BYTES], carry[-EDGE_BYTES:]
                 carry, discarding = b"", True
-        yield from self._tail(carry)
+        yield from self._unterminated(carry)
 
-    def _tail(self, carry: bytes) -> Iterator[bytes]:
+    def _unterminated(self, carry: bytes) -> Iterator[bytes]:
         """An unterminated last line: ingest it only if it is already complete JSON."""
         if not carry.strip():
             self.offset += len(carry)
