@@ -147,7 +147,7 @@ def test_table_has_totals_row_and_unpriced_footer(
     assert lines[0].split()[:2] == ["Date", "Input"]
     total = next(line for line in lines if line.startswith("Total"))
     assert total.split()[-2] == "4"
-    assert any("mystery-model-1 (1 requests)" in line for line in lines)
+    assert any("mystery-model-1 (1 request)" in line for line in lines)
     widths = {len(line) for line in lines[:5]}
     assert len(widths) == 1, "columns are aligned"
 

@@ -133,7 +133,7 @@ def test_claude_path_forms_give_the_same_warnings(
     results = [replay_with_summary(capsys, form) for form in forms]
     alerts, summary = results[0]
     assert any(a["kind"] == "cache_collapse" for a in alerts)
-    assert "1 files;" in summary and "0 lines skipped" in summary
+    assert "1 file;" in summary and "0 lines skipped" in summary
     assert all(result == results[0] for result in results[1:])
 
 
@@ -219,7 +219,7 @@ def test_malformed_lines_are_counted_in_the_summary(
         handle.write(b"{not json\n")
     alerts, summary = replay_with_summary(capsys, transcript)
     assert alerts
-    assert "1 lines skipped (invalid JSON: 1)" in summary
+    assert "1 line skipped (invalid JSON: 1)" in summary
 
 
 def test_text_output_keeps_terminal_escapes_from_logs_out(

@@ -10,7 +10,7 @@ import orjson
 
 from tokenbuddy import __version__
 from tokenbuddy.cli.session import Session, open_session
-from tokenbuddy.cli.table import clean
+from tokenbuddy.cli.table import clean, counted
 from tokenbuddy.store import cursor as cursor_store
 from tokenbuddy.store import queries
 
@@ -88,7 +88,7 @@ def run_doctor(args: argparse.Namespace) -> int:
 def format_doctor(report: dict[str, Any]) -> str:
     """The diagnosis as readable text."""
     out = [f"tokenbuddy {report['version']}", ""]
-    out.append(f"Ledger        {report['ledger']}  ({report['requests']:,} requests)")
+    out.append(f"Ledger        {report['ledger']}  ({counted(report['requests'], 'request')})")
     config_state = "" if report["config_file_exists"] else "  (not created; defaults in use)"
     out.append(f"Config        {report['config_file']}{config_state}")
     out.extend(f"  problem: {clean(problem)}" for problem in report["config_problems"])
@@ -96,7 +96,7 @@ def format_doctor(report: dict[str, Any]) -> str:
     out.append(f"State         {report['state_dir']}  (statusline.log)")
     out += ["", "Log directories searched:"]
     for root in report["log_roots"]:
-        state = f"{root['files']:,} files" if root["exists"] else "not found"
+        state = counted(root["files"], "file") if root["exists"] else "not found"
         out.append(f"  {root['source']:<12} {clean(root['path'])}  [{root['origin']}]  {state}")
     files = report["files"]
     out += ["", f"Files read    {files['known']:,}"]
@@ -120,7 +120,7 @@ def format_doctor(report: dict[str, Any]) -> str:
     if report["unpriced_models"]:
         out.append("Unpriced models (not in any cost):")
         for model, count in sorted(report["unpriced_models"].items()):
-            out.append(f"  {clean(model)}: {count:,} requests")
+            out.append(f"  {clean(model)}: {counted(count, 'request')}")
     out += format_cursor(report["cursor"])
     if report["errors"]:
         out += ["", "Errors:"]

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import orjson
 
 from tokenbuddy.cli.report import resolve_zone
-from tokenbuddy.cli.table import clean
+from tokenbuddy.cli.table import clean, counted
 from tokenbuddy.core.alerts import AlertEngine, PromptEvent, RequestEvent
 from tokenbuddy.errors import SourceError
 from tokenbuddy.ingest import sync, sync_paths
@@ -225,13 +225,13 @@ def _short_project(project: str) -> str:
 
 def format_summary(counts: ReplayCounts) -> str:
     """One line: what was read, what was skipped and why, and the warnings by severity."""
-    files = f"{counts.files:,} files"
+    files = counted(counts.files, "file")
     if counts.unreadable_files:
         files += f", {counts.unreadable_files:,} unreadable"
     if counts.incomplete_files:
         files += f", {counts.incomplete_files:,} ending in an incomplete line"
     skipped = sum(counts.skipped.values())
-    lines = f"{skipped:,} lines skipped"
+    lines = f"{counted(skipped, 'line')} skipped"
     if skipped:
         reasons = sorted(counts.skipped.items(), key=lambda item: -item[1])
         lines += " (" + ", ".join(f"{clean(reason)}: {n:,}" for reason, n in reasons) + ")"

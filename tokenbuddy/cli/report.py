@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from tokenbuddy.cli.session import open_session
-from tokenbuddy.cli.table import clean, dollars, render_table, tokens
+from tokenbuddy.cli.table import clean, counted, dollars, render_table, tokens
 from tokenbuddy.core.records import CURSOR_LOCAL
 from tokenbuddy.core.report import (
     ReportKind,
@@ -214,7 +214,9 @@ def _footer(report: dict[str, Any]) -> str:
     lines = []
     unpriced = report["unpriced_models"]
     if unpriced:
-        listed = ", ".join(f"{clean(m)} ({n} requests)" for m, n in sorted(unpriced.items()))
+        listed = ", ".join(
+            f"{clean(m)} ({counted(n, 'request')})" for m, n in sorted(unpriced.items())
+        )
         lines.append(f"Not in any cost, no known price: {listed}")
     if report.get("unknown_token_requests"):
         lines.append(

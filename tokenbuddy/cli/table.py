@@ -47,3 +47,8 @@ def dollars(value: float) -> str:
 def clean(text: str) -> str:
     """Text from logs made safe to print: control characters become ``?``."""
     return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
+def counted(number: int, noun: str) -> str:
+    """``1 request``, ``2,431 requests``: a count with its noun agreeing."""
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")

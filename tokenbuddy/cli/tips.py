@@ -14,7 +14,7 @@ import orjson
 
 from tokenbuddy.cli.report import parse_day, resolve_zone
 from tokenbuddy.cli.session import open_session
-from tokenbuddy.cli.table import clean, dollars
+from tokenbuddy.cli.table import clean, counted, dollars
 from tokenbuddy.core.metrics import DAY_MS
 from tokenbuddy.core.report import local_day_bounds
 from tokenbuddy.errors import ConfigError
@@ -91,7 +91,7 @@ def format_tips(tips: list[Tip], since_ms: int, now_ms: int, zone: ZoneInfo) -> 
     window = f"{_local_day(since_ms, zone)} to {_local_day(now_ms, zone)}"
     if not tips:
         return f"No tips for {window}: no change would have saved more than a cent a month."
-    head = f"{len(tips)} tips from {window}, the largest saving first (list prices):"
+    head = f"{counted(len(tips), 'tip')} from {window}, the largest saving first (list prices):"
     blocks = [format_tip(rank, tip) for rank, tip in enumerate(tips, 1)]
     foot = "Tips that count the same requests overlap: their savings do not add up."
     return "\n\n".join([head, *blocks, foot])
