@@ -372,3 +372,17 @@ async def test_an_open_session_follows_new_requests(tmp_path: Path) -> None:
         assert app.screen is screen, "refreshed in place, not pushed again"
         assert timeline.cursor_row == 2, "the cursor follows the newest request"
         assert "over 3 requests" in str(screen.query_one("#session-figures", Label).render())
+
+
+async def test_the_chosen_theme_is_remembered(tmp_path: Path) -> None:
+    state = tmp_path / "state" / "ui.json"
+    app = TokenBuddyApp(frozen_demo(tmp_path / "one", ui_state=state))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        app.theme = "nord"
+        await pilot.pause()
+    assert orjson.loads(state.read_bytes()) == {"theme": "nord"}
+    again = TokenBuddyApp(frozen_demo(tmp_path / "two", ui_state=state))
+    async with again.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        assert again.theme == "nord"

@@ -60,6 +60,7 @@ def user_config() -> DashboardConfig:
         vendors=settings.vendors,
         team=team_options(paths, settings),
         team_sync_minutes=settings.team.sync_minutes,
+        ui_state=paths.state_dir / "ui.json",
     )
 
 

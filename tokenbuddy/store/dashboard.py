@@ -87,7 +87,7 @@ def build_snapshot(
         burn_1h=_burn(db, now_ms, HOUR_MS),
         active_session_cache_ratio=active[0].cache_hit_ratio if active else None,
         sessions=tuple(sessions),
-        hourly_usd=_hourly(db, now_ms),
+        hourly_usd=_hourly(db, now),
         daily_usd=_daily(db, now, zone),
         breakdowns=_breakdowns(db, today_start, cycle_start),
         unpriced_models=queries.unpriced_models(db, queries.RequestFilter()),
@@ -195,15 +195,26 @@ def _subagent_costs(db: sqlite3.Connection, ids: list[str]) -> dict[tuple[str, s
     return {(sid, source): float(cost) for sid, source, cost in rows}
 
 
-def _hourly(db: sqlite3.Connection, now_ms: int) -> tuple[float, ...]:
-    first_hour = now_ms // HOUR_MS - 23
-    rows = dict(
-        db.execute(
-            "SELECT bucket / 4, TOTAL(cost_usd) FROM usage_rollup WHERE bucket >= ? GROUP BY 1",
-            (first_hour * 4,),
-        ).fetchall()
+def _hourly(db: sqlite3.Connection, now: Any) -> tuple[float, ...]:
+    """Spend per hour of the local clock over the last 24 hours, oldest first.
+
+    Local hours, not UTC ones: in a zone 5:30 or 5:45 ahead the bars would otherwise
+    straddle the user's hours. Zone offsets are multiples of 15 minutes, so the
+    15-minute rollup buckets fall wholly inside one local hour.
+    """
+    now_ms = _ms(now)
+    into_hour_ms = (now.minute * 60 + now.second) * 1000 + now.microsecond // 1000
+    first_ms = now_ms - into_hour_ms - 23 * HOUR_MS
+    rows = db.execute(
+        "SELECT bucket, TOTAL(cost_usd) FROM usage_rollup WHERE bucket >= ? GROUP BY 1",
+        (first_ms // BUCKET_MS,),
     )
-    return tuple(float(rows.get(first_hour + offset, 0.0)) for offset in range(24))
+    hours = [0.0] * 24
+    for bucket, cost in rows:
+        index = (int(bucket) * BUCKET_MS - first_ms) // HOUR_MS
+        if 0 <= index < 24:
+            hours[index] += float(cost)
+    return tuple(hours)
 
 
 def _daily(db: sqlite3.Connection, now: Any, zone: ZoneInfo) -> tuple[float, ...]:

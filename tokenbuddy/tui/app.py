@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+import orjson
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -71,6 +72,7 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from textual.notifications import SeverityLevel
+    from textual.theme import Theme
 
     from tokenbuddy.core.dashboard import DashboardSnapshot
     from tokenbuddy.core.tips import Tip
@@ -112,6 +114,8 @@ class DashboardConfig:
     team: SyncOptions | None = None
     """Team sync options (None: never, as in the demo); syncs only once joined."""
     team_sync_minutes: float = 15.0
+    ui_state: Path | None = None
+    """Where the chosen theme is remembered between runs (None: nowhere)."""
 
 
 TOAST_SEVERITY: dict[str, SeverityLevel] = {
@@ -198,7 +202,29 @@ class TokenBuddyApp(App[None]):
         yield SpendChart(id="spend")
         yield Footer()
 
+    def _restore_theme(self) -> None:
+        """The theme chosen last time (command palette), if it still exists."""
+        if self.config.ui_state is None:
+            return
+        try:
+            saved = orjson.loads(self.config.ui_state.read_bytes()).get("theme")
+        except (OSError, orjson.JSONDecodeError, AttributeError):
+            saved = None
+        if isinstance(saved, str) and saved in self.available_themes:
+            self.theme = saved
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+
+    def _remember_theme(self, theme: Theme) -> None:
+        if self.config.ui_state is None:
+            return
+        try:
+            self.config.ui_state.parent.mkdir(parents=True, exist_ok=True)
+            self.config.ui_state.write_bytes(orjson.dumps({"theme": theme.name}))
+        except OSError:
+            pass  # remembering the theme is a convenience, never a failure
+
     def on_mount(self) -> None:
+        self._restore_theme()
         self.query_one("#empty").display = False
         for notice in self.config.notices:
             self.notify(notice, severity="warning", timeout=10)
