@@ -124,3 +124,16 @@ def test_sigkill_during_a_bulk_load_then_rerun_matches_a_clean_run(tmp_path: Pat
         rerun = subprocess.run(command, env=env(home), capture_output=True, check=True)
         assert orjson.loads(rerun.stdout) == orjson.loads(clean.stdout), fraction
         assert not any((home / "data" / "staging").glob("*")), "stale staging files are cleared"
+
+
+def test_many_batches_across_both_processes_give_the_incremental_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small batches, so the worker process parses some of them and the main the rest."""
+    import tokenbuddy.ingest
+
+    write_tree(Path(os.environ["CLAUDE_CONFIG_DIR"]) / "projects")
+    incremental = ingest(tmp_path, "one", 1, monkeypatch)
+    monkeypatch.setattr(tokenbuddy.ingest, "BATCH_FILES", 2)
+    bulk = ingest(tmp_path, "two", 2, monkeypatch)
+    assert snapshot(bulk) == snapshot(incremental)

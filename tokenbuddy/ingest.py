@@ -6,8 +6,8 @@ read, price and commit only the new bytes.
 - The incremental path (the usual case, and the live dashboard's) reads and
   commits batch by batch in this process.
 - A large backlog (a first run) is parsed by several processes at once, each
-  appending its priced rows to a private staging file; the ledger then merges
-  them in key order in one transaction. Upserting row by row in random key
+  appending its records to a private staging file; the ledger then prices and
+  merges them in one transaction. Upserting row by row in random key
   order would cost more than the parsing, and two SQLite writers would keep
   invalidating each other's page cache.
 
@@ -22,6 +22,7 @@ import threading
 from collections import deque
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +43,7 @@ from tokenbuddy.store.ledger import FileResult, Ledger, StoredFile, request_row
 from tokenbuddy.store.staging import StagingFile, clear_stale
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024
 """Below this much new data, worker processes cost more than they save
@@ -53,6 +54,9 @@ BATCH_BYTES = 24 * 1024 * 1024
 BATCH_FILES = 200
 
 ScheduleCache = dict[tuple[str, str, str], PriceSchedule | None]
+PriceKey = tuple[str, str, str]
+"""A record's (model, source, speed): what decides the schedule it is priced with."""
+_price_key = itemgetter(*(UsageRecord._fields.index(name) for name in ("model", "source", "speed")))
 
 
 @dataclass(slots=True)
@@ -103,7 +107,8 @@ class _FileRead:
     previous: StoredFile | None
     cursor: FileCursor | None
     """The cursor after the read; None when the file could not be read."""
-    rows: list[tuple[Any, ...]]
+    rows: Sequence[tuple[Any, ...]]
+    """Request rows; for a bulk load, the unpriced records, bound for a staging file."""
     rate_limits: list[RateLimitSnapshot]
     stats: ParseStats
     error: str = ""
@@ -125,16 +130,18 @@ class _FileRead:
             self.plan.restarted,
             self.previous,
             self.prompts,
+            self.staged_rows,
         )
 
 
 @dataclass(frozen=True, slots=True)
 class _BatchRead:
-    """A batch of file reads, with any price schedules built while pricing them."""
+    """A batch of file reads; for a bulk load, where their records were staged."""
 
     reads: list[_FileRead]
-    new_schedules: ScheduleCache
     staging_path: Path | None = None
+    price_keys: set[PriceKey] = field(default_factory=set)
+    """The (model, source, speed) of the staged records, which the merge prices."""
 
 
 def sync(
@@ -231,8 +238,11 @@ def _sync_workspaces(ledger: Ledger, user_dir: Path, stored: dict[str, Any]) -> 
         cursor_store.commit_workspace(ledger, str(path), stat, folder, composer_ids)
 
 
-def read_file(plan: ReadPlan, book: PriceBook, previous: StoredFile | None = None) -> _FileRead:
-    """Parse and price the new bytes of one file."""
+def read_file(
+    plan: ReadPlan, book: PriceBook | None, previous: StoredFile | None = None
+) -> _FileRead:
+    """Parse and price the new bytes of one file; without ``book``, the rows are the
+    unpriced records (a bulk load prices them as it merges)."""
     cursor = plan.cursor
     stats = ParseStats()
     reader = ChunkReader(cursor.path, cursor.offset)
@@ -261,8 +271,10 @@ def read_file(plan: ReadPlan, book: PriceBook, previous: StoredFile | None = Non
     except OSError as error:
         message = f"cannot read {cursor.path}: {error.strerror or error}"
         return _FileRead(plan, previous, None, [], [], stats, message)
-    cost = book.cost
-    rows = [request_row(record, cost(record)) for record in records]
+    rows: Sequence[tuple[Any, ...]] = records
+    if book is not None:
+        cost = book.cost
+        rows = [request_row(record, cost(record)) for record in records]
     return _FileRead(plan, previous, new_cursor, rows, rate_limits, stats, prompts=prompts)
 
 
@@ -283,19 +295,22 @@ def _recovered(
     return rescued
 
 
-def _read_batch(batch: _Batch, book: PriceBook, staging: StagingFile | None = None) -> _BatchRead:
-    """Parse and price a batch; with ``staging``, its rows go there instead of the result."""
-    known = set(book.new_schedules)
-    reads = [read_file(plan, book, previous) for plan, previous in batch.files]
-    if staging is not None:
-        staging.add((read.plan.cursor.path, read.rows) for read in reads if read.rows)
-        reads = [replace(read, rows=[], staged_rows=len(read.rows)) for read in reads]
-    built = {k: v for k, v in book.new_schedules.items() if k not in known}
-    return _BatchRead(reads, built, staging.path if staging else None)
+def _read_batch(batch: _Batch, book: PriceBook) -> _BatchRead:
+    """Parse and price a batch."""
+    return _BatchRead([read_file(plan, book, previous) for plan, previous in batch.files])
+
+
+def _stage_batch(batch: _Batch, staging: StagingFile) -> _BatchRead:
+    """Parse a batch into ``staging``, unpriced; the merge prices the records."""
+    reads = [read_file(plan, None, previous) for plan, previous in batch.files]
+    staging.add((read.plan.cursor.path, read.rows) for read in reads if read.rows)
+    keys = {key for read in reads for key in map(_price_key, read.rows)}
+    reads = [replace(read, rows=[], staged_rows=len(read.rows)) for read in reads]
+    return _BatchRead(reads, staging.path, keys)
 
 
 _worker: dict[str, Any] = {}
-"""A worker process's price book, staging file and work list, set by the pool initializer."""
+"""A worker process's staging file and work list, set by the pool initializer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,16 +337,15 @@ class _WorkList:
         return self.batches[index]
 
 
-def _init_worker(cached: ScheduleCache, staging_dir: Path, work: _WorkList) -> None:
-    _worker["book"] = PriceBook(cached)
+def _init_worker(staging_dir: Path, work: _WorkList) -> None:
     _worker["staging"] = StagingFile(staging_dir)
     _worker["work"] = work
 
 
 def _read_claimed_in_worker() -> _BatchRead | None:
-    """Claim the next batch and read it; None when none was left."""
+    """Claim the next batch and stage it; None when none was left."""
     batch = _worker["work"].claim()
-    return None if batch is None else _read_batch(batch, _worker["book"], _worker["staging"])
+    return None if batch is None else _stage_batch(batch, _worker["staging"])
 
 
 def _commit_reads(reads: list[_FileRead], ledger: Ledger) -> _BatchReport:
@@ -474,18 +488,22 @@ def _ingest_staged(
     """A large backlog: parse in several processes into staging files, then merge once.
 
     One transaction commits everything at the end, so a process killed mid-load
-    leaves the ledger as it was, and the next run starts the load again.
+    leaves the ledger as it was, and the next run starts the load again. Only
+    this process prices, as it merges: the others never load the price database.
     """
     staging_dir = ledger.path.parent / "staging"
     clear_stale(staging_dir)
     own = StagingFile(staging_dir)
     staged = {own.path}
     results: list[FileResult] = []
-    new_schedules: ScheduleCache = {}
+    price_keys: set[PriceKey] = set()
+    book = PriceBook(cached)
     report = _BatchReport()
     try:
         for batch_read in _read_in_processes(batches, cached, workers, own):
-            new_schedules.update(batch_read.new_schedules)
+            for key in batch_read.price_keys - price_keys:
+                book.transcript_schedule(*key)  # now, while the other processes still parse
+                price_keys.add(key)
             if batch_read.staging_path is not None:
                 staged.add(batch_read.staging_path)
             results += _readable(batch_read.reads, ledger, report)
@@ -493,30 +511,26 @@ def _ingest_staged(
             tracker.add(report)
             report = _BatchReport()
         own.close()
+        cost = book.cost_sql(price_keys)
         with ledger.rollback_journal(), ledger.bulk_load():
-            ledger.commit_staged(results, sorted(staged))
+            ledger.commit_staged(results, sorted(staged), cost)
     finally:
         own.close()
         for path in staged:
             path.unlink(missing_ok=True)
-    return new_schedules
+    return book.new_schedules
 
 
 def _read_in_processes(
     batches: list[_Batch], cached: ScheduleCache, workers: int, own: StagingFile
 ) -> Iterator[_BatchRead]:
     """Parse every batch in ``workers`` processes, this one included."""
-    if not cached:
-        # A first load will need the price database in every process: importing it
-        # once before forking shares it, instead of each worker paying for it.
-        import genai_prices.data  # noqa: F401
     context = multiprocessing.get_context("fork")
     work = _WorkList(batches, context.Value("i", 0))
-    pool = context.Pool(
-        workers - 1, initializer=_init_worker, initargs=(cached, own.path.parent, work)
-    )
+    pool = context.Pool(workers - 1, initializer=_init_worker, initargs=(own.path.parent, work))
     try:
-        yield from _shared_work(pool, work, PriceBook(cached), own, in_flight=2 * (workers - 1))
+        warm_up = None if cached else _load_prices
+        yield from _shared_work(pool, work, own, in_flight=2 * (workers - 1), warm_up=warm_up)
     except BaseException:
         pool.terminate()
         raise
@@ -524,6 +538,15 @@ def _read_in_processes(
         pool.close()
     finally:
         pool.join()
+
+
+def _load_prices() -> None:
+    """Import the price database, which only this process needs (it prices as it merges).
+
+    Done once the workers are forked and busy, so none of them waits for it or
+    inherits it, and no process forks after importing it.
+    """
+    import genai_prices.data  # noqa: F401
 
 
 def price_database_version() -> str:
@@ -567,19 +590,27 @@ def _batches(plans: list[tuple[ReadPlan, StoredFile | None]]) -> list[_Batch]:
 
 
 def _shared_work(
-    pool: Any, work: _WorkList, book: PriceBook, own: StagingFile, in_flight: int
+    pool: Any,
+    work: _WorkList,
+    own: StagingFile,
+    in_flight: int,
+    warm_up: Callable[[], None] | None = None,
 ) -> Iterator[_BatchRead]:
     """Parse batches in the pool and in this process, yielding each as it is ready.
 
     Pool tasks claim their batch when they start, and ``in_flight`` tasks are
     kept queued so a worker never waits for this process to hand it work. This
-    process parses a batch itself whenever no worker result is waiting.
+    process parses a batch itself whenever no worker result is waiting, after
+    running ``warm_up`` once the first tasks are queued.
     """
     pending: deque[Any] = deque()
     exhausted = False
     while not exhausted or pending:
         while not exhausted and len(pending) < in_flight:
             pending.append(pool.apply_async(_read_claimed_in_worker))
+        if warm_up is not None:
+            warm_up()
+            warm_up = None
         if pending and (pending[0].ready() or exhausted):
             batch_read = pending.popleft().get()
             exhausted = exhausted or batch_read is None
@@ -590,7 +621,7 @@ def _shared_work(
         if batch is None:
             exhausted = True
         else:
-            yield _read_batch(batch, book, own)
+            yield _stage_batch(batch, own)
 
 
 def _parallel_min_bytes() -> int:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import pytest
 from genai_prices import Usage, calc_price
 
 from tokenbuddy.core.pricing import PriceBook, PriceSchedule, build_schedule, geo_multiplier
 from tokenbuddy.core.records import CLAUDE_CODE, CODEX, UsageRecord
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 MODELS = [
     ("claude-opus-4-6", CLAUDE_CODE),
@@ -197,3 +201,48 @@ def test_prices_resolve_with_no_network(monkeypatch: pytest.MonkeyPatch) -> None
     schedule = build_schedule("claude-sonnet-4-5", "anthropic", "")
     assert schedule is not None
     assert build_schedule("gpt-5.4", "openai", "") is not None
+
+
+def test_the_sql_price_expression_equals_the_python_price_bit_for_bit(tmp_path: Path) -> None:
+    """Bulk loads price rows in SQL at merge time: the same doubles as PriceBook.cost."""
+    from tokenbuddy.store.ledger import Ledger, request_row
+
+    rng = random.Random(11)
+    models = [
+        ("claude-code", "claude-sonnet-4-5-20250929"),
+        ("claude-code", "claude-opus-4-6"),
+        ("claude-code", "claude-opus-4-1-20250805"),
+        ("claude-code", "claude-haiku-4-5-20251001"),
+        ("claude-code", "claude-mystery-9"),
+        ("codex", "gpt-5"),
+        ("codex", "gpt-5.4"),
+    ]
+    records = []
+    for number in range(3000):
+        source, model = rng.choice(models)
+        big = rng.random() < 0.2
+        tokens = (
+            rng.randint(0, 250_000 if big else 5000),
+            rng.randint(0, 9000),
+            rng.randint(0, 120_000),
+            rng.randint(0, 50_000),
+            rng.randint(0, 300_000 if big else 90_000),
+        )
+        when = rng.randint(1_735_000_000_000, 1_795_000_000_000)
+        extras = (0, rng.choice([0, 0, 2]), rng.choice(["", "", "fast"]))
+        geo = rng.choice(["", "", "us"])
+        record = UsageRecord(f"k{number}", source, when, "s", "/p", model, *tokens, *extras,
+                             geo, False, "", "")  # fmt: skip
+        records.append(record)
+    book = PriceBook()
+    expected = {r.dedup_key: book.cost(r) for r in records}
+    keys = {(r.model, r.source, r.speed) for r in records}
+    expression, params = book.cost_sql(keys)
+    with Ledger(tmp_path / "ledger.sqlite3") as ledger:
+        ledger.db.executemany(
+            f"INSERT INTO requests VALUES ({', '.join('?' * (len(UsageRecord._fields) + 2))})",
+            [request_row(r, None) for r in records],
+        )
+        got = dict(ledger.db.execute(f"SELECT dedup_key, {expression} FROM requests", params))
+    assert got == expected
+    assert any(cost is None for cost in got.values()), "an unknown model stays unpriced"

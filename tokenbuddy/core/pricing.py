@@ -25,7 +25,7 @@ from tokenbuddy.core.cursor_models import price_id
 from tokenbuddy.core.records import CLAUDE_CODE, CODEX, CURSOR_LOCAL, UsageRecord
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
 
 DAY_MS = 86_400_000
 _EPOCH = date(1970, 1, 1)
@@ -158,7 +158,12 @@ def geo_multiplier(record: UsageRecord) -> float:
     """1.1 for US-only inference on Claude 4.6 and later models, else 1."""
     if record.inference_geo != "us":
         return 1.0
-    match = _CLAUDE_VERSION.search(record.model)
+    return _us_multiplier(record.model)
+
+
+def _us_multiplier(model: str) -> float:
+    """What US-only inference multiplies a request of ``model`` by."""
+    match = _CLAUDE_VERSION.search(model)
     if match is None:
         return 1.0
     version = (int(match.group(1)), int(match.group(2) or 0))
@@ -272,6 +277,38 @@ class PriceBook:
         cost = schedule.cost(record)
         return cost * geo_multiplier(record) if record.inference_geo else cost
 
+    def transcript_schedule(self, model: str, source: str, speed: str) -> PriceSchedule | None:
+        """The schedule a transcript's request with this (model, source, speed) is priced with."""
+        if source == CURSOR_LOCAL:
+            raise ValueError("Cursor estimates are priced with their own schedule")
+        return self.schedule(model, provider_for(source), "fast" if speed == "fast" else "")
+
+    def cost_sql(self, keys: Iterable[tuple[str, str, str]]) -> tuple[str, list[Any]]:
+        """An SQL expression over ``requests`` columns that equals :meth:`cost`, and its
+        parameters, for rows whose (model, source, speed) is among ``keys``.
+
+        A bulk load prices its rows as it merges them, so its parsing processes
+        never need the price database. The result is bit for bit what :meth:`cost`
+        gives: the same products of the same doubles (prices are bound, not
+        printed), summed in the same order. Cursor estimates are not supported.
+        """
+        whens: list[str] = []
+        params: list[Any] = []
+        for model, source, speed in sorted(keys):
+            schedule = self.transcript_schedule(model, source, speed)
+            if schedule is None or not schedule.periods:
+                continue
+            multiplier = _us_multiplier(model)
+            if multiplier != 1.0:
+                whens.append("WHEN model = ? AND source = ? AND speed = ? AND inference_geo = 'us'")
+                params += [model, source, speed]
+                whens.append(f"THEN {_schedule_sql(schedule, params)} * ?")
+                params.append(multiplier)
+            whens.append("WHEN model = ? AND source = ? AND speed = ? THEN")
+            params += [model, source, speed]
+            whens.append(_schedule_sql(schedule, params))
+        return (f"CASE {' '.join(whens)} END" if whens else "NULL"), params
+
     def _resolve(self, record: UsageRecord) -> PriceSchedule | None:
         """The schedule a request's (model, source, speed) is priced with."""
         if record.source == CURSOR_LOCAL:
@@ -297,3 +334,35 @@ class _KnownTokensOnly(PriceSchedule):
         if self._inner is None or record.total_tokens == 0:
             return None
         return self._inner.cost(record)
+
+
+_TOTAL_INPUT_SQL = (
+    "(input_tokens + cache_write_5m_tokens + cache_write_1h_tokens + cache_read_tokens)"
+)
+_UNIT_COST_SQL = (
+    "(input_tokens * ? + cache_write_5m_tokens * ? + cache_write_1h_tokens * ?"
+    " + cache_read_tokens * ? + output_tokens * ? + web_search_requests * ?)"
+)
+
+
+def _schedule_sql(schedule: PriceSchedule, params: list[Any]) -> str:
+    """:meth:`PriceSchedule.cost` in SQL: the newest period started by the request's day."""
+    periods = schedule.periods
+    whens = []
+    for period in reversed(periods[1:]):
+        params.append(period.start_day * DAY_MS)
+        whens.append(f"WHEN ts_ms >= ? THEN {_period_sql(period, params)}")
+    first = _period_sql(periods[0], params)
+    return f"(CASE {' '.join(whens)} ELSE {first} END)" if whens else first
+
+
+def _period_sql(period: PricePeriod, params: list[Any]) -> str:
+    """:meth:`PricePeriod.prices_for` in SQL: the last tier whose threshold is exceeded."""
+    tiers = period.tiers
+    whens = []
+    for threshold, prices in reversed(tiers[1:]):
+        params.append(threshold)
+        params += _prices_list(prices)
+        whens.append(f"WHEN {_TOTAL_INPUT_SQL} > ? THEN {_UNIT_COST_SQL}")
+    params += _prices_list(tiers[0][1])
+    return f"(CASE {' '.join(whens)} ELSE {_UNIT_COST_SQL} END)" if whens else _UNIT_COST_SQL

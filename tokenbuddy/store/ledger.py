@@ -233,7 +233,8 @@ _RECORD_COLUMNS = (
     "cost_usd",
     "total_tokens",
 )
-STAGING_COLUMNS = _RECORD_COLUMNS
+STAGING_COLUMNS = UsageRecord._fields
+"""A staging file's ``staging`` table: the records as parsed; the merge prices them."""
 STAGED_FILES_COLUMNS = ("path", "first_row", "last_row")
 """A staging file's ``staged_files`` table: which rowids of ``staging`` each log file filled."""
 _INSERT = "INSERT INTO requests ({}) VALUES ({})".format(
@@ -288,9 +289,17 @@ _KEEP_SMALLEST = (
 _UPSERT_KEEP_LARGEST = _INSERT + _KEEP_LARGEST
 _UPSERT_KEEP_SMALLEST = _INSERT + _KEEP_SMALLEST
 _MERGE_STAGED = (
-    "INSERT INTO requests ({cols}) SELECT {cols} FROM ({{staged}}) WHERE source {{test}} '{claude}'"
-).format(cols=", ".join(_RECORD_COLUMNS), claude=CLAUDE_CODE)
-"""Merge every staging file in one pass, in the order the rows were staged.
+    "INSERT INTO requests ({cols}) SELECT {fields}, {{cost}}, {total}"
+    " FROM ({{staged}}) WHERE source {{test}} '{claude}'"
+).format(
+    cols=", ".join(_RECORD_COLUMNS),
+    fields=", ".join(STAGING_COLUMNS),
+    total="input_tokens + output_tokens + cache_write_5m_tokens + cache_write_1h_tokens"
+    " + cache_read_tokens",
+    claude=CLAUDE_CODE,
+)
+"""Merge every staging file in one pass, in the order the rows were staged, pricing each
+row with the cost expression (``{cost}``) and adding its ``total_tokens`` on the way.
 
 Sorting by key first costs more than it saves: the key index of a load this size
 stays in the page cache, so inserts out of key order do not thrash it.
@@ -317,6 +326,8 @@ class FileResult:
     (another tokenbuddy process read the same bytes first)."""
     prompts: Sequence[PromptMark] = ()
     """Human prompts seen in the new bytes."""
+    staged_records: int = 0
+    """Requests of this read written to a staging file instead of ``rows`` (bulk loads)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -575,26 +586,34 @@ class Ledger:
             )
         return len(keep_largest) + len(keep_smallest)
 
-    def commit_staged(self, results: Sequence[FileResult], staging: Sequence[Path]) -> int:
-        """Commit a bulk load whose rows were written to staging files, in one transaction.
+    def commit_staged(
+        self,
+        results: Sequence[FileResult],
+        staging: Sequence[Path],
+        cost: tuple[str, Sequence[Any]],
+    ) -> int:
+        """Commit a bulk load whose records were written to staging files, in one transaction.
 
         ``results`` carry the cursors and counters (their ``rows`` are empty);
-        each staging file holds a ``staging`` table of request rows plus the path
-        of the file they came from. Files whose cursor moved since planning
-        (another process read them first) have their staged rows dropped.
-        Returns the requests merged.
+        each staging file holds a ``staging`` table of usage records plus the path
+        of the file they came from. ``cost`` is the SQL expression (and its
+        parameters) that prices a staged record (``PriceBook.cost_sql``). Files whose
+        cursor moved since planning (another process read them first) have their
+        staged rows dropped. Returns the requests merged.
         """
         schemas = [f"staged{index}" for index in range(len(staging))]
         for schema, path in zip(schemas, staging, strict=True):
             self._db.execute(f"ATTACH DATABASE ? AS {schema}", (str(path),))
         try:
             with self._transaction():
-                return self._merge_staged(results, schemas)
+                return self._merge_staged(results, schemas, cost)
         finally:
             for schema in schemas:
                 self._db.execute(f"DETACH DATABASE {schema}")
 
-    def _merge_staged(self, results: Sequence[FileResult], schemas: list[str]) -> int:
+    def _merge_staged(
+        self, results: Sequence[FileResult], schemas: list[str], cost: tuple[str, Sequence[Any]]
+    ) -> int:
         stale = [r.cursor.path for r in results if not self._advance_file(r)]
         self._db.executemany(
             "INSERT OR REPLACE INTO rate_limits VALUES (?, ?, ?, ?, ?, ?)",
@@ -615,9 +634,12 @@ class Ledger:
         staged = " UNION ALL ".join(
             f"SELECT {', '.join(STAGING_COLUMNS)} FROM {schema}.staging" for schema in schemas
         )
-        self._db.execute(_MERGE_STAGED.format(staged=staged, test="=") + _KEEP_LARGEST)
+        expression, params = cost
+        merge = _MERGE_STAGED.format(staged=staged, cost=expression, test="=") + _KEEP_LARGEST
+        self._db.execute(merge, params)
         if any(r.cursor.source != CLAUDE_CODE for r in results):
-            self._db.execute(_MERGE_STAGED.format(staged=staged, test="!=") + _KEEP_SMALLEST)
+            merge = _MERGE_STAGED.format(staged=staged, cost=expression, test="!=")
+            self._db.execute(merge + _KEEP_SMALLEST, params)
         self._db.execute(
             "INSERT OR IGNORE INTO dirty_buckets "
             + " UNION ".join(
@@ -664,7 +686,7 @@ class Ledger:
         """Store the file's new cursor and counters; False if another process got there first."""
         cursor, previous = result.cursor, result.previous
         fresh = previous is None or result.restarted or bool(previous.error)
-        lines, records = result.lines, len(result.rows)
+        lines, records = result.lines, len(result.rows) + result.staged_records
         skipped, notes = dict(result.skipped), dict(result.notes)
         if previous is not None and not fresh:
             lines += previous.lines

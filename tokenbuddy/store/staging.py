@@ -2,8 +2,8 @@
 
 Upserting tens of thousands of rows into the ledger one by one, in random key
 order, costs more than parsing them. In a bulk load each parsing process
-appends its priced rows to a private SQLite file with no index (cheap, and in
-parallel), and the ledger then merges every staging file in key order, in one
+appends its usage records to a private SQLite file with no index (cheap, and in
+parallel), and the ledger then prices and merges every staging file in one
 transaction (see ``Ledger.commit_staged``).
 """
 
