@@ -16,6 +16,7 @@ A warm pass with nothing new costs a ``stat`` per file.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -338,6 +339,7 @@ class _WorkList:
 
 
 def _init_worker(staging_dir: Path, work: _WorkList) -> None:
+    gc.disable()  # parsing allocates much but makes no reference cycles: nothing to collect
     _worker["staging"] = StagingFile(staging_dir)
     _worker["work"] = work
 
@@ -528,6 +530,8 @@ def _read_in_processes(
     context = multiprocessing.get_context("fork")
     work = _WorkList(batches, context.Value("i", 0))
     pool = context.Pool(workers - 1, initializer=_init_worker, initargs=(own.path.parent, work))
+    collecting = gc.isenabled()
+    gc.disable()  # parsing allocates much but makes no reference cycles: nothing to collect
     try:
         warm_up = None if cached else _load_prices
         yield from _shared_work(pool, work, own, in_flight=2 * (workers - 1), warm_up=warm_up)
@@ -537,6 +541,8 @@ def _read_in_processes(
     else:
         pool.close()
     finally:
+        if collecting:
+            gc.enable()
         pool.join()
 
 
