@@ -51,6 +51,18 @@ KIND_LABEL = {
 RED, YELLOW, GREEN, DIM, RESET = "\x1b[31m", "\x1b[33m", "\x1b[32m", "\x1b[2m", "\x1b[0m"
 
 
+class _ScannerContext:
+    """The settings the C scanner reads from a decoder (the standard ones)."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = float
+    memo: dict[str, str] = {}  # noqa: RUF012 - the scanner's shared string cache
+
+
 def parse_json(text: str) -> Any:
     """Parse one JSON document with the C scanner (no regular-expression compile)."""
     try:
@@ -60,18 +72,9 @@ def parse_json(text: str) -> Any:
 
         return json.loads(text)
 
-    class Context:
-        strict = True
-        object_hook = None
-        object_pairs_hook = None
-        parse_float = float
-        parse_int = int
-        parse_constant = float
-        memo: dict[str, str] = {}  # noqa: RUF012 - the scanner's shared string cache
-
     start = len(text) - len(text.lstrip())
     try:
-        value, end = make_scanner(Context())(text, start)  # type: ignore[arg-type]
+        value, end = make_scanner(_ScannerContext())(text, start)  # type: ignore[arg-type]
     except StopIteration as stop:  # how the C scanner says "no JSON value here"
         raise ValueError(f"not JSON (at character {stop.value})") from None
     if text[end:].strip():

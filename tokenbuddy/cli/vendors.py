@@ -19,7 +19,7 @@ from tokenbuddy.cli.auth import columns
 from tokenbuddy.cli.report import parse_day
 from tokenbuddy.cli.table import clean, dollars, render_table
 from tokenbuddy.core.report import local_day_bounds
-from tokenbuddy.errors import CredentialError
+from tokenbuddy.errors import CredentialError, KeyringUnavailableError
 from tokenbuddy.store.vendors import VENDOR_SOURCES, reconciliation, source_states
 
 if TYPE_CHECKING:
@@ -58,18 +58,24 @@ def schedule_for(vendors: VendorSettings) -> Schedule:
     )
 
 
-def credentials(providers: list[str]) -> tuple[dict[str, Credential | None], dict[str, str]]:
-    """Each provider's credential (None when not set), and the ones that cannot be read."""
+def credentials(
+    providers: list[str],
+) -> tuple[dict[str, Credential | None], dict[str, str], set[str]]:
+    """Each provider's credential (None when not set), the ones that cannot be read, and
+    of those, the ones that cannot be read only because there is no keyring backend."""
     from tokenbuddy.sources.vendors.poll import find_credential
 
     found: dict[str, Credential | None] = {}
     problems: dict[str, str] = {}
+    no_keyring: set[str] = set()
     for provider in providers:
         try:
             found[provider] = find_credential(provider, os.environ, Path.home())
         except CredentialError as error:
             found[provider], problems[provider] = None, str(error)
-    return found, problems
+            if isinstance(error, KeyringUnavailableError):
+                no_keyring.add(provider)
+    return found, problems, no_keyring
 
 
 def run_vendors(args: argparse.Namespace) -> int:
@@ -83,7 +89,7 @@ def run_vendors(args: argparse.Namespace) -> int:
     del args
     settings, ledger_path = _settings()
     enabled = [p for p in VENDOR_SOURCES if p not in settings.vendors.disabled]
-    found, problems = credentials(enabled)
+    found, problems, _ = credentials(enabled)
     schedule = schedule_for(settings.vendors)
     with Ledger(ledger_path) as ledger:
         outcomes = asyncio.run(
@@ -123,7 +129,7 @@ def run_sources(args: argparse.Namespace) -> int:
     from tokenbuddy.store.ledger import Ledger
 
     settings, ledger_path = _settings()
-    found, problems = credentials(list(VENDOR_SOURCES))
+    found, problems, _ = credentials(list(VENDOR_SOURCES))
     with Ledger(ledger_path) as ledger:
         states = source_states(ledger.db)
     now_ms = _now_ms()

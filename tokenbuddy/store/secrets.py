@@ -67,28 +67,43 @@ def store_secret(provider: str, secret: str) -> None:
     secret = secret.strip()
     if not secret:
         raise CredentialError(f"empty secret for {provider}; nothing stored")
-    _call(lambda backend: backend.set_password(SERVICE, provider, secret), provider, "store")
+    store_entry(provider, secret, f"{provider} secret")
 
 
 def load_secret(provider: str) -> str | None:
     """The stored secret for ``provider``, or None when there is none."""
     check_provider(provider)
-    value = _call(lambda backend: backend.get_password(SERVICE, provider), provider, "read")
-    return value or None
+    return load_entry(provider, f"{provider} secret")
 
 
 def delete_secret(provider: str) -> bool:
     """Forget ``provider``'s secret; False when none was stored."""
+    check_provider(provider)
+    return delete_entry(provider, f"{provider} secret")
+
+
+def store_entry(key: str, value: str, label: str) -> None:
+    """Save ``value`` under ``key`` in tokenbuddy's keyring service (``label`` names it in
+    errors, which never contain the value)."""
+    _call(lambda backend: backend.set_password(SERVICE, key, value), label, "store")
+
+
+def load_entry(key: str, label: str) -> str | None:
+    """The value under ``key``, or None when there is none."""
+    return _call(lambda backend: backend.get_password(SERVICE, key), label, "read") or None
+
+
+def delete_entry(key: str, label: str) -> bool:
+    """Forget ``key``'s value; False when none was stored."""
     from keyring.errors import PasswordDeleteError
 
-    check_provider(provider)
     backend = usable_keyring()
     try:
-        backend.delete_password(SERVICE, provider)
+        backend.delete_password(SERVICE, key)
     except PasswordDeleteError:
         return False
     except Exception as error:  # noqa: BLE001 - every backend raises its own types
-        raise _translate(error, provider, "delete") from None
+        raise _translate(error, label, "delete") from None
     return True
 
 
@@ -99,17 +114,17 @@ def mask(secret: str) -> str:
     return f"****{secret[-4:]} ({len(secret)} chars)"
 
 
-def _call(action: Callable[[KeyringBackend], _T], provider: str, verb: str) -> _T:
+def _call(action: Callable[[KeyringBackend], _T], label: str, verb: str) -> _T:
     backend = usable_keyring()
     try:
         return action(backend)
     except Exception as error:  # noqa: BLE001 - every backend raises its own types
-        raise _translate(error, provider, verb) from None
+        raise _translate(error, label, verb) from None
 
 
-def _translate(error: Exception, provider: str, verb: str) -> CredentialError:
-    """A keyring failure as a one-line error naming the provider (never the secret)."""
+def _translate(error: Exception, label: str, verb: str) -> CredentialError:
+    """A keyring failure as a one-line error naming the entry (never its value)."""
     return CredentialError(
-        f"cannot {verb} the {provider} secret in the keyring ({type(error).__name__});"
+        f"cannot {verb} the {label} in the keyring ({type(error).__name__});"
         " is the keyring locked?"
     )

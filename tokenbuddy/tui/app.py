@@ -9,7 +9,6 @@ backlog, a watched append or the safety re-scan, ends in one
 from __future__ import annotations
 
 import gc
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -285,24 +284,17 @@ class TokenBuddyApp(App[None]):
     @work(thread=True, group="vendors", name="vendor credentials", exit_on_error=False)
     def find_vendor_credentials(self) -> None:
         """Look up each vendor source's credential (the keyring can block, hence a thread)."""
-        from tokenbuddy.errors import CredentialError, KeyringUnavailableError
-        from tokenbuddy.sources.vendors.poll import find_credential
+        from tokenbuddy.cli.vendors import credentials
         from tokenbuddy.store.vendors import VENDOR_SOURCES
 
         assert self.config.vendors is not None
-        found: dict[str, Credential | None] = {}
-        problems: dict[str, str] = {}
-        keyring_problem = ""
-        for provider in VENDOR_SOURCES:
-            if provider in self.config.vendors.disabled:
-                continue
-            try:
-                found[provider] = find_credential(provider, os.environ, Path.home())
-            except KeyringUnavailableError as error:
-                # Nothing can have been stored: not configured. Said on the vendors screen only.
-                found[provider], keyring_problem = None, str(error)
-            except CredentialError as error:
-                found[provider], problems[provider] = None, str(error)
+        enabled = [p for p in VENDOR_SOURCES if p not in self.config.vendors.disabled]
+        found, problems, no_keyring = credentials(enabled)
+        # Without a keyring nothing can have been stored: not configured, and said on the
+        # vendors screen only, not as a warning at every start.
+        keyring_problem = problems[min(no_keyring)] if no_keyring else ""
+        for provider in no_keyring:
+            del problems[provider]
         self.post_message(CredentialsFound(found, problems, keyring_problem))
 
     @work(thread=True, group="vendors", name="vendor poll", exclusive=True, exit_on_error=False)
