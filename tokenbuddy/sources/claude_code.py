@@ -9,11 +9,13 @@ each record carries a dedup key and the ledger keeps the largest copy.
 
 from __future__ import annotations
 
+import enum
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
+import msgspec
 import orjson
 
 from tokenbuddy.core.records import CLAUDE_CODE, ParseStats, PromptMark, SkipReason, UsageRecord
@@ -98,11 +100,12 @@ def parse_chunk(
     for line in candidate_lines(
         chunk, NEEDLES, stats, USER_NEEDLE, user_lines, head_skip=TOOL_RESULT_NEEDLE
     ):
-        obj = load_line(line, stats)
-        if obj is not None:
-            record = record_from(obj, context, stats)
-            if record is not None:
-                records.append(record)
+        record = _fast_record(line, context)
+        if record is _Fast.UNDECIDED:
+            obj = load_line(line, stats)
+            record = None if obj is None else record_from(obj, context, stats)
+        if record is not None:
+            records.append(record)
     stats.records += len(records)
     for line in user_lines or ():
         obj = load_line(line, stats)
@@ -110,6 +113,169 @@ def parse_chunk(
         if prompt is not None and prompts is not None:
             prompts.append(prompt)
     return records
+
+
+# -- the fast path ----------------------------------------------------------------------
+#
+# Building a dict of every key of a usage line (its content blocks, tool inputs and
+# text included) costs more than everything else done with the line. Decoding it
+# into typed structs that declare only the fields a record needs skips the rest at
+# C speed. The fast path settles only the ordinary outcomes: a well-formed record,
+# or a line of a known type that carries none. Anything it would have to judge (a
+# field of an unexpected type, invalid JSON or UTF-8, an unknown record type, a
+# record to skip and count) goes through ``load_line`` and ``record_from``, which
+# decide and count exactly as if there were no fast path.
+
+
+# Field names are the JSON keys, camelCase included.
+
+
+class _CacheCreation(msgspec.Struct):
+    ephemeral_5m_input_tokens: int | None = None
+    ephemeral_1h_input_tokens: int | None = None
+
+
+class _ServerToolUse(msgspec.Struct):
+    web_search_requests: int | None = None
+
+
+class _Usage(msgspec.Struct):
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_creation_input_tokens: int | None = None
+    cache_read_input_tokens: int | None = None
+    cache_creation: _CacheCreation | None = None
+    server_tool_use: _ServerToolUse | None = None
+    speed: str | None = None
+    inference_geo: str | None = None
+
+
+class _Message(msgspec.Struct):
+    id: str | None = None
+    model: str | None = None
+    usage: _Usage | None = None
+
+
+class _Progress(msgspec.Struct):
+    message: _Line | None = None
+    agentId: str | None = None
+
+
+class _Line(msgspec.Struct):
+    type: str | None = None
+    message: _Message | None = None
+    timestamp: str | None = None
+    requestId: str | None = None
+    sessionId: str | None = None
+    cwd: str | None = None
+    agentId: str | None = None
+    isSidechain: bool | None = None
+    isApiErrorMessage: bool | None = None
+    data: _Progress | None = None
+
+
+class _Fast(enum.Enum):
+    UNDECIDED = enum.auto()
+    """The fast path's answer for a line that the full path must judge."""
+
+
+_UNDECIDED: Final = _Fast.UNDECIDED
+_decode_line = msgspec.json.Decoder(_Line).decode
+_INT_LIMIT = 1 << 63
+"""Counts must fit SQLite's integers; a larger one is left to the full path (which rejects it)."""
+
+
+def _fast_record(line: bytes, context: FileContext) -> UsageRecord | _Fast | None:
+    """The record a usage line carries, None for a known type without one, or _UNDECIDED."""
+    try:
+        parsed = _decode_line(line)
+    except msgspec.MsgspecError:
+        return _UNDECIDED
+    if not line.isascii():
+        # Skipped fields are not checked for UTF-8; the full path notes a repair.
+        try:
+            line.decode()
+        except UnicodeDecodeError:
+            return _UNDECIDED
+    kind = parsed.type
+    if kind == "assistant":
+        return _fast_assistant(parsed, parsed, context, bool(parsed.isSidechain))
+    if kind == "progress":
+        data = parsed.data
+        inner = None if data is None else data.message
+        if inner is None or data is None or inner.type != "assistant":
+            return None
+        sub = FileContext(context.session_id, context.project, data.agentId or "", "subagent")
+        return _fast_assistant(inner, parsed, sub, True)
+    return None if kind in KNOWN_TYPES else _UNDECIDED
+
+
+def _fast_assistant(
+    record: _Line, envelope: _Line, context: FileContext, sidechain: bool
+) -> UsageRecord | _Fast | None:
+    message = record.message
+    usage = None if message is None else message.usage
+    if message is None or usage is None:
+        return None
+    model = message.model
+    message_id = message.id
+    request_id = record.requestId
+    if (
+        not model
+        or model == "<synthetic>"
+        or not message_id
+        or not request_id
+        or record.isApiErrorMessage
+        or envelope.isApiErrorMessage
+    ):
+        return _UNDECIDED
+    ts_ms = parse_timestamp(record.timestamp or envelope.timestamp)
+    input_tokens = usage.input_tokens or 0
+    output_tokens = usage.output_tokens or 0
+    cache_write = usage.cache_creation_input_tokens or 0
+    cache_read = usage.cache_read_input_tokens or 0
+    if (
+        ts_ms is None
+        or not 0 <= (input_tokens | output_tokens | cache_write | cache_read) < _INT_LIMIT
+    ):
+        return _UNDECIDED
+    write_5m, write_1h = cache_write, 0
+    breakdown = usage.cache_creation
+    if breakdown is not None:
+        split_5m = breakdown.ephemeral_5m_input_tokens or 0
+        split_1h = breakdown.ephemeral_1h_input_tokens or 0
+        if not 0 <= (split_5m | split_1h) < _INT_LIMIT:
+            return _UNDECIDED
+        unexplained = cache_write - split_5m - split_1h
+        write_5m, write_1h = split_5m + (unexplained if unexplained > 0 else 0), split_1h
+    tools = usage.server_tool_use
+    searches = (tools.web_search_requests or 0) if tools is not None else 0
+    if not 0 < searches < _INT_LIMIT:
+        searches = 0
+    session_id = envelope.sessionId or context.session_id
+    return _new_record(
+        UsageRecord,
+        (
+            f"c:{message_id}:{request_id}",
+            CLAUDE_CODE,
+            ts_ms,
+            session_id,
+            envelope.cwd or context.project,
+            model,
+            input_tokens,
+            output_tokens,
+            write_5m,
+            write_1h,
+            cache_read,
+            0,
+            searches,
+            "fast" if usage.speed == "fast" else "",
+            "us" if usage.inference_geo == "us" else "",
+            sidechain or bool(context.agent_id),
+            envelope.agentId or context.agent_id,
+            context.agent_type or ("subagent" if sidechain else ""),
+        ),
+    )
 
 
 def recover_overlong(
@@ -181,7 +347,7 @@ def record_from(obj: dict[str, Any], context: FileContext, stats: ParseStats) ->
             sub = FileContext(context.session_id, context.project, str(agent_id or ""), "subagent")
             return _assistant_record(inner, obj, sub, stats, sidechain=True)
         return None
-    if kind not in KNOWN_TYPES:
+    if type(kind) is not str or kind not in KNOWN_TYPES:  # a list or dict is unhashable
         stats.skip(SkipReason.UNKNOWN_TYPE)
     return None
 
@@ -288,7 +454,7 @@ def _tokens(usage: dict[str, Any]) -> tuple[int, int, int, int, int, int, int] |
         and type(output_tokens) is int
         and type(cache_write) is int
         and type(cache_read) is int
-        and (input_tokens | output_tokens | cache_write | cache_read) >= 0
+        and 0 <= (input_tokens | output_tokens | cache_write | cache_read) < _INT_LIMIT
     ):
         return None
     write_5m, write_1h = _cache_split(get("cache_creation"), cache_write)
@@ -301,7 +467,7 @@ def _tokens(usage: dict[str, Any]) -> tuple[int, int, int, int, int, int, int] |
         write_1h,
         cache_read,
         0,
-        searches if type(searches) is int and searches > 0 else 0,
+        searches if type(searches) is int and 0 < searches < _INT_LIMIT else 0,
     )
 
 
@@ -311,7 +477,11 @@ def _cache_split(breakdown: Any, cache_write: int) -> tuple[int, int]:
         return cache_write, 0
     write_5m = breakdown.get("ephemeral_5m_input_tokens") or 0
     write_1h = breakdown.get("ephemeral_1h_input_tokens") or 0
-    if type(write_5m) is not int or type(write_1h) is not int or (write_5m | write_1h) < 0:
+    if (
+        type(write_5m) is not int
+        or type(write_1h) is not int
+        or not 0 <= (write_5m | write_1h) < _INT_LIMIT
+    ):
         return cache_write, 0
     unexplained = cache_write - write_5m - write_1h
     return write_5m + (unexplained if unexplained > 0 else 0), write_1h

@@ -125,6 +125,5 @@ def _call(action: Callable[[KeyringBackend], _T], label: str, verb: str) -> _T:
 def _translate(error: Exception, label: str, verb: str) -> CredentialError:
     """A keyring failure as a one-line error naming the entry (never its value)."""
     return CredentialError(
-        f"cannot {verb} the {label} in the keyring ({type(error).__name__});"
-        " is the keyring locked?"
+        f"cannot {verb} the {label} in the keyring ({type(error).__name__}); is the keyring locked?"
     )
