@@ -7,16 +7,19 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
 
+import tokenbuddy.ingest
 from tests.conftest import environ_for
 from tokenbuddy.cli.report import build_report
-from tokenbuddy.ingest import sync
+from tokenbuddy.ingest import IngestSummary, sync
 from tokenbuddy.sources.discovery import log_roots
 from tokenbuddy.store.ledger import Ledger
 
@@ -61,8 +64,26 @@ def write_tree(projects: Path, files: int = 24, records: int = 300) -> None:
 def ingest(tmp_path: Path, name: str, jobs: int, monkeypatch: pytest.MonkeyPatch) -> Ledger:
     monkeypatch.setenv("TOKENBUDDY_PARALLEL_MIN_MB", "0")
     ledger = Ledger(tmp_path / f"{name}.sqlite3")
-    sync(ledger, log_roots(os.environ, tmp_path), jobs=jobs)
+    summary = sync_checked(ledger, jobs)
+    assert summary.files_read > 0
     return ledger
+
+
+def sync_checked(ledger: Ledger, jobs: int) -> IngestSummary:
+    """Sync, checking that ``jobs=2`` really took the staged path."""
+    staged = []
+    original = tokenbuddy.ingest._ingest_staged
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        staged.append(True)
+        return original(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tokenbuddy.ingest, "_ingest_staged", spy)
+        patch.setattr(tokenbuddy.ingest, "BATCH_FILES", min(4, tokenbuddy.ingest.BATCH_FILES))
+        summary = sync(ledger, log_roots(os.environ, ledger.path.parent), jobs=jobs)
+    assert bool(staged) == (jobs > 1), f"not staged; threads alive: {threading.enumerate()}"
+    return summary
 
 
 def snapshot(ledger: Ledger) -> tuple[object, ...]:
@@ -130,10 +151,50 @@ def test_many_batches_across_both_processes_give_the_incremental_result(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Small batches, so the worker process parses some of them and the main the rest."""
-    import tokenbuddy.ingest
 
     write_tree(Path(os.environ["CLAUDE_CONFIG_DIR"]) / "projects")
     incremental = ingest(tmp_path, "one", 1, monkeypatch)
     monkeypatch.setattr(tokenbuddy.ingest, "BATCH_FILES", 2)
     bulk = ingest(tmp_path, "two", 2, monkeypatch)
     assert snapshot(bulk) == snapshot(incremental)
+
+
+def test_a_bulk_load_into_a_ledger_with_history_keeps_its_rollup_exact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first load rebuilds the rollup whole; a later large load recomputes only the
+    buckets it touched, and must leave the same rollup as a rebuild from scratch."""
+    projects = Path(os.environ["CLAUDE_CONFIG_DIR"]) / "projects"
+    write_tree(projects, files=12)
+    ledger = ingest(tmp_path, "two", 2, monkeypatch)  # the first load
+    later = tmp_path / "later" / "projects"
+    write_tree(later, files=24)
+    for path in later.rglob("*.jsonl"):  # new files, half of their requests already known
+        (projects / path.parent.name / f"late-{path.name}").write_bytes(path.read_bytes())
+    sync_checked(ledger, jobs=2)
+    incremental = ingest(tmp_path, "one", 1, monkeypatch)
+    bulk_files, bulk_requests = snapshot(ledger)[1:]
+    assert (bulk_files, bulk_requests) == snapshot(incremental)[1:]
+    for kind in ("daily", "session", "model"):
+        # Costs are summed in table order, which differs with the history: to 1e-6.
+        assert _rounded(build_report(ledger.db, kind, zone=UTC)) == _rounded(  # type: ignore[arg-type]
+            build_report(incremental.db, kind, zone=UTC)  # type: ignore[arg-type]
+        )
+    rollup = ledger.db.execute("SELECT * FROM usage_rollup ORDER BY 1, 2, 3, 4, 5").fetchall()
+    ledger.db.execute("INSERT INTO dirty_buckets SELECT DISTINCT bucket FROM usage_rollup")
+    ledger.refresh_rollup()
+    assert (
+        ledger.db.execute("SELECT * FROM usage_rollup ORDER BY 1, 2, 3, 4, 5").fetchall() == rollup
+    )
+    assert len(rollup) > 20
+
+
+def _rounded(report: dict[str, object]) -> object:
+    def walk(value: object) -> object:
+        if isinstance(value, dict):
+            return {k: round(v, 5) if k == "cost_usd" else walk(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return value
+
+    return walk(report)

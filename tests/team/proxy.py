@@ -18,11 +18,22 @@ class CuttingProxy:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = int(self._listener.getsockname()[1])
         self._lock = threading.Lock()
+        self._ends: list[socket.socket] = []
+        self._pumps: list[threading.Thread] = []
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
 
     def close(self) -> None:
+        """Stop listening, cut every open pair, and wait for the threads to end."""
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
         self._listener.close()
+        self._thread.join(timeout=5)
+        for end in list(self._ends):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+        for pump in self._pumps:
+            pump.join(timeout=5)
 
     def _serve(self) -> None:
         while True:
@@ -36,12 +47,13 @@ class CuttingProxy:
                 client.close()
                 continue
             pair = (client, server)
-            threading.Thread(
-                target=self._pump, args=(client, server, pair, True), daemon=True
-            ).start()
-            threading.Thread(
-                target=self._pump, args=(server, client, pair, False), daemon=True
-            ).start()
+            self._ends += pair
+            for source, sink, upstream in ((client, server, True), (server, client, False)):
+                pump = threading.Thread(
+                    target=self._pump, args=(source, sink, pair, upstream), daemon=True
+                )
+                pump.start()
+                self._pumps.append(pump)
 
     def _pump(self, source: socket.socket, sink: socket.socket, pair: tuple[socket.socket, ...],
               upstream: bool) -> None:  # fmt: skip

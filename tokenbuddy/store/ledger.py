@@ -379,15 +379,18 @@ Moving the boundary marks the rollup buckets of the estimates it passes dirty
 
 ROLLUP_MERGE_GAP = 4 * 24 * 7
 """Dirty buckets within one week are recomputed as one range."""
-_ROLLUP_INSERT = f"""
+_ROLLUP_SELECT = f"""
     INSERT INTO usage_rollup
     SELECT ts_ms / {BUCKET_MS}, source, project, session_id, model,
            SUM(input_tokens), SUM(output_tokens),
            SUM(cache_write_5m_tokens + cache_write_1h_tokens), SUM(cache_read_tokens),
            TOTAL(cost_usd), SUM(cost_usd IS NULL), COUNT(*), MIN(ts_ms), MAX(ts_ms)
-    FROM requests WHERE ts_ms >= ? AND ts_ms < ? AND {COUNTED}
+    FROM requests WHERE {{range}} {COUNTED}
     GROUP BY 1, 2, 3, 4, 5
 """
+_ROLLUP_INSERT = _ROLLUP_SELECT.format(range="ts_ms >= ? AND ts_ms < ? AND")
+_ROLLUP_INSERT_ALL = _ROLLUP_SELECT.format(range="")
+"""Every request, read in table order (not through the time index)."""
 
 
 def _first(row: tuple[Any, ...]) -> Any:
@@ -606,13 +609,26 @@ class Ledger:
             self._db.execute(f"ATTACH DATABASE ? AS {schema}", (str(path),))
         try:
             with self._transaction():
-                return self._merge_staged(results, schemas, cost)
+                first_load = self._db.execute("SELECT 1 FROM requests LIMIT 1").fetchone() is None
+                merged = self._merge_staged(results, schemas, cost, mark_dirty=not first_load)
+                # The indexes and the rollup in the same transaction: one commit, not three.
+                self._ensure_indexes()
+                if first_load:
+                    self._rebuild_rollup()
+                else:
+                    self._refresh_dirty_buckets()
+                return merged
         finally:
             for schema in schemas:
                 self._db.execute(f"DETACH DATABASE {schema}")
 
     def _merge_staged(
-        self, results: Sequence[FileResult], schemas: list[str], cost: tuple[str, Sequence[Any]]
+        self,
+        results: Sequence[FileResult],
+        schemas: list[str],
+        cost: tuple[str, Sequence[Any]],
+        *,
+        mark_dirty: bool,
     ) -> int:
         stale = [r.cursor.path for r in results if not self._advance_file(r)]
         self._db.executemany(
@@ -640,12 +656,13 @@ class Ledger:
         if any(r.cursor.source != CLAUDE_CODE for r in results):
             merge = _MERGE_STAGED.format(staged=staged, cost=expression, test="!=")
             self._db.execute(merge + _KEEP_SMALLEST, params)
-        self._db.execute(
-            "INSERT OR IGNORE INTO dirty_buckets "
-            + " UNION ".join(
-                f"SELECT ts_ms / {BUCKET_MS} FROM {schema}.staging" for schema in schemas
+        if mark_dirty:
+            self._db.execute(
+                "INSERT OR IGNORE INTO dirty_buckets "
+                + " UNION ".join(
+                    f"SELECT ts_ms / {BUCKET_MS} FROM {schema}.staging" for schema in schemas
+                )
             )
-        )
         return int(merged)
 
     def _drop_staged(self, schema: str, paths: Iterable[str]) -> int:
@@ -673,14 +690,23 @@ class Ledger:
         if self._db.execute("SELECT 1 FROM dirty_buckets LIMIT 1").fetchone() is None:
             return 0
         with self._transaction():
-            dirty = [b for (b,) in self._db.execute("SELECT bucket FROM dirty_buckets ORDER BY 1")]
-            for low, high in _merge_ranges(dirty, gap=ROLLUP_MERGE_GAP):
-                self._db.execute(
-                    "DELETE FROM usage_rollup WHERE bucket BETWEEN ? AND ?", (low, high)
-                )
-                self._db.execute(_ROLLUP_INSERT, (low * BUCKET_MS, (high + 1) * BUCKET_MS))
-            self._db.execute("DELETE FROM dirty_buckets")
+            return self._refresh_dirty_buckets()
+
+    def _refresh_dirty_buckets(self) -> int:
+        """Recompute the dirty buckets' rollup rows (inside a transaction)."""
+        dirty = [b for (b,) in self._db.execute("SELECT bucket FROM dirty_buckets ORDER BY 1")]
+        for low, high in _merge_ranges(dirty, gap=ROLLUP_MERGE_GAP):
+            self._db.execute("DELETE FROM usage_rollup WHERE bucket BETWEEN ? AND ?", (low, high))
+            self._db.execute(_ROLLUP_INSERT, (low * BUCKET_MS, (high + 1) * BUCKET_MS))
+        self._db.execute("DELETE FROM dirty_buckets")
         return len(dirty)
+
+    def _rebuild_rollup(self) -> None:
+        """Recompute the whole rollup in one pass (inside a transaction): after a first load,
+        when every bucket is new, this skips marking each one dirty."""
+        self._db.execute("DELETE FROM usage_rollup")
+        self._db.execute(_ROLLUP_INSERT_ALL)
+        self._db.execute("DELETE FROM dirty_buckets")
 
     def _advance_file(self, result: FileResult) -> bool:
         """Store the file's new cursor and counters; False if another process got there first."""
