@@ -216,6 +216,48 @@ def test_python_dash_m_and_default_command(claude_dir: Path) -> None:
     assert json.loads(result.stdout)["totals"]["requests"] == 4
 
 
+def test_the_command_exits_with_main_s_code_after_flushing_everything(claude_dir: Path) -> None:
+    """``run`` skips the interpreter's teardown: output must still be complete, exit
+    handlers must still run, and exit codes must be main's."""
+    script = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('exit handler ran', file=sys.stderr))\n"
+        "from tokenbuddy.cli.main import run\n"
+        "run()\n"
+    )
+    ok = subprocess.run(
+        [sys.executable, "-c", script, "report", "session", "--json"],
+        capture_output=True,
+        env=os.environ,
+        check=False,
+    )
+    assert ok.returncode == 0
+    assert json.loads(ok.stdout)["totals"]["requests"] == 4
+    assert ok.stderr.decode().strip().endswith("exit handler ran")
+    for arguments, code in ((["--since", "yesterday"], 1), (["--bogus"], 2)):
+        bad = subprocess.run(
+            [sys.executable, "-m", "tokenbuddy", "report", "daily", *arguments],
+            capture_output=True,
+            env=os.environ,
+            check=False,
+        )
+        assert bad.returncode == code and b"Traceback" not in bad.stderr
+
+
+def test_a_reader_that_closes_the_pipe_early_gets_no_traceback(claude_dir: Path) -> None:
+    with subprocess.Popen(
+        [sys.executable, "-m", "tokenbuddy", "report", "daily", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=os.environ,
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.close()  # like `| head -c 0`
+        stderr = process.stderr.read()
+        assert process.wait(timeout=60) != 0
+    assert b"Traceback" not in stderr
+
+
 STATUS_KEYS = {
     "now",
     "timezone",

@@ -1,5 +1,5 @@
 """Allow ``python -m tokenbuddy``."""
 
-from tokenbuddy.cli.main import main
+from tokenbuddy.cli.main import run
 
-raise SystemExit(main())
+run()
