@@ -27,7 +27,8 @@ from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tokenbuddy.core.pricing import PriceBook, PriceSchedule
+from tokenbuddy import price_loader
+from tokenbuddy.core.pricing import PriceBook, PriceSchedule, transcript_schedule_key
 from tokenbuddy.core.records import (
     CLAUDE_CODE,
     CURSOR_LOCAL,
@@ -159,6 +160,7 @@ def sync(
     plans = _plan(ledger, files, summary)
     _reprice_if_needed(ledger)
     _ingest(ledger, plans, summary, jobs=jobs, progress=progress)
+    price_loader.release()  # its work is done; it ends while this process goes on
     sync_cursor(ledger, roots, summary)
     ledger.refresh_rollup()
     return summary
@@ -340,6 +342,7 @@ class _WorkList:
 
 def _init_worker(staging_dir: Path, work: _WorkList) -> None:
     gc.disable()  # parsing allocates much but makes no reference cycles: nothing to collect
+    price_loader.forget_in_child()
     _worker["staging"] = StagingFile(staging_dir)
     _worker["work"] = work
 
@@ -421,7 +424,7 @@ def _reprice_if_needed(ledger: Ledger) -> None:
     version = price_database_version()
     if not ledger.needs_repricing(version):
         return
-    book = PriceBook()
+    book = _price_book({})
     ledger.set_costs((book.cost(record), record.dedup_key) for record in ledger.all_requests())
     ledger.save_prices(version, book.new_schedules)
 
@@ -473,7 +476,7 @@ def _ingest_batches(
     ledger: Ledger, batches: list[_Batch], cached: ScheduleCache, tracker: _Progress
 ) -> ScheduleCache:
     """Read, price and commit batch by batch in this process (the incremental path)."""
-    book = PriceBook(cached)
+    book = _price_book(cached)
     with ledger.bulk_load() if tracker.total_bytes >= BULK_MIN_BYTES else nullcontext():
         for batch in batches:
             tracker.add(_commit_reads(_read_batch(batch, book).reads, ledger))
@@ -499,12 +502,17 @@ def _ingest_staged(
     staged = {own.path}
     results: list[FileResult] = []
     price_keys: set[PriceKey] = set()
-    book = PriceBook(cached)
+    book = _price_book(cached)
+    loader = price_loader.active()
     report = _BatchReport()
     try:
         for batch_read in _read_in_processes(batches, cached, workers, own):
             for key in batch_read.price_keys - price_keys:
-                book.transcript_schedule(*key)  # now, while the other processes still parse
+                # Built now, while the other processes still parse (by the helper if any).
+                if loader is None or book.has_schedule(*transcript_schedule_key(*key)):
+                    book.transcript_schedule(*key)
+                else:
+                    loader.prefetch(*transcript_schedule_key(*key))
                 price_keys.add(key)
             if batch_read.staging_path is not None:
                 staged.add(batch_read.staging_path)
@@ -533,7 +541,7 @@ def _read_in_processes(
     collecting = gc.isenabled()
     gc.disable()  # parsing allocates much but makes no reference cycles: nothing to collect
     try:
-        warm_up = None if cached else _load_prices
+        warm_up = None if cached or price_loader.active() else _load_prices
         yield from _shared_work(pool, work, own, in_flight=2 * (workers - 1), warm_up=warm_up)
     except BaseException:
         pool.terminate()
@@ -553,6 +561,12 @@ def _load_prices() -> None:
     inherits it, and no process forks after importing it.
     """
     import genai_prices.data  # noqa: F401
+
+
+def _price_book(cached: ScheduleCache) -> PriceBook:
+    """A price book that builds missing schedules through the price helper, if one runs."""
+    loader = price_loader.active()
+    return PriceBook(cached, build=None if loader is None else loader.build)
 
 
 def price_database_version() -> str:

@@ -217,6 +217,24 @@ COMMANDS = {
 """Each command's module, imported only when that command runs."""
 
 
+FILLS_THE_LEDGER = frozenset({"report", "status", "tips", "doctor"})
+"""Commands that bring the ledger up to date first (a first run parses the whole backlog)."""
+
+
+def _load_prices_early() -> None:
+    """On a first run, load the price database in a helper process from the start."""
+    from tokenbuddy import price_loader
+    from tokenbuddy.store.paths import app_paths
+
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
+        return  # forking a process with other threads running is not safe
+    try:
+        price_loader.start_for_first_run(app_paths().ledger)
+    except (OSError, TokenBuddyError):
+        return
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command is None:
         from tokenbuddy.cli.dashboard import run_dashboard
@@ -225,5 +243,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     import importlib
 
     module_name, function = COMMANDS[args.command]
-    run = getattr(importlib.import_module(module_name), function)
-    return int(run(args))
+    if args.command not in FILLS_THE_LEDGER:
+        return int(getattr(importlib.import_module(module_name), function)(args))
+    from tokenbuddy import price_loader
+
+    _load_prices_early()
+    try:
+        return int(getattr(importlib.import_module(module_name), function)(args))
+    finally:
+        price_loader.stop()

@@ -25,7 +25,7 @@ from tokenbuddy.core.cursor_models import price_id
 from tokenbuddy.core.records import CLAUDE_CODE, CODEX, CURSOR_LOCAL, UsageRecord
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
 DAY_MS = 86_400_000
 _EPOCH = date(1970, 1, 1)
@@ -170,6 +170,13 @@ def _us_multiplier(model: str) -> float:
     return US_INFERENCE_MULTIPLIER if version >= (4, 6) else 1.0
 
 
+def transcript_schedule_key(model: str, source: str, speed: str) -> tuple[str, str, str]:
+    """The (model, provider, context) schedule a transcript's request is priced with."""
+    if source == CURSOR_LOCAL:
+        raise ValueError("Cursor estimates are priced with their own schedule")
+    return model, provider_for(source), "fast" if speed == "fast" else ""
+
+
 def build_schedule(model: str, provider: str, context: str) -> PriceSchedule | None:
     """Resolve ``model`` into a :class:`PriceSchedule`, or None when it has no known price.
 
@@ -248,11 +255,21 @@ class PriceBook:
     store them. ``None`` marks a model with no known price.
     """
 
-    def __init__(self, cached: Mapping[tuple[str, str, str], PriceSchedule | None] | None = None):
+    def __init__(
+        self,
+        cached: Mapping[tuple[str, str, str], PriceSchedule | None] | None = None,
+        build: Callable[[str, str, str], PriceSchedule | None] | None = None,
+    ):
+        self._build = build or build_schedule
+        """Builds a missing schedule: :func:`build_schedule`, or a helper process's copy."""
         self._schedules: dict[tuple[str, str, str], PriceSchedule | None] = dict(cached or {})
         self.new_schedules: dict[tuple[str, str, str], PriceSchedule | None] = {}
         self._by_record: dict[tuple[str, str, str], PriceSchedule | None] = {}
         """(model, source, speed) -> schedule: the per-request lookup, one dict probe."""
+
+    def has_schedule(self, model: str, provider: str, context: str) -> bool:
+        """Whether the schedule is known already (cached or built)."""
+        return (model, provider, context) in self._schedules
 
     def schedule(self, model: str, provider: str, context: str) -> PriceSchedule | None:
         """The schedule for one combination, building it on first use."""
@@ -260,7 +277,7 @@ class PriceBook:
         try:
             return self._schedules[key]
         except KeyError:
-            built = build_schedule(model, provider, context)
+            built = self._build(model, provider, context)
             self._schedules[key] = self.new_schedules[key] = built
             return built
 
@@ -279,9 +296,7 @@ class PriceBook:
 
     def transcript_schedule(self, model: str, source: str, speed: str) -> PriceSchedule | None:
         """The schedule a transcript's request with this (model, source, speed) is priced with."""
-        if source == CURSOR_LOCAL:
-            raise ValueError("Cursor estimates are priced with their own schedule")
-        return self.schedule(model, provider_for(source), "fast" if speed == "fast" else "")
+        return self.schedule(*transcript_schedule_key(model, source, speed))
 
     def cost_sql(self, keys: Iterable[tuple[str, str, str]]) -> tuple[str, list[Any]]:
         """An SQL expression over ``requests`` columns that equals :meth:`cost`, and its
