@@ -13,10 +13,11 @@ import itertools
 import random
 from typing import Any
 
+import msgspec
 import orjson
 import pytest
 
-from tokenbuddy.core.records import ParseStats, SkipReason
+from tokenbuddy.core.records import INVALID_UTF8_REPAIRED, ParseStats, PromptMark, SkipReason
 from tokenbuddy.sources import claude_code
 from tokenbuddy.sources.claude_code import FileContext, parse_chunk
 
@@ -132,19 +133,83 @@ def _delete(line: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
     return changed
 
 
-def _both_ways(
+def _three_ways(
     monkeypatch: pytest.MonkeyPatch, chunk: bytes, context: FileContext
-) -> tuple[Any, Any]:
+) -> tuple[Any, Any, Any]:
+    """(read whole, read line by line, the dict-based reference) for one buffer."""
+
     def run() -> Any:
         stats, prompts = ParseStats(), []  # type: ignore[var-annotated]
         records = parse_chunk(chunk, context, stats, prompts)
-        return records, stats.lines, stats.records, dict(stats.skipped), dict(stats.notes)
+        # Prompts are a set to the ledger; read line by line, they come in two passes.
+        prompts.sort()
+        return records, prompts, stats.lines, stats.records, dict(stats.skipped), dict(stats.notes)
 
-    fast = run()
+    def undecodable(data: bytes) -> Any:
+        raise msgspec.DecodeError("as if the buffer held a malformed line")
+
+    whole = run()
     with monkeypatch.context() as patch:
-        patch.setattr(claude_code, "_fast_record", lambda line, context: claude_code._UNDECIDED)
-        full = run()
-    return fast, full
+        patch.setattr(claude_code, "_decode_lines", undecodable)
+        by_line = run()
+        patch.setattr(claude_code, "_decode_one", lambda line: None)
+        reference = run()
+    return whole, by_line, reference
+
+
+def _both_ways(
+    monkeypatch: pytest.MonkeyPatch, chunk: bytes, context: FileContext
+) -> tuple[Any, Any]:
+    """(read whole, reference), after checking that line by line gives the reference."""
+    whole, by_line, reference = _three_ways(monkeypatch, chunk, context)
+    assert by_line == reference, chunk
+    return whole, reference
+
+
+def user_prompt() -> dict[str, Any]:
+    return {
+        "parentUuid": None,
+        "isSidechain": False,
+        "type": "user",
+        "sessionId": "7ef4b236",
+        "cwd": "/home/dev/volcano",
+        "entrypoint": "cli",
+        "timestamp": "2026-04-08T13:50:00.000Z",
+        "uuid": "u1",
+        "message": {"role": "user", "content": [{"type": "text", "text": "fix the build"}]},
+    }
+
+
+USER_PATHS: list[tuple[str, ...]] = [
+    ("type",),
+    ("isSidechain",),
+    ("isMeta",),
+    ("isCompactSummary",),
+    ("toolUseResult",),
+    ("entrypoint",),
+    ("timestamp",),
+    ("sessionId",),
+    ("message",),
+    ("message", "content"),
+]
+USER_VALUES: list[Any] = [
+    *ODD_VALUES,
+    "sdk-cli",
+    "fix it",
+    [{"type": "image"}],
+    [{"type": "tool_result", "content": "x"}, {"type": "text"}],
+    [{"text": "no type"}],
+    ["a string block"],
+]
+
+
+def _user_variants() -> list[bytes]:
+    base = user_prompt()
+    lines = [orjson.dumps(base)]
+    for path, value in itertools.product(USER_PATHS, USER_VALUES):
+        lines.append(orjson.dumps(_set(base, path, value)))
+    lines += [orjson.dumps(_delete(base, path)) for path in USER_PATHS]
+    return lines
 
 
 def _variants() -> list[bytes]:
@@ -164,11 +229,16 @@ def _variants() -> list[bytes]:
 def test_every_field_variant_is_decided_as_the_full_path_decides(
     monkeypatch: pytest.MonkeyPatch, context: FileContext
 ) -> None:
-    lines = _variants()
-    assert len(lines) > 600
+    lines = _variants() + _user_variants()
+    assert len(lines) > 800
     for line in lines:
         fast, full = _both_ways(monkeypatch, line + b"\n", context)
         assert fast == full, line
+
+
+def test_prompts_are_found_by_the_structs_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    whole, _, reference = _three_ways(monkeypatch, orjson.dumps(user_prompt()) + b"\n", CONTEXT)
+    assert whole[1] == reference[1] == [PromptMark("claude-code", "7ef4b236", 1775656200000)]
 
 
 def test_text_level_oddities_are_decided_as_the_full_path_decides(
@@ -178,7 +248,6 @@ def test_text_level_oddities_are_decided_as_the_full_path_decides(
     oddities = [
         base.replace(b'"usage":{', b'"usage" : {'),  # written with spaces
         b'{"usage":{"input_tokens":1},' + base[1:],  # a duplicate key: the last one wins
-        base.replace(b"a reply", b"a \xff reply"),  # invalid UTF-8 in skipped text
         base.replace(b"a reply", b"a \\ud800 reply"),  # a lone surrogate escape in text
         base[: len(base) // 2],  # truncated
         base[: len(base) // 2] + base,  # truncated, then a whole record glued on
@@ -192,9 +261,31 @@ def test_text_level_oddities_are_decided_as_the_full_path_decides(
         assert fast == full, line
 
 
+def test_invalid_utf8_in_skipped_text_is_only_noted_line_by_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The one documented difference: read whole, stray bytes in text go unnoticed."""
+    line = orjson.dumps(assistant()).replace(b"a reply", b"a \xff reply") + b"\n"
+    whole, by_line, reference = _three_ways(monkeypatch, line, CONTEXT)
+    assert by_line == reference
+    assert reference[-1] == {INVALID_UTF8_REPAIRED: 1}
+    assert whole[:-1] == reference[:-1] and whole[-1] == {}
+
+
+def test_two_records_on_one_line_both_count_when_read_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = _set(assistant(), ("requestId",), "req_first")
+    glued = orjson.dumps(first) + orjson.dumps(assistant()) + b"\n"
+    whole, _, reference = _three_ways(monkeypatch, glued, CONTEXT)
+    assert [r.dedup_key for r in whole[0]] == ["c:msg_01Af:req_first", "c:msg_01Af:req_011CZ"]
+    assert [r.dedup_key for r in reference[0]] == ["c:msg_01Af:req_011CZ"]
+    assert reference[4] == {SkipReason.TRUNCATED: 1}
+
+
 def test_random_usage_lines_agree(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = random.Random(7)
-    lines = _variants()
+    lines = _variants() + _user_variants()
     for _ in range(40):
         chunk = b"\n".join(rng.sample(lines, 30)) + b"\n"
         fast, full = _both_ways(monkeypatch, chunk, rng.choice([CONTEXT, SUBAGENT]))
@@ -203,8 +294,10 @@ def test_random_usage_lines_agree(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_the_fast_path_reads_the_common_line_itself() -> None:
     """The ordinary line is settled without the full path (else there is no fast path)."""
-    record = claude_code._fast_record(orjson.dumps(assistant()), CONTEXT)
-    assert record is not claude_code._UNDECIDED and record is not None
+    value = claude_code._decode_one(orjson.dumps(assistant()))
+    assert value is not None
+    record = claude_code._record_from_value(value, CONTEXT, ParseStats())
+    assert record is not None
     assert (record.dedup_key, record.cache_write_5m_tokens, record.cache_write_1h_tokens) == (
         "c:msg_01Af:req_011CZ",
         816,

@@ -9,11 +9,10 @@ each record carries a dedup key and the ledger keeps the largest copy.
 
 from __future__ import annotations
 
-import enum
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any
 
 import msgspec
 import orjson
@@ -45,6 +44,7 @@ KNOWN_TYPES = frozenset(
     }
 )
 """Record types Claude Code writes; only assistant and progress records carry usage."""
+USAGE_TYPES = frozenset({"assistant", "progress"})
 _SIDE_FILE_TYPES = {"aside_question": "aside_question", "acompact": "compact"}
 
 
@@ -94,40 +94,110 @@ def parse_chunk(
     stats: ParseStats,
     prompts: list[PromptMark] | None = None,
 ) -> list[UsageRecord]:
-    """Every usage record in a buffer of complete lines; human prompts go to ``prompts``."""
+    """Every usage record in a buffer of complete lines; human prompts go to ``prompts``.
+
+    The whole buffer is decoded in one call into typed structs that declare only
+    the fields records and prompts need: the rest of each line (message text,
+    tool inputs and results, most of the bytes) is skipped at C speed, without
+    building a Python object for it. When that fails (a malformed line anywhere
+    in the buffer, a field of an unexpected type), the buffer is read line by
+    line instead: see :func:`_parse_lines`.
+
+    Differences between the two, both rare: read whole, two records written on
+    one line without a newline between them both count (line by line, the first
+    is lost and counted as truncated), and invalid UTF-8 inside skipped text
+    goes unnoticed (line by line it is noted as repaired; the record counts
+    either way).
+    """
+    try:
+        values = _decode_lines(chunk)
+    except msgspec.MsgspecError:
+        return _parse_lines(chunk, context, stats, prompts)
+    records = []
+    for value in values:
+        kind = value.type
+        if kind in USAGE_TYPES:
+            record = _record_from_value(value, context, stats)
+            if record is not None:
+                records.append(record)
+        elif kind == "user":
+            if prompts is not None:
+                prompt = _prompt_from_value(value, context)
+                if prompt is not None:
+                    prompts.append(prompt)
+        elif kind not in KNOWN_TYPES and value.message is not None and value.message.usage:
+            stats.skip(SkipReason.UNKNOWN_TYPE)  # a record with usage, of a type not known
+    stats.lines += len(values)
+    stats.records += len(records)
+    return records
+
+
+def _parse_lines(
+    chunk: bytes,
+    context: FileContext,
+    stats: ParseStats,
+    prompts: list[PromptMark] | None,
+) -> list[UsageRecord]:
+    """:func:`parse_chunk` line by line, for a buffer that does not decode whole.
+
+    Only the lines that can matter are decoded: those holding ``"usage"``, and user
+    lines (for prompts). Each is decoded into the same structs, and a line that
+    does not fit them goes through ``load_line`` and the dict-based functions,
+    which count why a line is skipped.
+    """
     records = []
     user_lines: list[bytes] | None = None if prompts is None else []
     for line in candidate_lines(
         chunk, NEEDLES, stats, USER_NEEDLE, user_lines, head_skip=TOOL_RESULT_NEEDLE
     ):
-        record = _fast_record(line, context)
-        if record is _Fast.UNDECIDED:
-            obj = load_line(line, stats)
-            record = None if obj is None else record_from(obj, context, stats)
+        record = _usage_line(line, context, stats, prompts)
         if record is not None:
             records.append(record)
     stats.records += len(records)
     for line in user_lines or ():
-        obj = load_line(line, stats)
-        prompt = None if obj is None else prompt_from(obj, context)
+        value = _decode_one(line)
+        if value is None:
+            obj = load_line(line, stats)
+            prompt = None if obj is None else prompt_from(obj, context)
+        else:
+            prompt = _prompt_from_value(value, context)
         if prompt is not None and prompts is not None:
             prompts.append(prompt)
     return records
 
 
-# -- the fast path ----------------------------------------------------------------------
+def _usage_line(
+    line: bytes, context: FileContext, stats: ParseStats, prompts: list[PromptMark] | None
+) -> UsageRecord | None:
+    """The record a line holding ``"usage"`` carries; a user line's prompt goes to ``prompts``."""
+    value = _decode_one(line)
+    if value is None:
+        obj = load_line(line, stats)
+        if obj is None:
+            return None
+        record = record_from(obj, context, stats)
+        prompt = prompt_from(obj, context) if record is None and prompts is not None else None
+    elif value.type in USAGE_TYPES:
+        return _record_from_value(value, context, stats)
+    else:
+        record = None
+        prompt = _prompt_from_value(value, context) if prompts is not None else None
+        if value.type not in KNOWN_TYPES:
+            stats.skip(SkipReason.UNKNOWN_TYPE)
+    if prompt is not None and prompts is not None:
+        prompts.append(prompt)
+    return record
+
+
+# -- the typed structs -------------------------------------------------------------------
 #
-# Building a dict of every key of a usage line (its content blocks, tool inputs and
-# text included) costs more than everything else done with the line. Decoding it
-# into typed structs that declare only the fields a record needs skips the rest at
-# C speed. The fast path settles only the ordinary outcomes: a well-formed record,
-# or a line of a known type that carries none. Anything it would have to judge (a
-# field of an unexpected type, invalid JSON or UTF-8, an unknown record type, a
-# record to skip and count) goes through ``load_line`` and ``record_from``, which
-# decide and count exactly as if there were no fast path.
-
-
-# Field names are the JSON keys, camelCase included.
+# Building a dict of every key of a line (its content blocks, tool inputs and text
+# included) costs more than everything else done with it. These structs declare
+# only what records and prompts need; msgspec skips everything else. Field names
+# are the JSON keys, camelCase included. A field of another type than declared
+# fails the decode, and the line is then judged by the dict-based functions below,
+# which are the reference: the struct-based ones must decide exactly as they do
+# (tests/sources/test_claude_fast_path.py checks field by field).
 
 
 class _CacheCreation(msgspec.Struct):
@@ -150,10 +220,15 @@ class _Usage(msgspec.Struct):
     inference_geo: str | None = None
 
 
+class _Block(msgspec.Struct):
+    type: str | None = None
+
+
 class _Message(msgspec.Struct):
     id: str | None = None
     model: str | None = None
     usage: _Usage | None = None
+    content: str | list[_Block] | None = None
 
 
 class _Progress(msgspec.Struct):
@@ -169,66 +244,62 @@ class _Line(msgspec.Struct):
     sessionId: str | None = None
     cwd: str | None = None
     agentId: str | None = None
+    uuid: str | None = None
     isSidechain: bool | None = None
     isApiErrorMessage: bool | None = None
+    isMeta: bool | None = None
+    isCompactSummary: bool | None = None
+    entrypoint: str | None = None
+    toolUseResult: msgspec.Raw = msgspec.Raw(b"")
+    """Only whether it is there matters (a tool result): kept as raw bytes, unparsed."""
     data: _Progress | None = None
 
 
-class _Fast(enum.Enum):
-    UNDECIDED = enum.auto()
-    """The fast path's answer for a line that the full path must judge."""
-
-
-_UNDECIDED: Final = _Fast.UNDECIDED
+_decode_lines = msgspec.json.Decoder(_Line).decode_lines
 _decode_line = msgspec.json.Decoder(_Line).decode
 _INT_LIMIT = 1 << 63
-"""Counts must fit SQLite's integers; a larger one is left to the full path (which rejects it)."""
+"""Counts must fit SQLite's integers; a larger one is bad usage."""
 
 
-def _fast_record(line: bytes, context: FileContext) -> UsageRecord | _Fast | None:
-    """The record a usage line carries, None for a known type without one, or _UNDECIDED."""
+def _decode_one(line: bytes) -> _Line | None:
+    """One line as structs; None when the dict-based path must judge it.
+
+    That is when it does not decode, and when it holds invalid UTF-8 (the struct
+    decode skips most text unchecked; the full path notes the repair).
+    """
     try:
-        parsed = _decode_line(line)
+        value = _decode_line(line)
     except msgspec.MsgspecError:
-        return _UNDECIDED
+        return None
     if not line.isascii():
-        # Skipped fields are not checked for UTF-8; the full path notes a repair.
         try:
             line.decode()
         except UnicodeDecodeError:
-            return _UNDECIDED
-    kind = parsed.type
-    if kind == "assistant":
-        return _fast_assistant(parsed, parsed, context, bool(parsed.isSidechain))
-    if kind == "progress":
-        data = parsed.data
-        inner = None if data is None else data.message
-        if inner is None or data is None or inner.type != "assistant":
             return None
-        sub = FileContext(context.session_id, context.project, data.agentId or "", "subagent")
-        return _fast_assistant(inner, parsed, sub, True)
-    return None if kind in KNOWN_TYPES else _UNDECIDED
+    return value
 
 
-def _fast_assistant(
-    record: _Line, envelope: _Line, context: FileContext, sidechain: bool
-) -> UsageRecord | _Fast | None:
+def _record_from_value(value: _Line, context: FileContext, stats: ParseStats) -> UsageRecord | None:
+    """:func:`record_from` for an assistant or progress line decoded into structs."""
+    if value.type == "assistant":
+        return _assistant_from_value(value, value, context, stats, bool(value.isSidechain))
+    data = value.data
+    inner = None if data is None else data.message
+    if data is None or inner is None or inner.type != "assistant":
+        return None
+    sub = FileContext(context.session_id, context.project, data.agentId or "", "subagent")
+    return _assistant_from_value(inner, value, sub, stats, True)
+
+
+def _assistant_from_value(
+    record: _Line, envelope: _Line, context: FileContext, stats: ParseStats, sidechain: bool
+) -> UsageRecord | None:
+    """:func:`_assistant_record` on structs."""
     message = record.message
     usage = None if message is None else message.usage
     if message is None or usage is None:
         return None
     model = message.model
-    message_id = message.id
-    request_id = record.requestId
-    if (
-        not model
-        or model == "<synthetic>"
-        or not message_id
-        or not request_id
-        or record.isApiErrorMessage
-        or envelope.isApiErrorMessage
-    ):
-        return _UNDECIDED
     ts_ms = parse_timestamp(record.timestamp or envelope.timestamp)
     input_tokens = usage.input_tokens or 0
     output_tokens = usage.output_tokens or 0
@@ -237,26 +308,28 @@ def _fast_assistant(
     if (
         ts_ms is None
         or not 0 <= (input_tokens | output_tokens | cache_write | cache_read) < _INT_LIMIT
+        or not model
+        or model == "<synthetic>"
+        or record.isApiErrorMessage
+        or envelope.isApiErrorMessage
     ):
-        return _UNDECIDED
+        stats.skip(_value_skip_reason(model, record, envelope, ts_ms))
+        return None
     write_5m, write_1h = cache_write, 0
     breakdown = usage.cache_creation
     if breakdown is not None:
         split_5m = breakdown.ephemeral_5m_input_tokens or 0
         split_1h = breakdown.ephemeral_1h_input_tokens or 0
-        if not 0 <= (split_5m | split_1h) < _INT_LIMIT:
-            return _UNDECIDED
-        unexplained = cache_write - split_5m - split_1h
-        write_5m, write_1h = split_5m + (unexplained if unexplained > 0 else 0), split_1h
+        if 0 <= (split_5m | split_1h) < _INT_LIMIT:
+            unexplained = cache_write - split_5m - split_1h
+            write_5m, write_1h = split_5m + (unexplained if unexplained > 0 else 0), split_1h
     tools = usage.server_tool_use
     searches = (tools.web_search_requests or 0) if tools is not None else 0
-    if not 0 < searches < _INT_LIMIT:
-        searches = 0
     session_id = envelope.sessionId or context.session_id
     return _new_record(
         UsageRecord,
         (
-            f"c:{message_id}:{request_id}",
+            _value_dedup_key(message, record, envelope, session_id),
             CLAUDE_CODE,
             ts_ms,
             session_id,
@@ -268,7 +341,7 @@ def _fast_assistant(
             write_1h,
             cache_read,
             0,
-            searches,
+            searches if 0 < searches < _INT_LIMIT else 0,
             "fast" if usage.speed == "fast" else "",
             "us" if usage.inference_geo == "us" else "",
             sidechain or bool(context.agent_id),
@@ -276,6 +349,54 @@ def _fast_assistant(
             context.agent_type or ("subagent" if sidechain else ""),
         ),
     )
+
+
+def _value_skip_reason(model: str | None, record: _Line, envelope: _Line, ts_ms: int | None) -> str:
+    """:func:`_skip_reason` on structs."""
+    if model == "<synthetic>":
+        return SkipReason.SYNTHETIC
+    if record.isApiErrorMessage or envelope.isApiErrorMessage:
+        return SkipReason.API_ERROR
+    if not model:
+        return SkipReason.NO_MODEL
+    if ts_ms is None:
+        return SkipReason.NO_TIMESTAMP
+    return SkipReason.BAD_USAGE
+
+
+def _value_dedup_key(message: _Message, record: _Line, envelope: _Line, session_id: str) -> str:
+    """:func:`_dedup_key` on structs."""
+    if message.id:
+        if record.requestId:
+            return f"c:{message.id}:{record.requestId}"
+        return f"c:s:{session_id}:{message.id}"
+    uuid = record.uuid or envelope.uuid
+    return f"c:u:{uuid}" if uuid else f"c:x:{session_id}:{record.timestamp}"
+
+
+def _prompt_from_value(value: _Line, context: FileContext) -> PromptMark | None:
+    """:func:`prompt_from` for a line decoded into structs."""
+    if (
+        value.type != "user"
+        or value.isSidechain
+        or value.isMeta
+        or value.isCompactSummary
+        or context.agent_id
+        or len(value.toolUseResult)
+        or (value.entrypoint or "").startswith("sdk")
+    ):
+        return None
+    content = None if value.message is None else value.message.content
+    if isinstance(content, list):
+        kinds = {block.type for block in content}
+        if "tool_result" in kinds or not kinds & {"text", "image"}:
+            return None
+    elif not isinstance(content, str):
+        return None
+    ts_ms = parse_timestamp(value.timestamp)
+    if ts_ms is None:
+        return None
+    return PromptMark(CLAUDE_CODE, value.sessionId or context.session_id, ts_ms)
 
 
 def recover_overlong(
