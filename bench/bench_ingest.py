@@ -408,7 +408,8 @@ def compile_bytecode() -> None:
 
     spec = importlib.util.find_spec("tokenbuddy")
     if spec is None or not spec.submodule_search_locations:
-        raise SetupError("tokenbuddy is not importable by this Python")
+        progress("tokenbuddy's package directory was not found: its bytecode is not compiled")
+        return
     package = next(iter(spec.submodule_search_locations))
     progress(f"compiling the bytecode of {package}")
     subprocess.run([sys.executable, "-m", "compileall", "-q", package], check=False)
