@@ -200,6 +200,8 @@ USER_VALUES: list[Any] = [
     [{"type": "tool_result", "content": "x"}, {"type": "text"}],
     [{"text": "no type"}],
     ["a string block"],
+    [{"type": []}, {"type": "text"}],
+    {"type": "text"},
 ]
 
 

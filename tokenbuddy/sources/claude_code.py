@@ -220,15 +220,12 @@ class _Usage(msgspec.Struct):
     inference_geo: str | None = None
 
 
-class _Block(msgspec.Struct):
-    type: str | None = None
-
-
 class _Message(msgspec.Struct):
     id: str | None = None
     model: str | None = None
     usage: _Usage | None = None
-    content: str | list[_Block] | None = None
+    content: msgspec.Raw = msgspec.Raw(b"")
+    """Kept unparsed (a view of the line, no copy): only a possible prompt's is read."""
 
 
 class _Progress(msgspec.Struct):
@@ -386,12 +383,8 @@ def _prompt_from_value(value: _Line, context: FileContext) -> PromptMark | None:
         or (value.entrypoint or "").startswith("sdk")
     ):
         return None
-    content = None if value.message is None else value.message.content
-    if isinstance(content, list):
-        kinds = {block.type for block in content}
-        if "tool_result" in kinds or not kinds & {"text", "image"}:
-            return None
-    elif not isinstance(content, str):
+    raw = None if value.message is None else value.message.content
+    if not _written_by_a_person(msgspec.json.decode(raw) if raw else None):
         return None
     ts_ms = parse_timestamp(value.timestamp)
     if ts_ms is None:
@@ -448,9 +441,17 @@ def _typed_by_a_person(obj: dict[str, Any], context: FileContext) -> bool:
     if isinstance(entrypoint, str) and entrypoint.startswith("sdk"):
         return False  # claude -p and SDK programs: a script, not a person, wrote it
     message = obj.get("message")
-    content = message.get("content") if isinstance(message, dict) else None
+    return _written_by_a_person(message.get("content") if isinstance(message, dict) else None)
+
+
+def _written_by_a_person(content: Any) -> bool:
+    """Whether a user message's content is typed text (or an image), not tool results."""
     if isinstance(content, list):
-        kinds = {block.get("type") for block in content if isinstance(block, dict)}
+        kinds = {
+            kind
+            for block in content
+            if isinstance(block, dict) and isinstance(kind := block.get("type"), str)
+        }
         return "tool_result" not in kinds and bool(kinds & {"text", "image"})
     return isinstance(content, str)
 
