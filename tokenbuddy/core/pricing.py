@@ -307,22 +307,30 @@ class PriceBook:
         gives: the same products of the same doubles (prices are bound, not
         printed), summed in the same order. Cursor estimates are not supported.
         """
-        whens: list[str] = []
-        params: list[Any] = []
+        by_model: dict[str, list[tuple[str, str, PriceSchedule]]] = {}
         for model, source, speed in sorted(keys):
             schedule = self.transcript_schedule(model, source, speed)
-            if schedule is None or not schedule.periods:
-                continue
+            if schedule is not None and schedule.periods:
+                by_model.setdefault(model, []).append((source, speed, schedule))
+        # One comparison of the model per candidate, then its few (source, speed) variants.
+        models: list[str] = []
+        params: list[Any] = []
+        for model, variants in by_model.items():
+            params.append(model)
+            whens: list[str] = []
             multiplier = _us_multiplier(model)
-            if multiplier != 1.0:
-                whens.append("WHEN model = ? AND source = ? AND speed = ? AND inference_geo = 'us'")
-                params += [model, source, speed]
-                whens.append(f"THEN {_schedule_sql(schedule, params)} * ?")
-                params.append(multiplier)
-            whens.append("WHEN model = ? AND source = ? AND speed = ? THEN")
-            params += [model, source, speed]
-            whens.append(_schedule_sql(schedule, params))
-        return (f"CASE {' '.join(whens)} END" if whens else "NULL"), params
+            for source, speed, schedule in variants:
+                if multiplier != 1.0:
+                    params += [source, speed]
+                    whens.append("WHEN source = ? AND speed = ? AND inference_geo = 'us'")
+                    whens.append(f"THEN {_schedule_sql(schedule, params)} * ?")
+                    params.append(multiplier)
+                params += [source, speed]
+                whens.append(
+                    f"WHEN source = ? AND speed = ? THEN {_schedule_sql(schedule, params)}"
+                )
+            models.append(f"WHEN ? THEN (CASE {' '.join(whens)} END)")
+        return (f"(CASE model {' '.join(models)} END)" if models else "NULL"), params
 
     def _resolve(self, record: UsageRecord) -> PriceSchedule | None:
         """The schedule a request's (model, source, speed) is priced with."""
