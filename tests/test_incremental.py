@@ -512,18 +512,20 @@ def test_sigkill_mid_ingest_then_rerun_matches_a_clean_run(tmp_path: Path) -> No
 def test_bad_lines_are_counted_and_never_fatal(ledger: Ledger) -> None:
     """Each bad line is counted under its reason; the valid requests all count.
 
-    A record with stray invalid UTF-8 bytes in its text is read with them replaced
-    (and noted), since its usage is intact. Lines without a string ``type`` but with
-    usage are unknown; a known type that only nests a ``usage`` key (a Task tool
-    result) is neither a request nor a skip.
+    Stray invalid UTF-8 bytes in a record's text (never read) do not matter; in a
+    field that is read (its project), the record is read with them replaced, and
+    noted. Lines without a string ``type`` are unknown; a known type that only nests
+    a ``usage`` key (a Task tool result) is neither a request nor a skip.
     """
     path = transcript()
     glued = line(assistant(3))
     bad_utf8 = line(assistant(9, text="PLACEHOLDER")).replace(b"PLACEHOLDER", b"caf\xe9 \xff")
+    bad_cwd = line(assistant(10)).replace(b"/home/dev/proj", b"/home/dev/caf\xe9")
     path.write_bytes(
         line(assistant(1))
         + b"this is not JSON\n"
         + bad_utf8
+        + bad_cwd
         + line(assistant(7))[:150]
         + glued
         + line([assistant(8)])
@@ -535,8 +537,8 @@ def test_bad_lines_are_counted_and_never_fatal(ledger: Ledger) -> None:
 
     summary = run_sync(ledger)
     assert summary.errors == []
-    assert counts(ledger) == standard(4)
-    assert summary.requests_written == 4
+    assert counts(ledger) == standard(5)
+    assert summary.requests_written == 5
     result = stored(ledger, path)
     assert result.skipped == {
         SkipReason.INVALID_JSON: 1,
@@ -545,7 +547,9 @@ def test_bad_lines_are_counted_and_never_fatal(ledger: Ledger) -> None:
         SkipReason.UNKNOWN_TYPE: 2,
     }
     assert result.notes == {INVALID_UTF8_REPAIRED: 1}
-    assert (result.lines, result.records) == (9, 4)
+    assert (result.lines, result.records) == (10, 5)
+    projects = {row[0] for row in ledger.db.execute("SELECT DISTINCT project FROM requests")}
+    assert projects == {"/home/dev/proj", "/home/dev/caf\ufffd"}
     assert build_report(ledger.db, "daily", zone=UTC)["skipped_lines"] == 5
 
 

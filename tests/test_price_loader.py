@@ -85,6 +85,16 @@ def test_a_request_the_helper_cannot_answer_is_built_here(
         loader.stop()
 
 
+def test_a_released_helper_is_no_longer_active(tmp_path: Path) -> None:
+    price_loader.start_for_first_run(tmp_path / "ledger.sqlite3")
+    loader = price_loader.active()
+    assert loader is not None
+    price_loader.release()
+    assert price_loader.active() is None and not loader.open
+    assert loader.build(*KEYS[0]) == build_schedule(*KEYS[0])  # built here
+    price_loader.stop()
+
+
 def test_only_a_missing_ledger_starts_a_helper(tmp_path: Path) -> None:
     ledger = tmp_path / "ledger.sqlite3"
     ledger.touch()

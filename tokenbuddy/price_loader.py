@@ -42,8 +42,9 @@ def start_for_first_run(ledger: Path) -> None:
 
 
 def active() -> PriceLoader | None:
-    """The running helper of this process, if any."""
-    return _Running.loader
+    """The running helper of this process, if any (and not released)."""
+    loader = _Running.loader
+    return loader if loader is not None and loader.open else None
 
 
 def forget_in_child() -> None:
@@ -120,7 +121,9 @@ class PriceLoader:
             # Read answers back before the helper could fill the reply pipe and block.
             while len(self._asked) >= MAX_PENDING:
                 self._answers[self._asked.pop(0)] = self._read_answer()
-            os.write(self._requests, orjson.dumps(key) + b"\n")
+            request = orjson.dumps(key) + b"\n"
+            while request:
+                request = request[os.write(self._requests, request) :]
         except (OSError, ValueError, KeyError, TypeError):
             self.release()
             return
@@ -155,6 +158,11 @@ class PriceLoader:
             raise ValueError("the price helper could not build that schedule")
         return reply["schedule"]
 
+    @property
+    def open(self) -> bool:
+        """Whether requests can still be sent (not released, not failed)."""
+        return self._requests is not None
+
     def close_pipes(self) -> None:
         """Close this end of both pipes."""
         if self._requests is not None:
@@ -184,7 +192,7 @@ def _serve(requests: int, replies: int) -> None:
 
     from tokenbuddy.core.pricing import build_schedule
 
-    with os.fdopen(requests, "rb") as incoming, os.fdopen(replies, "wb", buffering=0) as out:
+    with os.fdopen(requests, "rb") as incoming, os.fdopen(replies, "wb") as out:
         for line in incoming:
             try:
                 model, provider, context = orjson.loads(line)
@@ -193,3 +201,4 @@ def _serve(requests: int, replies: int) -> None:
             except Exception as error:  # noqa: BLE001 (the asker builds it itself, and sees why)
                 reply = {"error": str(error)}
             out.write(orjson.dumps(reply) + b"\n")
+            out.flush()

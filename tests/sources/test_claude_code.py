@@ -8,7 +8,6 @@ import orjson
 import pytest
 
 from tokenbuddy.core.records import ParseStats, PromptMark, SkipReason
-from tokenbuddy.sources import claude_code
 from tokenbuddy.sources.claude_code import FileContext, context_for, parse_chunk, record_from
 from tokenbuddy.sources.jsonl import candidate_lines
 
@@ -167,7 +166,7 @@ def test_prefilter_finds_usage_written_with_spaces_and_reordered_keys() -> None:
 def test_escaped_usage_inside_text_is_not_a_candidate() -> None:
     line = orjson.dumps({"type": "user", "message": {"content": 'see "usage": {}'}})
     assert b'\\"usage\\"' in line
-    assert list(candidate_lines(line + b"\n", (claude_code.USAGE_NEEDLE,), ParseStats())) == []
+    assert list(candidate_lines(line + b"\n", (b'"usage"',), ParseStats())) == []
 
 
 def test_broken_lines_that_carry_no_usage_are_still_counted() -> None:
@@ -230,3 +229,10 @@ def test_a_truncated_tool_result_passed_over_unparsed_is_still_counted() -> None
     assert parse_chunk(line + b"\n", CONTEXT, stats, prompts) == []
     assert prompts == []
     assert stats.skipped == {SkipReason.INVALID_JSON: 1}
+
+
+def test_a_timestamp_before_1970_is_no_timestamp() -> None:
+    stats = ParseStats()
+    assert record_from(assistant(timestamp="1969-12-31T23:59:59Z"), CONTEXT, stats) is None
+    assert stats.skipped == {SkipReason.NO_TIMESTAMP: 1}
+    assert record_from(assistant(timestamp="1970-01-01T00:00:00Z"), CONTEXT, stats) is not None

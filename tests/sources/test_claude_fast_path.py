@@ -1,9 +1,11 @@
-"""The typed fast path for Claude Code usage lines decides exactly as the full path does.
+"""Claude Code lines decoded into typed structs are judged exactly as a full parse judges them.
 
-``parse_chunk`` first decodes a usage line into structs that declare only the
-fields a record needs, and hands anything unusual to ``load_line`` +
-``record_from``. These tests run every line both ways (the fast path switched
-off by monkeypatching) and require identical records, counters and notes.
+``parse_chunk`` decodes a whole buffer into structs that declare only the fields
+records and prompts need; when that fails it goes line by line, and a line that
+does not fit the structs goes through ``load_line`` and the dict-based functions
+(the reference). These tests run every line all three ways (the struct decoding
+switched off by monkeypatching) and require identical records, prompts, counters
+and notes, but for the documented differences of not reading skipped text.
 """
 
 from __future__ import annotations
@@ -145,14 +147,14 @@ def _three_ways(
         prompts.sort()
         return records, prompts, stats.lines, stats.records, dict(stats.skipped), dict(stats.notes)
 
-    def undecodable(data: bytes) -> Any:
-        raise msgspec.DecodeError("as if the buffer held a malformed line")
+    def undecodable(data: Any) -> Any:
+        raise msgspec.DecodeError("as if the buffer or line were malformed")
 
     whole = run()
     with monkeypatch.context() as patch:
         patch.setattr(claude_code, "_decode_lines", undecodable)
         by_line = run()
-        patch.setattr(claude_code, "_decode_one", lambda line: None)
+        patch.setattr(claude_code, "_decode_line", undecodable)
         reference = run()
     return whole, by_line, reference
 
@@ -263,15 +265,67 @@ def test_text_level_oddities_are_decided_as_the_full_path_decides(
         assert fast == full, line
 
 
-def test_invalid_utf8_in_skipped_text_is_only_noted_line_by_line(
+def test_what_is_not_read_is_not_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Invalid UTF-8 or an out-of-range number in skipped text: the record still counts.
+
+    A full parse repairs the first (noting it) and rejects the second (the record is
+    lost); in text that is read (a prompt's), both are judged as a full parse does.
+    """
+    base = orjson.dumps(assistant())
+    bad_utf8 = base.replace(b"a reply", b"a \xff reply") + b"\n"
+    whole, by_line, reference = _three_ways(monkeypatch, bad_utf8, CONTEXT)
+    assert whole == by_line
+    assert reference[-1] == {INVALID_UTF8_REPAIRED: 1} and whole[-1] == {}
+    assert whole[:-1] == reference[:-1]
+
+    huge = base.replace(b'"content":[', b'"content":[1e400,') + b"\n"
+    whole, by_line, reference = _three_ways(monkeypatch, huge, CONTEXT)
+    assert whole == by_line and len(whole[0]) == 1
+    assert reference[0] == [] and reference[4] == {SkipReason.INVALID_JSON: 1}
+
+    prompt = orjson.dumps(user_prompt())
+    assert prompt.count(b"}]") == 1
+    read_text = (prompt.replace(b"fix the", b"fix \xe9 the"), prompt.replace(b"}]", b"},1e400]"))
+    for line in read_text:
+        whole, by_line, reference = _three_ways(monkeypatch, line + b"\n", CONTEXT)
+        assert whole == by_line == reference, line
+
+
+def test_deep_nesting_never_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    for depth in (990, 1010, 1100, 5000):
+        nested = b"[" * depth + b"]" * depth
+        line = orjson.dumps(assistant()).replace(b'"parentUuid":"p"', b'"parentUuid":' + nested)
+        whole, by_line, reference = _three_ways(monkeypatch, line + b"\n", CONTEXT)
+        assert whole == by_line == reference, depth
+
+
+def test_prompts_do_not_depend_on_the_other_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A prompt is found whether or not a malformed line shares its buffer."""
+    exact = _set(user_prompt(), ("message", "content"), "tool_use_id")
+    late = {"padding": "x" * 4000, **user_prompt()}
+    for prompt in (exact, late, user_prompt()):
+        alone = orjson.dumps(prompt) + b"\n"
+        with_bad = alone + b'{"type":"system",\n'
+        for chunk in (alone, with_bad):
+            whole, by_line, reference = _three_ways(monkeypatch, chunk, CONTEXT)
+            assert whole == by_line == reference
+            assert len(whole[1]) == 1, chunk
+
+
+def test_unknown_record_types_count_however_they_are_read(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The one documented difference: read whole, stray bytes in text go unnoticed."""
-    line = orjson.dumps(assistant()).replace(b"a reply", b"a \xff reply") + b"\n"
-    whole, by_line, reference = _three_ways(monkeypatch, line, CONTEXT)
-    assert by_line == reference
-    assert reference[-1] == {INVALID_UTF8_REPAIRED: 1}
-    assert whole[:-1] == reference[:-1] and whole[-1] == {}
+    lines = [
+        {"type": "weird", "message": {"usage": None}},
+        {"type": "weird", "usage": {}},
+        {"type": "weird", "data": {"usage": {"input_tokens": 1}}},
+        {"name": "usage"},
+        {"type": "weird"},
+    ]
+    chunk = b"".join(orjson.dumps(line) + b"\n" for line in lines)
+    whole, by_line, reference = _three_ways(monkeypatch, chunk, CONTEXT)
+    assert whole == by_line == reference
+    assert whole[4] == {SkipReason.UNKNOWN_TYPE: 5}
 
 
 def test_two_records_on_one_line_both_count_when_read_whole(
@@ -279,8 +333,10 @@ def test_two_records_on_one_line_both_count_when_read_whole(
 ) -> None:
     first = _set(assistant(), ("requestId",), "req_first")
     glued = orjson.dumps(first) + orjson.dumps(assistant()) + b"\n"
-    whole, _, reference = _three_ways(monkeypatch, glued, CONTEXT)
+    whole, by_line, reference = _three_ways(monkeypatch, glued, CONTEXT)
     assert [r.dedup_key for r in whole[0]] == ["c:msg_01Af:req_first", "c:msg_01Af:req_011CZ"]
+    assert whole[2] == 2  # two lines
+    assert by_line == reference
     assert [r.dedup_key for r in reference[0]] == ["c:msg_01Af:req_011CZ"]
     assert reference[4] == {SkipReason.TRUNCATED: 1}
 
@@ -294,10 +350,9 @@ def test_random_usage_lines_agree(monkeypatch: pytest.MonkeyPatch) -> None:
         assert fast == full
 
 
-def test_the_fast_path_reads_the_common_line_itself() -> None:
-    """The ordinary line is settled without the full path (else there is no fast path)."""
-    value = claude_code._decode_one(orjson.dumps(assistant()))
-    assert value is not None
+def test_the_structs_read_the_common_line_themselves() -> None:
+    """The ordinary line is settled without a full parse (else there is no gain)."""
+    value = claude_code._decode_line(orjson.dumps(assistant()))
     record = claude_code._record_from_value(value, CONTEXT, ParseStats())
     assert record is not None
     assert (record.dedup_key, record.cache_write_5m_tokens, record.cache_write_1h_tokens) == (

@@ -165,11 +165,11 @@ def run() -> NoReturn:
 
     if threading.active_count() > 1:
         sys.exit(code)
+    atexit._run_exitfuncs()
     try:
         sys.stdout.flush()
     except (OSError, ValueError):  # a closed pipe: what the interpreter's own exit reports
         code = code or 120
-    atexit._run_exitfuncs()
     with contextlib.suppress(OSError, ValueError):
         sys.stderr.flush()
     os._exit(code)

@@ -34,15 +34,15 @@ if TYPE_CHECKING:
 def run_status(args: argparse.Namespace) -> int:
     """Sync the ledger, then print the snapshot."""
     session = open_session(settings=True)
-    settings = session.settings
-    assert settings is not None
-    zone = resolve_zone(settings.timezone)
-    budget = BudgetSettings(
-        settings.monthly_cap_usd, settings.cycle_start_day, settings.soft_limit_ratio
-    )
-    monitor = Monitor(zone, budget, settings.thresholds, record_announcements=False)
-    now_ms = int(datetime.now(UTC).timestamp() * 1000)
     with session.ledger:
+        settings = session.settings
+        assert settings is not None
+        zone = resolve_zone(settings.timezone)
+        budget = BudgetSettings(
+            settings.monthly_cap_usd, settings.cycle_start_day, settings.soft_limit_ratio
+        )
+        monitor = Monitor(zone, budget, settings.thresholds, record_announcements=False)
+        now_ms = int(datetime.now(UTC).timestamp() * 1000)
         snapshot = build_snapshot(session.ledger.db, now_ms, zone, budget, monitor)
         transcripts = recent_transcripts(session.ledger.db, now_ms)
     payload = status_payload(snapshot, transcripts, settings.statusline)

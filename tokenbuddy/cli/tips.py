@@ -34,12 +34,12 @@ WIDTH = 100
 def run_tips(args: argparse.Namespace) -> int:
     """Sync the ledger, then print the tips for the window."""
     session = open_session(settings=True)
-    settings = session.settings
-    assert settings is not None
-    zone = resolve_zone(settings.timezone)
-    now_ms = int(datetime.now(UTC).timestamp() * 1000)
-    since_ms = window_start(args.since, now_ms, zone)
     with session.ledger:
+        settings = session.settings
+        assert settings is not None
+        zone = resolve_zone(settings.timezone)
+        now_ms = int(datetime.now(UTC).timestamp() * 1000)
+        since_ms = window_start(args.since, now_ms, zone)
         tips = priced_tips(session.ledger, since_ms, now_ms)
     for problem in [*session.problems, *session.summary.errors]:
         print(f"tokenbuddy: {problem}", file=sys.stderr)

@@ -18,14 +18,9 @@ import msgspec
 import orjson
 
 from tokenbuddy.core.records import CLAUDE_CODE, ParseStats, PromptMark, SkipReason, UsageRecord
-from tokenbuddy.sources.jsonl import candidate_lines, load_line
+from tokenbuddy.sources.jsonl import load_line
 
 USAGE_NEEDLE = b'"usage"'
-NEEDLES = (USAGE_NEEDLE,)
-USER_NEEDLE = b'"user"'
-"""Near the start of every user line (``"type":"user"``, ``"role":"user"``): maybe a prompt."""
-TOOL_RESULT_NEEDLE = b'"tool_use_id"'
-"""Early in every tool-result line: those are user lines but never human prompts, and big."""
 KNOWN_TYPES = frozenset(
     {
         "assistant",
@@ -96,40 +91,62 @@ def parse_chunk(
 ) -> list[UsageRecord]:
     """Every usage record in a buffer of complete lines; human prompts go to ``prompts``.
 
-    The whole buffer is decoded in one call into typed structs that declare only
-    the fields records and prompts need: the rest of each line (message text,
-    tool inputs and results, most of the bytes) is skipped at C speed, without
-    building a Python object for it. When that fails (a malformed line anywhere
-    in the buffer, a field of an unexpected type), the buffer is read line by
-    line instead: see :func:`_parse_lines`.
+    Every line is parsed, into typed structs that declare only the fields records
+    and prompts need: the rest of each line (message text, tool inputs and
+    results, most of the bytes) is skipped at C speed, without building a Python
+    object for it. The whole buffer is decoded in one call; when that fails (a
+    malformed line anywhere in it, a field of an unexpected type), it is read line
+    by line instead, and a line that does not fit the structs goes through
+    ``load_line`` and the dict-based functions below, which count why it is skipped.
 
-    Differences between the two, both rare: read whole, two records written on
-    one line without a newline between them both count (line by line, the first
-    is lost and counted as truncated), and invalid UTF-8 inside skipped text
-    goes unnoticed (line by line it is noted as repaired; the record counts
-    either way).
+    What is not read is not checked: invalid UTF-8 or a number out of range inside
+    skipped text does not lose the record (a full parse would repair or reject the
+    line). Read whole, two records written on one line without a newline between
+    them both count, as two lines.
     """
     try:
         values = _decode_lines(chunk)
-    except msgspec.MsgspecError:
+        whole = ParseStats()
+        found: list[PromptMark] = []
+        records = _from_values(values, context, whole, found)
+    except (msgspec.MsgspecError, RecursionError, _Unreadable):
         return _parse_lines(chunk, context, stats, prompts)
+    stats.merge(whole)
+    if prompts is not None:
+        prompts += found
+    return records
+
+
+def _from_values(
+    values: list[_Line], context: FileContext, stats: ParseStats, prompts: list[PromptMark]
+) -> list[UsageRecord]:
+    """Records and prompts from decoded lines; raises :class:`_Unreadable` when a part
+    read only now (a prompt's content) does not decode."""
     records = []
     for value in values:
-        kind = value.type
-        if kind in USAGE_TYPES:
-            record = _record_from_value(value, context, stats)
-            if record is not None:
-                records.append(record)
-        elif kind == "user":
-            if prompts is not None:
-                prompt = _prompt_from_value(value, context)
-                if prompt is not None:
-                    prompts.append(prompt)
-        elif kind not in KNOWN_TYPES and value.message is not None and value.message.usage:
-            stats.skip(SkipReason.UNKNOWN_TYPE)  # a record with usage, of a type not known
+        record = _judge(value, context, stats, prompts)
+        if record is not None:
+            records.append(record)
     stats.lines += len(values)
     stats.records += len(records)
     return records
+
+
+def _judge(
+    value: _Line, context: FileContext, stats: ParseStats, prompts: list[PromptMark] | None
+) -> UsageRecord | None:
+    """The record one decoded line carries; its prompt, if it is one, goes to ``prompts``."""
+    kind = value.type
+    if kind in USAGE_TYPES:
+        return _record_from_value(value, context, stats)
+    if kind == "user":
+        if prompts is not None:
+            prompt = _prompt_from_value(value, context)
+            if prompt is not None:
+                prompts.append(prompt)
+    elif kind not in KNOWN_TYPES:
+        stats.skip(SkipReason.UNKNOWN_TYPE)
+    return None
 
 
 def _parse_lines(
@@ -138,54 +155,55 @@ def _parse_lines(
     stats: ParseStats,
     prompts: list[PromptMark] | None,
 ) -> list[UsageRecord]:
-    """:func:`parse_chunk` line by line, for a buffer that does not decode whole.
-
-    Only the lines that can matter are decoded: those holding ``"usage"``, and user
-    lines (for prompts). Each is decoded into the same structs, and a line that
-    does not fit them goes through ``load_line`` and the dict-based functions,
-    which count why a line is skipped.
-    """
+    """:func:`parse_chunk` line by line, for a buffer that does not decode whole."""
     records = []
-    user_lines: list[bytes] | None = None if prompts is None else []
-    for line in candidate_lines(
-        chunk, NEEDLES, stats, USER_NEEDLE, user_lines, head_skip=TOOL_RESULT_NEEDLE
-    ):
-        record = _usage_line(line, context, stats, prompts)
-        if record is not None:
-            records.append(record)
+    view = memoryview(chunk)
+    size = len(chunk)
+    start = 0
+    while start < size:
+        end = chunk.find(b"\n", start)
+        if end < 0:
+            end = size
+        if end > start:
+            record = _parse_line(view[start:end], context, stats, prompts)
+            if record is not None:
+                records.append(record)
+        start = end + 1
     stats.records += len(records)
-    for line in user_lines or ():
-        value = _decode_one(line)
-        if value is None:
-            obj = load_line(line, stats)
-            prompt = None if obj is None else prompt_from(obj, context)
-        else:
-            prompt = _prompt_from_value(value, context)
-        if prompt is not None and prompts is not None:
-            prompts.append(prompt)
     return records
 
 
-def _usage_line(
-    line: bytes, context: FileContext, stats: ParseStats, prompts: list[PromptMark] | None
+def _parse_line(
+    line: memoryview, context: FileContext, stats: ParseStats, prompts: list[PromptMark] | None
 ) -> UsageRecord | None:
-    """The record a line holding ``"usage"`` carries; a user line's prompt goes to ``prompts``."""
-    value = _decode_one(line)
-    if value is None:
-        obj = load_line(line, stats)
-        if obj is None:
-            return None
-        record = record_from(obj, context, stats)
-        prompt = prompt_from(obj, context) if record is None and prompts is not None else None
-    elif value.type in USAGE_TYPES:
-        return _record_from_value(value, context, stats)
-    else:
-        record = None
-        prompt = _prompt_from_value(value, context) if prompts is not None else None
-        if value.type not in KNOWN_TYPES:
-            stats.skip(SkipReason.UNKNOWN_TYPE)
-    if prompt is not None and prompts is not None:
-        prompts.append(prompt)
+    """One non-empty line: as structs, else through the dict-based functions."""
+    try:
+        value = _decode_line(line)
+    except (msgspec.MsgspecError, RecursionError):
+        value = None
+    if value is not None:
+        found: list[PromptMark] = []
+        try:
+            record = _judge(value, context, stats, found)
+        except _Unreadable:
+            pass
+        else:
+            stats.lines += 1
+            if prompts is not None:
+                prompts += found
+            return record
+    text = line.tobytes()
+    if not text.strip():
+        return None  # a blank line
+    stats.lines += 1
+    obj = load_line(text, stats)
+    if obj is None:
+        return None
+    record = record_from(obj, context, stats)
+    if record is None and prompts is not None:
+        prompt = prompt_from(obj, context)
+        if prompt is not None:
+            prompts.append(prompt)
     return record
 
 
@@ -258,22 +276,8 @@ _INT_LIMIT = 1 << 63
 """Counts must fit SQLite's integers; a larger one is bad usage."""
 
 
-def _decode_one(line: bytes) -> _Line | None:
-    """One line as structs; None when the dict-based path must judge it.
-
-    That is when it does not decode, and when it holds invalid UTF-8 (the struct
-    decode skips most text unchecked; the full path notes the repair).
-    """
-    try:
-        value = _decode_line(line)
-    except msgspec.MsgspecError:
-        return None
-    if not line.isascii():
-        try:
-            line.decode()
-        except UnicodeDecodeError:
-            return None
-    return value
+class _Unreadable(Exception):
+    """A part of a decoded line read only later (a prompt's content) does not decode."""
 
 
 def _record_from_value(value: _Line, context: FileContext, stats: ParseStats) -> UsageRecord | None:
@@ -384,7 +388,11 @@ def _prompt_from_value(value: _Line, context: FileContext) -> PromptMark | None:
     ):
         return None
     raw = None if value.message is None else value.message.content
-    if not _written_by_a_person(msgspec.json.decode(raw) if raw else None):
+    try:
+        content = msgspec.json.decode(raw) if raw else None
+    except (msgspec.MsgspecError, RecursionError) as error:  # invalid UTF-8, say
+        raise _Unreadable from error
+    if not _written_by_a_person(content):
         return None
     ts_ms = parse_timestamp(value.timestamp)
     if ts_ms is None:
@@ -614,7 +622,8 @@ def _text(value: Any) -> str:
 
 
 def parse_timestamp(value: Any) -> int | None:
-    """Epoch milliseconds from an ISO-8601 timestamp, or None if it is not one."""
+    """Epoch milliseconds from an ISO-8601 timestamp, or None if it is not one (or is
+    before 1970, which no agent wrote: the ledger's buckets assume positive times)."""
     if not isinstance(value, str):
         return None
     try:
@@ -623,4 +632,5 @@ def parse_timestamp(value: Any) -> int | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000 + 0.5)
+    ms = int(moment.timestamp() * 1000 + 0.5)
+    return ms if ms >= 0 else None

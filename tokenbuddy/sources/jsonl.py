@@ -1,10 +1,11 @@
 """Cheap line location and defensive JSON parsing shared by the JSONL sources.
 
 Most bytes of an agent transcript are tool output on lines that carry no
-usage. Parsing every line costs several times more than finding the few that
-matter, so sources locate candidate lines with ``bytes.find`` on a needle such
-as ``"usage"`` (which matches ``"usage":{`` and ``"usage": {`` alike, and never
-the escaped ``\\"usage\\"`` inside a JSON string) and parse only those.
+usage. Parsing every line into Python objects costs several times more than
+finding the few that matter, so the Codex source locates candidate lines with a
+search for a needle such as ``"token_count"`` and parses only those. (Claude Code
+transcripts are decoded whole into typed structs instead, which skip what they
+do not need at C speed; ``load_line`` judges the lines those cannot read.)
 
 Lines that are not parsed are still checked structurally, at C speed, so that
 truncated and garbled lines are counted rather than silently passed over.
@@ -23,27 +24,13 @@ from tokenbuddy.core.records import INVALID_UTF8_REPAIRED, ParseStats, SkipReaso
 MAX_RECOVERY_ATTEMPTS = 64
 
 
-HEAD_BYTES = 2048
-"""How far into a line a ``head_needle`` is looked for: record envelopes come first."""
-
-
-def candidate_lines(
-    chunk: bytes,
-    needles: tuple[bytes, ...],
-    stats: ParseStats,
-    head_needle: bytes | None = None,
-    head_matches: list[bytes] | None = None,
-    *,
-    head_skip: bytes | None = None,
-) -> list[bytes]:
+def candidate_lines(chunk: bytes, needles: tuple[bytes, ...], stats: ParseStats) -> list[bytes]:
     """Each line of ``chunk`` containing any of ``needles``, in file order.
 
-    With ``head_needle``, the other lines holding it within their first
-    :data:`HEAD_BYTES` go to ``head_matches``, unless ``head_skip`` is there too.
-    Every remaining line is only checked for the shape of a JSON object (starts
-    with ``{``, ends with ``}``); one that fails is parsed to count why. Blank
-    lines are passed over. ``chunk`` must hold complete lines (the tailer's
-    buffers do). Counts lines into ``stats``.
+    Every other line is only checked for the shape of a JSON object (starts with
+    ``{``, ends with ``}``); one that fails is parsed to count why. Blank lines are
+    passed over. ``chunk`` must hold complete lines (the tailer's buffers do).
+    Counts lines into ``stats``.
 
     Lines are walked by offset rather than split out: only the lines returned are
     copied, and each byte is searched once for the needles, however many lines
@@ -54,7 +41,6 @@ def candidate_lines(
     size = len(chunk)
     hits = _NeedleHits(chunk, needles)
     next_hit = hits.next
-    head = head_needle or b""
     find = chunk.find
     start = 0
     while start < size:
@@ -66,22 +52,11 @@ def candidate_lines(
             if next_hit < end:
                 found.append(chunk[start:end])
                 next_hit = hits.advance(end)
-            elif (
-                head_matches is not None
-                and _in_head(chunk, head, start, end)
-                and not (head_skip is not None and _in_head(chunk, head_skip, start, end))
-            ):
-                head_matches.append(chunk[start:end])
             elif chunk[start] != _OPEN_BRACE or chunk[end - 1] != _CLOSE_BRACE:
                 blank += _check_suspect(chunk[start:end], stats)
         start = end + 1
     stats.lines += lines - blank
     return found
-
-
-def _in_head(chunk: bytes, needle: bytes, start: int, end: int) -> bool:
-    """Whether the line ``chunk[start:end]`` holds ``needle`` in its first HEAD_BYTES."""
-    return chunk.find(needle, start, min(start + HEAD_BYTES, end)) >= 0
 
 
 class _NeedleHits:
