@@ -198,6 +198,33 @@ def test_doctor_lists_roots_counts_and_paths(
     assert "invalid JSON" in text and "Log directories searched" in text
 
 
+def test_doctor_lists_a_file_that_cannot_be_read_once(
+    claude_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = claude_dir / "projects" / "-home-dev-shop" / "gone.jsonl"
+    broken.symlink_to(claude_dir / "nowhere.jsonl")
+    for _ in range(2):  # this pass's error and the one stored by the last pass are one
+        report = run_json(capsys, "doctor")
+        assert report["errors"] == [f"cannot read {broken}: No such file or directory"]
+        assert report["requests"] == 4
+
+
+def test_a_tz_that_is_not_a_zone_name_is_said_not_ignored(
+    claude_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3")
+    assert main(["report", "daily", "--json"]) == 0
+    notices = [line for line in capsys.readouterr().err.splitlines() if "TZ=" in line]
+    assert len(notices) == 1
+    assert "TZ='CET-1CEST,M3.5.0,M10.5.0/3' is not a time zone name" in notices[0]
+    assert "--tz" in notices[0]
+    assert main(["report", "daily", "--json", "--tz", "Europe/Paris"]) == 0
+    assert "TZ=" not in capsys.readouterr().err
+    monkeypatch.setenv("TZ", "Europe/Paris")
+    assert main(["status", "--json"]) == 0
+    assert "TZ=" not in capsys.readouterr().err
+
+
 def test_doctor_explains_where_to_point_when_nothing_is_found(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

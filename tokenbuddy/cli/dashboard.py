@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tokenbuddy.cli.report import resolve_zone
+from tokenbuddy.cli.report import resolve_zone, zone_notice
 from tokenbuddy.sources.discovery import log_roots
 from tokenbuddy.store.paths import app_paths
 from tokenbuddy.store.settings import load_settings
@@ -51,7 +51,7 @@ def user_config() -> DashboardConfig:
         ),
         refresh_seconds=settings.refresh_seconds,
         rescan_seconds=settings.rescan_seconds,
-        notices=problems,
+        notices=[*problems, *zone_notice(settings.timezone)],
         thresholds=settings.thresholds,
         bell=settings.bell,
         desktop_notifications=settings.desktop_notifications,

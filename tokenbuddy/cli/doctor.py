@@ -68,7 +68,10 @@ def gather(session: Session) -> dict[str, Any]:
             **cursor_store.doctor_report(db),
             "unknown_token_requests": cursor_store.unknown_token_requests(db),
         },
-        "errors": [f.error for f in stored.values() if f.error] + session.summary.errors,
+        # A file that failed on this pass is also stored with its error: list it once.
+        "errors": list(
+            dict.fromkeys([f.error for f in stored.values() if f.error] + session.summary.errors)
+        ),
         "config_problems": session.problems,
     }
 

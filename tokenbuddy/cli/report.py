@@ -53,6 +53,25 @@ def resolve_zone(name: str | None) -> ZoneInfo:
     return local_zone()
 
 
+def zone_notice(name: str | None) -> list[str]:
+    """Why the zone in use is not the one ``$TZ`` names, when it came from ``$TZ`` and
+    that is not a zone name tokenbuddy can read (a POSIX rule like ``CET-1CEST``, a typo)."""
+    import os
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    tz = os.environ.get("TZ", "").lstrip(":")
+    if name or not tz:
+        return []
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        return [
+            f"TZ={tz!r} is not a time zone name (like Europe/Paris); days are counted in "
+            f"{local_zone().key} instead: set `timezone` in config.toml or pass --tz"
+        ]
+    return []
+
+
 def local_zone() -> ZoneInfo:
     """The local IANA zone: ``$TZ``, else ``/etc/localtime``, else UTC."""
     import os
@@ -127,7 +146,8 @@ def _unknown_tokens(db: sqlite3.Connection, request_filter: queries.RequestFilte
 
 def run_report(args: argparse.Namespace) -> int:
     """Sync the ledger, then print the requested report."""
-    zone = resolve_zone(args.tz or _configured_zone())
+    zone_name = args.tz or _configured_zone()
+    zone = resolve_zone(zone_name)
     since, until = parse_day(args.since, "--since"), parse_day(args.until, "--until")
     if since and until and since > until:
         raise ConfigError("--since is after --until")
@@ -142,7 +162,7 @@ def run_report(args: argparse.Namespace) -> int:
             source=None if args.source == "all" else args.source,
             project=args.project,
         )
-    for error in [*session.problems, *session.summary.errors]:
+    for error in [*zone_notice(zone_name), *session.problems, *session.summary.errors]:
         print(f"tokenbuddy: {error}", file=sys.stderr)
     if args.json:
         sys.stdout.write(orjson.dumps(report).decode() + "\n")

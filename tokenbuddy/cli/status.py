@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from tokenbuddy.cli.report import resolve_zone
+from tokenbuddy.cli.report import resolve_zone, zone_notice
 from tokenbuddy.cli.session import open_session
 from tokenbuddy.cli.table import clean, dollars
 from tokenbuddy.core.dashboard import project_name
@@ -47,7 +47,7 @@ def run_status(args: argparse.Namespace) -> int:
         transcripts = recent_transcripts(session.ledger.db, now_ms)
     payload = status_payload(snapshot, transcripts, settings.statusline)
     write_status_file(session.paths.status_file, payload)
-    for problem in [*session.problems, *session.summary.errors]:
+    for problem in [*zone_notice(settings.timezone), *session.problems, *session.summary.errors]:
         print(f"tokenbuddy: {problem}", file=sys.stderr)
     if args.json and args.format not in ("text", "json"):
         raise ConfigError(f"--json and --format {args.format} ask for two different outputs")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from tokenbuddy.cli.report import parse_day, resolve_zone
+from tokenbuddy.cli.report import parse_day, resolve_zone, zone_notice
 from tokenbuddy.cli.session import open_session
 from tokenbuddy.cli.table import clean, counted, dollars
 from tokenbuddy.core.metrics import DAY_MS
@@ -41,7 +41,7 @@ def run_tips(args: argparse.Namespace) -> int:
         now_ms = int(datetime.now(UTC).timestamp() * 1000)
         since_ms = window_start(args.since, now_ms, zone)
         tips = priced_tips(session.ledger, since_ms, now_ms)
-    for problem in [*session.problems, *session.summary.errors]:
+    for problem in [*zone_notice(settings.timezone), *session.problems, *session.summary.errors]:
         print(f"tokenbuddy: {problem}", file=sys.stderr)
     if args.json:
         sys.stdout.write(orjson.dumps({"tips": [t.as_dict() for t in tips]}).decode() + "\n")
