@@ -198,7 +198,7 @@ class TokenBuddyApp(App[None]):
                 yield BreakdownTables(id="breakdown")
             with TabPane("Tips", id="tips-tab"):
                 yield TipsPanel(id="tips")
-        yield SpendChart(id="spend")
+        yield SpendChart(self.config.zone, id="spend")
         yield Footer()
 
     def _restore_theme(self) -> None:

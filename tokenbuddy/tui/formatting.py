@@ -57,3 +57,62 @@ def bar(ratio: float, width: int) -> str:
     """A text gauge: ``█████░░░░░``, saturating at full."""
     filled = round(min(max(ratio, 0.0), 1.0) * width)
     return "█" * filled + "░" * (width - filled)
+
+
+def axis_line(width: int, count: int, ticks: list[tuple[int, str]]) -> str:
+    """Labels under a chart of ``count`` bars spread over ``width`` columns.
+
+    Each tick (bar index, label) is centred under its bar and kept inside the line.
+    The last tick ("now") is placed first; another that would touch a placed label
+    is left out.
+    """
+    if width <= 0 or count <= 0:
+        return ""
+    line = [" "] * width
+    taken = [False] * (width + 1)
+    for index, label in ticks[-1:] + ticks[:-1]:
+        if len(label) > width:
+            continue
+        centre = int((index + 0.5) * width / count)
+        start = min(max(centre - len(label) // 2, 0), width - len(label))
+        end = start + len(label)
+        if any(taken[max(start - 1, 0) : end + 1]):
+            continue
+        line[start:end] = label
+        taken[start:end] = [True] * len(label)
+    return "".join(line).rstrip()
+
+
+def hour_ticks(now_ms: int, zone: ZoneInfo, hours: int = 24) -> list[tuple[int, str]]:
+    """Ticks for the last ``hours`` hours, oldest first (the bars of the hourly chart:
+    whole hours ending with the current one): every sixth local hour (00:00, 06:00...)
+    and the current one ("now"). Across a clock change the labels follow the clock."""
+    hour_ms = 3_600_000
+    into_hour_ms = (
+        now_ms
+        - datetime.fromtimestamp(now_ms / 1000, zone)
+        .replace(minute=0, second=0, microsecond=0)
+        .timestamp()
+        * 1000
+    )
+    first_ms = now_ms - into_hour_ms - (hours - 1) * hour_ms
+    ticks = []
+    for index in range(hours - 1):
+        hour = datetime.fromtimestamp((first_ms + index * hour_ms) / 1000, zone).hour
+        if hour % 6 == 0:
+            ticks.append((index, f"{hour:02d}:00"))
+    ticks.append((hours - 1, "now"))
+    return ticks
+
+
+def day_ticks(now_ms: int, zone: ZoneInfo, days: int = 30) -> list[tuple[int, str]]:
+    """Ticks for the last ``days`` local days, oldest first: every seventh day counting
+    back from today ("today", then dates like "Nov 14")."""
+    from datetime import timedelta
+
+    today = datetime.fromtimestamp(now_ms / 1000, zone).date()
+    ticks = []
+    for index in range((days - 1) % 7, days, 7):
+        day = today - timedelta(days=days - 1 - index)
+        ticks.append((index, "today" if day == today else f"{day:%b} {day.day}"))
+    return ticks

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -14,7 +15,16 @@ from textual.widgets.option_list import Option
 
 from tokenbuddy.core.dashboard import project_name
 from tokenbuddy.core.records import CURSOR_LOCAL
-from tokenbuddy.tui.formatting import ago, dollars, percent, safe, tokens
+from tokenbuddy.tui.formatting import (
+    ago,
+    axis_line,
+    day_ticks,
+    dollars,
+    hour_ticks,
+    percent,
+    safe,
+    tokens,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -216,13 +226,18 @@ class SpendChart(Vertical):
     daily: reactive[bool] = reactive(False)
     """Show days instead of hours."""
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, zone: ZoneInfo | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._snapshot: DashboardSnapshot | None = None
+        self._zone = zone or ZoneInfo("UTC")
 
     def compose(self) -> ComposeResult:
         yield Label(id="chart-title")
         yield Sparkline([], id="chart")
+        yield Label(id="chart-axis")
+
+    def on_resize(self) -> None:
+        self._redraw()
 
     def show(self, snapshot: DashboardSnapshot) -> None:
         """Plot the snapshot's series for the current mode."""
@@ -243,6 +258,14 @@ class SpendChart(Vertical):
         title.append("  (c)", style="dim")
         self.query_one("#chart-title", Label).update(title)
         self.query_one("#chart", Sparkline).data = list(series)
+        now_ms = self._snapshot.now_ms
+        ticks = (
+            day_ticks(now_ms, self._zone, len(series))
+            if self.daily
+            else hour_ticks(now_ms, self._zone, len(series))
+        )
+        axis = axis_line(self.query_one("#chart").size.width, len(series), ticks)
+        self.query_one("#chart-axis", Label).update(Text(axis, style="dim"))
 
 
 class BreakdownTables(Vertical):
