@@ -216,6 +216,19 @@ def test_no_cap(snap_compare: SnapCompare, tmp_path: Path) -> None:
     assert compare(snap_compare, config, after_first_snapshot())
 
 
+def test_light_theme(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    """The dashboard in the light theme: every part readable, the cap gauge's empty part
+    included."""
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        app = await first_snapshot(pilot)
+        app.theme = "textual-light"
+        await pilot.pause()
+        await pilot.wait_for_scheduled_animations()
+
+    assert compare(snap_compare, frozen_config(tmp_path), run_before, size=LARGE)
+
+
 def test_vendors_screen(snap_compare: SnapCompare, tmp_path: Path) -> None:
     """(v) Vendor sources with their states, and local vs billed with a flagged difference."""
     from tokenbuddy.store.vendors import Reconciliation, ReconciliationRow, SourceState
