@@ -8,6 +8,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
@@ -87,6 +88,35 @@ async def test_chart_switches_between_hours_and_days(tmp_path: Path) -> None:
         assert app.query_one(BreakdownTables).shown_period == "cycle"
         await pilot.press("c")
         assert len(list(sparkline.data or [])) == 24
+
+
+async def test_chart_axis_follows_the_mode(tmp_path: Path) -> None:
+    app = TokenBuddyApp(frozen_demo(tmp_path, zone=ZoneInfo("UTC")))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        axis = label_text(app, "#chart-axis")
+        assert axis.split() == ["18:00", "00:00", "06:00", "12:00", "now"]  # NOW is 15:30 UTC
+        await pilot.press("c")
+        assert label_text(app, "#chart-axis").split()[-1] == "today"
+
+
+async def test_breakdown_leaves_out_share_when_narrow(tmp_path: Path) -> None:
+    def columns(app: TokenBuddyApp) -> list[str]:
+        table = app.query_one("#by-project", DataTable)
+        return [str(column.label) for column in table.columns.values()]
+
+    app = TokenBuddyApp(frozen_demo(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("b")
+        await pilot.pause()
+        assert columns(app) == ["Project", "Cost", "Reqs", "Cache"]
+        rows = app.query_one("#by-project", DataTable).row_count
+        assert rows > 0
+        await pilot.resize_terminal(120, 36)
+        await pilot.pause()
+        assert columns(app) == ["Project", "Cost", "Share", "Reqs", "Cache"]
+        assert app.query_one("#by-project", DataTable).row_count == rows
 
 
 async def test_help_screen_opens_and_closes(tmp_path: Path) -> None:

@@ -151,6 +151,9 @@ class VendorsScreen(Screen[None]):
         if self.vendors.notice:
             yield Static(safe(self.vendors.notice), id="sources-notice")
         yield DataTable(id="sources", cursor_type="row", zebra_stripes=True)
+        errors = self._errors()
+        if errors.plain:
+            yield Static(errors, id="source-errors")
         yield Label(self._reconcile_title(), id="reconcile-title")
         yield DataTable(id="reconcile", cursor_type="row", zebra_stripes=True)
         yield Footer()
@@ -179,6 +182,17 @@ class VendorsScreen(Screen[None]):
             Text(_until(now_ms, state.next_poll_ms)),
             safe(state.last_error) if state.last_error else Text("–", style="dim"),
         ]
+
+    def _errors(self) -> Text:
+        """Each source's last error in full (the table's column cuts long ones)."""
+        text = Text()
+        for state in self.vendors.states:
+            if state.last_error:
+                if text.plain:
+                    text.append("\n")
+                text.append(f"{SOURCE_LABEL.get(state.provider, state.provider)}: ", style="bold")
+                text.append_text(safe(state.last_error))
+        return text
 
     def _reconcile_title(self) -> Text:
         totals = self.vendors.reconciliation.totals

@@ -275,11 +275,15 @@ class BreakdownTables(Vertical):
     period: reactive[int] = reactive(0)
     """Index into :attr:`PERIODS`."""
 
+    NARROW = 100
+    """Below this many columns the Share columns are left out, so Cache stays in view."""
+
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._snapshot: DashboardSnapshot | None = None
         self.shown_period: str | None = None
         """The period the tables were last filled for; None before the first snapshot."""
+        self._narrow: bool | None = None
 
     def compose(self) -> ComposeResult:
         yield Label(id="breakdown-title")
@@ -288,10 +292,22 @@ class BreakdownTables(Vertical):
             yield DataTable(id="by-project", cursor_type="none")
 
     def on_mount(self) -> None:
+        self._set_columns(narrow=False)
+
+    def on_resize(self) -> None:
+        narrow = self.size.width < self.NARROW
+        if narrow != self._narrow:
+            self._set_columns(narrow)
+            self._fill()
+
+    def _set_columns(self, narrow: bool) -> None:
+        self._narrow = narrow
         for table_id, first in (("#by-model", "Model"), ("#by-project", "Project")):
             table = self.query_one(table_id, DataTable)
+            table.clear(columns=True)
             for column in (first, "Cost", "Share", "Reqs", "Cache"):
-                table.add_column(column)
+                if not (narrow and column == "Share"):
+                    table.add_column(column)
 
     def show(self, snapshot: DashboardSnapshot) -> None:
         """Fill both tables for the current period."""
@@ -310,19 +326,20 @@ class BreakdownTables(Vertical):
         self.shown_period = period
         for table_id, name in (("#by-model", "model"), ("#by-project", "project")):
             breakdown = by_label.get(f"By {name}, {period}")
-            self._fill_table(self.query_one(table_id, DataTable), breakdown)
+            self._fill_table(self.query_one(table_id, DataTable), breakdown, bool(self._narrow))
 
     @staticmethod
-    def _fill_table(table: DataTable[Text], breakdown: Breakdown | None) -> None:
+    def _fill_table(table: DataTable[Text], breakdown: Breakdown | None, narrow: bool) -> None:
         table.clear()
         if breakdown is None:
             return
         total = sum(t.cost_usd for _, t in breakdown.rows) or 1.0
         for label, totals in breakdown.rows:
+            share = [] if narrow else [Text(percent(totals.cost_usd / total))]
             table.add_row(
                 safe(short_model(label)),
                 Text(dollars(totals.cost_usd)),
-                Text(percent(totals.cost_usd / total)),
+                *share,
                 Text(f"{totals.requests:,}"),
                 Text(percent(totals.cache_hit_ratio)),
             )
