@@ -10,15 +10,14 @@ and notes, but for the documented differences of not reading skipped text.
 
 from __future__ import annotations
 
-import copy
 import itertools
 import random
 from typing import Any
 
-import msgspec
 import orjson
 import pytest
 
+from tests.decoding import three_ways, with_value, without
 from tokenbuddy.core.records import INVALID_UTF8_REPAIRED, ParseStats, PromptMark, SkipReason
 from tokenbuddy.sources import claude_code
 from tokenbuddy.sources.claude_code import FileContext, parse_chunk
@@ -117,24 +116,6 @@ PATHS: list[tuple[str, ...]] = [
 ]
 
 
-def _set(line: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
-    changed = copy.deepcopy(line)
-    target = changed
-    for key in path[:-1]:
-        target = target[key]
-    target[path[-1]] = value
-    return changed
-
-
-def _delete(line: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
-    changed = copy.deepcopy(line)
-    target = changed
-    for key in path[:-1]:
-        target = target[key]
-    target.pop(path[-1], None)
-    return changed
-
-
 def _three_ways(
     monkeypatch: pytest.MonkeyPatch, chunk: bytes, context: FileContext
 ) -> tuple[Any, Any, Any]:
@@ -147,16 +128,7 @@ def _three_ways(
         prompts.sort()
         return records, prompts, stats.lines, stats.records, dict(stats.skipped), dict(stats.notes)
 
-    def undecodable(data: Any) -> Any:
-        raise msgspec.DecodeError("as if the buffer or line were malformed")
-
-    whole = run()
-    with monkeypatch.context() as patch:
-        patch.setattr(claude_code, "_decode_lines", undecodable)
-        by_line = run()
-        patch.setattr(claude_code, "_decode_line", undecodable)
-        reference = run()
-    return whole, by_line, reference
+    return three_ways(monkeypatch, claude_code, run)
 
 
 def _both_ways(
@@ -211,8 +183,8 @@ def _user_variants() -> list[bytes]:
     base = user_prompt()
     lines = [orjson.dumps(base)]
     for path, value in itertools.product(USER_PATHS, USER_VALUES):
-        lines.append(orjson.dumps(_set(base, path, value)))
-    lines += [orjson.dumps(_delete(base, path)) for path in USER_PATHS]
+        lines.append(orjson.dumps(with_value(base, path, value)))
+    lines += [orjson.dumps(without(base, path)) for path in USER_PATHS]
     return lines
 
 
@@ -222,10 +194,10 @@ def _variants() -> list[bytes]:
         lines.append(orjson.dumps(base))
         for path, value in itertools.product(PATHS, ODD_VALUES):
             full_path = path if base["type"] == "assistant" else ("data", "message", *path)
-            lines.append(orjson.dumps(_set(base, full_path, value)))
+            lines.append(orjson.dumps(with_value(base, full_path, value)))
         for path in PATHS:
             full_path = path if base["type"] == "assistant" else ("data", "message", *path)
-            lines.append(orjson.dumps(_delete(base, full_path)))
+            lines.append(orjson.dumps(without(base, full_path)))
     return lines
 
 
@@ -301,7 +273,7 @@ def test_deep_nesting_never_raises(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_prompts_do_not_depend_on_the_other_lines(monkeypatch: pytest.MonkeyPatch) -> None:
     """A prompt is found whether or not a malformed line shares its buffer."""
-    exact = _set(user_prompt(), ("message", "content"), "tool_use_id")
+    exact = with_value(user_prompt(), ("message", "content"), "tool_use_id")
     late = {"padding": "x" * 4000, **user_prompt()}
     for prompt in (exact, late, user_prompt()):
         alone = orjson.dumps(prompt) + b"\n"
@@ -331,7 +303,7 @@ def test_unknown_record_types_count_however_they_are_read(
 def test_two_records_on_one_line_both_count_when_read_whole(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    first = _set(assistant(), ("requestId",), "req_first")
+    first = with_value(assistant(), ("requestId",), "req_first")
     glued = orjson.dumps(first) + orjson.dumps(assistant()) + b"\n"
     whole, by_line, reference = _three_ways(monkeypatch, glued, CONTEXT)
     assert [r.dedup_key for r in whole[0]] == ["c:msg_01Af:req_first", "c:msg_01Af:req_011CZ"]
@@ -364,7 +336,7 @@ def test_the_structs_read_the_common_line_themselves() -> None:
 
 
 def test_counts_beyond_sqlite_integers_are_bad_usage() -> None:
-    line = _set(assistant(), ("message", "usage", "output_tokens"), 2**63)
+    line = with_value(assistant(), ("message", "usage", "output_tokens"), 2**63)
     stats = ParseStats()
     assert parse_chunk(orjson.dumps(line) + b"\n", CONTEXT, stats) == []
     assert stats.skipped == {SkipReason.BAD_USAGE: 1}

@@ -18,7 +18,7 @@ import msgspec
 import orjson
 
 from tokenbuddy.core.records import CLAUDE_CODE, ParseStats, PromptMark, SkipReason, UsageRecord
-from tokenbuddy.sources.jsonl import load_line
+from tokenbuddy.sources.jsonl import parse_in_full, split_lines
 
 USAGE_NEEDLE = b'"usage"'
 KNOWN_TYPES = frozenset(
@@ -157,18 +157,10 @@ def _parse_lines(
 ) -> list[UsageRecord]:
     """:func:`parse_chunk` line by line, for a buffer that does not decode whole."""
     records = []
-    view = memoryview(chunk)
-    size = len(chunk)
-    start = 0
-    while start < size:
-        end = chunk.find(b"\n", start)
-        if end < 0:
-            end = size
-        if end > start:
-            record = _parse_line(view[start:end], context, stats, prompts)
-            if record is not None:
-                records.append(record)
-        start = end + 1
+    for line in split_lines(chunk):
+        record = _parse_line(line, context, stats, prompts)
+        if record is not None:
+            records.append(record)
     stats.records += len(records)
     return records
 
@@ -192,11 +184,7 @@ def _parse_line(
             if prompts is not None:
                 prompts += found
             return record
-    text = line.tobytes()
-    if not text.strip():
-        return None  # a blank line
-    stats.lines += 1
-    obj = load_line(text, stats)
+    obj = parse_in_full(line, stats)
     if obj is None:
         return None
     record = record_from(obj, context, stats)

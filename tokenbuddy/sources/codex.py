@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import msgspec
+
 from tokenbuddy.core.records import (
     CODEX,
     CODEX_MODEL_ASSUMED,
@@ -25,9 +27,8 @@ from tokenbuddy.core.records import (
     UsageRecord,
 )
 from tokenbuddy.sources.claude_code import parse_timestamp
-from tokenbuddy.sources.jsonl import candidate_lines, load_line
+from tokenbuddy.sources.jsonl import parse_in_full, split_lines
 
-NEEDLES = (b'"session_meta"', b'"turn_context"', b'"token_count"', b'"user_message"')
 FALLBACK_MODEL = "gpt-5"
 """Codex builds before turn_context existed ran gpt-5 by default."""
 COUNTER_FIELDS = (
@@ -64,11 +65,37 @@ class RolloutParser:
         """Human prompts (``user_message`` events), for the unattended-loop warning."""
 
     def feed_chunk(self, chunk: bytes) -> None:
-        """Handle every relevant line of a buffer of complete lines."""
-        for line in candidate_lines(chunk, NEEDLES, self.stats):
-            obj = load_line(line, self.stats)
-            if obj is not None:
-                self.feed(obj)
+        """Handle every relevant line of a buffer of complete lines, in order.
+
+        Every line is parsed, into typed structs that declare only the fields used
+        here (model output, tool calls and their results are skipped at C speed);
+        the lines that matter are then handed to :meth:`feed` as plain dicts. When
+        the buffer does not decode whole, it is read line by line, and a line that
+        does not fit the structs is parsed in full (``load_line`` counts why one
+        cannot be). As for Claude Code transcripts, what is not read is not checked.
+        """
+        try:
+            values = _decode_lines(chunk)
+        except (msgspec.MsgspecError, RecursionError):
+            self._feed_lines(chunk)
+            return
+        self.stats.lines += len(values)
+        for value in values:
+            if value.type in _HANDLED:
+                self.feed(msgspec.to_builtins(value))
+
+    def _feed_lines(self, chunk: bytes) -> None:
+        for line in split_lines(chunk):
+            try:
+                value = _decode_line(line)
+            except (msgspec.MsgspecError, RecursionError):
+                obj = parse_in_full(line, self.stats)
+                if obj is not None:
+                    self.feed(obj)
+                continue
+            self.stats.lines += 1
+            if value.type in _HANDLED:
+                self.feed(msgspec.to_builtins(value))
 
     def feed(self, obj: dict[str, Any]) -> None:
         """Handle one parsed rollout line."""
@@ -167,9 +194,72 @@ def _counters(totals: Any) -> list[int] | None:
     if not isinstance(totals, dict):
         return None
     values = [totals.get(name) or 0 for name in COUNTER_FIELDS]
-    if not all(type(v) is int and v >= 0 for v in values):
-        return None
+    if not all(type(v) is int and 0 <= v < _INT_LIMIT for v in values):
+        return None  # not counts, or counts SQLite cannot hold
     return values
+
+
+# -- the typed structs ------------------------------------------------------------------
+#
+# Only what :meth:`RolloutParser.feed` reads. A value of another type than declared fails
+# the decode and the line is parsed in full instead, so the structs never decide
+# differently from the dict-based code (tests/sources/test_codex_structs.py).
+
+
+class _Window(msgspec.Struct):
+    used_percent: float | None = None
+    window_minutes: int | None = None
+    resets_at: int | float | None = None
+    resets_in_seconds: int | float | None = None
+
+
+class _RateLimits(msgspec.Struct):
+    primary: _Window | None = None
+    secondary: _Window | None = None
+    plan_type: str | None = None
+
+
+class _Counters(msgspec.Struct):
+    input_tokens: int | None = None
+    cached_input_tokens: int | None = None
+    output_tokens: int | None = None
+    reasoning_output_tokens: int | None = None
+    total_tokens: int | None = None
+
+
+class _Info(msgspec.Struct):
+    total_token_usage: _Counters | None = None
+
+
+class _Settings(msgspec.Struct):
+    model: str | None = None
+
+
+class _Mode(msgspec.Struct):
+    settings: _Settings | None = None
+
+
+class _Payload(msgspec.Struct):
+    type: str | None = None
+    id: str | None = None
+    cwd: str | None = None
+    model: str | None = None
+    collaboration_mode: _Mode | None = None
+    info: _Info | None = None
+    rate_limits: _RateLimits | None = None
+
+
+class _Line(msgspec.Struct):
+    type: str | None = None
+    timestamp: str | None = None
+    payload: _Payload | None = None
+
+
+_HANDLED = frozenset({"session_meta", "turn_context", "event_msg"})
+"""Line types :meth:`RolloutParser.feed` acts on; the rest are read only to be checked."""
+_decode_lines = msgspec.json.Decoder(_Line).decode_lines
+_decode_line = msgspec.json.Decoder(_Line).decode
+_INT_LIMIT = 1 << 63
 
 
 def _rate_limit(window: Any, ts_ms: int, plan: str) -> RateLimitSnapshot | None:
