@@ -107,9 +107,34 @@ def test_missing_or_zero_token_counts_are_requests_with_unknown_tokens(
         unknown = cursor_store.unknown_token_requests(ledger.db)
         totals = queries.bucket_totals(ledger.db, queries.RequestFilter())
         db_entry = cursor_store.doctor_report(ledger.db)["databases"][0]
+        unpriced = queries.unpriced_models(ledger.db, queries.RequestFilter())
     assert [r[5] is None for r in rows] == [True, True, False]
     assert unknown == 2 and db_entry["unknown_tokens"] == 2
     assert sum(t.requests for _, t in totals) == 3
+    assert unpriced == {}, "a priced model with unknown tokens is not an unpriced model"
+
+
+def test_a_ledger_from_before_schema_5_stops_listing_unknown_tokens_as_unpriced(
+    tmp_path: Path, user_dir: Path
+) -> None:
+    path = create_store(user_dir)
+    split_composer(path, "c3", [("gpt-5", NOW_MS - 1000, None), ("composer-1", NOW_MS, (5, 5))])
+    ledger_path = tmp_path / "ledger.sqlite3"
+    with Ledger(ledger_path) as ledger:
+        sync_cursor(ledger, roots(user_dir))
+        ledger.refresh_rollup()
+        # As schema 4 rolled up: every request without a cost counted as unpriced.
+        ledger.db.execute(
+            "UPDATE usage_rollup SET unpriced_requests = requests WHERE source = 'cursor-local'"
+        )
+        ledger.db.execute("PRAGMA user_version = 4")
+        assert queries.unpriced_models(ledger.db, queries.RequestFilter()) == {
+            "gpt-5": 1,
+            "composer-1": 1,
+        }
+    with Ledger(ledger_path) as ledger:
+        ledger.refresh_rollup()
+        assert queries.unpriced_models(ledger.db, queries.RequestFilter()) == {"composer-1": 1}
 
 
 def test_unknown_version_is_read_and_reported(tmp_path: Path, user_dir: Path) -> None:

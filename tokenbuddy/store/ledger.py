@@ -28,7 +28,13 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from tokenbuddy.core.pricing import PriceSchedule
-from tokenbuddy.core.records import CLAUDE_CODE, PromptMark, RateLimitSnapshot, UsageRecord
+from tokenbuddy.core.records import (
+    CLAUDE_CODE,
+    CURSOR_LOCAL,
+    PromptMark,
+    RateLimitSnapshot,
+    UsageRecord,
+)
 from tokenbuddy.core.report import BUCKET_MS
 from tokenbuddy.errors import LedgerError, LedgerVersionError
 from tokenbuddy.sources.tailer import FileCursor
@@ -37,9 +43,17 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
     from pathlib import Path
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _MIGRATIONS: dict[int, str] = {
+    # 5: a Cursor estimate whose tokens Cursor did not record is not an unpriced model
+    # (its model has a price; its tokens are unknown): the rollup's unpriced count leaves
+    # those out, so the buckets holding any are recomputed.
+    5: """
+    INSERT OR IGNORE INTO dirty_buckets
+        SELECT DISTINCT ts_ms / 900000 FROM requests
+        WHERE source = 'cursor-local' AND total_tokens = 0;
+    """,
     # 4: Cursor's local chat store (tokenbuddy.store.cursor): what each state.vscdb held
     # when last read, each composer's lastUpdatedAt watermark, and how far billed Cursor
     # rows reach (local estimates up to there are left out of every total).
@@ -377,6 +391,8 @@ dashboard's period figures and the cap projection all follow it; the queries tha
 Moving the boundary marks the rollup buckets of the estimates it passes dirty
 (:func:`tokenbuddy.store.cursor.note_billed`)."""
 
+UNKNOWN_TOKENS = f"(source = '{CURSOR_LOCAL}' AND total_tokens = 0)"
+"""A Cursor estimate whose tokens Cursor did not record: no cost, but not an unpriced model."""
 ROLLUP_MERGE_GAP = 4 * 24 * 7
 """Dirty buckets within one week are recomputed as one range."""
 _ROLLUP_SELECT = f"""
@@ -384,7 +400,8 @@ _ROLLUP_SELECT = f"""
     SELECT ts_ms / {BUCKET_MS}, source, project, session_id, model,
            SUM(input_tokens), SUM(output_tokens),
            SUM(cache_write_5m_tokens + cache_write_1h_tokens), SUM(cache_read_tokens),
-           TOTAL(cost_usd), SUM(cost_usd IS NULL), COUNT(*), MIN(ts_ms), MAX(ts_ms)
+           TOTAL(cost_usd), SUM(cost_usd IS NULL AND NOT {UNKNOWN_TOKENS}), COUNT(*),
+           MIN(ts_ms), MAX(ts_ms)
     FROM requests WHERE {{range}} {COUNTED}
     GROUP BY 1, 2, 3, 4, 5
 """
