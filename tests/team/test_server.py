@@ -99,6 +99,59 @@ def test_add_member_prints_a_working_dsn_last_and_join_stores_it(
     assert code == 0 and ("tokenbuddy", "team-dsn") not in memory_keyring.secrets
 
 
+def test_remove_member_revokes_access_and_deletes_or_keeps_the_rows(
+    initialised: TeamDatabase, machine_factory: Any
+) -> None:
+    """A member who leaves the team: gone with their rows, or only locked out."""
+    gone, gone_dsn = initialised.add_member("gone")
+    kept, kept_dsn = initialised.add_member("kept", alias="Kim")
+    stays, stays_dsn = initialised.add_member("stays")
+    for name, dsn in ((gone, gone_dsn), (kept, kept_dsn), (stays, stays_dsn)):
+        machine = machine_factory(dsn, f"{name}-laptop")
+        for day in NOV[:3]:
+            machine.add(day, 1, cost=2.0)
+        assert machine.sync().ok
+    before = server_cost(initialised)
+
+    code, out, _ = run_cli("team", "remove-member", initialised.admin_dsn, gone)
+    assert code == 0 and f"removed {gone}" in out and "3 day(s)" in out
+    code, out, _ = run_cli("team", "remove-member", initialised.admin_dsn, kept, "--keep-usage")
+    assert code == 0 and "stay in the team's totals" in out
+
+    with pytest.raises(TeamPermissionError):
+        _driver.connect(gone_dsn, allow_insecure=False)
+    with pytest.raises(TeamPermissionError):
+        _driver.connect(kept_dsn, allow_insecure=False)
+    with initialised.admin() as admin:
+        roles = {r[0] for r in admin.execute("SELECT rolname FROM pg_roles").fetchall()}
+        members = {r[0] for r in admin.execute("SELECT role_name FROM tokenbuddy.members")}
+    assert gone not in roles and kept in roles
+    assert members == {kept, stays}
+    assert server_rows(initialised, gone) == set()
+    assert server_cost(initialised) == pytest.approx(before - 6.0)
+    overview = load_team_overview(stays_dsn, now_ms=NOW_MS, zone=UTC_ZONE)
+    assert "Kim" in {m.alias for m in overview.members}
+
+    code, _, err = run_cli("team", "remove-member", initialised.admin_dsn, gone)
+    assert code == 1 and "is not a member" in err
+    code, out, _ = run_cli("team", "remove-member", "unused", "some_name", "--print-sql")
+    assert code == 0 and 'DROP ROLE "some_name"' in out and "DELETE FROM" in out
+
+
+def test_reset_password_gives_a_new_dsn_and_the_old_one_stops_working(
+    initialised: TeamDatabase,
+) -> None:
+    role, old_dsn = initialised.add_member("forgetful")
+    code, out, _ = run_cli("team", "reset-password", initialised.admin_dsn, role)
+    assert code == 0
+    new_dsn = out.strip().splitlines()[-1]
+    assert new_dsn != old_dsn and role in new_dsn
+    with pytest.raises(TeamPermissionError):
+        _driver.connect(old_dsn, allow_insecure=False)
+    with _driver.connect(new_dsn, allow_insecure=False) as connection:
+        assert connection.execute("SELECT current_user").fetchone()[0] == role
+
+
 def test_a_role_that_is_not_a_member_cannot_join_or_read(initialised: TeamDatabase) -> None:
     outsider = "outsider_" + initialised.name[-6:]
     initialised.roles.append(outsider)

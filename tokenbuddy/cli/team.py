@@ -1,4 +1,4 @@
-"""``tokenbuddy team init|add-member|join|sync|show|leave``: optional team sync.
+"""``tokenbuddy team init|add-member|remove-member|reset-password|join|sync|show|leave``.
 
 Only daily aggregates leave the machine (see :mod:`tokenbuddy.team.sync`); the
 member DSN is kept in the keyring and never printed except by ``add-member``,
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from tokenbuddy.store.settings import Settings
     from tokenbuddy.team.overview import TeamOverview
 
-ACTIONS = ("init", "add-member", "join", "sync", "show", "leave")
+ACTIONS = ("init", "add-member", "remove-member", "reset-password", "join", "sync", "show", "leave")
 
 
 def add_team_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -42,6 +42,22 @@ def add_team_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     add.add_argument("--soft-limit", type=float, metavar="USD", help="monthly soft limit")
     add.add_argument("--lead", action="store_true", help="team lead: sees every over-limit alert")
     add.add_argument("--print-sql", action="store_true", help="print the SQL, run nothing")
+    remove = actions.add_parser(
+        "remove-member", help="(admin) remove a member: no more access, its rows deleted"
+    )
+    remove.add_argument("dsn", metavar="ADMIN_DSN")
+    remove.add_argument("name", metavar="NAME")
+    remove.add_argument(
+        "--keep-usage",
+        action="store_true",
+        help="only revoke access; keep the member's days in the team's totals",
+    )
+    remove.add_argument("--print-sql", action="store_true", help="print the SQL, run nothing")
+    reset = actions.add_parser(
+        "reset-password", help="(admin) give a member a new password; prints the new DSN last"
+    )
+    reset.add_argument("dsn", metavar="ADMIN_DSN")
+    reset.add_argument("name", metavar="NAME")
     join = actions.add_parser("join", help="store the member DSN in the keyring; sync on")
     join.add_argument("dsn", metavar="DSN")
     join.add_argument("--alias", help="display name for the team (default: anonymous)")
@@ -53,7 +69,7 @@ def add_team_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     show.add_argument("--until", metavar="YYYY-MM-DD", help="last day (default: today)")
     show.add_argument("--dsn", help="read with this DSN instead of the stored one (admin)")
     actions.add_parser("leave", help="forget the stored DSN and stop syncing")
-    for parser in (init, add, join, sync, show):
+    for parser in (init, add, remove, reset, join, sync, show):
         parser.add_argument(
             "--allow-insecure", action="store_true", help="allow a non-loopback server without TLS"
         )
@@ -64,6 +80,8 @@ def run_team(args: argparse.Namespace) -> int:
     handlers = {
         "init": _init,
         "add-member": _add_member,
+        "remove-member": _remove_member,
+        "reset-password": _reset_password,
         "join": _join,
         "sync": _sync,
         "show": _show,
@@ -146,6 +164,40 @@ def _add_member(args: argparse.Namespace) -> int:
     dsn = admin.add_member(args.dsn, member, allow_insecure=_insecure(args, _settings()))
     print(f"created member {member.name}; give them this DSN privately (it holds the password).")
     print(f"they run: tokenbuddy team join '<DSN>'{' --alias NAME' if not member.alias else ''}")
+    print(dsn)
+    return 0
+
+
+def _remove_member(args: argparse.Namespace) -> int:
+    from tokenbuddy.team import admin, schema
+
+    try:
+        name = schema.check_role_name(args.name)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    if args.print_sql:
+        print(schema.remove_member_script(name, "<database>", keep_usage=args.keep_usage), end="")
+        return 0
+    machines, days = admin.remove_member(
+        args.dsn, name, keep_usage=args.keep_usage, allow_insecure=_insecure(args, _settings())
+    )
+    if args.keep_usage:
+        print(f"{name} can no longer connect; their {days} day(s) stay in the team's totals")
+    else:
+        print(f"removed {name}: role dropped, {machines} machine(s) and {days} day(s) deleted")
+    return 0
+
+
+def _reset_password(args: argparse.Namespace) -> int:
+    from tokenbuddy.team import admin, schema
+
+    try:
+        name = schema.check_role_name(args.name)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    dsn = admin.reset_password(args.dsn, name, allow_insecure=_insecure(args, _settings()))
+    print(f"new password for {name}; the old DSN no longer works. Give them this one privately.")
+    print("they run: tokenbuddy team join '<DSN>'")
     print(dsn)
     return 0
 

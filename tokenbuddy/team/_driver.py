@@ -33,7 +33,13 @@ INSTALL_HINT = (
 SECURE_SSLMODES = frozenset({"require", "verify-ca", "verify-full"})
 """libpq ``sslmode`` values that refuse to talk without TLS."""
 CONNECT_TIMEOUT_S = 10
-_AUTH_HINTS = ("password authentication failed", "does not exist", "no pg_hba.conf entry")
+_AUTH_HINTS = (
+    "password authentication failed",
+    "does not exist",
+    "no pg_hba.conf entry",
+    "is not permitted to log in",  # a member the admin removed with --keep-usage
+    "permission denied for database",  # CONNECT revoked
+)
 
 
 def require_psycopg() -> Any:

@@ -1,4 +1,5 @@
-"""What the team's admin runs: ``team init`` (migrations, budget) and ``team add-member``."""
+"""What the team's admin runs: ``team init`` (migrations, budget), ``team add-member``,
+``team remove-member`` and ``team reset-password``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from tokenbuddy.team.schema import (
     NewMember,
     add_member_script,
     generate_password,
+    remove_member_script,
+    reset_password_script,
     scram_verifier,
 )
 
@@ -104,3 +107,52 @@ def add_member(admin_dsn: str, member: NewMember, *, allow_insecure: bool) -> st
 def member_script(member: NewMember, database: str) -> str:
     """The SQL ``add-member`` would run, with a placeholder verifier (for ``--print-sql``)."""
     return add_member_script(member, "<SCRAM-SHA-256 verifier of a generated password>", database)
+
+
+def remove_member(
+    admin_dsn: str, name: str, *, keep_usage: bool, allow_insecure: bool
+) -> tuple[int, int]:
+    """Remove a member (see :func:`remove_member_script`); returns (machines, days) it had."""
+    psycopg = _driver.require_psycopg()
+    with _driver.connect(admin_dsn, allow_insecure=allow_insecure) as connection:
+        database = str(connection.info.dbname)
+        _require_member(connection, name)
+        counts = connection.execute(
+            "SELECT (SELECT count(*) FROM tokenbuddy.machines WHERE member = %s),"
+            " (SELECT count(*) FROM tokenbuddy.daily_usage WHERE member = %s)",
+            (name, name),
+        ).fetchone()
+        try:
+            with connection.transaction():
+                connection.execute(
+                    remove_member_script(name, database, keep_usage=keep_usage).encode()
+                )
+        except psycopg.Error as error:
+            raise _driver.translate(error, f"remove the member {name}") from None
+    return (int(counts[0]), int(counts[1])) if counts else (0, 0)
+
+
+def reset_password(admin_dsn: str, name: str, *, allow_insecure: bool) -> str:
+    """Give a member a new generated password; returns the member's new DSN."""
+    psycopg = _driver.require_psycopg()
+    password = generate_password()
+    with _driver.connect(admin_dsn, allow_insecure=allow_insecure) as connection:
+        database = str(connection.info.dbname)
+        _require_member(connection, name)
+        try:
+            with connection.transaction():
+                connection.execute(reset_password_script(name, scram_verifier(password)).encode())
+        except psycopg.Error as error:
+            raise _driver.translate(error, f"reset the password of {name}") from None
+    params = _driver.parse_dsn(admin_dsn)
+    params.update(user=name, password=password, dbname=database)
+    return _driver.to_uri(params)
+
+
+def _require_member(connection: psycopg.Connection[Any], name: str) -> None:
+    if schema_version(connection) < LATEST:
+        raise TeamSchemaError("run `tokenbuddy team init` on this database first")
+    if not connection.execute(
+        "SELECT 1 FROM tokenbuddy.members WHERE role_name = %s", (name,)
+    ).fetchone():
+        raise TeamError(f"{name!r} is not a member of this team")

@@ -228,6 +228,25 @@ def add_member_script(member: NewMember, verifier: str, database: str) -> str:
     )
 
 
+def remove_member_script(name: str, database: str, *, keep_usage: bool) -> str:
+    """The SQL removing a member: its role can no longer connect, and (unless its usage is
+    kept in the team's totals) its role, ``members`` row, machines and days are gone."""
+    name = check_role_name(name)
+    revoke = f'REVOKE CONNECT ON DATABASE "{_identifier(database)}" FROM "{name}";\n'
+    if keep_usage:
+        return f'ALTER ROLE "{name}" NOLOGIN;\n' + revoke
+    return (
+        f"DELETE FROM tokenbuddy.members WHERE role_name = {_literal(name)};\n"
+        + revoke
+        + f'DROP ROLE "{name}";\n'
+    )
+
+
+def reset_password_script(name: str, verifier: str) -> str:
+    """The SQL giving a member a new password (and letting it log in again)."""
+    return f'ALTER ROLE "{check_role_name(name)}" LOGIN PASSWORD {_literal(verifier)};\n'
+
+
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
