@@ -644,6 +644,18 @@ def _shared_work(
             yield _stage_batch(batch, own)
 
 
+def backlog_is_large(roots: Iterable[LogRoot]) -> bool:
+    """Whether the transcripts under ``roots`` hold enough bytes for parallel parsing to pay
+    (the dashboard then reads a first backlog in a process of its own)."""
+    total = 0
+    for path, _source in _discover(roots, IngestSummary()):
+        try:
+            total += os.stat(path).st_size
+        except OSError:
+            continue
+    return total >= _parallel_min_bytes()
+
+
 def _parallel_min_bytes() -> int:
     configured = os.environ.get("TOKENBUDDY_PARALLEL_MIN_MB", "")
     try:

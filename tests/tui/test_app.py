@@ -168,6 +168,58 @@ async def test_first_ingest_reports_progress_then_hides_the_bar(
         assert not app.query_one("#ingest-progress").display
 
 
+async def test_a_large_first_backlog_is_read_in_a_process_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The backlog process (parallel parsing, as on the command line) gives the same
+    figures as reading in the dashboard's thread, with progress along the way."""
+    seen: list[tuple[int, int]] = []
+    original = TokenBuddyApp.on_ingest_progressed
+
+    def spy(self: TokenBuddyApp, message: IngestProgressed) -> None:
+        seen.append((message.done, message.total))
+        original(self, message)
+
+    monkeypatch.setattr(TokenBuddyApp, "on_ingest_progressed", spy)
+    results = {}
+    for name, threshold in (("apart", "0"), ("in-thread", "100000")):
+        monkeypatch.setenv("TOKENBUDDY_PARALLEL_MIN_MB", threshold)
+        app = TokenBuddyApp(frozen_demo(tmp_path / name))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await loaded(pilot)
+            assert app.snapshot is not None
+            results[name] = (app.snapshot.total_requests, app.snapshot.cycle_totals)
+            process = app._backlog_process
+            if name == "apart":
+                assert process is not None and process.returncode == 0
+                assert seen and seen[-1][0] == seen[-1][1] > 0
+            else:
+                assert process is None
+    assert results["apart"] == results["in-thread"]
+    assert results["apart"][0] > 0
+
+
+async def test_a_failing_backlog_process_is_said_and_the_thread_reads_instead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TOKENBUDDY_PARALLEL_MIN_MB", "0")
+    monkeypatch.setattr("tokenbuddy.backlog.spec", lambda ledger, roots: "not json")
+    messages: list[str] = []
+    original = TokenBuddyApp.notify
+
+    def spy(self: TokenBuddyApp, message: str, *args: Any, **kwargs: Any) -> None:
+        messages.append(str(message))
+        original(self, message, *args, **kwargs)
+
+    monkeypatch.setattr(TokenBuddyApp, "notify", spy)
+    app = TokenBuddyApp(frozen_demo(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        assert app.snapshot is not None and app.snapshot.total_requests > 0
+        await pilot.pause()
+    assert any("separate process failed" in m for m in messages), messages
+
+
 def assistant_line(number: int, cwd: str, moment: datetime) -> bytes:
     record = {
         "type": "assistant",

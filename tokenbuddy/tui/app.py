@@ -8,7 +8,13 @@ backlog, a watched append or the safety re-scan, ends in one
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import os
+import signal
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -32,7 +38,7 @@ from textual.widgets import (
 )
 
 from tokenbuddy.core.alerts import Thresholds
-from tokenbuddy.ingest import IngestSummary, sync, sync_paths
+from tokenbuddy.ingest import IngestSummary, backlog_is_large, sync, sync_paths
 from tokenbuddy.sources.watch import LogWatcher, source_of
 from tokenbuddy.store.dashboard import BudgetSettings, build_snapshot, session_detail
 from tokenbuddy.store.ledger import Ledger
@@ -177,6 +183,7 @@ class TokenBuddyApp(App[None]):
         """The last team sync's outcome; None before the first attempt."""
         self._team_alerted: set[str] = set()
         self._ingest_lock = threading.Lock()
+        self._backlog_process: subprocess.Popen[bytes] | None = None
         self._watcher: LogWatcher | None = None
         self._built_at = float("-inf")
         """Monotonic time of the last snapshot shown."""
@@ -235,13 +242,22 @@ class TokenBuddyApp(App[None]):
     def on_unmount(self) -> None:
         if self._watcher is not None:
             self._watcher.stop()
+        process = self._backlog_process
+        if process is not None and process.poll() is None:
+            with contextlib.suppress(OSError):
+                os.killpg(process.pid, signal.SIGTERM)
 
     # -- workers ---------------------------------------------------------------------------
 
     @work(thread=True, group="ingest", name="backlog", exit_on_error=False)
     def ingest_backlog(self) -> None:
         """First ingest of everything, with progress; then start following the logs."""
+        problem = None
+        if not self.config.ledger_path.exists() and backlog_is_large(self.config.roots):
+            problem = self._read_backlog_apart(self._post_progress)
         summary = self._sync(self._post_progress)
+        if problem:
+            summary.errors.insert(0, problem)
         self.post_message(SnapshotBuilt(self._build_snapshot(), summary))
         if self.config.watch:
             self.post_message(WatchStarted(self._start_watcher()))
@@ -406,6 +422,42 @@ class TokenBuddyApp(App[None]):
 
     def _post_progress(self, done: int, total: int) -> None:
         self.post_message(IngestProgressed(done, total))
+
+    def _read_backlog_apart(self, progress: Callable[[int, int], None]) -> str | None:
+        """A first, large backlog, read by ``tokenbuddy.backlog`` in a process of its own
+        (several parsing processes, as on the command line); this thread then catches up.
+
+        If that process fails, this thread reads everything itself, as it would have;
+        returns why it failed, for the user to see.
+        """
+        from tokenbuddy import backlog
+
+        command = [sys.executable, "-m", "tokenbuddy.backlog"]
+        command.append(backlog.spec(self.config.ledger_path, list(self.config.roots)))
+        with tempfile.TemporaryFile() as errors:
+            try:
+                process = subprocess.Popen(
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=errors,
+                    start_new_session=True,  # its parsing processes are stopped with it
+                )
+            except OSError as error:
+                return f"cannot start a process to read the logs: {error}"
+            self._backlog_process = process
+            assert process.stdout is not None
+            for line in process.stdout:
+                numbers = line.split()
+                if len(numbers) == 2 and all(n.isdigit() for n in numbers):
+                    progress(int(numbers[0]), int(numbers[1]))
+            if process.wait() == 0 or process.returncode < 0:
+                return None  # done, or stopped by a signal (the dashboard is closing)
+            errors.seek(0)
+            last = errors.read().decode(errors="replace").strip().splitlines()[-1:]
+            return "reading the logs in a separate process failed" + (
+                f": {last[0]}" if last else f" (exit status {process.returncode})"
+            )
 
     def _sync(self, progress: Callable[[int, int], None] | None) -> IngestSummary:
         with self._ingest_lock, Ledger(self.config.ledger_path) as ledger:
