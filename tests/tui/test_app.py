@@ -148,10 +148,8 @@ async def test_empty_state_says_where_it_looked_and_how_to_point_elsewhere(
         assert str(tmp_path / "nothing") in text and "not found" in text
 
 
-async def test_first_ingest_reports_progress_then_hides_the_bar(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("tokenbuddy.ingest.BATCH_FILES", 3)
+def progress_seen(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """The (done, total) of every ingest progress message the app handles from now on."""
     seen: list[tuple[int, int]] = []
     original = TokenBuddyApp.on_ingest_progressed
 
@@ -160,6 +158,14 @@ async def test_first_ingest_reports_progress_then_hides_the_bar(
         original(self, message)
 
     monkeypatch.setattr(TokenBuddyApp, "on_ingest_progressed", spy)
+    return seen
+
+
+async def test_first_ingest_reports_progress_then_hides_the_bar(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("tokenbuddy.ingest.BATCH_FILES", 3)
+    seen = progress_seen(monkeypatch)
     app = TokenBuddyApp(frozen_demo(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot)
@@ -173,14 +179,7 @@ async def test_a_large_first_backlog_is_read_in_a_process_of_its_own(
 ) -> None:
     """The backlog process (parallel parsing, as on the command line) gives the same
     figures as reading in the dashboard's thread, with progress along the way."""
-    seen: list[tuple[int, int]] = []
-    original = TokenBuddyApp.on_ingest_progressed
-
-    def spy(self: TokenBuddyApp, message: IngestProgressed) -> None:
-        seen.append((message.done, message.total))
-        original(self, message)
-
-    monkeypatch.setattr(TokenBuddyApp, "on_ingest_progressed", spy)
+    seen = progress_seen(monkeypatch)
     results = {}
     for name, threshold in (("apart", "0"), ("in-thread", "100000")):
         monkeypatch.setenv("TOKENBUDDY_PARALLEL_MIN_MB", threshold)
