@@ -184,6 +184,8 @@ class TokenBuddyApp(App[None]):
         self._team_alerted: set[str] = set()
         self._ingest_lock = threading.Lock()
         self._backlog_process: subprocess.Popen[bytes] | None = None
+        self._backlog_stopped = False
+        """Set when the dashboard closes while the backlog process still runs."""
         self._watcher: LogWatcher | None = None
         self._built_at = float("-inf")
         """Monotonic time of the last snapshot shown."""
@@ -244,8 +246,12 @@ class TokenBuddyApp(App[None]):
             self._watcher.stop()
         process = self._backlog_process
         if process is not None and process.poll() is None:
+            self._backlog_stopped = True
             with contextlib.suppress(OSError):
-                os.killpg(process.pid, signal.SIGTERM)
+                if hasattr(os, "killpg"):
+                    os.killpg(process.pid, signal.SIGTERM)  # it and its parsing processes
+                else:
+                    process.terminate()
 
     # -- workers ---------------------------------------------------------------------------
 
@@ -255,6 +261,8 @@ class TokenBuddyApp(App[None]):
         problem = None
         if not self.config.ledger_path.exists() and backlog_is_large(self.config.roots):
             problem = self._read_backlog_apart(self._post_progress)
+            if self._backlog_stopped:
+                return  # the dashboard is closing: nothing more to do
         summary = self._sync(self._post_progress)
         if problem:
             summary.errors.insert(0, problem)
@@ -451,8 +459,8 @@ class TokenBuddyApp(App[None]):
                 numbers = line.split()
                 if len(numbers) == 2 and all(n.isdigit() for n in numbers):
                     progress(int(numbers[0]), int(numbers[1]))
-            if process.wait() == 0 or process.returncode < 0:
-                return None  # done, or stopped by a signal (the dashboard is closing)
+            if process.wait() == 0 or self._backlog_stopped:
+                return None
             errors.seek(0)
             last = errors.read().decode(errors="replace").strip().splitlines()[-1:]
             return "reading the logs in a separate process failed" + (
