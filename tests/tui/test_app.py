@@ -100,7 +100,7 @@ async def test_chart_axis_follows_the_mode(tmp_path: Path) -> None:
         assert label_text(app, "#chart-axis").split()[-1] == "today"
 
 
-async def test_breakdown_leaves_out_share_when_narrow(tmp_path: Path) -> None:
+async def test_breakdown_keeps_cost_and_cache_in_view_when_narrow(tmp_path: Path) -> None:
     def columns(app: TokenBuddyApp) -> list[str]:
         table = app.query_one("#by-project", DataTable)
         return [str(column.label) for column in table.columns.values()]
@@ -110,13 +110,17 @@ async def test_breakdown_leaves_out_share_when_narrow(tmp_path: Path) -> None:
         await loaded(pilot)
         await pilot.press("b")
         await pilot.pause()
-        assert columns(app) == ["Project", "Cost", "Reqs", "Cache"]
+        assert columns(app) == ["Project", "Cost", "Cache"]
         rows = app.query_one("#by-project", DataTable).row_count
         assert rows > 0
         await pilot.resize_terminal(120, 36)
         await pilot.pause()
+        await pilot.pause()
         assert columns(app) == ["Project", "Cost", "Share", "Reqs", "Cache"]
-        assert app.query_one("#by-project", DataTable).row_count == rows
+        table = app.query_one("#by-project", DataTable)
+        assert table.row_count == rows
+        widths = {str(c.label): c.content_width for c in table.columns.values()}
+        assert widths["Project"] > len("Project"), "columns fit their content after a resize"
 
 
 async def test_help_screen_opens_and_closes(tmp_path: Path) -> None:

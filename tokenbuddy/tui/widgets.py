@@ -276,7 +276,8 @@ class BreakdownTables(Vertical):
     """Index into :attr:`PERIODS`."""
 
     NARROW = 100
-    """Below this many columns the Share columns are left out, so Cache stays in view."""
+    """Below this many columns Share and Reqs are left out, so Cost and Cache stay in view."""
+    WIDE_ONLY = ("Share", "Reqs")
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -297,8 +298,14 @@ class BreakdownTables(Vertical):
     def on_resize(self) -> None:
         narrow = self.size.width < self.NARROW
         if narrow != self._narrow:
-            self._set_columns(narrow)
-            self._fill()
+            self._narrow = narrow
+            # Outside the layout pass: rows added during it keep their columns at the
+            # width of their labels in a real terminal.
+            self.call_after_refresh(self._switch_columns, narrow)
+
+    def _switch_columns(self, narrow: bool) -> None:
+        self._set_columns(narrow)
+        self._fill()
 
     def _set_columns(self, narrow: bool) -> None:
         self._narrow = narrow
@@ -306,7 +313,7 @@ class BreakdownTables(Vertical):
             table = self.query_one(table_id, DataTable)
             table.clear(columns=True)
             for column in (first, "Cost", "Share", "Reqs", "Cache"):
-                if not (narrow and column == "Share"):
+                if not (narrow and column in self.WIDE_ONLY):
                     table.add_column(column)
 
     def show(self, snapshot: DashboardSnapshot) -> None:
@@ -335,12 +342,11 @@ class BreakdownTables(Vertical):
             return
         total = sum(t.cost_usd for _, t in breakdown.rows) or 1.0
         for label, totals in breakdown.rows:
-            share = [] if narrow else [Text(percent(totals.cost_usd / total))]
+            wide = [Text(percent(totals.cost_usd / total)), Text(f"{totals.requests:,}")]
             table.add_row(
                 safe(short_model(label)),
                 Text(dollars(totals.cost_usd)),
-                *share,
-                Text(f"{totals.requests:,}"),
+                *([] if narrow else wide),
                 Text(percent(totals.cache_hit_ratio)),
             )
 
