@@ -56,12 +56,26 @@ def test_many_requests_in_flight_do_not_block(loader: PriceLoader) -> None:
 
 
 def test_a_dead_helper_means_building_here(loader: PriceLoader) -> None:
-    loader.prefetch(*KEYS[0])
     os.kill(loader._pid, signal.SIGKILL)
     os.waitpid(loader._pid, 0)
     for key in KEYS:
         assert loader.build(*key) == build_schedule(*key), key
-    assert loader.answered == 0
+    assert loader.answered == 0 and not loader.open
+
+
+def test_a_helper_killed_with_requests_in_flight_changes_nothing() -> None:
+    """Whatever it answered before dying is used; the rest is built here."""
+    loader = PriceLoader.start()
+    assert loader is not None
+    try:
+        for key in KEYS:
+            loader.prefetch(*key)
+        os.kill(loader._pid, signal.SIGKILL)
+        for key in KEYS:
+            assert loader.build(*key) == build_schedule(*key), key
+        assert loader.answered <= len(KEYS)
+    finally:
+        loader.stop()
 
 
 def test_a_request_the_helper_cannot_answer_is_built_here(

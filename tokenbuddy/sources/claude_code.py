@@ -38,7 +38,11 @@ KNOWN_TYPES = frozenset(
         "summary",
     }
 )
-"""Record types Claude Code writes; only assistant and progress records carry usage."""
+"""Record types Claude Code writes; only assistant and progress records carry usage.
+
+The format changes with every release and new types are normal: a record of another
+type is skipped, and counted (``unknown record type``) only when it carries usage the
+way assistant records do, in ``message.usage``: usage that would otherwise go unseen."""
 USAGE_TYPES = frozenset({"assistant", "progress"})
 _SIDE_FILE_TYPES = {"aside_question": "aside_question", "acompact": "compact"}
 
@@ -144,8 +148,8 @@ def _judge(
             prompt = _prompt_from_value(value, context)
             if prompt is not None:
                 prompts.append(prompt)
-    elif kind not in KNOWN_TYPES:
-        stats.skip(SkipReason.UNKNOWN_TYPE)
+    elif kind not in KNOWN_TYPES and value.message is not None and value.message.usage is not None:
+        stats.skip(SkipReason.UNKNOWN_TYPE)  # usage where assistant records carry it
     return None
 
 
@@ -465,9 +469,15 @@ def record_from(obj: dict[str, Any], context: FileContext, stats: ParseStats) ->
             sub = FileContext(context.session_id, context.project, str(agent_id or ""), "subagent")
             return _assistant_record(inner, obj, sub, stats, sidechain=True)
         return None
-    if type(kind) is not str or kind not in KNOWN_TYPES:  # a list or dict is unhashable
-        stats.skip(SkipReason.UNKNOWN_TYPE)
+    if (type(kind) is not str or kind not in KNOWN_TYPES) and _carries_usage(obj):
+        stats.skip(SkipReason.UNKNOWN_TYPE)  # (a list or dict type is unhashable: checked first)
     return None
+
+
+def _carries_usage(obj: dict[str, Any]) -> bool:
+    """Whether a record has usage where assistant records carry it (``message.usage``)."""
+    message = obj.get("message")
+    return isinstance(message, dict) and isinstance(message.get("usage"), dict)
 
 
 def _assistant_record(
