@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -223,6 +224,45 @@ def test_a_tz_that_is_not_a_zone_name_is_said_not_ignored(
     monkeypatch.setenv("TZ", "Europe/Paris")
     assert main(["status", "--json"]) == 0
     assert "TZ=" not in capsys.readouterr().err
+
+
+def test_a_long_first_read_shows_progress_on_a_terminal_then_erases_it() -> None:
+    from tokenbuddy.cli.session import SHOW_PROGRESS_FROM_BYTES, TerminalProgress
+
+    stream = io.StringIO()
+    progress = TerminalProgress(stream)
+    progress(10, 1000)  # a small, incremental pass: nothing
+    assert stream.getvalue() == ""
+    total = 2 * SHOW_PROGRESS_FROM_BYTES
+    for done in (0, total // 4, total // 4, total // 2, total):
+        progress(done, total)
+    lines = stream.getvalue().split("\r")[1:]
+    assert [line.removesuffix("\x1b[K") for line in lines] == [
+        "tokenbuddy: reading 134 MB of logs: 0%",
+        "tokenbuddy: reading 134 MB of logs: 25%",
+        "tokenbuddy: reading 134 MB of logs: 50%",
+        "tokenbuddy: reading 134 MB of logs: writing the ledger",
+    ]
+    progress.clear()
+    assert stream.getvalue().endswith("\r\x1b[K") and not progress.shown
+
+
+def test_report_shows_progress_only_on_a_terminal(
+    claude_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tokenbuddy.cli import session
+
+    assert main(["report", "daily", "--json"]) == 0
+    assert "reading" not in capsys.readouterr().err  # not a terminal
+    (claude_dir / "projects" / "-home-dev-shop" / "new.jsonl").write_bytes(
+        (claude_dir / "projects" / "-home-dev-shop" / "s1.jsonl").read_bytes()
+    )
+    monkeypatch.setattr(session, "terminal_progress_wanted", lambda stream: True)
+    monkeypatch.setattr(session, "SHOW_PROGRESS_FROM_BYTES", 0)
+    assert main(["report", "daily", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert err.startswith("\rtokenbuddy: reading 0 MB of logs: writing the ledger\x1b[K\r\x1b[K")
+    assert json.loads(out)["totals"]["requests"] == 4
 
 
 def test_doctor_explains_where_to_point_when_nothing_is_found(
