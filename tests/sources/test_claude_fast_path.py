@@ -263,6 +263,23 @@ def test_what_is_not_read_is_not_checked(monkeypatch: pytest.MonkeyPatch) -> Non
         assert whole == by_line == reference, line
 
 
+def test_text_where_records_usually_nest_does_not_force_a_slow_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Hook progress with a text message, a record whose message is text: read whole."""
+    lines = [
+        {"type": "progress", "data": {"type": "hook_progress", "message": "Running hook"}},
+        {"type": "system", "message": "compacted"},
+        {"type": "assistant", "message": "text", "timestamp": "2026-04-08T13:53:21Z"},
+        progress(),
+    ]
+    chunk = b"".join(orjson.dumps(line) + b"\n" for line in lines)
+    claude_code._decode_lines(chunk)  # no fallback needed
+    whole, by_line, reference = _three_ways(monkeypatch, chunk, CONTEXT)
+    assert whole == by_line == reference
+    assert len(whole[0]) == 1 and whole[4] == {}
+
+
 def test_deep_nesting_never_raises(monkeypatch: pytest.MonkeyPatch) -> None:
     for depth in (990, 1010, 1100, 5000):
         nested = b"[" * depth + b"]" * depth

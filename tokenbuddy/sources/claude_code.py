@@ -148,7 +148,7 @@ def _judge(
             prompt = _prompt_from_value(value, context)
             if prompt is not None:
                 prompts.append(prompt)
-    elif kind not in KNOWN_TYPES and value.message is not None and value.message.usage is not None:
+    elif kind not in KNOWN_TYPES and isinstance(value.message, _Message) and value.message.usage:
         stats.skip(SkipReason.UNKNOWN_TYPE)  # usage where assistant records carry it
     return None
 
@@ -239,13 +239,14 @@ class _Message(msgspec.Struct):
 
 
 class _Progress(msgspec.Struct):
-    message: _Line | None = None
+    message: _Line | str | None = None
+    """A nested record (agent progress); other kinds of progress may carry text."""
     agentId: str | None = None
 
 
 class _Line(msgspec.Struct):
     type: str | None = None
-    message: _Message | None = None
+    message: _Message | str | None = None
     timestamp: str | None = None
     requestId: str | None = None
     sessionId: str | None = None
@@ -278,7 +279,7 @@ def _record_from_value(value: _Line, context: FileContext, stats: ParseStats) ->
         return _assistant_from_value(value, value, context, stats, bool(value.isSidechain))
     data = value.data
     inner = None if data is None else data.message
-    if data is None or inner is None or inner.type != "assistant":
+    if data is None or not isinstance(inner, _Line) or inner.type != "assistant":
         return None
     sub = FileContext(context.session_id, context.project, data.agentId or "", "subagent")
     return _assistant_from_value(inner, value, sub, stats, True)
@@ -289,8 +290,8 @@ def _assistant_from_value(
 ) -> UsageRecord | None:
     """:func:`_assistant_record` on structs."""
     message = record.message
-    usage = None if message is None else message.usage
-    if message is None or usage is None:
+    usage = message.usage if isinstance(message, _Message) else None
+    if not isinstance(message, _Message) or usage is None:
         return None
     model = message.model
     ts_ms = parse_timestamp(record.timestamp or envelope.timestamp)
@@ -379,7 +380,7 @@ def _prompt_from_value(value: _Line, context: FileContext) -> PromptMark | None:
         or (value.entrypoint or "").startswith("sdk")
     ):
         return None
-    raw = None if value.message is None else value.message.content
+    raw = value.message.content if isinstance(value.message, _Message) else None
     try:
         content = msgspec.json.decode(raw) if raw else None
     except (msgspec.MsgspecError, RecursionError) as error:  # invalid UTF-8, say
