@@ -372,6 +372,34 @@ async def test_cursor_events_are_priced_by_what_cursor_charged(
     assert report.fetchone()[0] == pytest.approx(150 * 0.045 + 0.035)
 
 
+async def test_a_request_seen_by_both_cursor_apis_counts_once(
+    fake: FakeVendor, options, ledger
+) -> None:
+    """``cursor`` (you, by user id) and ``cursor-team`` (everyone, by e-mail) together."""
+    base = NOW_MS - DAY_MS
+    mine = [cursor_event(base + i * 1000, chargedCents=4.5) for i in range(20)]
+    fake.cursor_events = mine
+    as_team = [
+        {key: value for key, value in event.items() if key != "owningUser"}
+        | {"userEmail": "me@example.com", "kind": "Usage-based"}
+        for event in mine
+    ]
+    colleague = cursor_event(base + 5000, chargedCents=7.0) | {"userEmail": "kim@example.com"}
+    colleague.pop("owningUser")
+    colleague["tokenUsage"] = dict(colleague["tokenUsage"], inputTokens=101)
+    fake.team_events = [*as_team, colleague]
+    personal = Credential("cursor", cursor_jwt(), "keyring")
+    team = Credential("cursor-team", CURSOR_TEAM_KEY, "keyring")
+    for when, credential in enumerate((team, personal, team, personal)):
+        outcome = await poll_provider(
+            ledger, credential, NOW_MS + when * 600_000, options, Schedule()
+        )
+        assert outcome.status == "ok", outcome.message
+    costs = cursor_costs(ledger)
+    assert len(costs) == 21, "each of my requests once, plus the colleague's"
+    assert sum(cost for _, cost in costs) == pytest.approx(20 * 0.045 + 0.07)
+
+
 async def test_cursor_token_is_read_from_state_vscdb_read_only(tmp_path) -> None:
     path = cursor.state_db_path({"XDG_CONFIG_HOME": str(tmp_path / "config")}, tmp_path)
     path.parent.mkdir(parents=True)

@@ -38,6 +38,8 @@ _LOCAL_KEYS = "dedup_key >= 'cursor-local:' AND dedup_key < 'cursor-local;'"
 """Estimates by key range: the primary key finds them without scanning other sources
 (the ``+ts_ms`` next to it keeps the planner off the time index)."""
 _CSV_KEYS = "dedup_key >= 'cursor:csv:' AND dedup_key < 'cursor:csv;'"
+_TEAM_KEYS = "source = 'cursor' AND dedup_key LIKE 'cursor:%@%'"
+"""Events from the team API: keyed by the member's e-mail (the personal API keys by id)."""
 _COLUMNS = (
     "dedup_key, source, ts_ms, session_id, project, model, input_tokens, output_tokens,"
     " cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, reasoning_tokens,"
@@ -229,18 +231,44 @@ def drop_csv_covered_by_api(db: sqlite3.Connection, low_ms: int, high_ms: int) -
         " AND api.ts_ms > requests.ts_ms - 1000 AND api.ts_ms < requests.ts_ms + 1000"
         " AND api.model = requests.model AND api.dedup_key NOT LIKE 'cursor:csv:%')"
     )
-    params = (low_ms, high_ms)
-    db.execute(f"INSERT OR IGNORE INTO dirty_buckets SELECT ts_ms / {BUCKET_MS}{covered}", params)
-    return int(db.execute(f"DELETE{covered}", params).rowcount)
+    return _delete_marking_buckets(db, covered, (low_ms, high_ms))
+
+
+def drop_team_events_seen_personally(db: sqlite3.Connection, low_ms: int, high_ms: int) -> int:
+    """Delete events from the team feed (keyed by e-mail) in [low, high] that the personal
+    feed (keyed by user id) already holds; returns how many (inside a transaction).
+
+    With both ``cursor`` and ``cursor-team`` configured, a member's own requests come
+    through both APIs under different keys. The same request has the same millisecond,
+    model and token counts in both; two people's requests never agree on all of them.
+    """
+    covered = (
+        f" FROM requests WHERE {_TEAM_KEYS} AND +ts_ms >= ? AND +ts_ms <= ? AND EXISTS"
+        " (SELECT 1 FROM requests AS own WHERE own.source = 'cursor'"
+        " AND own.ts_ms = requests.ts_ms AND own.model = requests.model"
+        " AND own.input_tokens = requests.input_tokens"
+        " AND own.output_tokens = requests.output_tokens"
+        " AND own.cache_read_tokens = requests.cache_read_tokens"
+        " AND own.dedup_key NOT LIKE 'cursor:%@%' AND own.dedup_key NOT LIKE 'cursor:csv:%')"
+    )
+    return _delete_marking_buckets(db, covered, (low_ms, high_ms))
+
+
+def _delete_marking_buckets(db: sqlite3.Connection, rows: str, params: tuple[Any, ...]) -> int:
+    """Delete ``FROM requests WHERE ...`` (``rows``), marking their rollup buckets dirty."""
+    db.execute(f"INSERT OR IGNORE INTO dirty_buckets SELECT ts_ms / {BUCKET_MS}{rows}", params)
+    return int(db.execute(f"DELETE{rows}", params).rowcount)
 
 
 def store_billed(db: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-    """After billed Cursor rows were upserted: settle CSV/API overlaps, move the boundary."""
+    """After billed Cursor rows were upserted: settle CSV/API overlaps and requests seen
+    through both the personal and the team API, then move the boundary."""
     billed = [row for row in rows if row[1] == CURSOR]
     if not billed:
         return
     stamps = [row[2] for row in billed]
     drop_csv_covered_by_api(db, min(stamps) - 1000, max(stamps) + 1000)
+    drop_team_events_seen_personally(db, min(stamps), max(stamps))
     note_billed(db, stamps)
 
 
