@@ -236,3 +236,32 @@ def test_the_fixture_rollouts_read_alike(
         chunks = list(ChunkReader(str(path), 0))
         whole, by_line, reference = _three_ways(monkeypatch, chunks)
         assert whole == by_line == reference, path
+
+
+def test_rate_limits_out_of_range_are_left_out_not_fatal(tmp_path: Path) -> None:
+    """A window or reset time no SQLite integer can hold used to abort every later sync."""
+    from tokenbuddy.ingest import sync
+    from tokenbuddy.sources.discovery import LogRoot
+    from tokenbuddy.store.ledger import Ledger
+
+    odd = [
+        with_value(token_count(), ("payload", "rate_limits", "primary", "window_minutes"), 2**63),
+        with_value(token_count(), ("payload", "rate_limits", "primary", "resets_at"), 1e300),
+        with_value(token_count(), ("payload", "rate_limits", "secondary", "used_percent"), 1e400),
+    ]
+    sessions = tmp_path / "codex" / "sessions" / "2026" / "04" / "08"
+    sessions.mkdir(parents=True)
+    rollout = sessions / PATH.rsplit("/", 1)[1]
+    lines = [session_meta(), turn_context(), token_count(500), *odd, token_count(900)]
+    rollout.write_bytes(
+        _rollout(*lines).replace(b"1e+300", b"1e300").replace(b"Infinity", b"1e400")
+    )
+    with Ledger(tmp_path / "ledger.sqlite3") as ledger:
+        summary = sync(ledger, [LogRoot("codex", tmp_path / "codex" / "sessions", "test")])
+        requests = ledger.db.execute("SELECT COUNT(*) FROM requests").fetchone()[0]
+        limits = ledger.db.execute(
+            "SELECT window_minutes, resets_at_ms FROM rate_limits ORDER BY ts_ms"
+        ).fetchall()
+    assert summary.errors == [] and requests == 3
+    assert all(0 < minutes < 2**31 for minutes, _ in limits)
+    assert all(resets is None or resets < 2**62 for _, resets in limits)

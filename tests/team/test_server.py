@@ -135,7 +135,7 @@ def test_remove_member_revokes_access_and_deletes_or_keeps_the_rows(
     code, _, err = run_cli("team", "remove-member", initialised.admin_dsn, gone)
     assert code == 1 and "is not a member" in err
     code, out, _ = run_cli("team", "remove-member", "unused", "some_name", "--print-sql")
-    assert code == 0 and 'DROP ROLE "some_name"' in out and "DELETE FROM" in out
+    assert code == 0 and 'DROP ROLE IF EXISTS "some_name"' in out and "DELETE FROM" in out
 
 
 def test_reset_password_gives_a_new_dsn_and_the_old_one_stops_working(
@@ -149,6 +149,14 @@ def test_reset_password_gives_a_new_dsn_and_the_old_one_stops_working(
     with pytest.raises(TeamPermissionError):
         _driver.connect(old_dsn, allow_insecure=False)
     with _driver.connect(new_dsn, allow_insecure=False) as connection:
+        assert connection.execute("SELECT current_user").fetchone()[0] == role
+    # A member locked out with --keep-usage gets access back with a new password.
+    assert run_cli("team", "remove-member", initialised.admin_dsn, role, "--keep-usage")[0] == 0
+    with initialised.admin() as admin:
+        admin.execute(f'REVOKE CONNECT ON DATABASE "{initialised.name}" FROM PUBLIC')
+    code, out, _ = run_cli("team", "reset-password", initialised.admin_dsn, role)
+    assert code == 0
+    with _driver.connect(out.strip().splitlines()[-1], allow_insecure=False) as connection:
         assert connection.execute("SELECT current_user").fetchone()[0] == role
 
 

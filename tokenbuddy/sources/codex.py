@@ -12,6 +12,7 @@ uncached part as ``input_tokens`` and the cached part as ``cache_read_tokens``.
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
@@ -269,12 +270,18 @@ def _rate_limit(window: Any, ts_ms: int, plan: str) -> RateLimitSnapshot | None:
     minutes = window.get("window_minutes")
     if not isinstance(used, int | float) or not isinstance(minutes, int):
         return None
+    if not (math.isfinite(used) and 0 < minutes < _MAX_WINDOW_MINUTES):
+        return None  # not a window: and SQLite holds no integer past 2^63
     resets_at = window.get("resets_at")
     resets_in = window.get("resets_in_seconds")
-    if isinstance(resets_at, int | float):
-        resets_ms: int | None = int(resets_at * 1000)
-    elif isinstance(resets_in, int | float):
+    resets_ms: int | None = None
+    if isinstance(resets_at, int | float) and 0 <= resets_at < _MAX_EPOCH_S:
+        resets_ms = int(resets_at * 1000)
+    elif isinstance(resets_in, int | float) and 0 <= resets_in < _MAX_EPOCH_S:
         resets_ms = ts_ms + int(resets_in * 1000)
-    else:
-        resets_ms = None
     return RateLimitSnapshot(CODEX, ts_ms, minutes, float(used), resets_ms, plan)
+
+
+_MAX_WINDOW_MINUTES = 366 * 24 * 60
+_MAX_EPOCH_S = 253_402_300_800
+"""Seconds to the year 10000: any later reset time is not one."""

@@ -363,8 +363,13 @@ class _Request:
         )  # fmt: skip
 
 
+_INT_LIMIT = 1 << 53
+"""Counts and times past this are not real (and SQLite holds no integer past 2^63)."""
+
+
 def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+    ok = isinstance(value, int) and not isinstance(value, bool) and 0 < value < _INT_LIMIT
+    return value if ok else 0
 
 
 def _epoch_ms(value: Any) -> int | None:
@@ -372,10 +377,10 @@ def _epoch_ms(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return int(value) if value > 0 else None
+        return int(value) if 0 < value < _INT_LIMIT else None
     if isinstance(value, str) and value:
         if value.isdigit():
-            return int(value)
+            return int(value) if 0 < int(value) < _INT_LIMIT else None
         try:
             return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
         except ValueError:

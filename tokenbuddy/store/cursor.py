@@ -38,7 +38,9 @@ _LOCAL_KEYS = "dedup_key >= 'cursor-local:' AND dedup_key < 'cursor-local;'"
 """Estimates by key range: the primary key finds them without scanning other sources
 (the ``+ts_ms`` next to it keeps the planner off the time index)."""
 _CSV_KEYS = "dedup_key >= 'cursor:csv:' AND dedup_key < 'cursor:csv;'"
-_TEAM_KEYS = "source = 'cursor' AND dedup_key LIKE 'cursor:%@%'"
+_KEY_USER = "substr({key}, 8, instr(substr({key}, 8), ':') - 1)"
+"""The user part of an API event's key, ``cursor:<user>:<ms>:<model>``."""
+_TEAM_KEYS = f"source = 'cursor' AND {_KEY_USER.format(key='dedup_key')} LIKE '%@%'"
 """Events from the team API: keyed by the member's e-mail (the personal API keys by id)."""
 _COLUMNS = (
     "dedup_key, source, ts_ms, session_id, project, model, input_tokens, output_tokens,"
@@ -249,7 +251,8 @@ def drop_team_events_seen_personally(db: sqlite3.Connection, low_ms: int, high_m
         " AND own.input_tokens = requests.input_tokens"
         " AND own.output_tokens = requests.output_tokens"
         " AND own.cache_read_tokens = requests.cache_read_tokens"
-        " AND own.dedup_key NOT LIKE 'cursor:%@%' AND own.dedup_key NOT LIKE 'cursor:csv:%')"
+        f" AND {_KEY_USER.format(key='own.dedup_key')} NOT LIKE '%@%'"
+        " AND own.dedup_key NOT LIKE 'cursor:csv:%')"
     )
     return _delete_marking_buckets(db, covered, (low_ms, high_ms))
 

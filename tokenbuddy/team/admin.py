@@ -141,7 +141,8 @@ def reset_password(admin_dsn: str, name: str, *, allow_insecure: bool) -> str:
         _require_member(connection, name)
         try:
             with connection.transaction():
-                connection.execute(reset_password_script(name, scram_verifier(password)).encode())
+                script = reset_password_script(name, scram_verifier(password), database)
+                connection.execute(script.encode())
         except psycopg.Error as error:
             raise _driver.translate(error, f"reset the password of {name}") from None
     params = _driver.parse_dsn(admin_dsn)

@@ -238,13 +238,18 @@ def remove_member_script(name: str, database: str, *, keep_usage: bool) -> str:
     return (
         f"DELETE FROM tokenbuddy.members WHERE role_name = {_literal(name)};\n"
         + revoke
-        + f'DROP ROLE "{name}";\n'
+        + f'DROP ROLE IF EXISTS "{name}";\n'
     )
 
 
-def reset_password_script(name: str, verifier: str) -> str:
-    """The SQL giving a member a new password (and letting it log in again)."""
-    return f'ALTER ROLE "{check_role_name(name)}" LOGIN PASSWORD {_literal(verifier)};\n'
+def reset_password_script(name: str, verifier: str, database: str) -> str:
+    """The SQL giving a member a new password and its access back (after ``remove-member
+    --keep-usage`` too)."""
+    name = check_role_name(name)
+    return (
+        f'ALTER ROLE "{name}" LOGIN PASSWORD {_literal(verifier)};\n'
+        f'GRANT CONNECT ON DATABASE "{_identifier(database)}" TO "{name}";\n'
+    )
 
 
 def _literal(text: str) -> str:

@@ -185,7 +185,10 @@ class TokenBuddyApp(App[None]):
         self._ingest_lock = threading.Lock()
         self._backlog_process: subprocess.Popen[bytes] | None = None
         self._backlog_stopped = False
-        """Set when the dashboard closes while the backlog process still runs."""
+        """Set when the dashboard closes: a backlog process is stopped, or never started."""
+        self._backlog_guard = threading.Lock()
+        self._backlog_running = False
+        """True while the backlog process fills the ledger (it is empty until it is done)."""
         self._watcher: LogWatcher | None = None
         self._built_at = float("-inf")
         """Monotonic time of the last snapshot shown."""
@@ -244,9 +247,10 @@ class TokenBuddyApp(App[None]):
     def on_unmount(self) -> None:
         if self._watcher is not None:
             self._watcher.stop()
-        process = self._backlog_process
+        with self._backlog_guard:
+            self._backlog_stopped = True  # a backlog process not started yet never starts
+            process = self._backlog_process
         if process is not None and process.poll() is None:
-            self._backlog_stopped = True
             with contextlib.suppress(OSError):
                 if hasattr(os, "killpg"):
                     os.killpg(process.pid, signal.SIGTERM)  # it and its parsing processes
@@ -258,14 +262,18 @@ class TokenBuddyApp(App[None]):
     @work(thread=True, group="ingest", name="backlog", exit_on_error=False)
     def ingest_backlog(self) -> None:
         """First ingest of everything, with progress; then start following the logs."""
-        problem = None
-        if not self.config.ledger_path.exists() and backlog_is_large(self.config.roots):
-            problem = self._read_backlog_apart(self._post_progress)
-            if self._backlog_stopped:
-                return  # the dashboard is closing: nothing more to do
+        problems: list[str] = []
+        if self._backlog_apart_pays():
+            self._backlog_running = True
+            try:
+                with self._ingest_lock:  # re-scans wait, rather than read it all again
+                    problems = self._read_backlog_apart(self._post_progress)
+            finally:
+                self._backlog_running = False
+        if self._backlog_stopped:
+            return  # the dashboard is closing: nothing more to do
         summary = self._sync(self._post_progress)
-        if problem:
-            summary.errors.insert(0, problem)
+        summary.errors[:0] = [p for p in problems if p not in summary.errors]
         self.post_message(SnapshotBuilt(self._build_snapshot(), summary))
         if self.config.watch:
             self.post_message(WatchStarted(self._start_watcher()))
@@ -431,41 +439,63 @@ class TokenBuddyApp(App[None]):
     def _post_progress(self, done: int, total: int) -> None:
         self.post_message(IngestProgressed(done, total))
 
-    def _read_backlog_apart(self, progress: Callable[[int, int], None]) -> str | None:
+    def _backlog_apart_pays(self) -> bool:
+        """Whether this is a first load (an empty ledger) of a backlog large enough for
+        parallel parsing, on a system that can fork the parsing processes."""
+        if not hasattr(os, "fork") or self._backlog_stopped:
+            return False
+        path = self.config.ledger_path
+        if path.exists():
+            with Ledger(path) as ledger:  # left empty by a first load that was stopped?
+                if ledger.files():
+                    return False
+        return backlog_is_large(self.config.roots)
+
+    def _read_backlog_apart(self, progress: Callable[[int, int], None]) -> list[str]:
         """A first, large backlog, read by ``tokenbuddy.backlog`` in a process of its own
         (several parsing processes, as on the command line); this thread then catches up.
 
-        If that process fails, this thread reads everything itself, as it would have;
-        returns why it failed, for the user to see.
+        Returns the errors that process met. If it fails, this thread reads everything
+        itself, as it would have; why it failed is returned too, for the user to see.
         """
         from tokenbuddy import backlog
 
-        command = [sys.executable, "-m", "tokenbuddy.backlog"]
+        # -P: the working directory is not put on the module path (a folder holding some
+        # other "tokenbuddy" must not be imported instead).
+        command = [sys.executable, "-P", "-m", "tokenbuddy.backlog"]
         command.append(backlog.spec(self.config.ledger_path, list(self.config.roots)))
         with tempfile.TemporaryFile() as errors:
-            try:
-                process = subprocess.Popen(
-                    command,
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE,
-                    stderr=errors,
-                    start_new_session=True,  # its parsing processes are stopped with it
-                )
-            except OSError as error:
-                return f"cannot start a process to read the logs: {error}"
-            self._backlog_process = process
+            with self._backlog_guard:
+                if self._backlog_stopped:
+                    return []
+                try:
+                    process = subprocess.Popen(
+                        command,
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.PIPE,
+                        stderr=errors,
+                        start_new_session=True,  # its parsing processes are stopped with it
+                    )
+                except OSError as error:
+                    return [f"cannot start a process to read the logs: {error}"]
+                self._backlog_process = process
             assert process.stdout is not None
+            met: list[str] = []
             for line in process.stdout:
                 numbers = line.split()
                 if len(numbers) == 2 and all(n.isdigit() for n in numbers):
                     progress(int(numbers[0]), int(numbers[1]))
+                elif line.startswith(b"{"):
+                    with contextlib.suppress(orjson.JSONDecodeError, TypeError, AttributeError):
+                        met = [str(e) for e in orjson.loads(line).get("errors", [])]
             if process.wait() == 0 or self._backlog_stopped:
-                return None
+                return met
             errors.seek(0)
             last = errors.read().decode(errors="replace").strip().splitlines()[-1:]
-            return "reading the logs in a separate process failed" + (
-                f": {last[0]}" if last else f" (exit status {process.returncode})"
-            )
+            return [
+                "reading the logs in a separate process failed"
+                + (f": {last[0]}" if last else f" (exit status {process.returncode})")
+            ]
 
     def _sync(self, progress: Callable[[int, int], None] | None) -> IngestSummary:
         with self._ingest_lock, Ledger(self.config.ledger_path) as ledger:
@@ -663,6 +693,8 @@ class TokenBuddyApp(App[None]):
         return any(root.exists and root.path not in watched for root in self.config.roots)
 
     def _refresh_if_stale(self) -> None:
+        if self._backlog_running:
+            return  # the ledger is empty until the backlog process is done: keep the progress
         if time.monotonic() - self._built_at >= REFRESH_SECONDS * 0.9:
             self.refresh_snapshot()
 

@@ -296,16 +296,16 @@ class BreakdownTables(Vertical):
         self._set_columns(narrow=False)
 
     def on_resize(self) -> None:
+        # After the layout pass: rows added during it keep their columns at the width of
+        # their labels in a real terminal. Until then the tables keep their columns, and
+        # ``_narrow`` says which ones they have (a snapshot may fill them meanwhile).
+        self.call_after_refresh(self._switch_columns)
+
+    def _switch_columns(self) -> None:
         narrow = self.size.width < self.NARROW
         if narrow != self._narrow:
-            self._narrow = narrow
-            # Outside the layout pass: rows added during it keep their columns at the
-            # width of their labels in a real terminal.
-            self.call_after_refresh(self._switch_columns, narrow)
-
-    def _switch_columns(self, narrow: bool) -> None:
-        self._set_columns(narrow)
-        self._fill()
+            self._set_columns(narrow)
+            self._fill()
 
     def _set_columns(self, narrow: bool) -> None:
         self._narrow = narrow

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tokenbuddy.core.records import CURSOR, UsageRecord
 from tokenbuddy.errors import CredentialError, VendorResponseError
@@ -45,15 +45,15 @@ class _Vendor(BaseModel):
 
 
 class _TokenUsage(_Vendor):
-    inputTokens: int = 0
-    outputTokens: int = 0
-    cacheWriteTokens: int = 0
-    cacheReadTokens: int = 0
+    inputTokens: int = Field(default=0, ge=0, lt=2**53)
+    outputTokens: int = Field(default=0, ge=0, lt=2**53)
+    cacheWriteTokens: int = Field(default=0, ge=0, lt=2**53)
+    cacheReadTokens: int = Field(default=0, ge=0, lt=2**53)
     totalCents: float = 0.0
 
 
 class _Event(_Vendor):
-    timestamp: int
+    timestamp: int = Field(gt=0, lt=2**53)
     """Epoch milliseconds (sent as a string)."""
     model: str = "unknown"
     kind: str = ""
