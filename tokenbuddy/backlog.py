@@ -59,12 +59,6 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    import atexit
-    import os
+    from tokenbuddy.cli.main import exit_without_teardown
 
-    exit_code = main(sys.argv[1:])
-    # As the tokenbuddy command does (see tokenbuddy.cli.main.run): the dashboard waits
-    # for this process, and tearing its modules down one object at a time takes ~40 ms.
-    atexit._run_exitfuncs()
-    sys.stdout.flush()
-    os._exit(exit_code)
+    exit_without_teardown(main(sys.argv[1:]))  # the dashboard waits for this process

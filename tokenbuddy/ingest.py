@@ -509,10 +509,11 @@ def _ingest_staged(
         for batch_read in _read_in_processes(batches, cached, workers, own):
             for key in batch_read.price_keys - price_keys:
                 # Built now, while the other processes still parse (by the helper if any).
-                if loader is None or book.has_schedule(*transcript_schedule_key(*key)):
-                    book.transcript_schedule(*key)
+                schedule_key = transcript_schedule_key(*key)
+                if loader is None or book.has_schedule(*schedule_key):
+                    book.schedule(*schedule_key)
                 else:
-                    loader.prefetch(*transcript_schedule_key(*key))
+                    loader.prefetch(*schedule_key)
                 price_keys.add(key)
             if batch_read.staging_path is not None:
                 staged.add(batch_read.staging_path)

@@ -149,22 +149,27 @@ def _add_vendor_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
 
 
 def run() -> NoReturn:
-    """The ``tokenbuddy`` command and ``python -m tokenbuddy``: :func:`main`, then exit.
+    """The ``tokenbuddy`` command and ``python -m tokenbuddy``: :func:`main`, then
+    :func:`exit_without_teardown`."""
+    exit_without_teardown(main())
 
-    Once the output is flushed and the exit handlers have run, the process ends
-    without tearing down its modules one object at a time: after a report, freeing
-    the price database's objects alone takes ~30 ms, for nothing. Everything the
-    commands write is committed and closed before they return. With other threads
-    still running (none of the one-shot commands leaves any), it exits as usual.
+
+def exit_without_teardown(code: int) -> NoReturn:
+    """End the process once the exit handlers have run and the output is flushed,
+    without tearing its modules down one object at a time.
+
+    After a report, freeing the price database's objects alone takes ~30 ms, for
+    nothing: everything the commands write is committed and closed before they
+    return. With other threads still running (none of the one-shot commands leaves
+    any), the process exits as usual.
     """
-    code = main()
+    threading = sys.modules.get("threading")  # not imported: no other thread can exist
+    if threading is not None and threading.active_count() > 1:
+        sys.exit(code)
     import atexit
     import contextlib
     import os
-    import threading
 
-    if threading.active_count() > 1:
-        sys.exit(code)
     atexit._run_exitfuncs()
     try:
         sys.stdout.flush()
