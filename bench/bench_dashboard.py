@@ -91,16 +91,16 @@ from bench_ingest import (
     warm_page_cache,
 )
 
-from tokenbuddy.cli.report import resolve_zone
-from tokenbuddy.demo import write_demo_history
+from tokenbuddy.services.demo import write_demo_history
 from tokenbuddy.sources.discovery import log_roots
 from tokenbuddy.store.paths import app_paths
+from tokenbuddy.store.timezone import resolve_zone
 from tokenbuddy.tui.app import DashboardConfig, TokenBuddyApp
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from tokenbuddy.ingest import IngestSummary
+    from tokenbuddy.services.ingest import IngestSummary
     from tokenbuddy.tui.messages import SnapshotBuilt
 
 PHASES = ("latency", "idle", "paint", "terminal")

@@ -36,7 +36,7 @@ def loaded_heavy_modules(body: str) -> list[str]:
         "tokenbuddy.sources.claude_code",
         "tokenbuddy.sources.codex",
         "tokenbuddy.store.ledger",
-        "tokenbuddy.ingest",
+        "tokenbuddy.services.ingest",
     ],
 )
 def test_library_layers_do_not_import_the_tui_or_network_stack(module: str) -> None:

@@ -227,7 +227,7 @@ def test_a_tz_that_is_not_a_zone_name_is_said_not_ignored(
 
 
 def test_a_long_first_read_shows_progress_on_a_terminal_then_erases_it() -> None:
-    from tokenbuddy.cli.session import SHOW_PROGRESS_FROM_BYTES, TerminalProgress
+    from tokenbuddy.cli.progress import SHOW_PROGRESS_FROM_BYTES, TerminalProgress
 
     stream = io.StringIO()
     progress = TerminalProgress(stream)
@@ -250,15 +250,15 @@ def test_a_long_first_read_shows_progress_on_a_terminal_then_erases_it() -> None
 def test_report_shows_progress_only_on_a_terminal(
     claude_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tokenbuddy.cli import session
+    from tokenbuddy.cli import progress
 
     assert main(["report", "daily", "--json"]) == 0
     assert "reading" not in capsys.readouterr().err  # not a terminal
     (claude_dir / "projects" / "-home-dev-shop" / "new.jsonl").write_bytes(
         (claude_dir / "projects" / "-home-dev-shop" / "s1.jsonl").read_bytes()
     )
-    monkeypatch.setattr(session, "terminal_progress_wanted", lambda stream: True)
-    monkeypatch.setattr(session, "SHOW_PROGRESS_FROM_BYTES", 0)
+    monkeypatch.setattr(progress, "terminal_progress_wanted", lambda stream: True)
+    monkeypatch.setattr(progress, "SHOW_PROGRESS_FROM_BYTES", 0)
     assert main(["report", "daily", "--json"]) == 0
     out, err = capsys.readouterr()
     assert err.startswith("\rtokenbuddy: reading 0 MB of logs: writing the ledger\x1b[K\r\x1b[K")

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import environ_for
 from tokenbuddy.cli.report import build_report
-from tokenbuddy.ingest import sync
+from tokenbuddy.services.ingest import sync
 from tokenbuddy.sources.discovery import log_roots
 from tokenbuddy.store.ledger import Ledger
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tokenbuddy import price_loader
 from tokenbuddy.core import pricing
 from tokenbuddy.core.pricing import build_schedule
-from tokenbuddy.price_loader import MAX_PENDING, PriceLoader
+from tokenbuddy.services import price_loader
+from tokenbuddy.services.price_loader import MAX_PENDING, PriceLoader
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the price helper needs fork")
 

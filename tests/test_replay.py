@@ -23,7 +23,7 @@ from tests.incidents import (
     working_session,
 )
 from tokenbuddy.cli.main import main
-from tokenbuddy.ingest import sync
+from tokenbuddy.services.ingest import sync
 from tokenbuddy.sources.discovery import log_roots
 from tokenbuddy.store.ledger import Ledger
 

@@ -9,7 +9,7 @@ import pytest
 
 from tokenbuddy.core.cursor_models import base_name, price_id
 from tokenbuddy.core.records import CURSOR_LOCAL
-from tokenbuddy.ingest import sync, sync_cursor, sync_paths
+from tokenbuddy.services.ingest import sync, sync_cursor, sync_paths
 from tokenbuddy.sources.discovery import LogRoot, cursor_roots, log_roots
 from tokenbuddy.store import cursor as cursor_store
 from tokenbuddy.store import queries

@@ -240,7 +240,7 @@ def test_the_fixture_rollouts_read_alike(
 
 def test_rate_limits_out_of_range_are_left_out_not_fatal(tmp_path: Path) -> None:
     """A window or reset time no SQLite integer can hold used to abort every later sync."""
-    from tokenbuddy.ingest import sync
+    from tokenbuddy.services.ingest import sync
     from tokenbuddy.sources.discovery import LogRoot
     from tokenbuddy.store.ledger import Ledger
 

@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import environ_for
 from tokenbuddy.core.records import CLAUDE_CODE, CODEX, UsageRecord
 from tokenbuddy.errors import LedgerVersionError
-from tokenbuddy.ingest import sync
+from tokenbuddy.services.ingest import sync
 from tokenbuddy.sources.discovery import log_roots
 from tokenbuddy.sources.tailer import FileCursor
 from tokenbuddy.store.ledger import SCHEMA_VERSION, FileResult, Ledger, request_row
@@ -182,7 +182,7 @@ def test_every_request_is_repriced_when_the_price_database_changes(tmp_path: Pat
 
     from tests.conftest import environ_for
     from tokenbuddy.cli.report import build_report
-    from tokenbuddy.ingest import sync
+    from tokenbuddy.services.ingest import sync
     from tokenbuddy.sources.discovery import log_roots
 
     claude = tmp_path / "claude"

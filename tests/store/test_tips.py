@@ -12,10 +12,10 @@ from tests.conftest import environ_for
 from tests.incidents import OPUS, Session, broken_cache_incident, working_session
 from tokenbuddy.core.pricing import PriceBook
 from tokenbuddy.core.tips import TIP_IDS, Tip
-from tokenbuddy.ingest import sync
+from tokenbuddy.services.ingest import sync
+from tokenbuddy.services.tips import ledger_tips, window_prompts, window_requests
 from tokenbuddy.sources.discovery import log_roots
 from tokenbuddy.store.ledger import Ledger
-from tokenbuddy.store.tips import ledger_tips, window_prompts, window_requests
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -172,7 +172,7 @@ def progress_seen(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
 async def test_first_ingest_reports_progress_then_hides_the_bar(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("tokenbuddy.ingest.BATCH_FILES", 3)
+    monkeypatch.setattr("tokenbuddy.services.ingest.BATCH_FILES", 3)
     seen = progress_seen(monkeypatch)
     app = TokenBuddyApp(frozen_demo(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
@@ -210,7 +210,7 @@ async def test_a_failing_backlog_process_is_said_and_the_thread_reads_instead(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TOKENBUDDY_PARALLEL_MIN_MB", "0")
-    monkeypatch.setattr("tokenbuddy.backlog.spec", lambda ledger, roots: "not json")
+    monkeypatch.setattr("tokenbuddy.services.backlog.spec", lambda ledger, roots: "not json")
     messages: list[str] = []
     original = TokenBuddyApp.notify
 

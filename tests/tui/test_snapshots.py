@@ -22,8 +22,8 @@ from textual.widgets import TabbedContent
 
 from tokenbuddy.cli.dashboard import demo_config
 from tokenbuddy.core.records import CLAUDE_CODE, CODEX
+from tokenbuddy.services.snapshot import BudgetSettings
 from tokenbuddy.sources.discovery import LogRoot
-from tokenbuddy.store.dashboard import BudgetSettings
 from tokenbuddy.tui.app import DashboardConfig, TokenBuddyApp
 from tokenbuddy.tui.screens import HelpScreen, SessionScreen
 from tokenbuddy.tui.widgets import BreakdownTables, SpendChart

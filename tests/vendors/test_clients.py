@@ -20,10 +20,10 @@ from fakevendor import (
 )
 
 from tokenbuddy.errors import VendorAuthError, VendorNetworkError, VendorResponseError
+from tokenbuddy.services.monitor import subscription_windows
+from tokenbuddy.services.vendor_poll import Credential, Schedule, find_credential, poll_provider
 from tokenbuddy.sources.vendors import anthropic_admin, claude_oauth, cursor, openai_admin
-from tokenbuddy.sources.vendors.poll import Credential, Schedule, find_credential, poll_provider
 from tokenbuddy.store.ledger import Ledger
-from tokenbuddy.store.monitor import subscription_windows
 from tokenbuddy.store.vendors import claim_poll, source_state
 
 NOW = datetime(2030, 1, 3, 12, tzinfo=UTC)

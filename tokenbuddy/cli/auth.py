@@ -20,7 +20,7 @@ from tokenbuddy.store.secrets import delete_secret, mask, store_secret
 if TYPE_CHECKING:
     import argparse
 
-    from tokenbuddy.sources.vendors.poll import Credential
+    from tokenbuddy.services.vendor_poll import Credential
 
 AUTH_PROVIDERS = ("claude", *SECRET_PROVIDERS)
 CLAUDE_NOTE = (
@@ -91,7 +91,7 @@ def _remove(provider: str) -> int:
 
 def lookup(provider: str) -> tuple[Credential | None, str]:
     """The provider's credential, or None and why it is unusable (empty: simply not set)."""
-    from tokenbuddy.sources.vendors.poll import find_credential
+    from tokenbuddy.services.vendor_poll import find_credential
 
     try:
         return find_credential(provider, os.environ, Path.home()), ""
@@ -129,8 +129,8 @@ def _test(provider: str) -> int:
     """One call with the stored credential; prints success or the exact problem."""
     import asyncio
 
+    from tokenbuddy.services.vendor_poll import probe
     from tokenbuddy.sources.vendors.http import ClientOptions
-    from tokenbuddy.sources.vendors.poll import probe
 
     credential, problem = lookup(provider)
     if credential is None:

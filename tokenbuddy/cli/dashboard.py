@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tokenbuddy.cli.report import resolve_zone, zone_notice
 from tokenbuddy.sources.discovery import log_roots
 from tokenbuddy.store.paths import app_paths
 from tokenbuddy.store.settings import load_settings
+from tokenbuddy.store.timezone import resolve_zone, zone_notice
 
 if TYPE_CHECKING:
     from tokenbuddy.store.paths import AppPaths
@@ -35,7 +35,7 @@ def run_dashboard(*, demo: bool = False) -> int:
 
 def user_config() -> DashboardConfig:
     """The dashboard's configuration from the user's settings and environment."""
-    from tokenbuddy.store.dashboard import BudgetSettings
+    from tokenbuddy.services.snapshot import BudgetSettings
     from tokenbuddy.tui.app import DashboardConfig
 
     paths = app_paths()
@@ -46,9 +46,7 @@ def user_config() -> DashboardConfig:
         config_file=paths.config_file,
         roots=log_roots(settings.log_environment(os.environ), Path.home()),
         zone=resolve_zone(settings.timezone),
-        budget=BudgetSettings(
-            settings.monthly_cap_usd, settings.cycle_start_day, settings.soft_limit_ratio
-        ),
+        budget=BudgetSettings.from_settings(settings),
         refresh_seconds=settings.refresh_seconds,
         rescan_seconds=settings.rescan_seconds,
         notices=[*problems, *zone_notice(settings.timezone)],
@@ -66,8 +64,8 @@ def user_config() -> DashboardConfig:
 
 def demo_config(scratch: Path, now: float, *, watch: bool = True) -> DashboardConfig:
     """A dashboard on a demo history generated under ``scratch`` up to ``now``."""
-    from tokenbuddy.demo import write_demo_history
-    from tokenbuddy.store.dashboard import BudgetSettings
+    from tokenbuddy.services.demo import write_demo_history
+    from tokenbuddy.services.snapshot import BudgetSettings
     from tokenbuddy.tui.app import DashboardConfig
 
     history = write_demo_history(scratch / "logs", datetime.fromtimestamp(now, UTC))

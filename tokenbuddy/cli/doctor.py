@@ -9,8 +9,9 @@ from typing import Any
 import orjson
 
 from tokenbuddy import __version__
-from tokenbuddy.cli.session import Session, open_session
+from tokenbuddy.cli.progress import open_session
 from tokenbuddy.cli.table import clean, counted
+from tokenbuddy.services.session import Session
 from tokenbuddy.store import cursor as cursor_store
 from tokenbuddy.store import queries
 

@@ -150,34 +150,10 @@ def _add_vendor_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
 
 def run() -> NoReturn:
     """The ``tokenbuddy`` command and ``python -m tokenbuddy``: :func:`main`, then
-    :func:`exit_without_teardown`."""
+    :func:`~tokenbuddy.services.process.exit_without_teardown`."""
+    from tokenbuddy.services.process import exit_without_teardown
+
     exit_without_teardown(main())
-
-
-def exit_without_teardown(code: int) -> NoReturn:
-    """End the process once the exit handlers have run and the output is flushed,
-    without tearing its modules down one object at a time.
-
-    After a report, freeing the price database's objects alone takes ~30 ms, for
-    nothing: everything the commands write is committed and closed before they
-    return. With other threads still running (none of the one-shot commands leaves
-    any), the process exits as usual.
-    """
-    threading = sys.modules.get("threading")  # not imported: no other thread can exist
-    if threading is not None and threading.active_count() > 1:
-        sys.exit(code)
-    import atexit
-    import contextlib
-    import os
-
-    atexit._run_exitfuncs()
-    try:
-        sys.stdout.flush()
-    except (OSError, ValueError):  # a closed pipe: what the interpreter's own exit reports
-        code = code or 120
-    with contextlib.suppress(OSError, ValueError):
-        sys.stderr.flush()
-    os._exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -228,7 +204,7 @@ FILLS_THE_LEDGER = frozenset({"report", "status", "tips", "doctor"})
 
 def _load_prices_early() -> None:
     """On a first run, load the price database in a helper process from the start."""
-    from tokenbuddy import price_loader
+    from tokenbuddy.services import price_loader
     from tokenbuddy.store.paths import app_paths
 
     threading = sys.modules.get("threading")
@@ -250,7 +226,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     module_name, function = COMMANDS[args.command]
     if args.command not in FILLS_THE_LEDGER:
         return int(getattr(importlib.import_module(module_name), function)(args))
-    from tokenbuddy import price_loader
+    from tokenbuddy.services import price_loader
 
     _load_prices_early()
     try:

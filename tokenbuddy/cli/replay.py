@@ -24,16 +24,16 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from tokenbuddy.cli.report import resolve_zone
 from tokenbuddy.cli.table import clean, counted
 from tokenbuddy.core.alerts import AlertEngine, PromptEvent, RequestEvent
 from tokenbuddy.errors import SourceError
-from tokenbuddy.ingest import sync, sync_paths
+from tokenbuddy.services.ingest import sync, sync_paths
+from tokenbuddy.services.monitor import EventStream
 from tokenbuddy.sources.discovery import LogRoot, loose_transcripts, roots_at, transcript_source
 from tokenbuddy.store.ledger import Ledger
-from tokenbuddy.store.monitor import EventStream
 from tokenbuddy.store.paths import app_paths
 from tokenbuddy.store.settings import load_settings
+from tokenbuddy.store.timezone import resolve_zone
 
 if TYPE_CHECKING:
     import argparse

@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from tokenbuddy.cli.report import resolve_zone, zone_notice
-from tokenbuddy.cli.session import open_session
+from tokenbuddy.cli.progress import open_session
 from tokenbuddy.cli.table import clean, dollars
 from tokenbuddy.core.dashboard import project_name
 from tokenbuddy.errors import ConfigError
-from tokenbuddy.store.dashboard import BudgetSettings, build_snapshot
-from tokenbuddy.store.monitor import Monitor
-from tokenbuddy.store.status_file import recent_transcripts, status_payload, write_status_file
+from tokenbuddy.services.monitor import Monitor
+from tokenbuddy.services.snapshot import BudgetSettings, build_snapshot
+from tokenbuddy.services.status_file import publish_status
+from tokenbuddy.store.timezone import resolve_zone, zone_notice
 
 if TYPE_CHECKING:
     import argparse
@@ -38,15 +38,13 @@ def run_status(args: argparse.Namespace) -> int:
         settings = session.settings
         assert settings is not None
         zone = resolve_zone(settings.timezone)
-        budget = BudgetSettings(
-            settings.monthly_cap_usd, settings.cycle_start_day, settings.soft_limit_ratio
-        )
+        budget = BudgetSettings.from_settings(settings)
         monitor = Monitor(zone, budget, settings.thresholds, record_announcements=False)
         now_ms = int(datetime.now(UTC).timestamp() * 1000)
         snapshot = build_snapshot(session.ledger.db, now_ms, zone, budget, monitor)
-        transcripts = recent_transcripts(session.ledger.db, now_ms)
-    payload = status_payload(snapshot, transcripts, settings.statusline)
-    write_status_file(session.paths.status_file, payload)
+        payload = publish_status(
+            session.ledger, snapshot, settings.statusline, session.paths.status_file
+        )
     for problem in [*zone_notice(settings.timezone), *session.problems, *session.summary.errors]:
         print(f"tokenbuddy: {problem}", file=sys.stderr)
     if args.json and args.format not in ("text", "json"):

@@ -6,7 +6,7 @@ must be fast and must never break the prompt, so:
 
 * it imports nothing heavy: no Textual, Rich, SQLite, TOML, pydantic or
   platformdirs. It reads the compact snapshot in ``status.json`` (written by
-  every process that updates the ledger, see :mod:`tokenbuddy.store.status_file`)
+  every process that updates the ledger, see :mod:`tokenbuddy.services.status_file`)
   and parses JSON with the C scanner behind :mod:`json` (importing :mod:`json`
   itself would compile regular expressions, a third of the time budget);
 * when the ledger is behind (the transcript grew, the snapshot is old, or the
@@ -18,7 +18,7 @@ must be fast and must never break the prompt, so:
 
 Install and uninstall (``--install``/``--uninstall``) live in
 :mod:`tokenbuddy.cli.statusline_install`; the refresh in
-:mod:`tokenbuddy.cli.statusline_refresh`.
+:mod:`tokenbuddy.services.statusline_refresh`.
 """
 
 from __future__ import annotations
@@ -374,20 +374,6 @@ def start_refresh(stdin_text: str, state_dir: str) -> None:
         os.close(devnull)
 
 
-def log_problem(state_dir: str, error: BaseException) -> None:
-    """Append what went wrong to ``statusline.log`` (kept under 256 KB); never raise."""
-    try:
-        os.makedirs(state_dir, exist_ok=True)
-        path = os.path.join(state_dir, "statusline.log")
-        if os.path.exists(path) and os.path.getsize(path) > 256 << 10:
-            os.replace(path, path + ".1")
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(f"{stamp} {type(error).__name__}: {error}\n")
-    except OSError:
-        pass
-
-
 def run_fast(argv: list[str]) -> int:
     """The status line itself: print one line and return 0, whatever happens."""
     cache_dir, state_dir = fast_dirs()
@@ -400,6 +386,8 @@ def run_fast(argv: list[str]) -> int:
         if needs_refresh(stdin, status, now_ms):
             start_refresh(stdin_text, state_dir)
     except Exception as error:  # noqa: BLE001 - the prompt must never break
+        from tokenbuddy.store.problem_log import log_problem
+
         log_problem(state_dir, error)
         line = NEUTRAL
     sys.stdout.write(line + "\n")
@@ -410,7 +398,7 @@ def run_fast(argv: list[str]) -> int:
 def run_statusline(args: Any) -> int:
     """The argparse route: ``--install``, ``--uninstall``, ``--refresh``, or the line itself."""
     if args.refresh:
-        from tokenbuddy.cli.statusline_refresh import run_refresh
+        from tokenbuddy.services.statusline_refresh import run_refresh
 
         return run_refresh(args.refresh)
     if args.install or args.uninstall:

@@ -119,7 +119,7 @@ def _now_ms() -> int:
 
 
 def _zone(settings: Settings) -> ZoneInfo:
-    from tokenbuddy.cli.report import resolve_zone
+    from tokenbuddy.store.timezone import resolve_zone
 
     return resolve_zone(settings.timezone)
 
@@ -264,7 +264,7 @@ def _claim_alias(connection: psycopg.Connection[Any], alias: str | None) -> str:
 
 
 def _sync(args: argparse.Namespace) -> int:
-    from tokenbuddy.cli.session import open_session
+    from tokenbuddy.cli.progress import open_session
     from tokenbuddy.team.state import SyncState
     from tokenbuddy.team.sync import SyncOptions, dsn_if_joined, state_path, sync_once
 

@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from tokenbuddy.cli.report import parse_day, resolve_zone, zone_notice
-from tokenbuddy.cli.session import open_session
+from tokenbuddy.cli.progress import open_session
+from tokenbuddy.cli.report import parse_day
 from tokenbuddy.cli.table import clean, counted, dollars
 from tokenbuddy.core.metrics import DAY_MS
 from tokenbuddy.core.report import local_day_bounds
 from tokenbuddy.errors import ConfigError
-from tokenbuddy.store.tips import priced_tips
+from tokenbuddy.services.tips import priced_tips
+from tokenbuddy.store.timezone import resolve_zone, zone_notice
 
 if TYPE_CHECKING:
     import argparse

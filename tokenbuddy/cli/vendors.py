@@ -7,7 +7,6 @@ estimate against what the vendors billed, per UTC day, provider and model.
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,14 +18,14 @@ from tokenbuddy.cli.auth import columns
 from tokenbuddy.cli.report import parse_day
 from tokenbuddy.cli.table import clean, dollars, render_table
 from tokenbuddy.core.report import local_day_bounds
-from tokenbuddy.errors import CredentialError, KeyringUnavailableError
+from tokenbuddy.services.vendor_poll import credentials, schedule_for
 from tokenbuddy.store.vendors import VENDOR_SOURCES, reconciliation, source_states
 
 if TYPE_CHECKING:
     import argparse
 
-    from tokenbuddy.sources.vendors.poll import Credential, PollOutcome, Schedule
-    from tokenbuddy.store.settings import Settings, VendorSettings
+    from tokenbuddy.services.vendor_poll import Credential, PollOutcome
+    from tokenbuddy.store.settings import Settings
     from tokenbuddy.store.vendors import Reconciliation, SourceState
 
 
@@ -46,44 +45,12 @@ def _settings() -> tuple[Settings, Path]:
     return settings, paths.ledger
 
 
-def schedule_for(vendors: VendorSettings) -> Schedule:
-    """The ``[vendors]`` settings as the poller takes them."""
-    from tokenbuddy.sources.vendors.poll import Schedule
-
-    return Schedule(
-        interval_ms=int(vendors.poll_seconds * 1000),
-        subscription_interval_ms=int(vendors.subscription_poll_seconds * 1000),
-        history_days=vendors.history_days,
-        cursor_team_id=vendors.cursor_team_id,
-    )
-
-
-def credentials(
-    providers: list[str],
-) -> tuple[dict[str, Credential | None], dict[str, str], set[str]]:
-    """Each provider's credential (None when not set), the ones that cannot be read, and
-    of those, the ones that cannot be read only because there is no keyring backend."""
-    from tokenbuddy.sources.vendors.poll import find_credential
-
-    found: dict[str, Credential | None] = {}
-    problems: dict[str, str] = {}
-    no_keyring: set[str] = set()
-    for provider in providers:
-        try:
-            found[provider] = find_credential(provider, os.environ, Path.home())
-        except CredentialError as error:
-            found[provider], problems[provider] = None, str(error)
-            if isinstance(error, KeyringUnavailableError):
-                no_keyring.add(provider)
-    return found, problems, no_keyring
-
-
 def run_vendors(args: argparse.Namespace) -> int:
     """``vendors pull``: poll every enabled, configured source now."""
     import asyncio
 
+    from tokenbuddy.services.vendor_poll import poll_all
     from tokenbuddy.sources.vendors.http import ClientOptions
-    from tokenbuddy.sources.vendors.poll import poll_all
     from tokenbuddy.store.ledger import Ledger
 
     del args
@@ -188,7 +155,7 @@ def run_reconcile(args: argparse.Namespace) -> int:
     """``reconcile``: local estimate vs vendor-billed per UTC day, provider and model."""
     from zoneinfo import ZoneInfo
 
-    from tokenbuddy.cli.session import open_session
+    from tokenbuddy.cli.progress import open_session
 
     since, until = parse_day(args.since, "--since"), parse_day(args.until, "--until")
     since_ms, until_ms = local_day_bounds(since, until, ZoneInfo("UTC"))

@@ -1,7 +1,7 @@
 """What the dashboard shows, as plain data: one snapshot, rebuilt after every ingest.
 
 The TUI only renders a :class:`DashboardSnapshot`; building one is the store's
-job (``tokenbuddy.store.dashboard``), so every figure can be tested without a
+job (``tokenbuddy.services.snapshot``), so every figure can be tested without a
 terminal.
 """
 

@@ -12,7 +12,7 @@ Cursor (local estimates, source ``cursor-local``): ``TOKENBUDDY_CURSOR_DIR``
 ``~/.config`` (Linux, or ``$XDG_CONFIG_HOME``), ``~/Library/Application Support``
 (macOS) or ``%APPDATA%`` (Windows); under WSL the Windows side's
 ``/mnt/c/Users/*/AppData/Roaming/Cursor/User`` are searched too. A Cursor root is
-not walked for transcripts: :func:`tokenbuddy.ingest.sync_cursor` reads its databases.
+not walked for transcripts: :func:`tokenbuddy.services.ingest.sync_cursor` reads its databases.
 """
 
 from __future__ import annotations

@@ -38,13 +38,13 @@ from textual.widgets import (
 )
 
 from tokenbuddy.core.alerts import Thresholds
-from tokenbuddy.ingest import IngestSummary, backlog_is_large, sync, sync_paths
+from tokenbuddy.services.ingest import IngestSummary, backlog_is_large, sync, sync_paths
+from tokenbuddy.services.monitor import Monitor
+from tokenbuddy.services.snapshot import BudgetSettings, build_snapshot, session_detail
+from tokenbuddy.services.status_file import publish_status
+from tokenbuddy.services.tips import priced_tips
 from tokenbuddy.sources.watch import LogWatcher, source_of
-from tokenbuddy.store.dashboard import BudgetSettings, build_snapshot, session_detail
 from tokenbuddy.store.ledger import Ledger
-from tokenbuddy.store.monitor import Monitor
-from tokenbuddy.store.status_file import recent_transcripts, status_payload, write_status_file
-from tokenbuddy.store.tips import priced_tips
 from tokenbuddy.tui.messages import (
     CredentialsFound,
     IngestProgressed,
@@ -81,8 +81,8 @@ if TYPE_CHECKING:
 
     from tokenbuddy.core.dashboard import DashboardSnapshot
     from tokenbuddy.core.tips import Tip
+    from tokenbuddy.services.vendor_poll import Credential
     from tokenbuddy.sources.discovery import LogRoot
-    from tokenbuddy.sources.vendors.poll import Credential
     from tokenbuddy.store.settings import StatuslineSettings, VendorSettings
     from tokenbuddy.team import SyncOptions, SyncReport
 
@@ -316,7 +316,7 @@ class TokenBuddyApp(App[None]):
     @work(thread=True, group="vendors", name="vendor credentials", exit_on_error=False)
     def find_vendor_credentials(self) -> None:
         """Look up each vendor source's credential (the keyring can block, hence a thread)."""
-        from tokenbuddy.cli.vendors import credentials
+        from tokenbuddy.services.vendor_poll import credentials
         from tokenbuddy.store.vendors import VENDOR_SOURCES
 
         assert self.config.vendors is not None
@@ -334,9 +334,8 @@ class TokenBuddyApp(App[None]):
         """Poll the vendor sources whose next poll is due (HTTP in this thread's own loop)."""
         import asyncio
 
-        from tokenbuddy.cli.vendors import schedule_for
+        from tokenbuddy.services.vendor_poll import poll_provider, schedule_for
         from tokenbuddy.sources.vendors.http import ClientOptions
-        from tokenbuddy.sources.vendors.poll import poll_provider
         from tokenbuddy.store.vendors import source_state
 
         assert self.config.vendors is not None and self._credentials is not None
@@ -452,17 +451,17 @@ class TokenBuddyApp(App[None]):
         return backlog_is_large(self.config.roots)
 
     def _read_backlog_apart(self, progress: Callable[[int, int], None]) -> list[str]:
-        """A first, large backlog, read by ``tokenbuddy.backlog`` in a process of its own
+        """A first, large backlog, read by ``tokenbuddy.services.backlog`` in a process of its own
         (several parsing processes, as on the command line); this thread then catches up.
 
         Returns the errors that process met. If it fails, this thread reads everything
         itself, as it would have; why it failed is returned too, for the user to see.
         """
-        from tokenbuddy import backlog
+        from tokenbuddy.services import backlog
 
         # -P: the working directory is not put on the module path (a folder holding some
         # other "tokenbuddy" must not be imported instead).
-        command = [sys.executable, "-P", "-m", "tokenbuddy.backlog"]
+        command = [sys.executable, "-P", "-m", "tokenbuddy.services.backlog"]
         command.append(backlog.spec(self.config.ledger_path, list(self.config.roots)))
         with tempfile.TemporaryFile() as errors:
             with self._backlog_guard:
@@ -507,9 +506,7 @@ class TokenBuddyApp(App[None]):
                 ledger.db, self._now_ms(), self.config.zone, self.config.budget, self._monitor
             )
             if self.config.status_file is not None and self.config.statusline is not None:
-                transcripts = recent_transcripts(ledger.db, snapshot.now_ms)
-                payload = status_payload(snapshot, transcripts, self.config.statusline)
-                write_status_file(self.config.status_file, payload)
+                publish_status(ledger, snapshot, self.config.statusline, self.config.status_file)
         return snapshot
 
     def _now_ms(self) -> int:

@@ -13,8 +13,8 @@ from textual.message import Message
 if TYPE_CHECKING:
     from tokenbuddy.core.dashboard import DashboardSnapshot, SessionDetail
     from tokenbuddy.core.tips import Tip
-    from tokenbuddy.ingest import IngestSummary
-    from tokenbuddy.sources.vendors.poll import Credential
+    from tokenbuddy.services.ingest import IngestSummary
+    from tokenbuddy.services.vendor_poll import Credential
     from tokenbuddy.sources.watch import LogWatcher
     from tokenbuddy.store.vendors import Reconciliation, SourceState
     from tokenbuddy.team import SyncReport, TeamOverview

@@ -72,7 +72,7 @@ def ledger_tips(
 def priced_tips(ledger: Ledger, since_ms: int, now_ms: int) -> list[Tip]:
     """The tips, re-priced with the ledger's cached price schedules (new ones are saved)."""
     from tokenbuddy.core.pricing import PriceBook
-    from tokenbuddy.ingest import price_database_version
+    from tokenbuddy.services.ingest import price_database_version
 
     version = price_database_version()
     book = PriceBook(ledger.price_cache(version))

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from tokenbuddy.core.dashboard import DashboardSnapshot
+    from tokenbuddy.store.ledger import Ledger
     from tokenbuddy.store.settings import StatuslineSettings
 
 STATUS_FILE_VERSION = 1
@@ -85,6 +86,30 @@ def recent_transcripts(db: sqlite3.Connection, now_ms: int) -> dict[str, int]:
         (since_ns, MAX_TRANSCRIPTS),
     )
     return {str(path): int(size) for path, size in rows}
+
+
+def publish_status(
+    ledger: Ledger,
+    snapshot: DashboardSnapshot,
+    statusline: StatuslineSettings,
+    path: Path,
+    *,
+    session_id: str | None = None,
+) -> dict[str, Any]:
+    """Write the status line's file from ``snapshot`` and return what was written.
+
+    ``session_id`` (the status line's own session) gets its cost even when the
+    snapshot does not list it (an old or long-idle session resumed now).
+    """
+    payload = status_payload(snapshot, recent_transcripts(ledger.db, snapshot.now_ms), statusline)
+    if session_id:
+        cost = ledger.db.execute(
+            "SELECT TOTAL(cost_usd), COUNT(*) FROM requests WHERE session_id = ?", (session_id,)
+        ).fetchone()
+        if cost[1]:
+            payload["sessions"][session_id] = round(float(cost[0]), 6)
+    write_status_file(path, payload)
+    return payload
 
 
 def write_status_file(path: Path, payload: dict[str, Any]) -> None:

@@ -56,8 +56,8 @@ def rate_limit_readings(stdin: dict[str, Any], now_ms: int) -> list[RateLimitSna
 
 def run_refresh(pending: str) -> int:
     """Do the refresh; always returns 0 (problems go to the status line's log)."""
-    from tokenbuddy.cli.statusline import log_problem
     from tokenbuddy.store.paths import app_paths
+    from tokenbuddy.store.problem_log import log_problem
 
     paths = app_paths()
     try:
@@ -109,7 +109,7 @@ class _single_runner:
 
 def refresh(paths: AppPaths, stdin: dict[str, Any]) -> None:
     """Ingest the session's new bytes, store the windows, rewrite the snapshot."""
-    from tokenbuddy.ingest import sync_paths
+    from tokenbuddy.services.ingest import sync_paths
     from tokenbuddy.store.ledger import Ledger
 
     transcript = stdin.get("transcript_path")
@@ -130,25 +130,16 @@ def refresh(paths: AppPaths, stdin: dict[str, Any]) -> None:
 
 def write_snapshot(paths: AppPaths, ledger: Ledger, session_id: str | None = None) -> None:
     """Rebuild the status line's snapshot from the ledger (settings validated here)."""
-    from tokenbuddy.cli.report import resolve_zone
-    from tokenbuddy.store.dashboard import BudgetSettings, build_snapshot
-    from tokenbuddy.store.monitor import Monitor
+    from tokenbuddy.services.monitor import Monitor
+    from tokenbuddy.services.snapshot import BudgetSettings, build_snapshot
+    from tokenbuddy.services.status_file import publish_status
     from tokenbuddy.store.settings import load_settings
-    from tokenbuddy.store.status_file import recent_transcripts, status_payload, write_status_file
+    from tokenbuddy.store.timezone import resolve_zone
 
     settings, _problems = load_settings(paths.config_file)
     zone = resolve_zone(settings.timezone)
-    budget = BudgetSettings(
-        settings.monthly_cap_usd, settings.cycle_start_day, settings.soft_limit_ratio
-    )
+    budget = BudgetSettings.from_settings(settings)
     now_ms = int(datetime.now(UTC).timestamp() * 1000)
     monitor = Monitor(zone, budget, settings.thresholds, record_announcements=False)
     snapshot = build_snapshot(ledger.db, now_ms, zone, budget, monitor)
-    payload = status_payload(snapshot, recent_transcripts(ledger.db, now_ms), settings.statusline)
-    if session_id:
-        cost = ledger.db.execute(
-            "SELECT TOTAL(cost_usd), COUNT(*) FROM requests WHERE session_id = ?", (session_id,)
-        ).fetchone()
-        if cost[1]:
-            payload["sessions"][session_id] = round(float(cost[0]), 6)
-    write_status_file(paths.status_file, payload)
+    publish_status(ledger, snapshot, settings.statusline, paths.status_file, session_id=session_id)

@@ -27,7 +27,6 @@ from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tokenbuddy import price_loader
 from tokenbuddy.core.pricing import PriceBook, PriceSchedule, transcript_schedule_key
 from tokenbuddy.core.records import (
     CLAUDE_CODE,
@@ -38,6 +37,7 @@ from tokenbuddy.core.records import (
     SkipReason,
     UsageRecord,
 )
+from tokenbuddy.services import price_loader
 from tokenbuddy.sources import claude_code, codex
 from tokenbuddy.sources.discovery import LogRoot, transcript_files
 from tokenbuddy.sources.tailer import ChunkReader, FileCursor, ReadPlan, advance, plan_read

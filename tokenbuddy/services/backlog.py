@@ -3,7 +3,7 @@
 The dashboard reads logs in a thread, and a process with threads does not fork
 parsing processes; a first run over a large history would then take twice as
 long as ``tokenbuddy report``. So the dashboard starts ``python -m
-tokenbuddy.backlog`` for it: a process without threads, which parses in several
+tokenbuddy.services.backlog`` for it: a process without threads, which parses in several
 processes and loads the price database in a helper, like the command line. It
 prints its progress as ``<done bytes> <total bytes>`` lines and ends with one
 JSON line: what the pass read and the errors it met. The dashboard then catches
@@ -33,8 +33,8 @@ def spec(ledger: Path, roots: list[LogRoot]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    from tokenbuddy import price_loader
-    from tokenbuddy.ingest import sync
+    from tokenbuddy.services import price_loader
+    from tokenbuddy.services.ingest import sync
     from tokenbuddy.sources.discovery import LogRoot
     from tokenbuddy.store.ledger import Ledger
 
@@ -59,6 +59,6 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    from tokenbuddy.cli.main import exit_without_teardown
+    from tokenbuddy.services.process import exit_without_teardown
 
     exit_without_teardown(main(sys.argv[1:]))  # the dashboard waits for this process

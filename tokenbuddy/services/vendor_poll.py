@@ -13,7 +13,9 @@ first in a thread worker and the second in an async worker):
 from __future__ import annotations
 
 import asyncio
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tokenbuddy.errors import CredentialError, KeyringUnavailableError, VendorError
@@ -25,10 +27,10 @@ from tokenbuddy.store.secrets import load_secret
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
-    from pathlib import Path
 
     from tokenbuddy.sources.vendors.results import PullResult
     from tokenbuddy.store.ledger import Ledger
+    from tokenbuddy.store.settings import VendorSettings
 
 PROVIDERS = store.VENDOR_SOURCES
 LEASE_MS = 5 * 60_000
@@ -203,3 +205,31 @@ async def poll_all(
         return await poll_provider(ledger, credential, now_ms, options, schedule)
 
     return list(await asyncio.gather(*(one(provider) for provider in providers)))
+
+
+def schedule_for(vendors: VendorSettings) -> Schedule:
+    """The ``[vendors]`` settings as the poller takes them."""
+    return Schedule(
+        interval_ms=int(vendors.poll_seconds * 1000),
+        subscription_interval_ms=int(vendors.subscription_poll_seconds * 1000),
+        history_days=vendors.history_days,
+        cursor_team_id=vendors.cursor_team_id,
+    )
+
+
+def credentials(
+    providers: list[str],
+) -> tuple[dict[str, Credential | None], dict[str, str], set[str]]:
+    """Each provider's credential (None when not set), the ones that cannot be read, and
+    of those, the ones that cannot be read only because there is no keyring backend."""
+    found: dict[str, Credential | None] = {}
+    problems: dict[str, str] = {}
+    no_keyring: set[str] = set()
+    for provider in providers:
+        try:
+            found[provider] = find_credential(provider, os.environ, Path.home())
+        except CredentialError as error:
+            found[provider], problems[provider] = None, str(error)
+            if isinstance(error, KeyringUnavailableError):
+                no_keyring.add(provider)
+    return found, problems, no_keyring

@@ -1,0 +1,25 @@
+"""The status line's problem log: what went wrong, for a person to read later.
+
+The status line and its background refresh never print errors (Claude Code would
+show them in the prompt); they append them here instead. Imports only ``os`` and
+``time``: the status line's fast path uses it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+
+def log_problem(state_dir: str, error: BaseException) -> None:
+    """Append what went wrong to ``statusline.log`` (kept under 256 KB); never raise."""
+    try:
+        os.makedirs(state_dir, exist_ok=True)
+        path = os.path.join(state_dir, "statusline.log")
+        if os.path.exists(path) and os.path.getsize(path) > 256 << 10:
+            os.replace(path, path + ".1")
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(f"{stamp} {type(error).__name__}: {error}\n")
+    except OSError:
+        pass
