@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import environ_for
+from tokenbuddy.core.file_cursor import FileCursor
 from tokenbuddy.core.records import CLAUDE_CODE, CODEX, UsageRecord
 from tokenbuddy.errors import LedgerVersionError
 from tokenbuddy.ingest import sync
 from tokenbuddy.sources.discovery import log_roots
-from tokenbuddy.sources.tailer import FileCursor
 from tokenbuddy.store.ledger import SCHEMA_VERSION, FileResult, Ledger, request_row
 
 HOUR_MS = 3_600_000

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from tokenbuddy.core.file_cursor import FileCursor
 from tokenbuddy.core.pricing import PriceSchedule
 from tokenbuddy.core.records import (
     CLAUDE_CODE,
@@ -37,7 +38,6 @@ from tokenbuddy.core.records import (
 )
 from tokenbuddy.core.report import BUCKET_MS
 from tokenbuddy.errors import LedgerError, LedgerVersionError
-from tokenbuddy.sources.tailer import FileCursor
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
