@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Iterable, Sequence
 
+    from tokenbuddy.core.cursor_reads import DbRead, DbStat
     from tokenbuddy.core.pricing import PriceBook
-    from tokenbuddy.sources.cursor_local import DbRead, DbStat
     from tokenbuddy.store.ledger import Ledger
 
 _LOCAL_KEYS = "dedup_key >= 'cursor-local:' AND dedup_key < 'cursor-local;'"
