@@ -10,11 +10,11 @@ import pytest
 
 from tokenbuddy.cli.main import main
 from tokenbuddy.core.records import CURSOR_LOCAL
+from tokenbuddy.core.vendor_usage import PullResult
 from tokenbuddy.ingest import sync_cursor
 from tokenbuddy.sources.cursor_csv import parse_amount, parse_export
 from tokenbuddy.sources.discovery import LogRoot
 from tokenbuddy.sources.vendors.cursor import parse_events
-from tokenbuddy.sources.vendors.results import PullResult
 from tokenbuddy.store import cursor as cursor_store
 from tokenbuddy.store import queries
 from tokenbuddy.store.dashboard import BudgetSettings, build_snapshot

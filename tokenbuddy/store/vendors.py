@@ -23,7 +23,7 @@ import orjson
 
 from tokenbuddy.core.records import CLAUDE_CODE, CODEX, UsageRecord
 from tokenbuddy.core.report import BUCKET_MS
-from tokenbuddy.sources.vendors.results import DAY_MS, day_of, model_family
+from tokenbuddy.core.vendor_usage import DAY_MS, day_of, model_family
 from tokenbuddy.store import cursor as cursor_store
 from tokenbuddy.store.ledger import request_row
 
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Iterable, Sequence
 
-    from tokenbuddy.sources.vendors.results import PullResult
+    from tokenbuddy.core.vendor_usage import PullResult
     from tokenbuddy.store.ledger import Ledger
 
 VENDOR_SOURCES = ("claude", "anthropic", "openai", "cursor", "cursor-team")

@@ -16,10 +16,10 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from tokenbuddy.core.vendor_usage import DAY_MS
 from tokenbuddy.errors import CredentialError, KeyringUnavailableError, VendorError
 from tokenbuddy.sources.vendors import anthropic_admin, claude_oauth, cursor, openai_admin
 from tokenbuddy.sources.vendors.http import ClientOptions
-from tokenbuddy.sources.vendors.results import DAY_MS
 from tokenbuddy.store import vendors as store
 from tokenbuddy.store.secrets import load_secret
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from pathlib import Path
 
-    from tokenbuddy.sources.vendors.results import PullResult
+    from tokenbuddy.core.vendor_usage import PullResult
     from tokenbuddy.store.ledger import Ledger
 
 PROVIDERS = store.VENDOR_SOURCES
