@@ -112,7 +112,7 @@ def commit_workspace(
     ledger: Ledger, path: str, stat: DbStat, folder: str, composer_ids: Sequence[str]
 ) -> None:
     """Remember a workspace database's composers and its folder."""
-    with ledger._transaction():
+    with ledger.transaction():
         ledger.db.executemany(
             "INSERT OR REPLACE INTO cursor_projects VALUES (?, ?)",
             [(composer_id, folder) for composer_id in composer_ids],
@@ -124,7 +124,7 @@ def commit_read(ledger: Ledger, read: DbRead, book: PriceBook) -> int:
     """Write one database read in one transaction; returns the requests written."""
     db = ledger.db
     rows = [request_row(r, book.cost(r)) for c in read.changed for r in c.records]
-    with ledger._transaction():
+    with ledger.transaction():
         if read.error:
             db.execute(
                 "INSERT INTO cursor_dbs (path, kind, error) VALUES (?, 'global', ?)"
@@ -298,7 +298,7 @@ def import_billed(ledger: Ledger, rows: Sequence[tuple[Any, ...]]) -> ImportResu
         return ImportResult(0, 0, 0)
     db = ledger.db
     stamps = [row[2] for row in rows]
-    with ledger._transaction():
+    with ledger.transaction():
         before = db.total_changes
         db.executemany(_UPSERT, rows)
         written = db.total_changes - before

@@ -38,6 +38,7 @@ from tokenbuddy.core.records import (
 )
 from tokenbuddy.core.report import BUCKET_MS
 from tokenbuddy.errors import LedgerError, LedgerVersionError
+from tokenbuddy.transaction import Transaction
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
@@ -580,7 +581,7 @@ class Ledger:
         keep_smallest: list[tuple[Any, ...]] = []
         rate_limits: list[RateLimitSnapshot] = []
         prompts: list[PromptMark] = []
-        with self._transaction():
+        with self.transaction():
             for result in results:
                 if not self._advance_file(result):
                     continue
@@ -625,7 +626,7 @@ class Ledger:
         for schema, path in zip(schemas, staging, strict=True):
             self._db.execute(f"ATTACH DATABASE ? AS {schema}", (str(path),))
         try:
-            with self._transaction():
+            with self.transaction():
                 first_load = self._db.execute("SELECT 1 FROM requests LIMIT 1").fetchone() is None
                 merged = self._merge_staged(results, schemas, cost, mark_dirty=not first_load)
                 # The indexes and the rollup in the same transaction: one commit, not three.
@@ -706,7 +707,7 @@ class Ledger:
         """
         if self._db.execute("SELECT 1 FROM dirty_buckets LIMIT 1").fetchone() is None:
             return 0
-        with self._transaction():
+        with self.transaction():
             return self._refresh_dirty_buckets()
 
     def _refresh_dirty_buckets(self) -> int:
@@ -778,14 +779,14 @@ class Ledger:
 
     def record_rate_limits(self, snapshots: Iterable[RateLimitSnapshot]) -> None:
         """Store subscription-window readings reported outside the logs (the status line)."""
-        with self._transaction():
+        with self.transaction():
             self._db.executemany(
                 "INSERT OR REPLACE INTO rate_limits VALUES (?, ?, ?, ?, ?, ?)", list(snapshots)
             )
 
     def record_file_error(self, path: str, source: str, error: str) -> None:
         """Remember that ``path`` could not be read (shown by ``doctor``)."""
-        with self._transaction():
+        with self.transaction():
             self._db.execute(
                 "INSERT INTO files (path, source, error) VALUES (?, ?, ?)"
                 " ON CONFLICT(path) DO UPDATE SET error = excluded.error",
@@ -794,7 +795,7 @@ class Ledger:
 
     def mark_missing(self, gone: Iterable[str], back: Iterable[str] = ()) -> None:
         """Flag files that disappeared from disk (their requests stay) and unflag returned ones."""
-        with self._transaction():
+        with self.transaction():
             self._db.executemany(
                 "UPDATE files SET missing = 1 WHERE path = ?", ((p,) for p in gone)
             )
@@ -833,7 +834,7 @@ class Ledger:
         schedules: dict[tuple[str, str, str], PriceSchedule | None],
     ) -> None:
         """Add newly built schedules to the cache and note which database priced the ledger."""
-        with self._transaction():
+        with self.transaction():
             if self.meta("price_database") != database_version:
                 self._db.execute("DELETE FROM price_cache")
             self._db.executemany(
@@ -858,7 +859,7 @@ class Ledger:
 
     def set_costs(self, costs: Iterable[tuple[float | None, str]]) -> None:
         """Replace the cost of requests, by dedup key."""
-        with self._transaction():
+        with self.transaction():
             self._db.executemany("UPDATE requests SET cost_usd = ? WHERE dedup_key = ?", costs)
 
     # -- meta ----------------------------------------------------------------------------
@@ -871,33 +872,9 @@ class Ledger:
     def _set_meta(self, key: str, value: str) -> None:
         self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._db)
-
-
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception, errors translated."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-
-    def __enter__(self) -> None:
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as error:
-            raise LedgerError(f"the ledger is busy or read-only: {error}") from error
-
-    def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
-        if exc_type is None:
-            try:
-                self._db.execute("COMMIT")
-                return
-            except sqlite3.DatabaseError as error:
-                self._db.execute("ROLLBACK")
-                raise LedgerError(f"cannot write the ledger: {error}") from error
-        self._db.execute("ROLLBACK")
-        if isinstance(exc, sqlite3.DatabaseError):
-            raise LedgerError(f"cannot write the ledger: {exc}") from exc
+    def transaction(self) -> Transaction:
+        """One write transaction, for callers that need several writes to land together."""
+        return Transaction(self._db, error=LedgerError, subject="the ledger")
 
 
 def _add_counts(before: dict[str, int], more: dict[str, int]) -> dict[str, int]:

@@ -119,7 +119,7 @@ def _state(row: tuple[Any, ...]) -> SourceState:
 
 def claim_poll(ledger: Ledger, provider: str, now_ms: int, lease_ms: int) -> bool:
     """Take the provider's poll lease; False when another poll holds an unexpired one."""
-    with ledger._transaction():
+    with ledger.transaction():
         ledger.db.execute("INSERT OR IGNORE INTO source_state (provider) VALUES (?)", (provider,))
         claimed = ledger.db.execute(
             "UPDATE source_state SET lease_until_ms = ?, last_attempt_ms = ?"
@@ -133,7 +133,7 @@ def record_failure(
     ledger: Ledger, provider: str, message: str, kind: str, next_poll_ms: int
 ) -> None:
     """Remember a failed poll (the stored rows stay as they were) and release the lease."""
-    with ledger._transaction():
+    with ledger.transaction():
         ledger.db.execute(
             "UPDATE source_state SET last_error = ?, error_kind = ?, failures = failures + 1,"
             " next_poll_ms = ?, lease_until_ms = NULL WHERE provider = ?",
@@ -143,7 +143,7 @@ def record_failure(
 
 def store_pull(ledger: Ledger, result: PullResult, now_ms: int, next_poll_ms: int) -> None:
     """Write a successful pull in one transaction and release the lease."""
-    with ledger._transaction():
+    with ledger.transaction():
         _replace_usage(ledger.db, result)
         _replace_costs(ledger.db, result)
         ledger.db.executemany(
