@@ -38,6 +38,7 @@ from tokenbuddy.core.records import (
 )
 from tokenbuddy.core.report import BUCKET_MS
 from tokenbuddy.errors import LedgerError, LedgerVersionError
+from tokenbuddy.store.staging import STAGING_COLUMNS
 from tokenbuddy.transaction import Transaction
 
 if TYPE_CHECKING:
@@ -248,10 +249,6 @@ _RECORD_COLUMNS = (
     "cost_usd",
     "total_tokens",
 )
-STAGING_COLUMNS = UsageRecord._fields
-"""A staging file's ``staging`` table: the records as parsed; the merge prices them."""
-STAGED_FILES_COLUMNS = ("path", "first_row", "last_row")
-"""A staging file's ``staged_files`` table: which rowids of ``staging`` each log file filled."""
 _INSERT = "INSERT INTO requests ({}) VALUES ({})".format(
     ", ".join(_RECORD_COLUMNS), ", ".join("?" * len(_RECORD_COLUMNS))
 )
