@@ -25,6 +25,7 @@ import orjson
 from tokenbuddy.core.records import CURSOR, CURSOR_LOCAL
 from tokenbuddy.core.report import BUCKET_MS
 from tokenbuddy.store.ledger import BILLED_UNTIL_MS, request_row
+from tokenbuddy.store.ledger.rollup import mark_dirty
 
 if TYPE_CHECKING:
     import sqlite3
@@ -133,10 +134,7 @@ def commit_read(ledger: Ledger, read: DbRead, book: PriceBook) -> int:
             )
             return 0
         db.executemany(_UPSERT, rows)
-        db.executemany(
-            "INSERT OR IGNORE INTO dirty_buckets VALUES (?)",
-            {(row[2] // BUCKET_MS,) for row in rows},
-        )
+        mark_dirty(db, {row[2] // BUCKET_MS for row in rows})
         db.executemany(
             "INSERT OR REPLACE INTO cursor_composers VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
@@ -302,9 +300,7 @@ def import_billed(ledger: Ledger, rows: Sequence[tuple[Any, ...]]) -> ImportResu
         before = db.total_changes
         db.executemany(_UPSERT, rows)
         written = db.total_changes - before
-        db.executemany(
-            "INSERT OR IGNORE INTO dirty_buckets VALUES (?)", {(s // BUCKET_MS,) for s in stamps}
-        )
+        mark_dirty(db, {s // BUCKET_MS for s in stamps})
         covered = drop_csv_covered_by_api(db, min(stamps), max(stamps))
         note_billed(db, stamps)
     ledger.refresh_rollup()

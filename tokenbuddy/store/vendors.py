@@ -26,6 +26,8 @@ from tokenbuddy.core.report import BUCKET_MS
 from tokenbuddy.core.vendor_usage import DAY_MS, day_of, model_family
 from tokenbuddy.store import cursor as cursor_store
 from tokenbuddy.store.ledger import request_row
+from tokenbuddy.store.ledger.files import INSERT_RATE_LIMITS
+from tokenbuddy.store.ledger.rollup import mark_dirty
 
 if TYPE_CHECKING:
     import sqlite3
@@ -146,9 +148,7 @@ def store_pull(ledger: Ledger, result: PullResult, now_ms: int, next_poll_ms: in
     with ledger.transaction():
         _replace_usage(ledger.db, result)
         _replace_costs(ledger.db, result)
-        ledger.db.executemany(
-            "INSERT OR REPLACE INTO rate_limits VALUES (?, ?, ?, ?, ?, ?)", result.rate_limits
-        )
+        ledger.db.executemany(INSERT_RATE_LIMITS, result.rate_limits)
         _upsert_requests(ledger.db, result.requests)
         _mark_success(ledger.db, result, now_ms, next_poll_ms)
     if result.requests:
@@ -187,8 +187,7 @@ def _upsert_requests(db: sqlite3.Connection, priced: Iterable[tuple[UsageRecord,
     """Upsert vendor-priced requests by dedup key; new rows mark their rollup bucket dirty."""
     rows = [request_row(record, cost) for record, cost in priced]
     db.executemany(_UPSERT_VENDOR_REQUEST, rows)
-    buckets = {(row[2] // BUCKET_MS,) for row in rows}
-    db.executemany("INSERT OR IGNORE INTO dirty_buckets VALUES (?)", buckets)
+    mark_dirty(db, {row[2] // BUCKET_MS for row in rows})
     cursor_store.store_billed(db, rows)
 
 
