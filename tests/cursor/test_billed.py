@@ -10,13 +10,13 @@ import pytest
 
 from tokenbuddy.cli.main import main
 from tokenbuddy.core.records import CURSOR_LOCAL
+from tokenbuddy.core.vendor_usage import PullResult
 from tokenbuddy.services.ingest import sync_cursor
 from tokenbuddy.services.monitor import daily_spend
 from tokenbuddy.services.snapshot import BudgetSettings, build_snapshot
 from tokenbuddy.sources.cursor_csv import parse_amount, parse_export
 from tokenbuddy.sources.discovery import LogRoot
 from tokenbuddy.sources.vendors.cursor import parse_events
-from tokenbuddy.sources.vendors.results import PullResult
 from tokenbuddy.store import cursor as cursor_store
 from tokenbuddy.store import queries
 from tokenbuddy.store.ledger import Ledger

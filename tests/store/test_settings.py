@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from tokenbuddy.cli.main import main
-from tokenbuddy.store.settings import Settings, config_template, load_settings, write_template
+from tokenbuddy.store.config_template import config_template, write_template
+from tokenbuddy.store.settings import Settings, load_settings
 
 
 def test_defaults_without_a_file(tmp_path: Path) -> None:

@@ -27,8 +27,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.team.pgserver import ThrowawayCluster, find_bin_dir
+from tokenbuddy.core.file_cursor import FileCursor
 from tokenbuddy.core.records import CLAUDE_CODE, UsageRecord
-from tokenbuddy.sources.tailer import FileCursor
 from tokenbuddy.store.ledger import FileResult, Ledger, request_row
 from tokenbuddy.team.schema import NewMember
 from tokenbuddy.team.sync import SyncOptions

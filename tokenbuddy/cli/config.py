@@ -11,8 +11,9 @@ import sys
 import orjson
 
 from tokenbuddy.errors import ConfigError
+from tokenbuddy.store.config_template import write_template
 from tokenbuddy.store.paths import app_paths
-from tokenbuddy.store.settings import load_settings, write_template
+from tokenbuddy.store.settings import load_settings
 
 
 def run_config(args: argparse.Namespace) -> int:

@@ -27,6 +27,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tokenbuddy.core.file_cursor import FileCursor
 from tokenbuddy.core.pricing import PriceBook, PriceSchedule, transcript_schedule_key
 from tokenbuddy.core.records import (
     CLAUDE_CODE,
@@ -40,7 +41,7 @@ from tokenbuddy.core.records import (
 from tokenbuddy.services import price_loader
 from tokenbuddy.sources import claude_code, codex
 from tokenbuddy.sources.discovery import LogRoot, transcript_files
-from tokenbuddy.sources.tailer import ChunkReader, FileCursor, ReadPlan, advance, plan_read
+from tokenbuddy.sources.tailer import ChunkReader, ReadPlan, advance, plan_read
 from tokenbuddy.store.ledger import FileResult, Ledger, StoredFile, request_row
 from tokenbuddy.store.staging import StagingFile, clear_stale
 

@@ -115,11 +115,6 @@ def _event_order(event: RequestEvent | PromptEvent) -> tuple[int, bool]:
     return (event.ts_ms, isinstance(event, RequestEvent))
 
 
-def max_rowid(db: sqlite3.Connection) -> int:
-    """The newest request's rowid, or 0 for an empty ledger."""
-    return int(db.execute("SELECT COALESCE(MAX(rowid), 0) FROM requests").fetchone()[0])
-
-
 def daily_spend(db: sqlite3.Connection, now: datetime, zone: ZoneInfo) -> dict[date, float]:
     """Dollars per local day over the projection's history window, today included."""
     first = datetime.combine(now.date() - timedelta(days=HISTORY_DAYS), datetime.min.time(), zone)

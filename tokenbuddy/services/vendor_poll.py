@@ -18,17 +18,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tokenbuddy.core.vendor_usage import DAY_MS
 from tokenbuddy.errors import CredentialError, KeyringUnavailableError, VendorError
 from tokenbuddy.sources.vendors import anthropic_admin, claude_oauth, cursor, openai_admin
 from tokenbuddy.sources.vendors.http import ClientOptions
-from tokenbuddy.sources.vendors.results import DAY_MS
 from tokenbuddy.store import vendors as store
 from tokenbuddy.store.secrets import load_secret
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from tokenbuddy.sources.vendors.results import PullResult
+    from tokenbuddy.core.vendor_usage import PullResult
     from tokenbuddy.store.ledger import Ledger
     from tokenbuddy.store.settings import VendorSettings
 

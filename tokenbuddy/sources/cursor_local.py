@@ -34,7 +34,7 @@ import shutil
 import sqlite3
 import tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,6 +42,7 @@ from urllib.parse import unquote, urlparse
 
 import orjson
 
+from tokenbuddy.core.cursor_reads import ComposerRead, DbRead, DbStat
 from tokenbuddy.core.records import CURSOR_LOCAL, UsageRecord
 
 if TYPE_CHECKING:
@@ -65,16 +66,6 @@ class Skip:
     NO_TIMESTAMP = "request with no usable timestamp"
 
 
-@dataclass(frozen=True, slots=True)
-class DbStat:
-    """What identifies one version of a database and its WAL on disk."""
-
-    size: int
-    mtime_ns: int
-    wal_size: int
-    wal_mtime_ns: int
-
-
 def db_stat(path: Path) -> DbStat | None:
     """The database's and its WAL's size and mtime; None when the database is gone."""
     try:
@@ -87,43 +78,6 @@ def db_stat(path: Path) -> DbStat | None:
     except OSError:
         wal_size, wal_mtime = 0, 0
     return DbStat(main.st_size, main.st_mtime_ns, wal_size, wal_mtime)
-
-
-@dataclass(slots=True)
-class ComposerRead:
-    """One conversation re-read because its ``lastUpdatedAt`` moved."""
-
-    composer_id: str
-    last_updated_ms: int
-    version: str
-    bubbles: int = 0
-    records: list[UsageRecord] = field(default_factory=list)
-
-    @property
-    def unknown_tokens(self) -> int:
-        """Requests whose bubbles recorded no tokens."""
-        return sum(1 for record in self.records if record.total_tokens == 0)
-
-
-@dataclass(slots=True)
-class DbRead:
-    """What one read of one ``state.vscdb`` found."""
-
-    path: str
-    stat: DbStat
-    composers: int = 0
-    """Conversations the database holds (read or not)."""
-    changed: list[ComposerRead] = field(default_factory=list)
-    versions: dict[str, int] = field(default_factory=dict)
-    """``composerData _v=<n>`` and ``bubble _v=<n>`` counts of the values read."""
-    skipped: dict[str, int] = field(default_factory=dict)
-    read_mode: str = ""
-    """``read-only`` or ``copy`` (the file was busy)."""
-    error: str = ""
-
-    def count(self, table: dict[str, int], key: str) -> None:
-        """Add one to ``table[key]``."""
-        table[key] = table.get(key, 0) + 1
 
 
 # -- opening ---------------------------------------------------------------------------------

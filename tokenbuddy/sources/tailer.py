@@ -1,8 +1,8 @@
 """Incremental, crash-safe reading of append-only JSONL files.
 
-A :class:`FileCursor` remembers where the last read of a file stopped: its
-device and inode, its size and mtime, the byte offset just past the last
-complete line, and a hash of its first bytes. From a cursor and a fresh
+A :class:`~tokenbuddy.core.file_cursor.FileCursor` remembers where the last read
+of a file stopped: its device and inode, its size and mtime, the byte offset just
+past the last complete line, and a hash of its first bytes. From a cursor and a fresh
 ``stat``, :func:`plan_read` decides whether the file is unchanged, grew, or
 was truncated or replaced (then it is read again from the start; the ledger's
 dedup keys stop anything being counted twice).
@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import orjson
+
+from tokenbuddy.core.file_cursor import FileCursor
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -30,26 +32,6 @@ EDGE_BYTES = 64 * 1024
 """Of a line over :data:`MAX_LINE_BYTES`, this much of its start and of its end is kept:
 a record's ids and model come before its (huge) content, its usage after."""
 HEAD_BYTES = 4096
-
-
-@dataclass(frozen=True, slots=True)
-class FileCursor:
-    """Where reading of one log file stopped."""
-
-    path: str
-    source: str
-    device: int = 0
-    inode: int = 0
-    size: int = 0
-    mtime_ns: int = 0
-    offset: int = 0
-    """Bytes consumed: everything before this offset has been ingested."""
-    head_hash: str = ""
-    """Hash of the first and last 4 KB before ``offset``, to notice a rewritten file."""
-    pending_bytes: int = 0
-    """Length of an unterminated last line waiting for the rest of it."""
-    state: dict[str, Any] = field(default_factory=dict)
-    """Source-specific carry-over between reads (Codex cumulative totals, model...)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,13 +25,14 @@ import orjson
 from tokenbuddy.core.records import CURSOR, CURSOR_LOCAL
 from tokenbuddy.core.report import BUCKET_MS
 from tokenbuddy.store.ledger import BILLED_UNTIL_MS, request_row
+from tokenbuddy.store.ledger.rollup import mark_dirty
 
 if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Iterable, Sequence
 
+    from tokenbuddy.core.cursor_reads import DbRead, DbStat
     from tokenbuddy.core.pricing import PriceBook
-    from tokenbuddy.sources.cursor_local import DbRead, DbStat
     from tokenbuddy.store.ledger import Ledger
 
 _LOCAL_KEYS = "dedup_key >= 'cursor-local:' AND dedup_key < 'cursor-local;'"
@@ -112,7 +113,7 @@ def commit_workspace(
     ledger: Ledger, path: str, stat: DbStat, folder: str, composer_ids: Sequence[str]
 ) -> None:
     """Remember a workspace database's composers and its folder."""
-    with ledger._transaction():
+    with ledger.transaction():
         ledger.db.executemany(
             "INSERT OR REPLACE INTO cursor_projects VALUES (?, ?)",
             [(composer_id, folder) for composer_id in composer_ids],
@@ -124,7 +125,7 @@ def commit_read(ledger: Ledger, read: DbRead, book: PriceBook) -> int:
     """Write one database read in one transaction; returns the requests written."""
     db = ledger.db
     rows = [request_row(r, book.cost(r)) for c in read.changed for r in c.records]
-    with ledger._transaction():
+    with ledger.transaction():
         if read.error:
             db.execute(
                 "INSERT INTO cursor_dbs (path, kind, error) VALUES (?, 'global', ?)"
@@ -133,10 +134,7 @@ def commit_read(ledger: Ledger, read: DbRead, book: PriceBook) -> int:
             )
             return 0
         db.executemany(_UPSERT, rows)
-        db.executemany(
-            "INSERT OR IGNORE INTO dirty_buckets VALUES (?)",
-            {(row[2] // BUCKET_MS,) for row in rows},
-        )
+        mark_dirty(db, {row[2] // BUCKET_MS for row in rows})
         db.executemany(
             "INSERT OR REPLACE INTO cursor_composers VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
@@ -298,13 +296,11 @@ def import_billed(ledger: Ledger, rows: Sequence[tuple[Any, ...]]) -> ImportResu
         return ImportResult(0, 0, 0)
     db = ledger.db
     stamps = [row[2] for row in rows]
-    with ledger._transaction():
+    with ledger.transaction():
         before = db.total_changes
         db.executemany(_UPSERT, rows)
         written = db.total_changes - before
-        db.executemany(
-            "INSERT OR IGNORE INTO dirty_buckets VALUES (?)", {(s // BUCKET_MS,) for s in stamps}
-        )
+        mark_dirty(db, {s // BUCKET_MS for s in stamps})
         covered = drop_csv_covered_by_api(db, min(stamps), max(stamps))
         note_billed(db, stamps)
     ledger.refresh_rollup()

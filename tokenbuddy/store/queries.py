@@ -158,3 +158,19 @@ def skipped_lines(db: sqlite3.Connection) -> int:
     for (skipped,) in db.execute("SELECT skipped FROM files WHERE skipped != '{}'"):
         total += sum(orjson.loads(skipped).values())
     return total
+
+
+def request_span(db: sqlite3.Connection) -> tuple[int, int | None, int | None]:
+    """How many requests the ledger holds, and the first and last one's timestamps."""
+    count, first_ms, last_ms = db.execute(
+        "SELECT COUNT(*), MIN(ts_ms), MAX(ts_ms) FROM requests"
+    ).fetchone()
+    return int(count), first_ms, last_ms
+
+
+def session_spend(db: sqlite3.Connection, session_id: str) -> tuple[float, int]:
+    """One session's dollars and requests, from every source that used its id."""
+    cost, count = db.execute(
+        "SELECT TOTAL(cost_usd), COUNT(*) FROM requests WHERE session_id = ?", (session_id,)
+    ).fetchone()
+    return float(cost), int(count)

@@ -13,13 +13,17 @@ import os
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from tokenbuddy.store.ledger import STAGED_FILES_COLUMNS, STAGING_COLUMNS
+from tokenbuddy.core.records import UsageRecord
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from pathlib import Path
 
 _PREFIX = "stage-"
+STAGING_COLUMNS = UsageRecord._fields
+"""A staging file's ``staging`` table: the records as parsed; the merge prices them."""
+STAGED_FILES_COLUMNS = ("path", "first_row", "last_row")
+"""A staging file's ``staged_files`` table: which rowids of ``staging`` each log file filled."""
 
 
 class StagingFile:

@@ -23,15 +23,17 @@ import orjson
 
 from tokenbuddy.core.records import CLAUDE_CODE, CODEX, UsageRecord
 from tokenbuddy.core.report import BUCKET_MS
-from tokenbuddy.sources.vendors.results import DAY_MS, day_of, model_family
+from tokenbuddy.core.vendor_usage import DAY_MS, day_of, model_family
 from tokenbuddy.store import cursor as cursor_store
 from tokenbuddy.store.ledger import request_row
+from tokenbuddy.store.ledger.files import INSERT_RATE_LIMITS
+from tokenbuddy.store.ledger.rollup import mark_dirty
 
 if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Iterable, Sequence
 
-    from tokenbuddy.sources.vendors.results import PullResult
+    from tokenbuddy.core.vendor_usage import PullResult
     from tokenbuddy.store.ledger import Ledger
 
 VENDOR_SOURCES = ("claude", "anthropic", "openai", "cursor", "cursor-team")
@@ -119,7 +121,7 @@ def _state(row: tuple[Any, ...]) -> SourceState:
 
 def claim_poll(ledger: Ledger, provider: str, now_ms: int, lease_ms: int) -> bool:
     """Take the provider's poll lease; False when another poll holds an unexpired one."""
-    with ledger._transaction():
+    with ledger.transaction():
         ledger.db.execute("INSERT OR IGNORE INTO source_state (provider) VALUES (?)", (provider,))
         claimed = ledger.db.execute(
             "UPDATE source_state SET lease_until_ms = ?, last_attempt_ms = ?"
@@ -133,7 +135,7 @@ def record_failure(
     ledger: Ledger, provider: str, message: str, kind: str, next_poll_ms: int
 ) -> None:
     """Remember a failed poll (the stored rows stay as they were) and release the lease."""
-    with ledger._transaction():
+    with ledger.transaction():
         ledger.db.execute(
             "UPDATE source_state SET last_error = ?, error_kind = ?, failures = failures + 1,"
             " next_poll_ms = ?, lease_until_ms = NULL WHERE provider = ?",
@@ -143,12 +145,10 @@ def record_failure(
 
 def store_pull(ledger: Ledger, result: PullResult, now_ms: int, next_poll_ms: int) -> None:
     """Write a successful pull in one transaction and release the lease."""
-    with ledger._transaction():
+    with ledger.transaction():
         _replace_usage(ledger.db, result)
         _replace_costs(ledger.db, result)
-        ledger.db.executemany(
-            "INSERT OR REPLACE INTO rate_limits VALUES (?, ?, ?, ?, ?, ?)", result.rate_limits
-        )
+        ledger.db.executemany(INSERT_RATE_LIMITS, result.rate_limits)
         _upsert_requests(ledger.db, result.requests)
         _mark_success(ledger.db, result, now_ms, next_poll_ms)
     if result.requests:
@@ -187,8 +187,7 @@ def _upsert_requests(db: sqlite3.Connection, priced: Iterable[tuple[UsageRecord,
     """Upsert vendor-priced requests by dedup key; new rows mark their rollup bucket dirty."""
     rows = [request_row(record, cost) for record, cost in priced]
     db.executemany(_UPSERT_VENDOR_REQUEST, rows)
-    buckets = {(row[2] // BUCKET_MS,) for row in rows}
-    db.executemany("INSERT OR IGNORE INTO dirty_buckets VALUES (?)", buckets)
+    mark_dirty(db, {row[2] // BUCKET_MS for row in rows})
     cursor_store.store_billed(db, rows)
 
 

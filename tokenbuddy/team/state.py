@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tokenbuddy.errors import LedgerError
+from tokenbuddy.transaction import Transaction
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -62,7 +63,7 @@ class SyncState:
 
     def put(self, **values: str | None) -> None:
         """Store (or, with None, forget) values in one transaction."""
-        with self._transaction():
+        with Transaction(self._db):
             for key, value in values.items():
                 if value is None:
                     self._db.execute("DELETE FROM settings WHERE key = ?", (key,))
@@ -74,7 +75,7 @@ class SyncState:
         existing = self.get("machine_id")
         if existing:
             return existing
-        with self._transaction():
+        with Transaction(self._db):
             self._db.execute(
                 "INSERT OR IGNORE INTO settings VALUES ('machine_id', ?)", (str(uuid.uuid4()),)
             )
@@ -88,7 +89,7 @@ class SyncState:
     def bind_server(self, server_key: str) -> None:
         """Forget what was pushed when the team server or member changes."""
         if self.get("server") != server_key:
-            with self._transaction():
+            with Transaction(self._db):
                 self._db.execute("DELETE FROM pushed_days")
                 self._db.execute(
                     "INSERT OR REPLACE INTO settings VALUES ('server', ?)", (server_key,)
@@ -100,7 +101,7 @@ class SyncState:
 
     def mark_pushed(self, fingerprints: Mapping[date, str]) -> None:
         """Remember the days a committed batch carried."""
-        with self._transaction():
+        with Transaction(self._db):
             self._db.executemany(
                 "INSERT OR REPLACE INTO pushed_days VALUES (?, ?)",
                 ((day.isoformat(), value) for day, value in fingerprints.items()),
@@ -108,7 +109,7 @@ class SyncState:
 
     def forget_pushed(self) -> None:
         """Send every day again on the next sync (``team sync --full``)."""
-        with self._transaction():
+        with Transaction(self._db):
             self._db.execute("DELETE FROM pushed_days")
 
     def retry(self) -> RetryState:
@@ -129,17 +130,3 @@ class SyncState:
     def record_success(self, now_ms: int) -> None:
         """A sync went through: clear the retry state."""
         self.put(failures=None, next_attempt_ms=None, last_error=None, last_success_ms=str(now_ms))
-
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._db)
-
-
-class _Transaction:
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-
-    def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: object, *rest: object) -> None:
-        self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")

@@ -4,9 +4,8 @@
 - :mod:`.claude_oauth`: Claude subscription utilisation (Claude Code's own token, read-only);
 - :mod:`.anthropic_admin`, :mod:`.openai_admin`: organisation usage and billed costs;
 - :mod:`.cursor`: Cursor's dashboard and Teams Admin API usage events;
-- :mod:`.poll`: credentials, polling and storing into the ledger;
-- :mod:`.results`: what a pull produced (plain data, no network).
+- :mod:`.poll`: credentials, polling and storing into the ledger.
 
-This package imports nothing heavy itself: ``results`` is read by the ledger side
-without loading httpx.
+What a pull produced is plain data in :mod:`tokenbuddy.core.vendor_usage`, so the
+ledger side reads it without loading httpx; this package imports nothing heavy itself.
 """

@@ -22,9 +22,9 @@ import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tokenbuddy.core.records import CLAUDE_CODE, RateLimitSnapshot
+from tokenbuddy.core.vendor_usage import PullResult
 from tokenbuddy.errors import CredentialError, VendorAuthError, VendorResponseError
 from tokenbuddy.sources.vendors.http import ClientOptions, VendorClient
-from tokenbuddy.sources.vendors.results import PullResult
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

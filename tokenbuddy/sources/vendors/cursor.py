@@ -23,9 +23,9 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tokenbuddy.core.records import CURSOR, UsageRecord
+from tokenbuddy.core.vendor_usage import DAY_MS, PullResult
 from tokenbuddy.errors import CredentialError, VendorResponseError
 from tokenbuddy.sources.vendors.http import ClientOptions, VendorClient, numbered_pages
-from tokenbuddy.sources.vendors.results import DAY_MS, PullResult
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -1,0 +1,106 @@
+"""Which copy of a request the ledger keeps, and which requests count.
+
+Deduplication happens by primary key, the request's dedup key:
+
+- Claude Code keeps the copy of a request with the largest token total (early
+  streamed lines carry partial output counts); on a tie it prefers the main
+  conversation's copy over a replay. Attribution (session, project, subagent)
+  comes from the main conversation's copy whenever one was seen.
+- Codex keys a request by its cumulative totals, so a forked rollout that
+  replays history collides with the original; the smaller delta is the true one.
+
+Across sources, billed Cursor rows and Cursor's local estimates describe the same
+requests: :data:`COUNTED` keeps one of the two in every total.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tokenbuddy.core.records import CLAUDE_CODE, UsageRecord
+
+LARGEST_COPY_SOURCE = CLAUDE_CODE
+"""The source whose copies of a request keep the largest (:data:`KEEP_LARGEST`); every
+other source keeps the smallest (:data:`KEEP_SMALLEST`)."""
+RECORD_COLUMNS = (
+    *UsageRecord._fields,
+    "cost_usd",
+    "total_tokens",
+)
+"""The ``requests`` table's columns, in the order :func:`request_row` fills them."""
+_INSERT = "INSERT INTO requests ({}) VALUES ({})".format(
+    ", ".join(RECORD_COLUMNS), ", ".join("?" * len(RECORD_COLUMNS))
+)
+_TOKEN_COLUMNS = (
+    "ts_ms",
+    "model",
+    "input_tokens",
+    "output_tokens",
+    "cache_write_5m_tokens",
+    "cache_write_1h_tokens",
+    "cache_read_tokens",
+    "reasoning_tokens",
+    "web_search_requests",
+    "speed",
+    "inference_geo",
+    "cost_usd",
+    "total_tokens",
+)
+_ATTRIBUTION_COLUMNS = (
+    "session_id",
+    "project",
+    "is_sidechain",
+    "agent_id",
+    "agent_type",
+)
+_LARGER = (
+    "(excluded.total_tokens > requests.total_tokens OR (excluded.total_tokens = "
+    "requests.total_tokens AND requests.is_sidechain = 1 AND excluded.is_sidechain = 0))"
+)
+_MAIN_COPY = "(requests.is_sidechain = 1 AND excluded.is_sidechain = 0)"
+KEEP_LARGEST = (
+    " ON CONFLICT(dedup_key) DO UPDATE SET "
+    + ", ".join(
+        [
+            f"{c} = CASE WHEN {_LARGER} THEN excluded.{c} ELSE requests.{c} END"
+            for c in _TOKEN_COLUMNS
+        ]
+        + [
+            f"{c} = CASE WHEN {_MAIN_COPY} THEN excluded.{c} ELSE requests.{c} END"
+            for c in _ATTRIBUTION_COLUMNS
+        ]
+    )
+    + f" WHERE {_LARGER} OR {_MAIN_COPY}"
+)
+"""The upsert clause of :data:`LARGEST_COPY_SOURCE`: the larger copy's figures, the main
+conversation's attribution."""
+KEEP_SMALLEST = (
+    " ON CONFLICT(dedup_key) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in RECORD_COLUMNS if c != "dedup_key")
+    + " WHERE excluded.total_tokens < requests.total_tokens"
+)
+"""The upsert clause of every other source: the smaller copy, whole."""
+UPSERT_KEEP_LARGEST = _INSERT + KEEP_LARGEST
+"""Insert one :func:`request_row`, or settle it with the stored copy (largest kept)."""
+UPSERT_KEEP_SMALLEST = _INSERT + KEEP_SMALLEST
+"""Insert one :func:`request_row`, or settle it with the stored copy (smallest kept)."""
+
+
+def request_row(record: UsageRecord, cost: float | None) -> tuple[Any, ...]:
+    """The ``requests`` table row for one priced request."""
+    return (*record, cost, record.total_tokens)
+
+
+BILLED_UNTIL_MS = "COALESCE((SELECT until_ms FROM billed_until WHERE source = 'cursor-local'), -1)"
+"""The newest billed Cursor request's timestamp (-1 when none is stored)."""
+COUNTED = f"(source != 'cursor-local' OR ts_ms > {BILLED_UNTIL_MS})"
+"""One request, counted once: a ``requests`` filter every total uses.
+
+Billed Cursor rows (source ``cursor``: API events and imported CSV rows) and local
+estimates (``cursor-local``) describe the same requests. Up to the newest billed row,
+the billed rows count and the estimates are left out; after it, the estimates fill in
+so the live figures stay current. The rollup is built with this filter, so reports, the
+dashboard's period figures and the cap projection all follow it; the queries that read
+``requests`` directly (burn rate, detectors, session timelines, tips) add it too.
+Moving the boundary marks the rollup buckets of the estimates it passes dirty
+(:func:`tokenbuddy.store.cursor.note_billed`)."""

@@ -1,0 +1,62 @@
+"""One write transaction on a SQLite connection, for the ledger and the team sync state.
+
+Both open their connection in autocommit mode (``isolation_level=None``) and group
+writes themselves. ``BEGIN IMMEDIATE`` takes the write lock at the start, so a
+second writer waits for the first (up to the connection's busy timeout) instead of
+failing half-way through. Any exception rolls back, and so does a COMMIT that
+fails, so the connection is never left inside a transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tokenbuddy.errors import TokenBuddyError
+
+
+class Transaction:
+    """``with Transaction(db):`` BEGIN IMMEDIATE ... COMMIT, rolled back on any exception.
+
+    With ``error``, SQLite's errors leave as that error, worded for the user and naming
+    ``subject`` (``the ledger is busy or read-only: ...``, ``cannot write the ledger:
+    ...``); without, they leave unchanged.
+    """
+
+    def __init__(
+        self,
+        db: sqlite3.Connection,
+        *,
+        error: type[TokenBuddyError] | None = None,
+        subject: str = "the database",
+    ) -> None:
+        self._db = db
+        self._error = error
+        self._subject = subject
+
+    def __enter__(self) -> None:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as failure:
+            if self._error is None:
+                raise
+            raise self._error(f"{self._subject} is busy or read-only: {failure}") from failure
+
+    def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
+        if exc_type is None:
+            try:
+                self._db.execute("COMMIT")
+                return
+            except sqlite3.DatabaseError as failure:
+                self._db.execute("ROLLBACK")
+                self._raise_for_user(failure)
+                raise
+        self._db.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.DatabaseError):
+            self._raise_for_user(exc)
+
+    def _raise_for_user(self, failure: sqlite3.DatabaseError) -> None:
+        """Raise ``failure`` as ``error`` when there is one; return otherwise."""
+        if self._error is not None:
+            raise self._error(f"cannot write {self._subject}: {failure}") from failure
