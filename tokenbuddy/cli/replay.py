@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING
 
 import orjson
 
+from tokenbuddy.cli.config import user_settings
 from tokenbuddy.cli.table import clean, counted
 from tokenbuddy.services.replay import replay_targets, resolve_targets
-from tokenbuddy.store.paths import app_paths
-from tokenbuddy.store.settings import load_settings
 from tokenbuddy.store.timezone import resolve_zone
 
 if TYPE_CHECKING:
@@ -29,9 +28,7 @@ if TYPE_CHECKING:
 
 def run_replay(args: argparse.Namespace) -> int:
     """Replay the logs under ``args.paths`` and print every warning as it would have fired."""
-    settings, problems = load_settings(app_paths().config_file)
-    for problem in problems:
-        print(f"tokenbuddy: {problem}", file=sys.stderr)
+    settings = user_settings()
     targets = resolve_targets(args.paths)
     announce = print_json if args.json else text_printer(resolve_zone(settings.timezone))
     counts, errors = replay_targets(targets, settings.thresholds, announce)

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     import argparse
 
     from tokenbuddy.services.vendor_poll import PollOutcome
-    from tokenbuddy.store.settings import Settings
     from tokenbuddy.store.vendors import Reconciliation
 
 
@@ -30,24 +29,13 @@ def _now_ms() -> int:
     return int(datetime.now(UTC).timestamp() * 1000)
 
 
-def _settings() -> Settings:
-    from tokenbuddy.store.paths import app_paths
-    from tokenbuddy.store.settings import load_settings
-
-    paths = app_paths()
-    paths.ensure()
-    settings, problems = load_settings(paths.config_file)
-    for problem in problems:
-        print(f"tokenbuddy: {problem}", file=sys.stderr)
-    return settings
-
-
 def run_vendors(args: argparse.Namespace) -> int:
     """``vendors pull``: poll every enabled, configured source now."""
+    from tokenbuddy.cli.config import user_settings
     from tokenbuddy.services.vendor_poll import pull_enabled
 
     del args
-    outcomes, problems = pull_enabled(_settings().vendors, _now_ms())
+    outcomes, problems = pull_enabled(user_settings().vendors, _now_ms())
     return _report_outcomes(outcomes, problems)
 
 
@@ -79,9 +67,10 @@ def _report_outcomes(outcomes: list[PollOutcome], problems: dict[str, str]) -> i
 
 def run_sources(args: argparse.Namespace) -> int:
     """``sources [--json]``: each vendor source's credential and polling state."""
+    from tokenbuddy.cli.config import user_settings
     from tokenbuddy.services.vendor_sources import source_entries
 
-    entries = source_entries(_settings().vendors, _now_ms())
+    entries = source_entries(user_settings().vendors, _now_ms())
     if args.json:
         sys.stdout.write(orjson.dumps({"sources": entries}).decode() + "\n")
     else:

@@ -243,7 +243,9 @@ def pull_enabled(settings: VendorSettings, now_ms: int) -> tuple[list[PollOutcom
 
     enabled = [p for p in PROVIDERS if p not in settings.disabled]
     found, problems, _ = credentials(enabled)
-    with Ledger(app_paths().ledger) as ledger:
+    paths = app_paths()
+    paths.ensure()
+    with Ledger(paths.ledger) as ledger:
         outcomes = asyncio.run(
             poll_all(
                 ledger, found, now_ms, ClientOptions(), schedule_for(settings), providers=enabled

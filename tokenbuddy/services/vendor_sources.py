@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 def source_entries(settings: VendorSettings, now_ms: int) -> list[dict[str, Any]]:
     """Every vendor source: its stored polling state, and whether a credential is set now."""
     found, problems, _ = credentials(list(VENDOR_SOURCES))
-    with Ledger(app_paths().ledger) as ledger:
+    paths = app_paths()
+    paths.ensure()
+    with Ledger(paths.ledger) as ledger:
         states = source_states(ledger.db)
     return [
         _source_entry(s, found[s.provider], problems.get(s.provider, ""), settings, now_ms)
