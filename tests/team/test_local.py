@@ -20,10 +20,10 @@ from tests.team.conftest import NOW_MS, TODAY
 from tests.team.pgserver import free_port
 from tokenbuddy.cli.main import main
 from tokenbuddy.errors import TeamDriverMissingError, TeamInsecureError
+from tokenbuddy.services.team_sync import BACKOFF_CAP_S, backoff_delay_s, daily_rows
 from tokenbuddy.team import _driver
-from tokenbuddy.team.aggregates import daily_rows, fingerprint, project_label
+from tokenbuddy.team.aggregates import fingerprint, project_label
 from tokenbuddy.team.schema import check_role_name, migration_script, scram_verifier
-from tokenbuddy.team.sync import BACKOFF_CAP_S, backoff_delay_s
 
 pytest.importorskip("psycopg")
 
@@ -190,9 +190,9 @@ def test_importing_the_team_package_loads_neither_psycopg_nor_textual() -> None:
 def test_sync_is_off_until_joined_and_while_paused_by_the_setting() -> None:
     from dataclasses import replace
 
+    from tokenbuddy.services.team_sync import SyncOptions, sync_once
     from tokenbuddy.store.paths import app_paths
     from tokenbuddy.store.settings import Settings, TeamSettings
-    from tokenbuddy.team.sync import SyncOptions, sync_once
 
     paths = app_paths()
     paths.ensure()

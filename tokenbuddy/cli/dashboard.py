@@ -15,9 +15,9 @@ from tokenbuddy.store.settings import load_settings
 from tokenbuddy.store.timezone import resolve_zone, zone_notice
 
 if TYPE_CHECKING:
+    from tokenbuddy.services.team_sync import SyncOptions
     from tokenbuddy.store.paths import AppPaths
     from tokenbuddy.store.settings import Settings
-    from tokenbuddy.team import SyncOptions
     from tokenbuddy.tui.app import DashboardConfig
 
 
@@ -85,6 +85,6 @@ def demo_config(scratch: Path, now: float, *, watch: bool = True) -> DashboardCo
 
 def team_options(paths: AppPaths, settings: Settings) -> SyncOptions:
     """The dashboard's team sync options (it syncs only after ``tokenbuddy team join``)."""
-    from tokenbuddy.team import SyncOptions
+    from tokenbuddy.services.team_sync import SyncOptions
 
     return SyncOptions.from_settings(paths, settings, resolve_zone(settings.timezone))

@@ -8,9 +8,6 @@ import sys
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TextIO
 
-from tokenbuddy.services.session import Session
-from tokenbuddy.services.session import open_session as open_quietly
-
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
@@ -25,12 +22,6 @@ def terminal_progress() -> Iterator[Callable[[int, int], None] | None]:
     finally:
         if shown is not None:
             shown.clear()
-
-
-def open_session(*, settings: bool = False) -> Session:
-    """:func:`tokenbuddy.services.session.open_session` with :func:`terminal_progress`."""
-    with terminal_progress() as progress:
-        return open_quietly(progress=progress, settings=settings)
 
 
 SHOW_PROGRESS_FROM_BYTES = 64 * 1024 * 1024
