@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
+
+if TYPE_CHECKING:
+    from fakevendor import FakeVendor
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 FIXTURES = SHARED / "fixtures"
@@ -90,3 +94,15 @@ def environ_for(claude: Path | None = None, codex: Path | None = None) -> dict[s
     if codex is not None:
         env["CODEX_HOME"] = str(codex)
     return env
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeVendor]:
+    """The fake vendor server, started on a free port, with every base URL pointed at it."""
+    from fakevendor import FakeVendor
+
+    server = FakeVendor().start()
+    for name in ("ANTHROPIC", "OPENAI", "CURSOR", "CLAUDE_OAUTH"):
+        monkeypatch.setenv(f"TOKENBUDDY_{name}_BASE_URL", server.url)
+    yield server
+    server.stop()

@@ -18,8 +18,8 @@ import pytest
 
 import tokenbuddy.services.ingest
 from tests.conftest import environ_for
-from tokenbuddy.cli.report import build_report
 from tokenbuddy.services.ingest import IngestSummary, sync
+from tokenbuddy.services.report import build_report
 from tokenbuddy.sources.discovery import log_roots
 from tokenbuddy.store.ledger import Ledger
 

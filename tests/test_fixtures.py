@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import environ_for
-from tokenbuddy.cli.report import build_report
 from tokenbuddy.services.ingest import sync
+from tokenbuddy.services.report import build_report
 from tokenbuddy.sources.discovery import log_roots
 from tokenbuddy.store.ledger import Ledger
 

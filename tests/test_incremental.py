@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo
 import orjson
 import pytest
 
-from tokenbuddy.cli.report import build_report
 from tokenbuddy.core.records import CLAUDE_CODE, INVALID_UTF8_REPAIRED, SkipReason
 from tokenbuddy.services.ingest import IngestSummary, sync
+from tokenbuddy.services.report import build_report
 from tokenbuddy.sources.discovery import LogRoot, log_roots
 from tokenbuddy.sources.tailer import ChunkReader
 from tokenbuddy.store.ledger import Ledger, StoredFile

@@ -29,9 +29,9 @@ import pytest
 from tests.team.pgserver import ThrowawayCluster, find_bin_dir
 from tokenbuddy.core.file_cursor import FileCursor
 from tokenbuddy.core.records import CLAUDE_CODE, UsageRecord
+from tokenbuddy.services.team_sync import SyncOptions
 from tokenbuddy.store.ledger import FileResult, Ledger, request_row
 from tokenbuddy.team.schema import NewMember
-from tokenbuddy.team.sync import SyncOptions
 
 DSN_ENV = "TOKENBUDDY_TEST_PG_DSN"
 REQUIRED_ENV = "TOKENBUDDY_TEST_PG_REQUIRED"
@@ -179,7 +179,7 @@ class Machine:
             ledger.refresh_rollup()
 
     def sync(self, **kwargs: Any) -> Any:
-        from tokenbuddy.team.sync import sync_once
+        from tokenbuddy.services.team_sync import sync_once
 
         kwargs.setdefault("now_ms", NOW_MS)
         kwargs.setdefault("force", True)

@@ -309,7 +309,7 @@ def test_a_connection_cut_mid_sync_leaves_the_old_or_the_new_state_never_a_mix(
 def _sync_via(machine: Machine, dsn: str) -> Any:
     from dataclasses import replace
 
-    from tokenbuddy.team.sync import sync_once
+    from tokenbuddy.services.team_sync import sync_once
 
     return sync_once(replace(machine.options, dsn=dsn), now_ms=NOW_MS, force=True)
 
@@ -369,8 +369,8 @@ def test_team_show_pools_the_budget_projects_and_alerts_only_self_and_leads(
     light.sync()
 
     memory_keyring.set_password("tokenbuddy", "team-dsn", amy_dsn)
+    from tokenbuddy.services.team_sync import state_path
     from tokenbuddy.store.paths import app_paths
-    from tokenbuddy.team.sync import state_path
 
     app_paths().ensure()
     with SyncState(state_path(app_paths())) as state:

@@ -412,18 +412,29 @@ async def test_a_warning_appears_while_a_broken_cache_session_is_appended(
 async def test_the_dashboard_keeps_the_status_line_snapshot_current(tmp_path: Path) -> None:
     from tokenbuddy.store.settings import StatuslineSettings
 
+    claude = tmp_path / "claude"
+    transcript = claude / "projects" / "-home-dev-live" / "live-session.jsonl"
+    transcript.parent.mkdir(parents=True)
+    moment = datetime.fromtimestamp(NOW - 60, UTC)
+    transcript.write_bytes(b"".join(assistant_line(n, "/home/dev/live", moment) for n in range(3)))
     status_file = tmp_path / "cache" / "status.json"
-    config = frozen_demo(
-        tmp_path, status_file=status_file, statusline=StatuslineSettings(segments=["today"])
+    config = dataclasses.replace(
+        frozen_demo(tmp_path / "demo"),
+        roots=log_roots({"CLAUDE_CONFIG_DIR": str(claude)}, tmp_path),
+        ledger_path=tmp_path / "live.sqlite3",
+        status_file=status_file,
+        statusline=StatuslineSettings(segments=["today"]),
     )
     app = TokenBuddyApp(config)
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot)
         payload = orjson.loads(status_file.read_bytes())
-        assert app.snapshot is not None
-        assert payload["today_usd"] == pytest.approx(app.snapshot.today.cost_usd)
+        # Three Sonnet 4.5 requests of 10 input, 2,000 output and 50,000 cache-read tokens
+        # at $3, $15 and $0.30 per million: 3 x $0.04503.
+        assert payload["today_usd"] == pytest.approx(0.13509)
+        assert payload["sessions"] == {"live-session": pytest.approx(0.13509)}
         assert payload["statusline"]["segments"] == ["today"]
-        assert {a["kind"] for a in payload["alerts"]} == {a.kind for a in app.snapshot.alerts}
+        assert payload["alerts"] == []
 
 
 async def test_tips_are_computed_and_shown_on_their_tab(tmp_path: Path) -> None:

@@ -1,22 +1,10 @@
-"""The fake vendor server, started per test on a free port, with every base URL pointed at it."""
+"""Instant sleeps and fast retry options for the vendor clients."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from fakevendor import FakeVendor
 
 from tokenbuddy.sources.vendors.http import ClientOptions, RetryPolicy
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeVendor]:
-    server = FakeVendor().start()
-    for name in ("ANTHROPIC", "OPENAI", "CURSOR", "CLAUDE_OAUTH"):
-        monkeypatch.setenv(f"TOKENBUDDY_{name}_BASE_URL", server.url)
-    yield server
-    server.stop()
 
 
 class Sleeps(list[float]):

@@ -12,13 +12,12 @@ from zoneinfo import ZoneInfo
 from fakevendor import ANTHROPIC_KEY, Day, FakeVendor
 from textual.widgets import DataTable
 
+from tests.cli.test_vendors import YESTERDAY, write_claude_log
 from tokenbuddy.sources.discovery import log_roots
 from tokenbuddy.store.secrets import SERVICE
 from tokenbuddy.store.settings import VendorSettings
 from tokenbuddy.tui.app import DashboardConfig, TokenBuddyApp
 from tokenbuddy.tui.screens import VendorsScreen
-
-from .test_cli import YESTERDAY, write_claude_log
 
 
 async def until(condition: Any, pilot: Any, timeout: float = 20.0) -> None:

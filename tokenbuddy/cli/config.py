@@ -13,7 +13,7 @@ import orjson
 from tokenbuddy.errors import ConfigError
 from tokenbuddy.store.config_template import write_template
 from tokenbuddy.store.paths import app_paths
-from tokenbuddy.store.settings import load_settings
+from tokenbuddy.store.settings import Settings, load_settings
 
 
 def run_config(args: argparse.Namespace) -> int:
@@ -32,6 +32,14 @@ def run_config(args: argparse.Namespace) -> int:
         sys.stdout.write(orjson.dumps(values, option=orjson.OPT_INDENT_2).decode() + "\n")
         return 1 if problems else 0
     return _edit(paths.config_file)
+
+
+def user_settings() -> Settings:
+    """The user's settings; what is wrong with them is said on stderr (defaults stand in)."""
+    settings, problems = load_settings(app_paths().config_file)
+    for problem in problems:
+        print(f"tokenbuddy: {problem}", file=sys.stderr)
+    return settings
 
 
 def _edit(config_file: object) -> int:

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tokenbuddy.sources.discovery import log_roots
 from tokenbuddy.store.paths import app_paths
 from tokenbuddy.store.settings import load_settings
 from tokenbuddy.store.timezone import resolve_zone, zone_notice
 
 if TYPE_CHECKING:
+    from tokenbuddy.services.team_sync import SyncOptions
     from tokenbuddy.store.paths import AppPaths
     from tokenbuddy.store.settings import Settings
-    from tokenbuddy.team import SyncOptions
     from tokenbuddy.tui.app import DashboardConfig
 
 
@@ -35,6 +33,7 @@ def run_dashboard(*, demo: bool = False) -> int:
 
 def user_config() -> DashboardConfig:
     """The dashboard's configuration from the user's settings and environment."""
+    from tokenbuddy.services.session import configured_roots
     from tokenbuddy.services.snapshot import BudgetSettings
     from tokenbuddy.tui.app import DashboardConfig
 
@@ -44,7 +43,7 @@ def user_config() -> DashboardConfig:
     return DashboardConfig(
         ledger_path=paths.ledger,
         config_file=paths.config_file,
-        roots=log_roots(settings.log_environment(os.environ), Path.home()),
+        roots=configured_roots(settings),
         zone=resolve_zone(settings.timezone),
         budget=BudgetSettings.from_settings(settings),
         refresh_seconds=settings.refresh_seconds,
@@ -69,12 +68,11 @@ def demo_config(scratch: Path, now: float, *, watch: bool = True) -> DashboardCo
     from tokenbuddy.tui.app import DashboardConfig
 
     history = write_demo_history(scratch / "logs", datetime.fromtimestamp(now, UTC))
-    environ = {"CLAUDE_CONFIG_DIR": str(history.claude_dir), "CODEX_HOME": str(history.codex_home)}
     (scratch / "data").mkdir(exist_ok=True)
     return DashboardConfig(
         ledger_path=scratch / "data" / "ledger.sqlite3",
         config_file=scratch / "config.toml",
-        roots=log_roots(environ, scratch),
+        roots=history.log_roots(scratch),
         zone=resolve_zone(None),
         budget=BudgetSettings(monthly_cap_usd=250.0, cycle_start_day=1),
         watch=watch,
@@ -85,6 +83,6 @@ def demo_config(scratch: Path, now: float, *, watch: bool = True) -> DashboardCo
 
 def team_options(paths: AppPaths, settings: Settings) -> SyncOptions:
     """The dashboard's team sync options (it syncs only after ``tokenbuddy team join``)."""
-    from tokenbuddy.team import SyncOptions
+    from tokenbuddy.services.team_sync import SyncOptions
 
     return SyncOptions.from_settings(paths, settings, resolve_zone(settings.timezone))

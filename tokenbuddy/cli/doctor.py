@@ -8,80 +8,15 @@ from typing import Any
 
 import orjson
 
-from tokenbuddy import __version__
-from tokenbuddy.cli.progress import open_session
+from tokenbuddy.cli.progress import terminal_progress
 from tokenbuddy.cli.table import clean, counted
-from tokenbuddy.services.session import Session
-from tokenbuddy.store import cursor as cursor_store
-from tokenbuddy.store import queries
-
-
-def gather(session: Session) -> dict[str, Any]:
-    """Everything doctor reports, as one JSON-ready object."""
-    stored = session.ledger.files()
-    files_by_root: dict[str, int] = {}
-    for path in stored:
-        for root in session.roots:
-            if path.startswith(str(root.path)):
-                files_by_root[str(root.path)] = files_by_root.get(str(root.path), 0) + 1
-    skipped: dict[str, int] = {}
-    notes: dict[str, int] = {}
-    for entry in stored.values():
-        for reason, count in entry.skipped.items():
-            skipped[reason] = skipped.get(reason, 0) + count
-        for fact, count in entry.notes.items():
-            notes[fact] = notes.get(fact, 0) + count
-    db = session.ledger.db
-    requests, first_ms, last_ms = db.execute(
-        "SELECT COUNT(*), MIN(ts_ms), MAX(ts_ms) FROM requests"
-    ).fetchone()
-    return {
-        "version": __version__,
-        "ledger": str(session.paths.ledger),
-        "config_file": str(session.paths.config_file),
-        "config_file_exists": session.paths.config_file.exists(),
-        "cache_dir": str(session.paths.cache_dir),
-        "state_dir": str(session.paths.state_dir),
-        "log_roots": [
-            {
-                "source": root.source,
-                "path": str(root.path),
-                "origin": root.origin,
-                "exists": root.exists,
-                "files": files_by_root.get(str(root.path), 0),
-            }
-            for root in session.roots
-        ],
-        "files": {
-            "known": len(stored),
-            "missing_from_disk": sum(1 for f in stored.values() if f.missing),
-            "unreadable": sum(1 for f in stored.values() if f.error),
-            "waiting_for_line_end": sum(1 for f in stored.values() if f.cursor.pending_bytes),
-        },
-        "lines_read": sum(f.lines for f in stored.values()),
-        "lines_skipped": skipped,
-        "notes": notes,
-        "requests": requests,
-        "first_request_ms": first_ms,
-        "last_request_ms": last_ms,
-        "unpriced_models": queries.unpriced_models(db, queries.RequestFilter()),
-        "cursor": {
-            **cursor_store.doctor_report(db),
-            "unknown_token_requests": cursor_store.unknown_token_requests(db),
-        },
-        # A file that failed on this pass is also stored with its error: list it once.
-        "errors": list(
-            dict.fromkeys([f.error for f in stored.values() if f.error] + session.summary.errors)
-        ),
-        "config_problems": session.problems,
-    }
+from tokenbuddy.services.doctor import diagnose
 
 
 def run_doctor(args: argparse.Namespace) -> int:
     """Sync the ledger, then print the diagnosis."""
-    session = open_session(settings=True)
-    with session.ledger:
-        report = gather(session)
+    with terminal_progress() as progress:
+        report = diagnose(progress=progress)
     if args.json:
         sys.stdout.write(orjson.dumps(report).decode() + "\n")
     else:

@@ -1,31 +1,24 @@
-"""A long first read's progress on the terminal, and the ledger opened with it shown."""
+"""A long first read's progress on the terminal, shown while a command brings the ledger
+up to date."""
 
 from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, TextIO
 
-from tokenbuddy.services.session import Session
-from tokenbuddy.services.session import open_session as open_quietly
-
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
 
-def open_session(
-    *,
-    jobs: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    settings: bool = False,
-) -> Session:
-    """:func:`tokenbuddy.services.session.open_session`, with a long first read's progress
-    shown on stderr when it is a terminal (and no other ``progress`` is given)."""
-    shown = None
-    if progress is None and terminal_progress_wanted(sys.stderr):
-        progress = shown = TerminalProgress(sys.stderr)
+@contextmanager
+def terminal_progress() -> Iterator[Callable[[int, int], None] | None]:
+    """A progress callback for the ledger's sync that shows a long first read on stderr
+    when it is a terminal (None otherwise); the line is erased on leaving."""
+    shown = TerminalProgress(sys.stderr) if terminal_progress_wanted(sys.stderr) else None
     try:
-        return open_quietly(jobs=jobs, progress=progress, settings=settings)
+        yield shown
     finally:
         if shown is not None:
             shown.clear()

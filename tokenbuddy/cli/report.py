@@ -9,22 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from tokenbuddy.cli.progress import open_session
+from tokenbuddy.cli.progress import terminal_progress
 from tokenbuddy.cli.table import clean, counted, dollars, render_table, tokens
-from tokenbuddy.core.records import CURSOR_LOCAL
-from tokenbuddy.core.report import (
-    ReportKind,
-    ReportRow,
-    fold_buckets,
-    grand_total,
-    local_day_bounds,
-)
 from tokenbuddy.errors import ConfigError
-from tokenbuddy.store import queries
+from tokenbuddy.services.report import usage_report
 from tokenbuddy.store.timezone import resolve_zone, zone_notice
 
 if TYPE_CHECKING:
-    import sqlite3
     from zoneinfo import ZoneInfo
 
 
@@ -50,44 +41,6 @@ def _configured_zone() -> str | None:
     return configured_timezone(app_paths().config_file, os.environ)
 
 
-def build_report(
-    db: sqlite3.Connection,
-    kind: ReportKind,
-    *,
-    zone: ZoneInfo,
-    since: date | None = None,
-    until: date | None = None,
-    source: str | None = None,
-    project: str | None = None,
-) -> dict[str, Any]:
-    """The report as one JSON-ready object (the shape ``--json`` prints)."""
-    since_ms, until_ms = local_day_bounds(since, until, zone)
-    request_filter = queries.RequestFilter(since_ms, until_ms, source, project)
-    rows: list[ReportRow]
-    if kind == "session":
-        rows = queries.session_rows(db, request_filter)
-    elif kind == "model":
-        rows = queries.model_rows(db, request_filter)
-    else:
-        rows = fold_buckets(kind, queries.bucket_totals(db, request_filter), zone)
-    return {
-        "rows": [row.as_dict() for row in rows],
-        "totals": grand_total(rows).as_dict(),
-        "unpriced_models": queries.unpriced_models(db, request_filter),
-        "skipped_lines": queries.skipped_lines(db),
-        "unknown_token_requests": _unknown_tokens(db, request_filter),
-    }
-
-
-def _unknown_tokens(db: sqlite3.Connection, request_filter: queries.RequestFilter) -> int:
-    """Counted Cursor estimates whose tokens Cursor did not record (0 for other sources)."""
-    if request_filter.source not in (None, CURSOR_LOCAL) or request_filter.project:
-        return 0
-    from tokenbuddy.store.cursor import unknown_token_requests
-
-    return unknown_token_requests(db, request_filter.since_ms, request_filter.until_ms)
-
-
 def run_report(args: argparse.Namespace) -> int:
     """Sync the ledger, then print the requested report."""
     zone_name = args.tz or _configured_zone()
@@ -95,18 +48,18 @@ def run_report(args: argparse.Namespace) -> int:
     since, until = parse_day(args.since, "--since"), parse_day(args.until, "--until")
     if since and until and since > until:
         raise ConfigError("--since is after --until")
-    session = open_session(jobs=args.jobs)
-    with session.ledger:
-        report = build_report(
-            session.ledger.db,
+    with terminal_progress() as progress:
+        report, problems = usage_report(
             args.kind,
             zone=zone,
             since=since,
             until=until,
             source=None if args.source == "all" else args.source,
             project=args.project,
+            jobs=args.jobs,
+            progress=progress,
         )
-    for error in [*zone_notice(zone_name), *session.problems, *session.summary.errors]:
+    for error in [*zone_notice(zone_name), *problems]:
         print(f"tokenbuddy: {error}", file=sys.stderr)
     if args.json:
         sys.stdout.write(orjson.dumps(report).decode() + "\n")

@@ -11,14 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from tokenbuddy.cli.progress import open_session
+from tokenbuddy.cli.progress import terminal_progress
 from tokenbuddy.cli.table import clean, dollars
 from tokenbuddy.core.dashboard import project_name
 from tokenbuddy.errors import ConfigError
-from tokenbuddy.services.monitor import Monitor
-from tokenbuddy.services.snapshot import BudgetSettings, build_snapshot
-from tokenbuddy.services.status_file import publish_status
-from tokenbuddy.store.timezone import resolve_zone, zone_notice
+from tokenbuddy.services.current_status import current_status
 
 if TYPE_CHECKING:
     import argparse
@@ -33,19 +30,10 @@ if TYPE_CHECKING:
 
 def run_status(args: argparse.Namespace) -> int:
     """Sync the ledger, then print the snapshot."""
-    session = open_session(settings=True)
-    with session.ledger:
-        settings = session.settings
-        assert settings is not None
-        zone = resolve_zone(settings.timezone)
-        budget = BudgetSettings.from_settings(settings)
-        monitor = Monitor(zone, budget, settings.thresholds, record_announcements=False)
-        now_ms = int(datetime.now(UTC).timestamp() * 1000)
-        snapshot = build_snapshot(session.ledger.db, now_ms, zone, budget, monitor)
-        payload = publish_status(
-            session.ledger, snapshot, settings.statusline, session.paths.status_file
-        )
-    for problem in [*zone_notice(settings.timezone), *session.problems, *session.summary.errors]:
+    with terminal_progress() as progress:
+        status = current_status(progress=progress)
+    snapshot, payload, zone = status.snapshot, status.payload, status.zone
+    for problem in status.problems:
         print(f"tokenbuddy: {problem}", file=sys.stderr)
     if args.json and args.format not in ("text", "json"):
         raise ConfigError(f"--json and --format {args.format} ask for two different outputs")

@@ -1,27 +1,22 @@
 """``tokenbuddy team init|add-member|remove-member|reset-password|join|sync|show|leave``.
 
-Only daily aggregates leave the machine (see :mod:`tokenbuddy.team.sync`); the
-member DSN is kept in the keyring and never printed except by ``add-member``,
-whose last line is the new member's DSN, meant for that member only.
+Only daily aggregates leave the machine (see :mod:`tokenbuddy.services.team_sync`);
+the member DSN is kept in the keyring and never printed except by ``add-member`` and
+``reset-password`` (:mod:`tokenbuddy.cli.team_admin`), whose last line is the
+member's DSN, meant for that member only.
 """
 
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from tokenbuddy.cli import team_admin
 from tokenbuddy.errors import ConfigError, TeamError
 
 if TYPE_CHECKING:
     import argparse
-    from pathlib import Path
-    from zoneinfo import ZoneInfo
 
-    import psycopg
-
-    from tokenbuddy.store.settings import Settings
     from tokenbuddy.team.overview import TeamOverview
 
 ACTIONS = ("init", "add-member", "remove-member", "reset-password", "join", "sync", "show", "leave")
@@ -78,10 +73,10 @@ def add_team_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
 def run_team(args: argparse.Namespace) -> int:
     """Dispatch one ``team`` action."""
     handlers = {
-        "init": _init,
-        "add-member": _add_member,
-        "remove-member": _remove_member,
-        "reset-password": _reset_password,
+        "init": team_admin.run_init,
+        "add-member": team_admin.run_add_member,
+        "remove-member": team_admin.run_remove_member,
+        "reset-password": team_admin.run_reset_password,
         "join": _join,
         "sync": _sync,
         "show": _show,
@@ -90,142 +85,16 @@ def run_team(args: argparse.Namespace) -> int:
     return handlers[args.team_action](args)
 
 
-def _state_file() -> Path:
-    """This machine's team sync state file, its directory created."""
-    from tokenbuddy.store.paths import app_paths
-    from tokenbuddy.team.sync import state_path
-
-    paths = app_paths()
-    paths.ensure()
-    return state_path(paths)
-
-
-def _settings() -> Settings:
-    from tokenbuddy.store.paths import app_paths
-    from tokenbuddy.store.settings import load_settings
-
-    settings, problems = load_settings(app_paths().config_file)
-    for problem in problems:
-        print(f"tokenbuddy: {problem}", file=sys.stderr)
-    return settings
-
-
-def _insecure(args: argparse.Namespace, settings: Settings) -> bool:
-    return bool(getattr(args, "allow_insecure", False)) or settings.team.allow_insecure
-
-
-def _now_ms() -> int:
-    return int(datetime.now(UTC).timestamp() * 1000)
-
-
-def _zone(settings: Settings) -> ZoneInfo:
-    from tokenbuddy.store.timezone import resolve_zone
-
-    return resolve_zone(settings.timezone)
-
-
-def _init(args: argparse.Namespace) -> int:
-    from tokenbuddy.team import _driver, admin, schema
-
-    if args.budget is not None and args.budget <= 0:
-        raise ConfigError("--budget must be a positive number of dollars")
-    if args.print_sql:
-        print(schema.migration_script(), end="")
-        if args.budget is not None:
-            print(f"UPDATE tokenbuddy.team_budget SET pooled_monthly_usd = {args.budget!r};")
-        return 0
-    if not args.dsn:
-        raise ConfigError("team init needs the admin DSN (or --print-sql)")
-    with _driver.connect(args.dsn, allow_insecure=_insecure(args, _settings())) as connection:
-        result = admin.migrate(connection)
-        if args.budget is not None:
-            admin.set_pooled_budget(connection, args.budget)
-    if result.before == result.after:
-        print(f"team schema already at version {result.after}")
-    else:
-        print(f"team schema migrated from version {result.before} to {result.after}")
-    return 0
-
-
-def _add_member(args: argparse.Namespace) -> int:
-    from tokenbuddy.team import admin, schema
-
-    try:
-        member = schema.NewMember(
-            schema.check_role_name(args.name), args.alias, args.soft_limit, args.lead
-        )
-    except ValueError as error:
-        raise ConfigError(str(error)) from None
-    if args.soft_limit is not None and args.soft_limit <= 0:
-        raise ConfigError("--soft-limit must be a positive number of dollars")
-    if args.print_sql:
-        print(admin.member_script(member, "<database>"), end="")
-        return 0
-    dsn = admin.add_member(args.dsn, member, allow_insecure=_insecure(args, _settings()))
-    print(f"created member {member.name}; give them this DSN privately (it holds the password).")
-    print(f"they run: tokenbuddy team join '<DSN>'{' --alias NAME' if not member.alias else ''}")
-    print(dsn)
-    return 0
-
-
-def _remove_member(args: argparse.Namespace) -> int:
-    from tokenbuddy.team import admin, schema
-
-    try:
-        name = schema.check_role_name(args.name)
-    except ValueError as error:
-        raise ConfigError(str(error)) from None
-    if args.print_sql:
-        print(schema.remove_member_script(name, "<database>", keep_usage=args.keep_usage), end="")
-        return 0
-    machines, days = admin.remove_member(
-        args.dsn, name, keep_usage=args.keep_usage, allow_insecure=_insecure(args, _settings())
-    )
-    if args.keep_usage:
-        print(f"{name} can no longer connect; their {days} day(s) stay in the team's totals")
-    else:
-        print(f"removed {name}: role dropped, {machines} machine(s) and {days} day(s) deleted")
-    return 0
-
-
-def _reset_password(args: argparse.Namespace) -> int:
-    from tokenbuddy.team import admin, schema
-
-    try:
-        name = schema.check_role_name(args.name)
-    except ValueError as error:
-        raise ConfigError(str(error)) from None
-    dsn = admin.reset_password(args.dsn, name, allow_insecure=_insecure(args, _settings()))
-    print(f"new password for {name}; the old DSN no longer works. Give them this one privately.")
-    print("they run: tokenbuddy team join '<DSN>'")
-    print(dsn)
-    return 0
-
-
 def _join(args: argparse.Namespace) -> int:
-    from tokenbuddy.team import _driver
-    from tokenbuddy.team.credentials import store_dsn
-    from tokenbuddy.team.state import SyncState
-    from tokenbuddy.team.sync import check_server_version
+    from tokenbuddy.cli.table import clean
+    from tokenbuddy.services.team_membership import join_team
 
-    settings = _settings()
+    insecure = team_admin.allow_insecure(args)
     alias = args.alias if args.alias is not None else _ask_alias()
-    with _driver.connect(args.dsn, allow_insecure=_insecure(args, settings)) as connection:
-        check_server_version(connection)
-        shown = _claim_alias(connection, alias)
-        database = connection.info.dbname
-    store_dsn(args.dsn)
-    with SyncState(_state_file()) as state:
-        state.put(joined="1")
-    print(f"joined the team in database {database} as {_printable(shown)}; sync is on")
+    database, shown = join_team(args.dsn, alias, allow_insecure=insecure)
+    print(f"joined the team in database {database} as {clean(shown)}; sync is on")
     print("only daily aggregates are sent; `tokenbuddy team sync` pushes now")
     return 0
-
-
-def _printable(text: str) -> str:
-    from tokenbuddy.cli.table import clean
-
-    return clean(text)
 
 
 def _ask_alias() -> str | None:
@@ -236,52 +105,12 @@ def _ask_alias() -> str | None:
     return answer or None
 
 
-def _claim_alias(connection: psycopg.Connection[Any], alias: str | None) -> str:
-    """Set this member's alias (None: keep it); returns what the team sees."""
-    from tokenbuddy.team import _driver
-
-    driver = _driver.require_psycopg()
-    try:
-        row = connection.execute(
-            "SELECT role_name FROM tokenbuddy.members WHERE role_name = current_user"
-        ).fetchone()
-        if row is None:
-            raise TeamError(
-                "this role is not a member of the team; ask the admin for a DSN from"
-                " `tokenbuddy team add-member`"
-            )
-        if alias is not None:
-            connection.execute(
-                "UPDATE tokenbuddy.members SET alias = %s WHERE role_name = current_user",
-                (alias[:64],),
-            )
-        shown = connection.execute(
-            "SELECT alias FROM tokenbuddy.team_members WHERE is_me"
-        ).fetchone()
-    except driver.Error as error:
-        raise _driver.translate(error, "join the team") from None
-    return str(shown[0]) if shown else "anonymous"
-
-
 def _sync(args: argparse.Namespace) -> int:
-    from tokenbuddy.cli.progress import open_session
-    from tokenbuddy.team.state import SyncState
-    from tokenbuddy.team.sync import SyncOptions, dsn_if_joined, state_path, sync_once
+    from tokenbuddy.cli.progress import terminal_progress
+    from tokenbuddy.services.team_sync import push_now
 
-    session = open_session(settings=True)
-    session.ledger.close()
-    settings = session.settings
-    assert settings is not None
-    dsn = dsn_if_joined(state_path(session.paths))
-    if dsn is None:
-        raise TeamError("not joined to a team: run `tokenbuddy team join <dsn>` first")
-    options = SyncOptions.from_settings(session.paths, settings, _zone(settings), dsn=dsn)
-    if args.allow_insecure:
-        options = replace(options, allow_insecure=True)
-    if args.full:
-        with SyncState(state_path(session.paths)) as state:
-            state.forget_pushed()
-    report = sync_once(options, now_ms=_now_ms(), force=True)
+    with terminal_progress() as progress:
+        report = push_now(full=args.full, allow_insecure=args.allow_insecure, progress=progress)
     if not report.ok:
         raise TeamError(f"{report.error} (will retry in the background)")
     if report.status == "up_to_date":
@@ -294,26 +123,16 @@ def _sync(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     import orjson
 
+    from tokenbuddy.cli.config import user_settings
     from tokenbuddy.cli.report import parse_day
-    from tokenbuddy.store.paths import app_paths
-    from tokenbuddy.team.overview import load_team_overview
-    from tokenbuddy.team.sync import dsn_if_joined, state_path
+    from tokenbuddy.services.team_membership import team_view
 
-    settings = _settings()
-    zone = _zone(settings)
+    settings = user_settings()
     since, until = parse_day(args.since, "--since"), parse_day(args.until, "--until")
     if since and until and since > until:
         raise ConfigError("--since is after --until")
-    dsn = args.dsn or dsn_if_joined(state_path(app_paths()))
-    if dsn is None:
-        raise TeamError("not joined to a team: run `tokenbuddy team join <dsn>` first")
-    overview = load_team_overview(
-        dsn,
-        now_ms=_now_ms(),
-        zone=zone,
-        allow_insecure=_insecure(args, settings),
-        since=since,
-        until=until,
+    overview = team_view(
+        settings, dsn=args.dsn, since=since, until=until, allow_insecure=args.allow_insecure
     )
     if args.json:
         sys.stdout.write(orjson.dumps(overview.as_dict()).decode() + "\n")
@@ -392,12 +211,8 @@ def _alert_lines(overview: TeamOverview) -> list[str]:
 
 
 def _leave(args: argparse.Namespace) -> int:
-    from tokenbuddy.team.credentials import delete_dsn
-    from tokenbuddy.team.state import SyncState
+    from tokenbuddy.services.team_membership import leave_team
 
-    forgot = delete_dsn()
-    with SyncState(_state_file()) as state:
-        state.put(joined=None)
-        state.forget_pushed()
+    forgot = leave_team()
     print("left the team: DSN removed from the keyring" if forgot else "no team DSN was stored")
     return 0

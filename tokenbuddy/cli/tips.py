@@ -12,14 +12,10 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from tokenbuddy.cli.progress import open_session
+from tokenbuddy.cli.progress import terminal_progress
 from tokenbuddy.cli.report import parse_day
 from tokenbuddy.cli.table import clean, counted, dollars
-from tokenbuddy.core.metrics import DAY_MS
-from tokenbuddy.core.report import local_day_bounds
-from tokenbuddy.errors import ConfigError
-from tokenbuddy.services.tips import priced_tips
-from tokenbuddy.store.timezone import resolve_zone, zone_notice
+from tokenbuddy.services.tips import tips_since
 
 if TYPE_CHECKING:
     import argparse
@@ -27,43 +23,21 @@ if TYPE_CHECKING:
 
     from tokenbuddy.core.tips import Tip
 
-DEFAULT_WINDOW_DAYS = 14
-MIN_WINDOW_DAYS = 7
 WIDTH = 100
 
 
 def run_tips(args: argparse.Namespace) -> int:
     """Sync the ledger, then print the tips for the window."""
-    session = open_session(settings=True)
-    with session.ledger:
-        settings = session.settings
-        assert settings is not None
-        zone = resolve_zone(settings.timezone)
-        now_ms = int(datetime.now(UTC).timestamp() * 1000)
-        since_ms = window_start(args.since, now_ms, zone)
-        tips = priced_tips(session.ledger, since_ms, now_ms)
-    for problem in [*zone_notice(settings.timezone), *session.problems, *session.summary.errors]:
+    since = parse_day(args.since, "--since")
+    with terminal_progress() as progress:
+        run = tips_since(since, progress=progress)
+    for problem in run.problems:
         print(f"tokenbuddy: {problem}", file=sys.stderr)
     if args.json:
-        sys.stdout.write(orjson.dumps({"tips": [t.as_dict() for t in tips]}).decode() + "\n")
+        sys.stdout.write(orjson.dumps({"tips": [t.as_dict() for t in run.tips]}).decode() + "\n")
     else:
-        print(format_tips(tips, since_ms, now_ms, zone))
+        print(format_tips(run.tips, run.since_ms, run.now_ms, run.zone))
     return 0
-
-
-def window_start(since: str | None, now_ms: int, zone: ZoneInfo) -> int:
-    """The window's first moment: local midnight of ``--since``, else 14 days ago."""
-    day = parse_day(since, "--since")
-    if day is None:
-        return now_ms - DEFAULT_WINDOW_DAYS * DAY_MS
-    start, _ = local_day_bounds(day, None, zone)
-    assert start is not None
-    if now_ms - start < MIN_WINDOW_DAYS * DAY_MS:
-        raise ConfigError(
-            f"--since must be at least {MIN_WINDOW_DAYS} days ago: a shorter window "
-            "would turn a few requests into a monthly saving"
-        )
-    return start
 
 
 def _local_day(ts_ms: int, zone: ZoneInfo) -> str:

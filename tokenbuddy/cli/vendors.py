@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -18,50 +17,25 @@ from tokenbuddy.cli.auth import columns
 from tokenbuddy.cli.report import parse_day
 from tokenbuddy.cli.table import clean, dollars, render_table
 from tokenbuddy.core.report import local_day_bounds
-from tokenbuddy.services.vendor_poll import credentials, schedule_for
-from tokenbuddy.store.vendors import VENDOR_SOURCES, reconciliation, source_states
 
 if TYPE_CHECKING:
     import argparse
 
-    from tokenbuddy.services.vendor_poll import Credential, PollOutcome
-    from tokenbuddy.store.settings import Settings
-    from tokenbuddy.store.vendors import Reconciliation, SourceState
+    from tokenbuddy.services.vendor_poll import PollOutcome
+    from tokenbuddy.store.vendors import Reconciliation
 
 
 def _now_ms() -> int:
     return int(datetime.now(UTC).timestamp() * 1000)
 
 
-def _settings() -> tuple[Settings, Path]:
-    from tokenbuddy.store.paths import app_paths
-    from tokenbuddy.store.settings import load_settings
-
-    paths = app_paths()
-    paths.ensure()
-    settings, problems = load_settings(paths.config_file)
-    for problem in problems:
-        print(f"tokenbuddy: {problem}", file=sys.stderr)
-    return settings, paths.ledger
-
-
 def run_vendors(args: argparse.Namespace) -> int:
     """``vendors pull``: poll every enabled, configured source now."""
-    import asyncio
-
-    from tokenbuddy.services.vendor_poll import poll_all
-    from tokenbuddy.sources.vendors.http import ClientOptions
-    from tokenbuddy.store.ledger import Ledger
+    from tokenbuddy.cli.config import user_settings
+    from tokenbuddy.services.vendor_poll import pull_enabled
 
     del args
-    settings, ledger_path = _settings()
-    enabled = [p for p in VENDOR_SOURCES if p not in settings.vendors.disabled]
-    found, problems, _ = credentials(enabled)
-    schedule = schedule_for(settings.vendors)
-    with Ledger(ledger_path) as ledger:
-        outcomes = asyncio.run(
-            poll_all(ledger, found, _now_ms(), ClientOptions(), schedule, providers=enabled)
-        )
+    outcomes, problems = pull_enabled(user_settings().vendors, _now_ms())
     return _report_outcomes(outcomes, problems)
 
 
@@ -93,39 +67,15 @@ def _report_outcomes(outcomes: list[PollOutcome], problems: dict[str, str]) -> i
 
 def run_sources(args: argparse.Namespace) -> int:
     """``sources [--json]``: each vendor source's credential and polling state."""
-    from tokenbuddy.store.ledger import Ledger
+    from tokenbuddy.cli.config import user_settings
+    from tokenbuddy.services.vendor_sources import source_entries
 
-    settings, ledger_path = _settings()
-    found, problems, _ = credentials(list(VENDOR_SOURCES))
-    with Ledger(ledger_path) as ledger:
-        states = source_states(ledger.db)
-    now_ms = _now_ms()
-    entries = [
-        _source_entry(s, found[s.provider], problems.get(s.provider, ""), settings, now_ms)
-        for s in states
-    ]
+    entries = source_entries(user_settings().vendors, _now_ms())
     if args.json:
         sys.stdout.write(orjson.dumps({"sources": entries}).decode() + "\n")
     else:
         print(_sources_table(entries))
     return 0
-
-
-def _source_entry(
-    state: SourceState, credential: Credential | None, problem: str, settings: Settings, now_ms: int
-) -> dict[str, Any]:
-    """One source as shown: the stored state plus whether a credential is configured now."""
-    entry = state.as_dict()
-    entry["configured"] = credential is not None
-    entry["credential_from"] = credential.origin if credential else None
-    entry["credential_error"] = problem
-    entry["enabled"] = state.provider not in settings.vendors.disabled
-    entry["age_s"] = (now_ms - state.last_success_ms) // 1000 if state.last_success_ms else None
-    if not entry["enabled"]:
-        entry["status"] = "disabled"
-    elif credential is None and state.status == "never polled":
-        entry["status"] = "credential unreadable" if problem else "not configured"
-    return entry
 
 
 def _age(seconds: int | None) -> str:
@@ -155,13 +105,13 @@ def run_reconcile(args: argparse.Namespace) -> int:
     """``reconcile``: local estimate vs vendor-billed per UTC day, provider and model."""
     from zoneinfo import ZoneInfo
 
-    from tokenbuddy.cli.progress import open_session
+    from tokenbuddy.cli.progress import terminal_progress
+    from tokenbuddy.services.vendor_sources import reconcile
 
     since, until = parse_day(args.since, "--since"), parse_day(args.until, "--until")
     since_ms, until_ms = local_day_bounds(since, until, ZoneInfo("UTC"))
-    session = open_session()
-    with session.ledger:
-        result = reconciliation(session.ledger.db, since_ms, until_ms)
+    with terminal_progress() as progress:
+        result = reconcile(since_ms, until_ms, progress=progress)
     if not result.rows:
         print(
             "tokenbuddy: no billed costs to compare: add an Admin key"

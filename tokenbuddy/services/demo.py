@@ -19,6 +19,8 @@ import orjson
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from tokenbuddy.sources.discovery import LogRoot
+
 PROJECTS = ("web-shop", "payments-api", "infra", "data-pipeline", "docs-site")
 CLAUDE_MODELS = (
     ("claude-sonnet-4-5-20250929", 0.55),
@@ -33,6 +35,13 @@ class DemoHistory:
 
     claude_dir: Path
     codex_home: Path
+
+    def log_roots(self, home: Path) -> list[LogRoot]:
+        """The demo's logs as the dashboard's log roots (nothing else of ``home`` is read)."""
+        from tokenbuddy.sources.discovery import log_roots
+
+        environ = {"CLAUDE_CONFIG_DIR": str(self.claude_dir), "CODEX_HOME": str(self.codex_home)}
+        return log_roots(environ, home)
 
 
 RECENT_HOURS_AGO = (20, 16, 9, 6, 3.5, 2)

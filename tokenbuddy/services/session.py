@@ -47,6 +47,11 @@ def missing_roots(roots: list[LogRoot]) -> list[str]:
 NAMED_SUBDIRS = frozenset({"projects", "sessions", "archived_sessions"})
 
 
+def configured_roots(settings: Settings) -> list[LogRoot]:
+    """The log dirs the settings and the environment name, else the agents' defaults."""
+    return log_roots(settings.log_environment(os.environ), Path.home())
+
+
 def open_session(
     *,
     jobs: int | None = None,
@@ -66,10 +71,9 @@ def open_session(
         from tokenbuddy.store.settings import load_settings
 
         loaded, problems = load_settings(paths.config_file)
-        environ = loaded.log_environment(os.environ)
+        roots = configured_roots(loaded)
     else:
-        environ = configured_log_environment(paths.config_file, os.environ)
-    roots = log_roots(environ, Path.home())
+        roots = log_roots(configured_log_environment(paths.config_file, os.environ), Path.home())
     problems.extend(missing_roots(roots))
     ledger = Ledger(paths.ledger)
     try:

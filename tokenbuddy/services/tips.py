@@ -7,16 +7,22 @@ small tuples at most); the ledger's columns map one to one onto
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from tokenbuddy.core.metrics import DAY_MS
 from tokenbuddy.core.records import PromptMark, UsageRecord
+from tokenbuddy.core.report import local_day_bounds
 from tokenbuddy.core.tips import PricedRequest, Tip, find_tips
+from tokenbuddy.errors import ConfigError
 from tokenbuddy.store.ledger import COUNTED
 
 if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Callable
+    from datetime import date
+    from zoneinfo import ZoneInfo
 
     from tokenbuddy.store.ledger import Ledger
 
@@ -80,3 +86,54 @@ def priced_tips(ledger: Ledger, since_ms: int, now_ms: int) -> list[Tip]:
     if book.new_schedules:
         ledger.save_prices(version, book.new_schedules)
     return tips
+
+
+DEFAULT_WINDOW_DAYS = 14
+MIN_WINDOW_DAYS = 7
+
+
+@dataclass(frozen=True, slots=True)
+class TipsRun:
+    """The tips for a window ending now, the window, and what to warn of."""
+
+    tips: list[Tip]
+    since_ms: int
+    now_ms: int
+    zone: ZoneInfo
+    """The zone the window's days are counted in."""
+    problems: list[str]
+    """Time zone, settings and log-dir problems, and files that could not be read."""
+
+
+def window_start(since: date | None, now_ms: int, zone: ZoneInfo) -> int:
+    """The window's first moment: local midnight of ``since``, else 14 days ago."""
+    if since is None:
+        return now_ms - DEFAULT_WINDOW_DAYS * DAY_MS
+    start, _ = local_day_bounds(since, None, zone)
+    assert start is not None
+    if now_ms - start < MIN_WINDOW_DAYS * DAY_MS:
+        raise ConfigError(
+            f"--since must be at least {MIN_WINDOW_DAYS} days ago: a shorter window "
+            "would turn a few requests into a monthly saving"
+        )
+    return start
+
+
+def tips_since(
+    since: date | None, *, progress: Callable[[int, int], None] | None = None
+) -> TipsRun:
+    """Bring the ledger up to date, then find the tips from ``since`` (default: two weeks
+    ago) to now."""
+    from tokenbuddy.services.session import open_session
+    from tokenbuddy.store.timezone import resolve_zone, zone_notice
+
+    session = open_session(settings=True, progress=progress)
+    with session.ledger:
+        settings = session.settings
+        assert settings is not None
+        zone = resolve_zone(settings.timezone)
+        now_ms = int(datetime.now(UTC).timestamp() * 1000)
+        since_ms = window_start(since, now_ms, zone)
+        tips = priced_tips(session.ledger, since_ms, now_ms)
+    problems = [*zone_notice(settings.timezone), *session.problems, *session.summary.errors]
+    return TipsRun(tips, since_ms, now_ms, zone, problems)

@@ -233,3 +233,22 @@ def credentials(
             if isinstance(error, KeyringUnavailableError):
                 no_keyring.add(provider)
     return found, problems, no_keyring
+
+
+def pull_enabled(settings: VendorSettings, now_ms: int) -> tuple[list[PollOutcome], dict[str, str]]:
+    """``vendors pull``: poll every enabled source now and store the results in the user's
+    ledger; returns one outcome per source and the credentials that could not be read."""
+    from tokenbuddy.store.ledger import Ledger
+    from tokenbuddy.store.paths import app_paths
+
+    enabled = [p for p in PROVIDERS if p not in settings.disabled]
+    found, problems, _ = credentials(enabled)
+    paths = app_paths()
+    paths.ensure()
+    with Ledger(paths.ledger) as ledger:
+        outcomes = asyncio.run(
+            poll_all(
+                ledger, found, now_ms, ClientOptions(), schedule_for(settings), providers=enabled
+            )
+        )
+    return outcomes, problems

@@ -1,15 +1,13 @@
-"""Optional team sync: daily aggregates pushed to the team's own PostgreSQL server.
+"""Optional team sync: the PostgreSQL side of pushing daily aggregates to the team's own
+server, and reading the team view back.
 
 Nothing here runs unless the user joins a team; psycopg (the ``team`` extra) is
-imported only when a connection is needed. The dashboard uses three calls, each
-blocking, so each belongs in a thread worker:
-
-- :func:`sync_once` pushes this machine's changed days (respecting backoff);
-- :func:`load_team_overview` reads the team view as plain dataclasses;
-- :func:`load_dsn` says whether this machine joined (``None`` when not).
+imported only when a connection is needed. This package knows nothing of the local
+ledger or the keyring: :mod:`tokenbuddy.services.team_sync` reads the aggregates and the
+DSN and hands them over. Every call that connects blocks, so the dashboard makes it
+from a thread worker; :func:`load_team_overview` reads the team view as plain dataclasses.
 """
 
-from tokenbuddy.team.credentials import load_dsn
 from tokenbuddy.team.overview import (
     MemberSpend,
     ModelSpend,
@@ -18,18 +16,12 @@ from tokenbuddy.team.overview import (
     load_team_overview,
     team_overview,
 )
-from tokenbuddy.team.sync import SyncOptions, SyncReport, state_path, sync_once
 
 __all__ = [
     "MemberSpend",
     "ModelSpend",
-    "SyncOptions",
-    "SyncReport",
     "TeamOverview",
     "TeamTotals",
-    "load_dsn",
     "load_team_overview",
-    "state_path",
-    "sync_once",
     "team_overview",
 ]

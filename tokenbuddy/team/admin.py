@@ -68,6 +68,18 @@ def migrate(connection: psycopg.Connection[Any], target: int = LATEST) -> InitRe
     return InitResult(before, max(before, target))
 
 
+def init_team(
+    admin_dsn: str, pooled_budget_usd: float | None, *, allow_insecure: bool
+) -> InitResult:
+    """``team init``: migrate the schema to the latest version, then set the pooled monthly
+    budget when one is given."""
+    with _driver.connect(admin_dsn, allow_insecure=allow_insecure) as connection:
+        result = migrate(connection)
+        if pooled_budget_usd is not None:
+            set_pooled_budget(connection, pooled_budget_usd)
+    return result
+
+
 def set_pooled_budget(connection: psycopg.Connection[Any], monthly_usd: float | None) -> None:
     """Set (or clear, with None) the team's pooled monthly budget."""
     psycopg = _driver.require_psycopg()

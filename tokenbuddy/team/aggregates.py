@@ -1,4 +1,4 @@
-"""Daily aggregates from the local ledger: the only thing team sync ever sends.
+"""Daily aggregates of the local ledger: the only thing team sync ever sends.
 
 One row per (local day, source, model[, project name]) with token sums, cost and
 request count. Session ids, prompts and paths never leave; with
@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import astuple, dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from tokenbuddy.core.report import BUCKET_MS
 
 if TYPE_CHECKING:
-    import sqlite3
     from collections.abc import Iterable
     from zoneinfo import ZoneInfo
 
@@ -48,20 +47,17 @@ def project_label(path: str) -> str:
     return PurePath(path.rstrip("/\\")).name if path else ""
 
 
-def daily_rows(
-    ledger_db: sqlite3.Connection, zone: ZoneInfo, since: date, *, share_projects: bool
+RollupRow = tuple[int, str, str, str, int, int, int, int, float, int]
+"""One 15-minute rollup bucket's sums: (bucket, source, model, project path, input, output,
+cache write and cache read tokens, cost, requests); the path is '' when not shared."""
+
+
+def fold_days(
+    rollup: Iterable[RollupRow], zone: ZoneInfo, since: date, *, share_projects: bool
 ) -> list[DailyRow]:
     """Sums per local day from ``since`` on, folded from the ledger's 15-minute rollup."""
-    since_ms = int(datetime.combine(since, time(0), zone).timestamp() * 1000)
-    project = "project" if share_projects else "''"
-    cursor = ledger_db.execute(
-        f"SELECT bucket, source, model, {project}, SUM(input_tokens), SUM(output_tokens),"
-        " SUM(cache_write_tokens), SUM(cache_read_tokens), TOTAL(cost_usd), SUM(requests)"
-        " FROM usage_rollup WHERE bucket >= ? GROUP BY 1, 2, 3, 4",
-        (since_ms // BUCKET_MS,),
-    )
     rows: dict[tuple[date, str, str, str], DailyRow] = {}
-    for bucket, source, model, path, inputs, outputs, writes, reads, cost, count in cursor:
+    for bucket, source, model, path, inputs, outputs, writes, reads, cost, count in rollup:
         day = datetime.fromtimestamp(bucket * BUCKET_MS / 1000, UTC).astimezone(zone).date()
         label = project_label(path) if share_projects else ""
         row = rows.setdefault((day, source, model, label), DailyRow(day, source, model, label))

@@ -167,7 +167,7 @@ def load_team_overview(
     until: date | None = None,
 ) -> TeamOverview:
     """Connect, check the schema version, and read the team view (for thread workers)."""
-    from tokenbuddy.team.sync import check_server_version
+    from tokenbuddy.team.push import check_server_version
 
     with _driver.connect(dsn, allow_insecure=allow_insecure) as connection:
         check_server_version(connection)

@@ -81,10 +81,10 @@ if TYPE_CHECKING:
 
     from tokenbuddy.core.dashboard import DashboardSnapshot
     from tokenbuddy.core.tips import Tip
+    from tokenbuddy.services.team_sync import SyncOptions, SyncReport
     from tokenbuddy.services.vendor_poll import Credential
     from tokenbuddy.sources.discovery import LogRoot
     from tokenbuddy.store.settings import StatuslineSettings, VendorSettings
-    from tokenbuddy.team import SyncOptions, SyncReport
 
 
 @dataclass(slots=True)
@@ -386,7 +386,7 @@ class TokenBuddyApp(App[None]):
     @work(thread=True, group="team", name="team sync", exclusive=True, exit_on_error=False)
     def sync_team(self) -> None:
         """Push this machine's changed days to the team server (quietly off until joined)."""
-        from tokenbuddy.team import sync_once
+        from tokenbuddy.services.team_sync import sync_once
 
         assert self.config.team is not None
         self.post_message(TeamSynced(sync_once(self.config.team, now_ms=self._now_ms())))
@@ -395,8 +395,8 @@ class TokenBuddyApp(App[None]):
     def load_team(self) -> None:
         """Read the team overview for the team screen."""
         from tokenbuddy.errors import CredentialError, TeamError
+        from tokenbuddy.services.team_sync import dsn_if_joined
         from tokenbuddy.team import load_team_overview
-        from tokenbuddy.team.sync import dsn_if_joined
 
         assert self.config.team is not None
         options = self.config.team

@@ -14,10 +14,11 @@ if TYPE_CHECKING:
     from tokenbuddy.core.dashboard import DashboardSnapshot, SessionDetail
     from tokenbuddy.core.tips import Tip
     from tokenbuddy.services.ingest import IngestSummary
+    from tokenbuddy.services.team_sync import SyncReport
     from tokenbuddy.services.vendor_poll import Credential
     from tokenbuddy.sources.watch import LogWatcher
     from tokenbuddy.store.vendors import Reconciliation, SourceState
-    from tokenbuddy.team import SyncReport, TeamOverview
+    from tokenbuddy.team import TeamOverview
 
 
 class IngestProgressed(Message):

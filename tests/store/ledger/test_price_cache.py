@@ -15,8 +15,8 @@ def test_every_request_is_repriced_when_the_price_database_changes(tmp_path: Pat
     import orjson
 
     from tests.conftest import environ_for
-    from tokenbuddy.cli.report import build_report
     from tokenbuddy.services.ingest import sync
+    from tokenbuddy.services.report import build_report
     from tokenbuddy.sources.discovery import log_roots
 
     claude = tmp_path / "claude"

@@ -1,0 +1,87 @@
+"""Usage and cost reports from the ledger: by day, week, month, session or model."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tokenbuddy.core.records import CURSOR_LOCAL
+from tokenbuddy.core.report import (
+    ReportKind,
+    ReportRow,
+    fold_buckets,
+    grand_total,
+    local_day_bounds,
+)
+from tokenbuddy.services.session import open_session
+from tokenbuddy.store import queries
+
+if TYPE_CHECKING:
+    import sqlite3
+    from collections.abc import Callable
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+
+def usage_report(
+    kind: ReportKind,
+    *,
+    zone: ZoneInfo,
+    since: date | None = None,
+    until: date | None = None,
+    source: str | None = None,
+    project: str | None = None,
+    jobs: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[dict[str, Any], list[str]]:
+    """Bring the ledger up to date, then build the report; returns it and the problems met
+    on the way (settings, missing log dirs, files that could not be read)."""
+    session = open_session(jobs=jobs, progress=progress)
+    with session.ledger:
+        report = build_report(
+            session.ledger.db,
+            kind,
+            zone=zone,
+            since=since,
+            until=until,
+            source=source,
+            project=project,
+        )
+    return report, [*session.problems, *session.summary.errors]
+
+
+def build_report(
+    db: sqlite3.Connection,
+    kind: ReportKind,
+    *,
+    zone: ZoneInfo,
+    since: date | None = None,
+    until: date | None = None,
+    source: str | None = None,
+    project: str | None = None,
+) -> dict[str, Any]:
+    """The report as one JSON-ready object (the shape ``--json`` prints)."""
+    since_ms, until_ms = local_day_bounds(since, until, zone)
+    request_filter = queries.RequestFilter(since_ms, until_ms, source, project)
+    rows: list[ReportRow]
+    if kind == "session":
+        rows = queries.session_rows(db, request_filter)
+    elif kind == "model":
+        rows = queries.model_rows(db, request_filter)
+    else:
+        rows = fold_buckets(kind, queries.bucket_totals(db, request_filter), zone)
+    return {
+        "rows": [row.as_dict() for row in rows],
+        "totals": grand_total(rows).as_dict(),
+        "unpriced_models": queries.unpriced_models(db, request_filter),
+        "skipped_lines": queries.skipped_lines(db),
+        "unknown_token_requests": _unknown_tokens(db, request_filter),
+    }
+
+
+def _unknown_tokens(db: sqlite3.Connection, request_filter: queries.RequestFilter) -> int:
+    """Counted Cursor estimates whose tokens Cursor did not record (0 for other sources)."""
+    if request_filter.source not in (None, CURSOR_LOCAL) or request_filter.project:
+        return 0
+    from tokenbuddy.store.cursor import unknown_token_requests
+
+    return unknown_token_requests(db, request_filter.since_ms, request_filter.until_ms)
