@@ -8,13 +8,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tokenbuddy.core.metrics import HOUR_MS, Cycle, budget_cycle
+from tokenbuddy.core.metrics import Cycle, budget_cycle
 from tokenbuddy.core.projection import (
     estimate_basis,
     estimate_percent_per_hour,
     project_cycle,
     project_window,
 )
+from tokenbuddy.core.units import HOUR_MS
 
 NEW_YORK = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")

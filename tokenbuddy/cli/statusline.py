@@ -27,6 +27,8 @@ import os
 import sys
 import time
 
+from tokenbuddy.core.units import MINUTE_MS
+
 TYPE_CHECKING = False  # not typing's: importing typing costs the status line 2-5 ms
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -38,7 +40,7 @@ NEUTRAL = "⚡ tokenbuddy"
 Nothing from the logs is ever printed: every segment is a number or a fixed label,
 and the configured prefix and separator go through :func:`clean`."""
 MAX_STDIN = 4 << 20
-STALE_MS = 60_000
+STALE_MS = MINUTE_MS
 """A snapshot older than this is refreshed in the background."""
 DEFAULT_SEGMENTS = ("session", "today", "burn", "cap", "cache", "five_hour", "warning")
 KIND_LABEL = {

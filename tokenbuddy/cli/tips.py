@@ -15,8 +15,8 @@ import orjson
 from tokenbuddy.cli.report import parse_day, resolve_zone, zone_notice
 from tokenbuddy.cli.session import open_session
 from tokenbuddy.cli.table import clean, counted, dollars
-from tokenbuddy.core.metrics import DAY_MS
 from tokenbuddy.core.report import local_day_bounds
+from tokenbuddy.core.units import DAY_MS
 from tokenbuddy.errors import ConfigError
 from tokenbuddy.store.tips import priced_tips
 

@@ -19,6 +19,7 @@ from tokenbuddy.cli.auth import columns
 from tokenbuddy.cli.report import parse_day
 from tokenbuddy.cli.table import clean, dollars, render_table
 from tokenbuddy.core.report import local_day_bounds
+from tokenbuddy.core.units import HOUR_S, MINUTE_S
 from tokenbuddy.errors import CredentialError, KeyringUnavailableError
 from tokenbuddy.store.vendors import VENDOR_SOURCES, reconciliation, source_states
 
@@ -164,11 +165,11 @@ def _source_entry(
 def _age(seconds: int | None) -> str:
     if seconds is None:
         return "never"
-    if seconds < 120:
+    if seconds < 2 * MINUTE_S:
         return f"{seconds}s ago"
-    if seconds < 7200:
-        return f"{seconds // 60}m ago"
-    return f"{seconds // 3600}h ago"
+    if seconds < 2 * HOUR_S:
+        return f"{seconds // MINUTE_S}m ago"
+    return f"{seconds // HOUR_S}h ago"
 
 
 def _sources_table(entries: list[dict[str, Any]]) -> str:

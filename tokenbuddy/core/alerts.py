@@ -65,8 +65,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from tokenbuddy.core.dashboard import project_name
-from tokenbuddy.core.metrics import HOUR_MS, MINUTE_MS
 from tokenbuddy.core.pricing import geo_multiplier
+from tokenbuddy.core.units import DAY_MS, HOUR_MS, MINUTE_MS
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -80,7 +80,6 @@ AlertKind = Literal[
 ]
 Severity = Literal["info", "warning", "critical"]
 SEVERITY_RANK: dict[Severity, int] = {"info": 0, "warning": 1, "critical": 2}
-DAY_MS = 24 * HOUR_MS
 
 
 @dataclass(frozen=True, slots=True)

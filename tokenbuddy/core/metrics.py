@@ -9,12 +9,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
+from tokenbuddy.core.units import DAY_S, HOUR_MS, MINUTE_MS
+
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
-
-MINUTE_MS = 60_000
-HOUR_MS = 3_600_000
-DAY_MS = 86_400_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +43,11 @@ class Cycle:
 
     def elapsed_days(self, now: datetime) -> float:
         """Days from the cycle start to ``now``."""
-        return max((now - self.start).total_seconds() / 86_400, 0.0)
+        return max((now - self.start).total_seconds() / DAY_S, 0.0)
 
     def remaining_days(self, now: datetime) -> float:
         """Days from ``now`` to the cycle end."""
-        return max((self.end - now).total_seconds() / 86_400, 0.0)
+        return max((self.end - now).total_seconds() / DAY_S, 0.0)
 
 
 def budget_cycle(now: datetime, start_day: int) -> Cycle:

@@ -11,13 +11,15 @@ from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+from tokenbuddy.core.units import MINUTE_MS
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from zoneinfo import ZoneInfo
 
 ReportKind = Literal["daily", "weekly", "monthly", "session", "model"]
 REPORT_KINDS: tuple[ReportKind, ...] = ("daily", "weekly", "monthly", "session", "model")
-BUCKET_MS = 15 * 60 * 1000
+BUCKET_MS = 15 * MINUTE_MS
 
 
 @dataclass(slots=True)

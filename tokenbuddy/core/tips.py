@@ -53,8 +53,8 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, get_args
 
 from tokenbuddy.core.dashboard import project_name
-from tokenbuddy.core.metrics import HOUR_MS, MINUTE_MS
 from tokenbuddy.core.records import CLAUDE_CODE, PromptMark, UsageRecord
+from tokenbuddy.core.units import HOUR_MS, MINUTE_MS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence

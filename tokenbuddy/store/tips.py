@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tokenbuddy.core.metrics import DAY_MS
 from tokenbuddy.core.records import PromptMark, UsageRecord
 from tokenbuddy.core.tips import PricedRequest, Tip, find_tips
+from tokenbuddy.core.units import DAY_MS
 from tokenbuddy.store.ledger import COUNTED
 
 if TYPE_CHECKING:

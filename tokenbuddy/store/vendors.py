@@ -23,7 +23,8 @@ import orjson
 
 from tokenbuddy.core.records import CLAUDE_CODE, CODEX, UsageRecord
 from tokenbuddy.core.report import BUCKET_MS
-from tokenbuddy.sources.vendors.results import DAY_MS, day_of, model_family
+from tokenbuddy.core.units import DAY_MS
+from tokenbuddy.sources.vendors.results import day_of, model_family
 from tokenbuddy.store import cursor as cursor_store
 from tokenbuddy.store.ledger import request_row
 

@@ -10,6 +10,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Label, Sparkline, Static
 
+from tokenbuddy.core.units import MINUTE_MS
 from tokenbuddy.tui.formatting import ago, clock_time, dollars, percent, safe, tokens
 from tokenbuddy.tui.widgets import short_model
 
@@ -236,7 +237,7 @@ def signed_dollars(value: float) -> str:
 def _age(now_ms: int, then_ms: int | None) -> str:
     if then_ms is None:
         return "never"
-    return f"{ago(now_ms, then_ms)} ago" if now_ms - then_ms >= 60_000 else "just now"
+    return f"{ago(now_ms, then_ms)} ago" if now_ms - then_ms >= MINUTE_MS else "just now"
 
 
 def _until(now_ms: int, then_ms: int | None) -> str:
@@ -244,7 +245,7 @@ def _until(now_ms: int, then_ms: int | None) -> str:
         return "–"
     if then_ms <= now_ms:
         return "due"
-    return "in <1m" if then_ms - now_ms < 60_000 else f"in {ago(then_ms, now_ms)}"
+    return "in <1m" if then_ms - now_ms < MINUTE_MS else f"in {ago(then_ms, now_ms)}"
 
 
 class TeamScreen(Screen[None]):

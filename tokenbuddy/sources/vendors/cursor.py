@@ -23,9 +23,10 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tokenbuddy.core.records import CURSOR, UsageRecord
+from tokenbuddy.core.units import DAY_MS
 from tokenbuddy.errors import CredentialError, VendorResponseError
 from tokenbuddy.sources.vendors.http import ClientOptions, VendorClient, numbered_pages
-from tokenbuddy.sources.vendors.results import DAY_MS, PullResult
+from tokenbuddy.sources.vendors.results import PullResult
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -14,8 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from tokenbuddy.core.units import DAY_MS
 from tokenbuddy.sources.vendors.http import ClientOptions, VendorClient, parse, token_pages
-from tokenbuddy.sources.vendors.results import DAY_MS, CostRow, PullResult, UsageRow
+from tokenbuddy.sources.vendors.results import CostRow, PullResult, UsageRow
 
 PROVIDER = "openai"
 DEFAULT_URL = "https://api.openai.com"
