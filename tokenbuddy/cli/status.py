@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from tokenbuddy import clock
 from tokenbuddy.cli.report import resolve_zone, zone_notice
 from tokenbuddy.cli.session import open_session
 from tokenbuddy.cli.table import clean, dollars
@@ -42,7 +43,7 @@ def run_status(args: argparse.Namespace) -> int:
             settings.monthly_cap_usd, settings.cycle_start_day, settings.soft_limit_ratio
         )
         monitor = Monitor(zone, budget, settings.thresholds, record_announcements=False)
-        now_ms = int(datetime.now(UTC).timestamp() * 1000)
+        now_ms = clock.now_ms()
         snapshot = build_snapshot(session.ledger.db, now_ms, zone, budget, monitor)
         transcripts = recent_transcripts(session.ledger.db, now_ms)
     payload = status_payload(snapshot, transcripts, settings.statusline)

@@ -27,6 +27,7 @@ import os
 import sys
 import time
 
+from tokenbuddy import clock
 from tokenbuddy.core.units import MINUTE_MS
 
 TYPE_CHECKING = False  # not typing's: importing typing costs the status line 2-5 ms
@@ -394,7 +395,7 @@ def run_fast(argv: list[str]) -> int:
     """The status line itself: print one line and return 0, whatever happens."""
     cache_dir, state_dir = fast_dirs()
     color = "--no-color" not in argv and not os.environ.get("NO_COLOR")
-    now_ms = int(time.time() * 1000)
+    now_ms = clock.now_ms()
     try:
         stdin, stdin_text = read_stdin()
         status = read_status(os.path.join(cache_dir, "status.json"))

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from tokenbuddy import clock
 from tokenbuddy.errors import ConfigError, TeamError
 
 if TYPE_CHECKING:
@@ -112,10 +112,6 @@ def _settings() -> Settings:
 
 def _insecure(args: argparse.Namespace, settings: Settings) -> bool:
     return bool(getattr(args, "allow_insecure", False)) or settings.team.allow_insecure
-
-
-def _now_ms() -> int:
-    return int(datetime.now(UTC).timestamp() * 1000)
 
 
 def _zone(settings: Settings) -> ZoneInfo:
@@ -281,7 +277,7 @@ def _sync(args: argparse.Namespace) -> int:
     if args.full:
         with SyncState(state_path(session.paths)) as state:
             state.forget_pushed()
-    report = sync_once(options, now_ms=_now_ms(), force=True)
+    report = sync_once(options, now_ms=clock.now_ms(), force=True)
     if not report.ok:
         raise TeamError(f"{report.error} (will retry in the background)")
     if report.status == "up_to_date":
@@ -309,7 +305,7 @@ def _show(args: argparse.Namespace) -> int:
         raise TeamError("not joined to a team: run `tokenbuddy team join <dsn>` first")
     overview = load_team_overview(
         dsn,
-        now_ms=_now_ms(),
+        now_ms=clock.now_ms(),
         zone=zone,
         allow_insecure=_insecure(args, settings),
         since=since,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
+from tokenbuddy import clock
 from tokenbuddy.cli.report import parse_day, resolve_zone, zone_notice
 from tokenbuddy.cli.session import open_session
 from tokenbuddy.cli.table import clean, counted, dollars
@@ -38,7 +39,7 @@ def run_tips(args: argparse.Namespace) -> int:
         settings = session.settings
         assert settings is not None
         zone = resolve_zone(settings.timezone)
-        now_ms = int(datetime.now(UTC).timestamp() * 1000)
+        now_ms = clock.now_ms()
         since_ms = window_start(args.since, now_ms, zone)
         tips = priced_tips(session.ledger, since_ms, now_ms)
     for problem in [*zone_notice(settings.timezone), *session.problems, *session.summary.errors]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from tokenbuddy import clock
 from tokenbuddy.cli.auth import columns
 from tokenbuddy.cli.report import parse_day
 from tokenbuddy.cli.table import clean, dollars, render_table
@@ -29,10 +29,6 @@ if TYPE_CHECKING:
     from tokenbuddy.sources.vendors.poll import Credential, PollOutcome, Schedule
     from tokenbuddy.store.settings import Settings, VendorSettings
     from tokenbuddy.store.vendors import Reconciliation, SourceState
-
-
-def _now_ms() -> int:
-    return int(datetime.now(UTC).timestamp() * 1000)
 
 
 def _settings() -> tuple[Settings, Path]:
@@ -94,7 +90,7 @@ def run_vendors(args: argparse.Namespace) -> int:
     schedule = schedule_for(settings.vendors)
     with Ledger(ledger_path) as ledger:
         outcomes = asyncio.run(
-            poll_all(ledger, found, _now_ms(), ClientOptions(), schedule, providers=enabled)
+            poll_all(ledger, found, clock.now_ms(), ClientOptions(), schedule, providers=enabled)
         )
     return _report_outcomes(outcomes, problems)
 
@@ -133,7 +129,7 @@ def run_sources(args: argparse.Namespace) -> int:
     found, problems, _ = credentials(list(VENDOR_SOURCES))
     with Ledger(ledger_path) as ledger:
         states = source_states(ledger.db)
-    now_ms = _now_ms()
+    now_ms = clock.now_ms()
     entries = [
         _source_entry(s, found[s.provider], problems.get(s.provider, ""), settings, now_ms)
         for s in states
