@@ -15,7 +15,7 @@ from tokenbuddy import clock
 from tokenbuddy.cli.report import resolve_zone, zone_notice
 from tokenbuddy.cli.session import open_session
 from tokenbuddy.cli.table import clean, dollars
-from tokenbuddy.core.dashboard import project_name
+from tokenbuddy.core.projects import project_name
 from tokenbuddy.errors import ConfigError
 from tokenbuddy.store.dashboard import BudgetSettings, build_snapshot
 from tokenbuddy.store.monitor import Monitor

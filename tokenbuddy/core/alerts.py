@@ -64,8 +64,8 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from tokenbuddy.core.dashboard import project_name
 from tokenbuddy.core.pricing import geo_multiplier
+from tokenbuddy.core.projects import project_name
 from tokenbuddy.core.units import DAY_MS, HOUR_MS, MINUTE_MS
 
 if TYPE_CHECKING:

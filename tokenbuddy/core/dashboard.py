@@ -22,12 +22,6 @@ ACTIVE_MS = 15 * MINUTE_MS
 """A session with a request in the last 15 minutes counts as active."""
 
 
-def project_name(path: str) -> str:
-    """A project's display name: the last component of its working directory."""
-    trimmed = path.rstrip("/\\")
-    return trimmed.replace("\\", "/").rsplit("/", 1)[-1] if trimmed else "(unknown)"
-
-
 @dataclass(frozen=True, slots=True)
 class SessionSummary:
     """One row of the sessions table."""

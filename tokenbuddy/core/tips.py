@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, get_args
 
-from tokenbuddy.core.dashboard import project_name
+from tokenbuddy.core.projects import project_name
 from tokenbuddy.core.records import CLAUDE_CODE, PromptMark, UsageRecord
 from tokenbuddy.core.units import HOUR_MS, MINUTE_MS
 

@@ -19,7 +19,6 @@ from tokenbuddy.core.dashboard import (
     RequestLine,
     SessionDetail,
     SessionSummary,
-    project_name,
 )
 from tokenbuddy.core.metrics import (
     BurnRate,
@@ -28,6 +27,7 @@ from tokenbuddy.core.metrics import (
     local_now,
     start_of_day,
 )
+from tokenbuddy.core.projects import project_name
 from tokenbuddy.core.report import BUCKET_MS, Totals, fold_buckets
 from tokenbuddy.core.units import HOUR_MS, MINUTE_MS
 from tokenbuddy.store import queries

@@ -13,7 +13,7 @@ from textual.reactive import reactive
 from textual.widgets import DataTable, Label, OptionList, ProgressBar, Sparkline, Static
 from textual.widgets.option_list import Option
 
-from tokenbuddy.core.dashboard import project_name
+from tokenbuddy.core.projects import project_name
 from tokenbuddy.core.records import CURSOR_LOCAL
 from tokenbuddy.tui.formatting import (
     ago,
