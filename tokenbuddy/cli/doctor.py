@@ -10,7 +10,8 @@ import orjson
 
 from tokenbuddy import __version__
 from tokenbuddy.cli.session import Session, open_session
-from tokenbuddy.cli.table import clean, counted
+from tokenbuddy.cli.table import clean
+from tokenbuddy.core.wording import counted
 from tokenbuddy.store import cursor as cursor_store
 from tokenbuddy.store import queries
 

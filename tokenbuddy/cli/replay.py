@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING
 import orjson
 
 from tokenbuddy.cli.report import resolve_zone
-from tokenbuddy.cli.table import clean, counted
+from tokenbuddy.cli.table import clean
 from tokenbuddy.core.alerts import AlertEngine, PromptEvent, RequestEvent
+from tokenbuddy.core.wording import counted
 from tokenbuddy.errors import SourceError
 from tokenbuddy.ingest import sync, sync_paths
 from tokenbuddy.sources.discovery import LogRoot, loose_transcripts, roots_at, transcript_source

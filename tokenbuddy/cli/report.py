@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from tokenbuddy.cli.session import open_session
-from tokenbuddy.cli.table import clean, counted, dollars, render_table, tokens
+from tokenbuddy.cli.table import clean, render_table, tokens
+from tokenbuddy.core.money import dollars
 from tokenbuddy.core.records import CURSOR_LOCAL
 from tokenbuddy.core.report import (
     ReportKind,
@@ -19,6 +20,7 @@ from tokenbuddy.core.report import (
     grand_total,
     local_day_bounds,
 )
+from tokenbuddy.core.wording import counted
 from tokenbuddy.errors import ConfigError
 from tokenbuddy.store import queries
 

@@ -14,7 +14,8 @@ import orjson
 from tokenbuddy import clock
 from tokenbuddy.cli.report import resolve_zone, zone_notice
 from tokenbuddy.cli.session import open_session
-from tokenbuddy.cli.table import clean, dollars
+from tokenbuddy.cli.table import clean
+from tokenbuddy.core.money import dollars
 from tokenbuddy.core.projects import project_name
 from tokenbuddy.errors import ConfigError
 from tokenbuddy.store.dashboard import BudgetSettings, build_snapshot

@@ -28,6 +28,7 @@ import sys
 import time
 
 from tokenbuddy import clock
+from tokenbuddy.core.money import brief_dollars
 from tokenbuddy.core.units import MINUTE_MS
 
 TYPE_CHECKING = False  # not typing's: importing typing costs the status line 2-5 ms
@@ -116,15 +117,6 @@ def _skip_escape(text: str, index: int) -> int:
     return index + 1
 
 
-def money(value: float) -> str:
-    """``$3.42``, ``$12.8``, ``$128``: short enough for a status line."""
-    if value < 10:
-        return f"${value:.2f}"
-    if value < 100:
-        return f"${value:.1f}"
-    return f"${value:,.0f}"
-
-
 TMUX = {RED: "#[fg=red]", YELLOW: "#[fg=yellow]", GREEN: "#[fg=green]", DIM: "#[dim]"}
 """The same colours in tmux's ``status-right`` syntax."""
 
@@ -201,17 +193,17 @@ def _session_segment(inputs: Inputs) -> str | None:
     cost = _number(_dict(inputs.status.get("sessions")).get(inputs.session_id))
     if cost is None:
         cost = _number(_dict(inputs.stdin.get("cost")).get("total_cost_usd"))
-    return None if cost is None else f"{money(cost)} sess"
+    return None if cost is None else f"{brief_dollars(cost)} sess"
 
 
 def _today_segment(inputs: Inputs) -> str | None:
     today = _number(inputs.status.get("today_usd"))
-    return None if today is None else f"{money(today)} today"
+    return None if today is None else f"{brief_dollars(today)} today"
 
 
 def _burn_segment(inputs: Inputs) -> str | None:
     burn = _number(inputs.status.get("burn_usd_per_hour"))
-    return None if burn is None else f"{money(burn)}/h"
+    return None if burn is None else f"{brief_dollars(burn)}/h"
 
 
 def _cache_segment(inputs: Inputs) -> str | None:

@@ -15,9 +15,11 @@ import orjson
 from tokenbuddy import clock
 from tokenbuddy.cli.report import parse_day, resolve_zone, zone_notice
 from tokenbuddy.cli.session import open_session
-from tokenbuddy.cli.table import clean, counted, dollars
+from tokenbuddy.cli.table import clean
+from tokenbuddy.core.money import dollars
 from tokenbuddy.core.report import local_day_bounds
 from tokenbuddy.core.units import DAY_MS
+from tokenbuddy.core.wording import counted
 from tokenbuddy.errors import ConfigError
 from tokenbuddy.store.tips import priced_tips
 

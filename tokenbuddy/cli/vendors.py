@@ -17,7 +17,8 @@ import orjson
 from tokenbuddy import clock
 from tokenbuddy.cli.auth import columns
 from tokenbuddy.cli.report import parse_day
-from tokenbuddy.cli.table import clean, dollars, render_table
+from tokenbuddy.cli.table import clean, render_table
+from tokenbuddy.core.money import dollars
 from tokenbuddy.core.report import local_day_bounds
 from tokenbuddy.core.units import HOUR_S, MINUTE_S
 from tokenbuddy.errors import CredentialError, KeyringUnavailableError

@@ -64,9 +64,11 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
+from tokenbuddy.core.money import dollars
 from tokenbuddy.core.pricing import geo_multiplier
 from tokenbuddy.core.projects import project_name
 from tokenbuddy.core.units import DAY_MS, HOUR_MS, MINUTE_MS
+from tokenbuddy.core.wording import duration
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -271,15 +273,6 @@ class Alert:
         return (self.kind, self.session_id)
 
 
-def _money(usd: float) -> str:
-    return f"${usd:,.2f}" if usd < 100 else f"${usd:,.0f}"
-
-
-def _duration(ms: int) -> str:
-    minutes = round(ms / MINUTE_MS)
-    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60:02d} min"
-
-
 class _CacheSample(NamedTuple):
     ts_ms: int
     read_tokens: int
@@ -419,9 +412,11 @@ def _cache_message(found: _CacheFinding) -> str:
             f"{who} hit ratio is {ratio}, each writing "
             f"~{found.uncached_per_request / 1000:,.0f}k uncached tokens"
         )
+    per_request = dollars(found.excess_per_request_usd, whole_from=100)
+    per_hour = dollars(found.excess_usd_per_hour, whole_from=100)
     return (
-        f"{head}; cache misses cost {_money(found.excess_per_request_usd)}/request extra, "
-        f"≈{_money(found.excess_usd_per_hour)}/h — a harness may be changing the prompt prefix"
+        f"{head}; cache misses cost {per_request}/request extra, "
+        f"≈{per_hour}/h — a harness may be changing the prompt prefix"
     )
 
 
@@ -534,9 +529,10 @@ class _Session:
 
 def _loop_message(streak: _Streak, elapsed_ms: int, ahead_usd: float, horizon_h: float) -> str:
     since = "the last human prompt" if streak.after_prompt else "this run began"
+    spent, ahead = dollars(streak.cost_usd, whole_from=100), dollars(ahead_usd, whole_from=100)
     return (
-        f"Running {_duration(elapsed_ms)} with no human prompt: {_money(streak.cost_usd)} "
-        f"spent since {since}, ≈{_money(ahead_usd)} over the next {horizon_h:g} h at this rate"
+        f"Running {duration(elapsed_ms)} with no human prompt: {spent} spent since {since}, "
+        f"≈{ahead} over the next {horizon_h:g} h at this rate"
     )
 
 
@@ -635,20 +631,23 @@ def _top_spender(entries: list[_SpendEntry]) -> _SpendEntry:
 def _spike_message(
     rate: float, baseline: float | None, bar: float, window_ms: int, top: _SpendEntry
 ) -> str:
-    head = f"Spending {_money(rate)}/h over the last {_duration(window_ms)}"
+    head = f"Spending {dollars(rate, whole_from=100)}/h over the last {duration(window_ms)}"
     if baseline is None:
-        head += f", above {_money(bar)}/h (no usual rate to compare with yet)"
+        head += f", above {dollars(bar, whole_from=100)}/h (no usual rate to compare with yet)"
     else:
-        head += f", {rate / baseline:.1f}x your usual {_money(baseline)}/h"
+        head += f", {rate / baseline:.1f}x your usual {dollars(baseline, whole_from=100)}/h"
     where = f" in {project_name(top.project)}" if top.project else ""
-    return f"{head}; most of it ({_money(top.cost_usd)}) from session {top.session_id[:8]}{where}"
+    most = dollars(top.cost_usd, whole_from=100)
+    return f"{head}; most of it ({most}) from session {top.session_id[:8]}{where}"
 
 
 def _cap_alert(projection: CycleProjection, now_ms: int, limits: Thresholds) -> Alert | None:
     cap = projection.cap_usd
     if cap is None:
         return None
-    spent = f"{_money(projection.spent_usd)} of the {_money(cap)} cap"
+    spent = (
+        f"{dollars(projection.spent_usd, whole_from=100)} of the {dollars(cap, whole_from=100)} cap"
+    )
     severity: Severity
     if projection.cap_reached:
         severity, message = "critical", f"Cap reached on {_day(projection)}: {spent} spent"
@@ -661,8 +660,8 @@ def _cap_alert(projection: CycleProjection, now_ms: int, limits: Thresholds) -> 
         soon = projection.days_to_cap <= limits.cap_warning_days
         severity = "warning" if soon else "info"
         message = (
-            f"On pace for {_money(projection.projected_usd)} this cycle: the "
-            f"{_money(cap)} cap is reached on {_day(projection)}, "
+            f"On pace for {dollars(projection.projected_usd, whole_from=100)} this cycle: the "
+            f"{dollars(cap, whole_from=100)} cap is reached on {_day(projection)}, "
             f"{projection.remaining_days - projection.days_to_cap:.0f} days before the cycle ends"
         )
     else:
@@ -686,7 +685,7 @@ class WindowReading(NamedTuple):
 
 def _window_alert(window: WindowReading, now_ms: int, limits: Thresholds) -> Alert | None:
     """Warning when a window will fill before it resets (or is nearly full), critical when full."""
-    resets = f"resets in {_duration(max(window.resets_at_ms - now_ms, 0))}"
+    resets = f"resets in {duration(max(window.resets_at_ms - now_ms, 0))}"
     used = window.used_percent
     if used >= 100:
         severity: Severity = "critical"
@@ -695,7 +694,7 @@ def _window_alert(window: WindowReading, now_ms: int, limits: Thresholds) -> Ale
         severity = "warning"
         message = (
             f"{window.label} at {used:.0f}%: at this pace it fills in "
-            f"{_duration(max(window.full_at_ms - now_ms, 0))}, before it {resets}"
+            f"{duration(max(window.full_at_ms - now_ms, 0))}, before it {resets}"
         )
     elif used >= limits.window_warning_percent:
         severity = "warning"

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
+from tokenbuddy.core.money import dollars
 from tokenbuddy.core.units import DAY_S, HOUR_MS, MINUTE_MS
 
 if TYPE_CHECKING:
@@ -80,13 +81,13 @@ class SpendBasis:
         if self.active_days == 0:
             return "no spend yet"
         if self.window_days == 0:
-            return f"${self.usd_per_weekday:,.2f}/day from today's spend so far"
+            return f"{dollars(self.usd_per_weekday)}/day from today's spend so far"
         span = f"over the last {self.window_days} day{'s' if self.window_days > 1 else ''}"
         if not self.split:
-            return f"${self.usd_per_weekday:,.2f}/day {span}"
+            return f"{dollars(self.usd_per_weekday)}/day {span}"
         return (
-            f"${self.usd_per_weekday:,.2f}/weekday, "
-            f"${self.usd_per_weekend_day:,.2f}/weekend day {span}"
+            f"{dollars(self.usd_per_weekday)}/weekday, "
+            f"{dollars(self.usd_per_weekend_day)}/weekend day {span}"
         )
 
 

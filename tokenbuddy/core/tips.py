@@ -52,9 +52,11 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, get_args
 
+from tokenbuddy.core.money import dollars
 from tokenbuddy.core.projects import project_name
 from tokenbuddy.core.records import CLAUDE_CODE, PromptMark, UsageRecord
 from tokenbuddy.core.units import HOUR_MS, MINUTE_MS
+from tokenbuddy.core.wording import counted
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -211,8 +213,8 @@ class _Tally:
         """One evidence line per session, the largest savings first."""
         ranked = sorted(self.sessions.items(), key=lambda item: -item[1].usd)
         return [
-            f"{project_name(s.project)} · session {sid[:8]}: {count(s.requests, 'request')}, "
-            f"{money(s.usd)} over the window{s.detail}"
+            f"{project_name(s.project)} · session {sid[:8]}: {counted(s.requests, 'request')}, "
+            f"{dollars(s.usd)} over the window{s.detail}"
             for sid, s in ranked[:EVIDENCE_SESSIONS]
         ]
 
@@ -229,16 +231,6 @@ class _Tally:
     def projects(self) -> int:
         """Distinct projects counted."""
         return len({s.project for s in self.sessions.values()})
-
-
-def money(usd: float) -> str:
-    """Dollars to the cent."""
-    return f"${usd:,.2f}"
-
-
-def count(number: int, noun: str) -> str:
-    """``1 request``, ``2 requests``."""
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def _days(days: float) -> str:
@@ -356,13 +348,13 @@ def _model_tally(ctx: TipContext, records: Iterable[UsageRecord]) -> _Tally:
 def _routine_summary(routine: int, tally: _Tally) -> str:
     """What cheaper-model counted: routine Opus requests, subagent requests, where."""
     summary = (
-        f"{count(routine, 'main-thread Opus request')} with at most "
+        f"{counted(routine, 'main-thread Opus request')} with at most "
         f"{ROUTINE_MAX_OUTPUT_TOKENS} output tokens"
     )
     if tally.requests > routine:
-        helpers = count(tally.requests - routine, "subagent request")
+        helpers = counted(tally.requests - routine, "subagent request")
         summary += f", {helpers} (on Opus, or Explore agents on Sonnet)"
-    sessions, projects = count(len(tally.sessions), "session"), count(tally.projects, "project")
+    sessions, projects = counted(len(tally.sessions), "session"), counted(tally.projects, "project")
     return f"{summary}, in {sessions} across {projects}"
 
 
@@ -425,8 +417,8 @@ def _agent_lines(ctx: TipContext, records: Iterable[UsageRecord]) -> list[str]:
             groups[(record.agent_type, record.model, target)].add(record, saving)
     ranked = sorted(groups.items(), key=lambda item: -item[1].usd)
     return [
-        f"{agent} agents on {model}: {count(t.requests, 'request')}, "
-        f"{money(t.usd)} less on {target}"
+        f"{agent} agents on {model}: {counted(t.requests, 'request')}, "
+        f"{dollars(t.usd)} less on {target}"
         for (agent, model, target), t in ranked[:EVIDENCE_SESSIONS]
     ]
 
@@ -449,7 +441,7 @@ def subagent_share_tip(requests: Sequence[PricedRequest], ctx: TipContext) -> Ti
             "delegated search and implementation rarely needs the top model."
         ),
         summary=(
-            f"Subagents: {money(subagent)} of {money(total)} Claude Code spend "
+            f"Subagents: {dollars(subagent)} of {dollars(total)} Claude Code spend "
             f"({subagent / total:.0%})"
         ),
         action=(
@@ -505,8 +497,8 @@ def cache_ttl_tip(requests: Sequence[PricedRequest], ctx: TipContext) -> Tip | N
             "stayed warm all along: the hour was paid for and never used."
         ),
         summary=(
-            f"{count(tokens, 'token')} written to the 1-hour cache by "
-            f"{count(tally.requests, 'request')} in {count(len(tally.sessions), 'session')} "
+            f"{counted(tokens, 'token')} written to the 1-hour cache by "
+            f"{counted(tally.requests, 'request')} in {counted(len(tally.sessions), 'session')} "
             "with no gap of 5 minutes or more"
         ),
         action=(
@@ -602,8 +594,8 @@ def cache_health_tip(requests: Sequence[PricedRequest], ctx: TipContext) -> Tip 
             "happens when something changes the start of the prompt between requests."
         ),
         summary=(
-            f"{count(tally.requests, 'request')} rewrote recently cached context, in "
-            f"{count(len(tally.sessions), 'session')} with a hit ratio under "
+            f"{counted(tally.requests, 'request')} rewrote recently cached context, in "
+            f"{counted(len(tally.sessions), 'session')} with a hit ratio under "
             f"{CACHE_POOR_RATIO:.0%}"
         ),
         action=(
@@ -726,7 +718,7 @@ def premium_modes_tip(requests: Sequence[PricedRequest], ctx: TipContext) -> Tip
             "the same tokens."
         ),
         summary=", ".join(
-            f"{mode}: {count(t.requests, 'request')}, {money(t.usd)} extra"
+            f"{mode}: {counted(t.requests, 'request')}, {dollars(t.usd)} extra"
             for mode, t in per_mode.items()
         ),
         action=_premium_action(per_mode),
@@ -799,8 +791,8 @@ def draft_in_free_chat_tip(
             "settled plan."
         ),
         summary=(
-            f"{count(len(tally.sessions), 'session')} opened with a tool-free "
-            f"back-and-forth: {count(tally.requests, 'request')}"
+            f"{counted(len(tally.sessions), 'session')} opened with a tool-free "
+            f"back-and-forth: {counted(tally.requests, 'request')}"
         ),
         action=(
             "Draft, plan and ask exploratory questions in a chat your company already pays for "
@@ -864,9 +856,9 @@ def idle_context_tip(requests: Sequence[PricedRequest], ctx: TipContext) -> Tip 
             f"under {IDLE_REPLY_TOKENS} tokens: most of that context was no longer needed."
         ),
         summary=(
-            f"{count(tally.requests, 'request')} re-sent over {IDLE_CONTEXT_TOKENS // 1000}k "
+            f"{counted(tally.requests, 'request')} re-sent over {IDLE_CONTEXT_TOKENS // 1000}k "
             f"tokens for replies under {IDLE_REPLY_TOKENS} tokens, in "
-            f"{count(len(tally.sessions), 'session')}"
+            f"{counted(len(tally.sessions), 'session')}"
         ),
         action=(
             "Run `/compact` when a task is done and the next builds on it, `/clear` when it "

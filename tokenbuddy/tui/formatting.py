@@ -18,13 +18,6 @@ def safe(text: str) -> Text:
     return Text("".join(ch if ch.isprintable() else "?" for ch in text))
 
 
-def dollars(value: float) -> str:
-    """``$1,234`` above $1,000, else ``$12.34``."""
-    if value >= 1000:
-        return f"${value:,.0f}"
-    return f"${value:,.2f}"
-
-
 def tokens(value: float) -> str:
     """A compact token count: 950, 12.3k, 4.5M, 1.2B."""
     for divisor, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
