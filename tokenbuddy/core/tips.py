@@ -46,12 +46,12 @@ listed, and no tip suggests what is already in use. Pure: no clock, files or env
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, get_args
 
+from tokenbuddy.core.model_ids import claude_family
 from tokenbuddy.core.money import dollars
 from tokenbuddy.core.projects import project_name
 from tokenbuddy.core.records import CLAUDE_CODE, PromptMark, UsageRecord
@@ -116,8 +116,6 @@ MIN_SAVING_USD_PER_MONTH = 0.01
 DAYS_PER_MONTH = 30
 EVIDENCE_SESSIONS = 3
 """Sessions named in a tip's evidence, the largest savings first."""
-
-_FAMILY = re.compile(r"(opus|sonnet|haiku)")
 
 
 class PricedRequest(NamedTuple):
@@ -273,14 +271,6 @@ def _tip(
 # -- helpers on records ------------------------------------------------------------------
 
 
-def model_family(record: UsageRecord) -> str | None:
-    """``opus``, ``sonnet`` or ``haiku`` for a Claude Code request, else None."""
-    if record.source != CLAUDE_CODE:
-        return None
-    match = _FAMILY.search(record.model.lower())
-    return match.group(1) if match else None
-
-
 def prompt_tokens(record: UsageRecord) -> int:
     """All input a request sent: plain, written to cache and read from cache."""
     return record.input_tokens + record.cache_write_tokens + record.cache_read_tokens
@@ -293,7 +283,7 @@ def _is_subagent(record: UsageRecord) -> bool:
 
 def subagent_target(record: UsageRecord) -> str | None:
     """The cheaper model a subagent request is re-priced on, or None to leave it."""
-    family = model_family(record)
+    family = claude_family(record)
     if not _is_subagent(record):
         return None
     if family == "opus":
@@ -306,7 +296,7 @@ def subagent_target(record: UsageRecord) -> str | None:
 def _is_routine_opus(record: UsageRecord) -> bool:
     return (
         not record.is_sidechain
-        and model_family(record) == "opus"
+        and claude_family(record) == "opus"
         and record.output_tokens <= ROUTINE_MAX_OUTPUT_TOKENS
     )
 
