@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from tokenbuddy.core.dashboard import DashboardSnapshot, WindowStatus
     from tokenbuddy.core.metrics import BurnRate
     from tokenbuddy.core.projection import CycleProjection
-    from tokenbuddy.core.report import Totals
+    from tokenbuddy.core.totals import Totals
 
 
 def run_status(args: argparse.Namespace) -> int:
@@ -100,7 +100,7 @@ def _totals(totals: Totals) -> dict[str, Any]:
         "requests": totals.requests,
         "input_tokens": totals.input_tokens,
         "output_tokens": totals.output_tokens,
-        "cache_creation_tokens": totals.cache_creation_tokens,
+        "cache_creation_tokens": totals.cache_write_tokens,
         "cache_read_tokens": totals.cache_read_tokens,
         "cache_hit_ratio": totals.cache_hit_ratio,
     }

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from tokenbuddy.core.alerts import Alert
     from tokenbuddy.core.metrics import BurnRate, Cycle
     from tokenbuddy.core.projection import CycleProjection, WindowProjection
-    from tokenbuddy.core.report import Totals
+    from tokenbuddy.core.totals import Totals
 
 ACTIVE_MS = 15 * MINUTE_MS
 """A session with a request in the last 15 minutes counts as active."""

@@ -28,7 +28,8 @@ from tokenbuddy.core.metrics import (
     start_of_day,
 )
 from tokenbuddy.core.projects import project_name
-from tokenbuddy.core.report import BUCKET_MS, Totals, fold_buckets
+from tokenbuddy.core.report import BUCKET_MS, fold_buckets
+from tokenbuddy.core.totals import Totals
 from tokenbuddy.core.units import HOUR_MS, MINUTE_MS
 from tokenbuddy.store import queries
 from tokenbuddy.store.ledger import COUNTED

@@ -14,7 +14,6 @@ from tokenbuddy.team.overview import (
     MemberSpend,
     ModelSpend,
     TeamOverview,
-    TeamTotals,
     load_team_overview,
     team_overview,
 )
@@ -26,7 +25,6 @@ __all__ = [
     "SyncOptions",
     "SyncReport",
     "TeamOverview",
-    "TeamTotals",
     "load_dsn",
     "load_team_overview",
     "state_path",
