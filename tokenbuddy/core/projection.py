@@ -52,7 +52,6 @@ SPLIT_MIN_WEEKEND_DAYS = 2
 """Weekday and weekend rates are separate once the window holds this many of each."""
 WEEKEND = frozenset({5, 6})
 """``date.weekday()`` values of the weekend: Saturday and Sunday."""
-DEFAULT_SOFT_RATIO = 0.8
 _ROUNDING_USD = 1e-9
 """Float slack, so a limit reached exactly at midnight falls on the day that reaches it."""
 
@@ -295,11 +294,6 @@ class WindowProjection:
     full_at_ms: int | None
     """When 100% is reached at the current burn; None when the window resets first,
     the burn is zero, or the window has already reset."""
-
-    @property
-    def fills_before_reset(self) -> bool:
-        """True when the limit is (or will be) hit before the window resets."""
-        return self.full_at_ms is not None
 
 
 def project_window(
