@@ -64,6 +64,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
+from tokenbuddy.core.lineage import lineage_thread
 from tokenbuddy.core.money import dollars
 from tokenbuddy.core.pricing import geo_multiplier
 from tokenbuddy.core.projects import project_name
@@ -458,7 +459,7 @@ class _Session:
             self.streak = None
 
     def _lineage_for(self, event: RequestEvent, limits: Thresholds) -> _Lineage:
-        key = event.agent_id or ("subagents" if event.is_sidechain else "main")
+        key = lineage_thread(event.agent_id, event.is_sidechain)
         lineage = self.lineages.get(key)
         if lineage is None:
             if len(self.lineages) >= limits.max_lineages_per_session:

@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, get_args
 
+from tokenbuddy.core.lineage import lineages
 from tokenbuddy.core.model_ids import claude_family
 from tokenbuddy.core.money import dollars
 from tokenbuddy.core.projects import project_name
@@ -305,20 +306,6 @@ def _switch_saving(ctx: TipContext, record: UsageRecord, model: str) -> float | 
     """The model's share of a request's cost: both sides in standard speed."""
     standard = record._replace(speed="")
     return ctx.difference(standard, standard._replace(model=model))
-
-
-def _lineage_key(record: UsageRecord) -> tuple[str, str, str]:
-    """One cache lineage: a session's main thread, or one of its subagents."""
-    thread = record.agent_id or ("subagents" if record.is_sidechain else "")
-    return (record.source, record.session_id, thread)
-
-
-def lineages(records: Iterable[UsageRecord]) -> list[list[UsageRecord]]:
-    """Records grouped by cache lineage, each in time order."""
-    grouped: dict[tuple[str, str, str], list[UsageRecord]] = defaultdict(list)
-    for record in records:
-        grouped[_lineage_key(record)].append(record)
-    return [sorted(group, key=lambda r: r.ts_ms) for group in grouped.values()]
 
 
 # -- cheaper-model and subagent-share ------------------------------------------------------
