@@ -17,17 +17,11 @@ import pytest
 
 from tokenbuddy.core.pricing import PriceBook
 from tokenbuddy.core.records import CLAUDE_CODE, CODEX, PromptMark, UsageRecord
-from tokenbuddy.core.tips import (
-    LONG_CONTEXT_TOKENS,
-    TIP_IDS,
-    PricedRequest,
-    Tip,
-    base_tier_pieces,
-    chat_opening,
-    find_tips,
-    prompt_tokens,
-    trim_context,
-)
+from tokenbuddy.core.tips import TIP_IDS, PricedRequest, Tip, find_tips
+from tokenbuddy.core.tips.context import prompt_tokens
+from tokenbuddy.core.tips.draft_in_free_chat import chat_opening
+from tokenbuddy.core.tips.idle_context import trim_context
+from tokenbuddy.core.tips.premium_modes import LONG_CONTEXT_TOKENS, base_tier_pieces
 
 SECOND = 1000
 MINUTE = 60 * SECOND

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
+from tokenbuddy.core.units import MINUTE_MS
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
@@ -18,6 +20,8 @@ if TYPE_CHECKING:
 MAIN_THREAD = ""
 SIDECHAIN_THREAD = "subagents"
 """The one lineage of subagent work logged without an agent id."""
+CACHE_WARM_GAP_MS = 5 * MINUTE_MS
+"""A gap shorter than this between a lineage's requests keeps a 5-minute cache warm."""
 
 
 def lineage_thread(agent_id: str, is_sidechain: bool) -> str:
