@@ -14,9 +14,9 @@ from typing import Any
 import orjson
 import pytest
 
-from tokenbuddy.cli import statusline
-from tokenbuddy.cli.statusline import clean, fast_dirs, money, parse_json, render
+from tokenbuddy.cli.statusline import clean, fast_dirs, parse_json, render
 from tokenbuddy.cli.statusline_install import install, settings_file, uninstall
+from tokenbuddy.core.money import brief_dollars
 from tokenbuddy.errors import ConfigError
 from tokenbuddy.store.paths import app_paths
 
@@ -119,7 +119,7 @@ def test_another_sessions_warning_is_not_shown() -> None:
 
 
 def test_money_is_short() -> None:
-    assert [money(v) for v in (0.004, 3.421, 12.84, 128.4, 4321.0)] == [
+    assert [brief_dollars(v) for v in (0.004, 3.421, 12.84, 128.4, 4321.0)] == [
         "$0.00",
         "$3.42",
         "$12.8",
@@ -233,7 +233,7 @@ def test_a_live_session_is_ingested_in_the_background_then_shown(
     second = run_statusline(orjson.dumps(stdin), "--no-color")
     ledger = sqlite3.connect(app_paths().ledger)
     cost = ledger.execute("SELECT TOTAL(cost_usd) FROM requests").fetchone()[0]
-    assert f"{statusline.money(cost)} sess" in second
+    assert f"{brief_dollars(cost)} sess" in second
     assert "⚠ cache collapse" in second
     windows = ledger.execute("SELECT window_minutes, used_percent FROM rate_limits").fetchall()
     assert windows == [(300, 55.0)]

@@ -8,13 +8,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tokenbuddy.core.metrics import HOUR_MS, Cycle, budget_cycle
+from tokenbuddy.core.metrics import Cycle, budget_cycle
 from tokenbuddy.core.projection import (
     estimate_basis,
     estimate_percent_per_hour,
     project_cycle,
     project_window,
 )
+from tokenbuddy.core.units import HOUR_MS
 
 NEW_YORK = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -252,7 +253,6 @@ def test_window_projection(
     result = project_window(used, resets_at, window_min, NOW_MS, pph)
     expected_full = None if full_in_h is None else NOW_MS + int(full_in_h * HOUR_MS)
     assert result.full_at_ms == expected_full
-    assert result.fills_before_reset is (full_in_h is not None)
     assert result.percent_at_reset == pytest.approx(at_reset)
 
 

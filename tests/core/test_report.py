@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tokenbuddy.core.report import Totals, fold_buckets, grand_total, local_day_bounds, period_key
+from tokenbuddy.core.report import fold_buckets, grand_total, local_day_bounds, period_key
+from tokenbuddy.core.totals import Totals
 
 
 def ms(*args: int) -> int:
@@ -18,7 +19,7 @@ def one(requests: int = 1, cost: float = 1.0) -> Totals:
     return Totals(
         input_tokens=10,
         output_tokens=5,
-        cache_creation_tokens=20,
+        cache_write_tokens=20,
         cache_read_tokens=70,
         cost_usd=cost,
         requests=requests,

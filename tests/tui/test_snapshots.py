@@ -282,11 +282,12 @@ def test_team_screen(snap_compare: SnapCompare, tmp_path: Path) -> None:
     """(m) The team: pooled budget and projection, members by alias vs soft limits, models."""
     from datetime import date
 
-    from tokenbuddy.team import MemberSpend, ModelSpend, TeamOverview, TeamTotals
+    from tokenbuddy.core.totals import Totals
+    from tokenbuddy.team import MemberSpend, ModelSpend, TeamOverview
     from tokenbuddy.tui.screens import TeamScreen
 
-    def spend(cost: float, requests: int) -> TeamTotals:
-        return TeamTotals(requests * 900, requests * 400, requests * 2000, requests * 40_000,
+    def spend(cost: float, requests: int) -> Totals:
+        return Totals(requests * 900, requests * 400, requests * 2000, requests * 40_000,
                           cost, requests)  # fmt: skip
 
     overview = TeamOverview(

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tokenbuddy import clock
 from tokenbuddy.errors import ConfigError, CredentialError, VendorError
 from tokenbuddy.store.secrets import PROVIDERS as SECRET_PROVIDERS
 from tokenbuddy.store.secrets import delete_secret, mask, store_secret
@@ -137,7 +137,7 @@ def _test(provider: str) -> int:
         reason = problem or f"no credential; add one with `tokenbuddy auth add {provider}`"
         print(f"{provider}: not configured: {reason}", file=sys.stderr)
         return 1
-    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    now_ms = clock.now_ms()
     try:
         seen = asyncio.run(probe(credential, now_ms, ClientOptions()))
     except VendorError as error:

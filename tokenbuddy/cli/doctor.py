@@ -9,7 +9,8 @@ from typing import Any
 import orjson
 
 from tokenbuddy.cli.progress import terminal_progress
-from tokenbuddy.cli.table import clean, counted
+from tokenbuddy.cli.table import clean
+from tokenbuddy.core.wording import counted
 from tokenbuddy.services.doctor import diagnose
 
 

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 import orjson
 
 from tokenbuddy.cli.config import user_settings
-from tokenbuddy.cli.table import clean, counted
+from tokenbuddy.cli.table import clean
+from tokenbuddy.core.wording import counted
 from tokenbuddy.services.replay import replay_targets, resolve_targets
 from tokenbuddy.store.timezone import resolve_zone
 

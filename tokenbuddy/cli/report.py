@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from tokenbuddy.cli.progress import terminal_progress
-from tokenbuddy.cli.table import clean, counted, dollars, render_table, tokens
+from tokenbuddy.cli.table import clean, render_table, tokens
+from tokenbuddy.core.money import dollars
+from tokenbuddy.core.wording import counted
 from tokenbuddy.errors import ConfigError
 from tokenbuddy.services.report import usage_report
 from tokenbuddy.store.timezone import resolve_zone, zone_notice

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from tokenbuddy.cli.progress import terminal_progress
-from tokenbuddy.cli.table import clean, dollars
-from tokenbuddy.core.dashboard import project_name
+from tokenbuddy.cli.table import clean
+from tokenbuddy.core.money import dollars
+from tokenbuddy.core.projects import project_name
 from tokenbuddy.errors import ConfigError
 from tokenbuddy.services.current_status import current_status
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from tokenbuddy.core.dashboard import DashboardSnapshot, WindowStatus
     from tokenbuddy.core.metrics import BurnRate
     from tokenbuddy.core.projection import CycleProjection
-    from tokenbuddy.core.report import Totals
+    from tokenbuddy.core.totals import Totals
 
 
 def run_status(args: argparse.Namespace) -> int:
@@ -84,7 +85,7 @@ def _totals(totals: Totals) -> dict[str, Any]:
         "requests": totals.requests,
         "input_tokens": totals.input_tokens,
         "output_tokens": totals.output_tokens,
-        "cache_creation_tokens": totals.cache_creation_tokens,
+        "cache_creation_tokens": totals.cache_write_tokens,
         "cache_read_tokens": totals.cache_read_tokens,
         "cache_hit_ratio": totals.cache_hit_ratio,
     }

@@ -25,7 +25,10 @@ from __future__ import annotations
 
 import os
 import sys
-import time
+
+from tokenbuddy import clock
+from tokenbuddy.core.money import brief_dollars
+from tokenbuddy.core.units import MINUTE_MS
 
 TYPE_CHECKING = False  # not typing's: importing typing costs the status line 2-5 ms
 if TYPE_CHECKING:
@@ -38,7 +41,7 @@ NEUTRAL = "⚡ tokenbuddy"
 Nothing from the logs is ever printed: every segment is a number or a fixed label,
 and the configured prefix and separator go through :func:`clean`."""
 MAX_STDIN = 4 << 20
-STALE_MS = 60_000
+STALE_MS = MINUTE_MS
 """A snapshot older than this is refreshed in the background."""
 DEFAULT_SEGMENTS = ("session", "today", "burn", "cap", "cache", "five_hour", "warning")
 KIND_LABEL = {
@@ -111,15 +114,6 @@ def _skip_escape(text: str, index: int) -> int:
                 break
         return index
     return index + 1
-
-
-def money(value: float) -> str:
-    """``$3.42``, ``$12.8``, ``$128``: short enough for a status line."""
-    if value < 10:
-        return f"${value:.2f}"
-    if value < 100:
-        return f"${value:.1f}"
-    return f"${value:,.0f}"
 
 
 TMUX = {RED: "#[fg=red]", YELLOW: "#[fg=yellow]", GREEN: "#[fg=green]", DIM: "#[dim]"}
@@ -198,17 +192,17 @@ def _session_segment(inputs: Inputs) -> str | None:
     cost = _number(_dict(inputs.status.get("sessions")).get(inputs.session_id))
     if cost is None:
         cost = _number(_dict(inputs.stdin.get("cost")).get("total_cost_usd"))
-    return None if cost is None else f"{money(cost)} sess"
+    return None if cost is None else f"{brief_dollars(cost)} sess"
 
 
 def _today_segment(inputs: Inputs) -> str | None:
     today = _number(inputs.status.get("today_usd"))
-    return None if today is None else f"{money(today)} today"
+    return None if today is None else f"{brief_dollars(today)} today"
 
 
 def _burn_segment(inputs: Inputs) -> str | None:
     burn = _number(inputs.status.get("burn_usd_per_hour"))
-    return None if burn is None else f"{money(burn)}/h"
+    return None if burn is None else f"{brief_dollars(burn)}/h"
 
 
 def _cache_segment(inputs: Inputs) -> str | None:
@@ -378,7 +372,7 @@ def run_fast(argv: list[str]) -> int:
     """The status line itself: print one line and return 0, whatever happens."""
     cache_dir, state_dir = fast_dirs()
     color = "--no-color" not in argv and not os.environ.get("NO_COLOR")
-    now_ms = int(time.time() * 1000)
+    now_ms = clock.now_ms()
     try:
         stdin, stdin_text = read_stdin()
         status = read_status(os.path.join(cache_dir, "status.json"))

@@ -39,16 +39,6 @@ def tokens(value: int) -> str:
     return f"{value:,}"
 
 
-def dollars(value: float) -> str:
-    """A dollar amount to the cent."""
-    return f"${value:,.2f}"
-
-
 def clean(text: str) -> str:
     """Text from logs made safe to print: control characters become ``?``."""
     return "".join(ch if ch.isprintable() else "?" for ch in text)
-
-
-def counted(number: int, noun: str) -> str:
-    """``1 request``, ``2,431 requests``: a count with its noun agreeing."""
-    return f"{number:,} {noun}" + ("" if number == 1 else "s")

@@ -143,7 +143,8 @@ def _show(args: argparse.Namespace) -> int:
 
 def format_overview(overview: TeamOverview) -> str:
     """The text ``team show`` prints: budget line, members, models, alerts."""
-    from tokenbuddy.cli.table import clean, dollars, render_table, tokens
+    from tokenbuddy.cli.table import clean, render_table, tokens
+    from tokenbuddy.core.money import dollars
 
     lines = [f"Team spend {overview.since.isoformat()} to {overview.until.isoformat()}"]
     lines.append(_budget_line(overview))
@@ -185,7 +186,7 @@ def _limit_status(soft_limit_usd: float | None, over: bool) -> str:
 
 
 def _budget_line(overview: TeamOverview) -> str:
-    from tokenbuddy.cli.table import dollars
+    from tokenbuddy.core.money import dollars
 
     spent = dollars(overview.month_to_date_usd)
     projected = dollars(overview.projected_month_end_usd)

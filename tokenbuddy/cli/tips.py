@@ -14,7 +14,9 @@ import orjson
 
 from tokenbuddy.cli.progress import terminal_progress
 from tokenbuddy.cli.report import parse_day
-from tokenbuddy.cli.table import clean, counted, dollars
+from tokenbuddy.cli.table import clean
+from tokenbuddy.core.money import dollars
+from tokenbuddy.core.wording import counted
 from tokenbuddy.services.tips import tips_since
 
 if TYPE_CHECKING:

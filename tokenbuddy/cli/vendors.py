@@ -8,15 +8,17 @@ estimate against what the vendors billed, per UTC day, provider and model.
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from tokenbuddy import clock
 from tokenbuddy.cli.auth import columns
 from tokenbuddy.cli.report import parse_day
-from tokenbuddy.cli.table import clean, dollars, render_table
+from tokenbuddy.cli.table import clean, render_table
+from tokenbuddy.core.money import dollars
 from tokenbuddy.core.report import local_day_bounds
+from tokenbuddy.core.units import HOUR_S, MINUTE_S
 
 if TYPE_CHECKING:
     import argparse
@@ -25,17 +27,13 @@ if TYPE_CHECKING:
     from tokenbuddy.store.vendors import Reconciliation
 
 
-def _now_ms() -> int:
-    return int(datetime.now(UTC).timestamp() * 1000)
-
-
 def run_vendors(args: argparse.Namespace) -> int:
     """``vendors pull``: poll every enabled, configured source now."""
     from tokenbuddy.cli.config import user_settings
     from tokenbuddy.services.vendor_poll import pull_enabled
 
     del args
-    outcomes, problems = pull_enabled(user_settings().vendors, _now_ms())
+    outcomes, problems = pull_enabled(user_settings().vendors, clock.now_ms())
     return _report_outcomes(outcomes, problems)
 
 
@@ -70,7 +68,7 @@ def run_sources(args: argparse.Namespace) -> int:
     from tokenbuddy.cli.config import user_settings
     from tokenbuddy.services.vendor_sources import source_entries
 
-    entries = source_entries(user_settings().vendors, _now_ms())
+    entries = source_entries(user_settings().vendors, clock.now_ms())
     if args.json:
         sys.stdout.write(orjson.dumps({"sources": entries}).decode() + "\n")
     else:
@@ -81,11 +79,11 @@ def run_sources(args: argparse.Namespace) -> int:
 def _age(seconds: int | None) -> str:
     if seconds is None:
         return "never"
-    if seconds < 120:
+    if seconds < 2 * MINUTE_S:
         return f"{seconds}s ago"
-    if seconds < 7200:
-        return f"{seconds // 60}m ago"
-    return f"{seconds // 3600}h ago"
+    if seconds < 2 * HOUR_S:
+        return f"{seconds // MINUTE_S}m ago"
+    return f"{seconds // HOUR_S}h ago"
 
 
 def _sources_table(entries: list[dict[str, Any]]) -> str:

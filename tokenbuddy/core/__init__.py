@@ -1,4 +1,7 @@
-"""The pure domain: records, pricing, dedup rules and report aggregation.
+"""The pure domain: records, pricing, metrics and projections, report totals, the
+runaway-spend detectors (:mod:`~tokenbuddy.core.alerts`) and the money-saving tips
+(:mod:`~tokenbuddy.core.tips`).
 
-Nothing here reads the clock, files, the environment or the network.
+Nothing here reads the clock, files, the environment or the network: every function
+that needs the time takes ``now``.
 """

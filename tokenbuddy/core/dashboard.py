@@ -10,20 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from tokenbuddy.core.units import HOUR_MS, MINUTE_MS
+
 if TYPE_CHECKING:
     from tokenbuddy.core.alerts import Alert
     from tokenbuddy.core.metrics import BurnRate, Cycle
     from tokenbuddy.core.projection import CycleProjection, WindowProjection
-    from tokenbuddy.core.report import Totals
+    from tokenbuddy.core.totals import Totals
 
-ACTIVE_MS = 15 * 60 * 1000
+ACTIVE_MS = 15 * MINUTE_MS
 """A session with a request in the last 15 minutes counts as active."""
-
-
-def project_name(path: str) -> str:
-    """A project's display name: the last component of its working directory."""
-    trimmed = path.rstrip("/\\")
-    return trimmed.replace("\\", "/").rsplit("/", 1)[-1] if trimmed else "(unknown)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +44,8 @@ class SessionSummary:
     @property
     def usd_per_hour(self) -> float:
         """Average spend rate over the session's span (at least one minute)."""
-        span = max(self.last_ms - self.first_ms, 60_000)
-        return self.cost_usd * 3_600_000 / span
+        span = max(self.last_ms - self.first_ms, MINUTE_MS)
+        return self.cost_usd * HOUR_MS / span
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Live spend metrics: burn rates, budget cycles and the days left to a cap.
+"""Live spend metrics: burn rates, budget cycles and the cache hit ratio.
 
 Pure functions of summed usage and ``now``; the ledger supplies the sums.
 """
@@ -9,12 +9,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
+from tokenbuddy.core.units import DAY_S, HOUR_MS, MINUTE_MS
+
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
-
-MINUTE_MS = 60_000
-HOUR_MS = 3_600_000
-DAY_MS = 86_400_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,13 +41,9 @@ class Cycle:
     start: datetime
     end: datetime
 
-    def elapsed_days(self, now: datetime) -> float:
-        """Days from the cycle start to ``now``."""
-        return max((now - self.start).total_seconds() / 86_400, 0.0)
-
     def remaining_days(self, now: datetime) -> float:
         """Days from ``now`` to the cycle end."""
-        return max((self.end - now).total_seconds() / 86_400, 0.0)
+        return max((self.end - now).total_seconds() / DAY_S, 0.0)
 
 
 def budget_cycle(now: datetime, start_day: int) -> Cycle:
@@ -80,51 +74,6 @@ def start_of_day(now: datetime) -> datetime:
 def local_now(now_ms: int, zone: ZoneInfo) -> datetime:
     """``now_ms`` (epoch ms) as an aware datetime in ``zone``."""
     return datetime.fromtimestamp(now_ms / 1000, zone)
-
-
-@dataclass(frozen=True, slots=True)
-class CapProjection:
-    """Where the cycle's spend is heading, and on what basis."""
-
-    cap_usd: float
-    spent_usd: float
-    daily_rate_usd: float
-    """Recent spend per day the projection extrapolates."""
-    basis: str
-    """Plain words for where ``daily_rate_usd`` comes from."""
-    days_left: float | None
-    """Days until the cap is reached at that rate; None if it never is this cycle."""
-    projected_cycle_usd: float
-
-    @property
-    def used_ratio(self) -> float:
-        """Share of the cap already spent."""
-        return self.spent_usd / self.cap_usd
-
-
-def project_cap(
-    cap_usd: float,
-    spent_usd: float,
-    *,
-    recent_usd: float,
-    recent_days: float,
-    cycle: Cycle,
-    now: datetime,
-) -> CapProjection:
-    """Linear projection from recent spend (``recent_usd`` over ``recent_days`` days)."""
-    rate = recent_usd / recent_days if recent_days > 0 else 0.0
-    remaining = cycle.remaining_days(now)
-    projected = spent_usd + rate * remaining
-    if spent_usd >= cap_usd:
-        days_left: float | None = 0.0
-    elif rate <= 0:
-        days_left = None
-    else:
-        days_left = (cap_usd - spent_usd) / rate
-        if days_left > remaining:
-            days_left = None
-    basis = f"${rate:,.2f}/day over the last {recent_days:g} days"
-    return CapProjection(cap_usd, spent_usd, rate, basis, days_left, projected)
 
 
 def cache_hit_ratio(input_tokens: int, cache_write: int, cache_read: int) -> float | None:

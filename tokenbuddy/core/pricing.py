@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 from tokenbuddy.core.cursor_models import price_id
 from tokenbuddy.core.records import CLAUDE_CODE, CODEX, CURSOR_LOCAL, UsageRecord
+from tokenbuddy.core.units import DAY_MS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
-DAY_MS = 86_400_000
 _EPOCH = date(1970, 1, 1)
 US_INFERENCE_MULTIPLIER = 1.1
 """Anthropic bills US-only inference (``inference_geo: us``) at 1.1x on Claude 4.6 and later."""

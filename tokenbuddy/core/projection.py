@@ -34,7 +34,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from tokenbuddy.core.metrics import HOUR_MS
+from tokenbuddy.core.money import dollars
+from tokenbuddy.core.units import DAY_S, HOUR_MS, MINUTE_MS
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
@@ -51,8 +52,6 @@ SPLIT_MIN_WEEKEND_DAYS = 2
 """Weekday and weekend rates are separate once the window holds this many of each."""
 WEEKEND = frozenset({5, 6})
 """``date.weekday()`` values of the weekend: Saturday and Sunday."""
-DEFAULT_SOFT_RATIO = 0.8
-_DAY_SECONDS = 86_400.0
 _ROUNDING_USD = 1e-9
 """Float slack, so a limit reached exactly at midnight falls on the day that reaches it."""
 
@@ -81,13 +80,13 @@ class SpendBasis:
         if self.active_days == 0:
             return "no spend yet"
         if self.window_days == 0:
-            return f"${self.usd_per_weekday:,.2f}/day from today's spend so far"
+            return f"{dollars(self.usd_per_weekday)}/day from today's spend so far"
         span = f"over the last {self.window_days} day{'s' if self.window_days > 1 else ''}"
         if not self.split:
-            return f"${self.usd_per_weekday:,.2f}/day {span}"
+            return f"{dollars(self.usd_per_weekday)}/day {span}"
         return (
-            f"${self.usd_per_weekday:,.2f}/weekday, "
-            f"${self.usd_per_weekend_day:,.2f}/weekend day {span}"
+            f"{dollars(self.usd_per_weekday)}/weekday, "
+            f"{dollars(self.usd_per_weekend_day)}/weekend day {span}"
         )
 
 
@@ -176,7 +175,7 @@ def project_cycle(
     projected = walk.spent + sum(basis.rate_for(s.day) * s.fraction for s in ahead)
     soft = None if cap_usd is None else cap_usd * soft_ratio
     days_to_cap, cap_date = walk.reach(cap_usd)
-    remaining = max(cycle.end.timestamp() - now.timestamp(), 0.0) / _DAY_SECONDS
+    remaining = max(cycle.end.timestamp() - now.timestamp(), 0.0) / DAY_S
     return CycleProjection(
         cap_usd,
         soft,
@@ -277,7 +276,7 @@ class _CycleWalk:
             if amount > 0 and amount >= needed - _ROUNDING_USD:
                 share = min(needed / amount, 1.0)
                 at_s = piece.start_s + (piece.end_s - piece.start_s) * share
-                return (at_s - self.now_s) / _DAY_SECONDS, piece.day
+                return (at_s - self.now_s) / DAY_S, piece.day
             needed -= amount
         return None, None
 
@@ -296,11 +295,6 @@ class WindowProjection:
     """When 100% is reached at the current burn; None when the window resets first,
     the burn is zero, or the window has already reset."""
 
-    @property
-    def fills_before_reset(self) -> bool:
-        """True when the limit is (or will be) hit before the window resets."""
-        return self.full_at_ms is not None
-
 
 def project_window(
     used_percent: float,
@@ -314,7 +308,7 @@ def project_window(
     A snapshot whose reset time has passed describes a window that is over: it
     projects 0% with nothing filling up.
     """
-    reset = resets_at_ms if resets_at_ms is not None else now_ms + window_minutes * 60_000
+    reset = resets_at_ms if resets_at_ms is not None else now_ms + window_minutes * MINUTE_MS
     burn = max(percent_per_hour, 0.0)
     if reset <= now_ms:
         return WindowProjection(0.0, burn, reset, 0.0, None)

@@ -114,7 +114,6 @@ class SkipReason:
     NO_TIMESTAMP = "no valid timestamp"
     UNKNOWN_TYPE = "unknown record type"
     NO_MODEL = "no model"
-    UNREADABLE = "unreadable file"
 
 
 CODEX_MODEL_ASSUMED = "Codex requests before any turn_context, priced as gpt-5"

@@ -7,9 +7,12 @@ local days, weeks and months. Pure: the time zone is an argument.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Literal
+
+from tokenbuddy.core.totals import Totals
+from tokenbuddy.core.units import MINUTE_MS
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -17,43 +20,7 @@ if TYPE_CHECKING:
 
 ReportKind = Literal["daily", "weekly", "monthly", "session", "model"]
 REPORT_KINDS: tuple[ReportKind, ...] = ("daily", "weekly", "monthly", "session", "model")
-BUCKET_MS = 15 * 60 * 1000
-
-
-@dataclass(slots=True)
-class Totals:
-    """Summed usage of a group of requests."""
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_creation_tokens: int = 0
-    cache_read_tokens: int = 0
-    cost_usd: float = 0.0
-    """Cost of the priced requests only; unpriced ones are listed separately."""
-    requests: int = 0
-
-    def add(self, other: Totals) -> None:
-        """Add another group's sums to these."""
-        self.input_tokens += other.input_tokens
-        self.output_tokens += other.output_tokens
-        self.cache_creation_tokens += other.cache_creation_tokens
-        self.cache_read_tokens += other.cache_read_tokens
-        self.cost_usd += other.cost_usd
-        self.requests += other.requests
-
-    @property
-    def cache_hit_ratio(self) -> float | None:
-        """cache reads / all input (uncached + writes + reads); None with no input."""
-        total_input = self.input_tokens + self.cache_creation_tokens + self.cache_read_tokens
-        return self.cache_read_tokens / total_input if total_input else None
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready sums, cost rounded to a hundredth of a cent."""
-        data: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
-        data["cost_usd"] = round(self.cost_usd, 6)
-        ratio = self.cache_hit_ratio
-        data["cache_hit_ratio"] = None if ratio is None else round(ratio, 4)
-        return data
+BUCKET_MS = 15 * MINUTE_MS
 
 
 @dataclass(slots=True)

@@ -6,24 +6,11 @@ writes them. Nothing here touches the network or the disk.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tokenbuddy.core.records import RateLimitSnapshot, UsageRecord
-
-DAY_MS = 86_400_000
-_DATE_SUFFIX = re.compile(r"-(?:\d{8}|\d{4}-\d{2}-\d{2})$")
-
-
-def model_family(model: str) -> str:
-    """A model id without its date suffix, so local and billed names meet.
-
-    ``claude-sonnet-4-5-20250929`` and ``gpt-4o-2024-08-06`` become ``claude-sonnet-4-5``
-    and ``gpt-4o``.
-    """
-    return _DATE_SUFFIX.sub("", model.strip())
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,9 +4,9 @@ and the status line's file written from it on the way."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from tokenbuddy import clock
 from tokenbuddy.services.monitor import Monitor
 from tokenbuddy.services.session import open_session
 from tokenbuddy.services.snapshot import BudgetSettings, build_snapshot
@@ -42,7 +42,7 @@ def current_status(*, progress: Callable[[int, int], None] | None = None) -> Cur
         zone = resolve_zone(settings.timezone)
         budget = BudgetSettings.from_settings(settings)
         monitor = Monitor(zone, budget, settings.thresholds, record_announcements=False)
-        now_ms = int(datetime.now(UTC).timestamp() * 1000)
+        now_ms = clock.now_ms()
         snapshot = build_snapshot(session.ledger.db, now_ms, zone, budget, monitor)
         payload = publish_status(
             session.ledger, snapshot, settings.statusline, session.paths.status_file

@@ -32,6 +32,7 @@ from tokenbuddy.core.projection import (
     project_window,
 )
 from tokenbuddy.core.report import fold_buckets
+from tokenbuddy.core.units import DAY_MS, HOUR_MS, MINUTE_MS
 from tokenbuddy.store import queries
 from tokenbuddy.store.ledger import COUNTED
 
@@ -42,11 +43,11 @@ if TYPE_CHECKING:
 
     from tokenbuddy.services.snapshot import BudgetSettings
 
-WINDOW_RATE_MS = 2 * 3_600_000
+WINDOW_RATE_MS = 2 * HOUR_MS
 """Readings of a window this recent estimate how fast it fills."""
-WARMUP_MS = 7 * 86_400_000
+WARMUP_MS = 7 * DAY_MS
 """History replayed into a fresh engine: the spike detector's baseline week."""
-PROMPT_LOOKBACK_MS = 10 * 60_000
+PROMPT_LOOKBACK_MS = 10 * MINUTE_MS
 """Prompts are re-read this far back on each catch-up, for files flushed late."""
 
 _REQUEST_COLUMNS = (
@@ -148,7 +149,7 @@ def subscription_windows(db: sqlite3.Connection, now_ms: int) -> tuple[WindowSta
     for source, minutes, read_at, used, resets_at, plan in latest:
         if resets_at is not None and resets_at <= now_ms:
             continue
-        if resets_at is None and now_ms - read_at > minutes * 60_000:
+        if resets_at is None and now_ms - read_at > minutes * MINUTE_MS:
             continue
         readings = db.execute(
             "SELECT ts_ms, used_percent FROM rate_limits WHERE source = ? AND window_minutes = ?"
@@ -230,7 +231,7 @@ class Monitor:
                 self.engine.feed_prompt(event)
 
 
-REMEMBER_MS = 12 * 3_600_000
+REMEMBER_MS = 12 * HOUR_MS
 """How long an announcement silences the same alert in a later run (a restart, say)."""
 
 

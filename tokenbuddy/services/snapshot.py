@@ -19,17 +19,18 @@ from tokenbuddy.core.dashboard import (
     RequestLine,
     SessionDetail,
     SessionSummary,
-    project_name,
 )
 from tokenbuddy.core.metrics import (
-    HOUR_MS,
     BurnRate,
     budget_cycle,
     cache_hit_ratio,
     local_now,
     start_of_day,
 )
-from tokenbuddy.core.report import BUCKET_MS, Totals, fold_buckets
+from tokenbuddy.core.projects import project_name
+from tokenbuddy.core.report import BUCKET_MS, fold_buckets
+from tokenbuddy.core.totals import Totals
+from tokenbuddy.core.units import HOUR_MS, MINUTE_MS
 from tokenbuddy.services.monitor import Monitor
 from tokenbuddy.store import queries
 from tokenbuddy.store.ledger import COUNTED
@@ -90,7 +91,7 @@ def build_snapshot(
         cycle_totals=cycle_totals,
         cycle=cycle,
         projection=watch.projection,
-        burn_5m=_burn(db, now_ms, 5 * 60_000),
+        burn_5m=_burn(db, now_ms, 5 * MINUTE_MS),
         burn_1h=_burn(db, now_ms, HOUR_MS),
         active_session_cache_ratio=active[0].cache_hit_ratio if active else None,
         sessions=tuple(sessions),

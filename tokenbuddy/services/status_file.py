@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from tokenbuddy.core.alerts import SEVERITY_RANK
+from tokenbuddy.core.units import DAY_MS
 
 if TYPE_CHECKING:
     import sqlite3
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from tokenbuddy.store.settings import StatuslineSettings
 
 STATUS_FILE_VERSION = 1
-TRANSCRIPT_WINDOW_MS = 2 * 86_400_000
+TRANSCRIPT_WINDOW_MS = 2 * DAY_MS
 """Transcripts read in the last two days are listed with the bytes already read."""
 MAX_TRANSCRIPTS = 200
 

@@ -12,13 +12,12 @@ transcript grew meanwhile. Every problem is logged, none is printed.
 from __future__ import annotations
 
 import os
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from tokenbuddy import clock
 from tokenbuddy.core.records import CLAUDE_CODE, RateLimitSnapshot
 
 if TYPE_CHECKING:
@@ -116,7 +115,7 @@ def refresh(paths: AppPaths, stdin: dict[str, Any]) -> None:
     files = session_files(transcript) if isinstance(transcript, str) and transcript else []
     files = [f for f in files if os.path.isfile(f)]
     with Ledger(paths.ledger) as ledger:
-        readings = rate_limit_readings(stdin, int(time.time() * 1000))
+        readings = rate_limit_readings(stdin, clock.now_ms())
         if readings:
             ledger.record_rate_limits(readings)
         for _ in range(MAX_ROUNDS):
@@ -139,7 +138,7 @@ def write_snapshot(paths: AppPaths, ledger: Ledger, session_id: str | None = Non
     settings, _problems = load_settings(paths.config_file)
     zone = resolve_zone(settings.timezone)
     budget = BudgetSettings.from_settings(settings)
-    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    now_ms = clock.now_ms()
     monitor = Monitor(zone, budget, settings.thresholds, record_announcements=False)
     snapshot = build_snapshot(ledger.db, now_ms, zone, budget, monitor)
     publish_status(ledger, snapshot, settings.statusline, paths.status_file, session_id=session_id)

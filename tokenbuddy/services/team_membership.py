@@ -3,9 +3,9 @@ sees it."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from tokenbuddy import clock
 from tokenbuddy.errors import TeamError
 from tokenbuddy.services.team_sync import (
     NOT_JOINED,
@@ -73,7 +73,7 @@ def team_view(
         raise TeamError(NOT_JOINED)
     return load_team_overview(
         dsn,
-        now_ms=int(datetime.now(UTC).timestamp() * 1000),
+        now_ms=clock.now_ms(),
         zone=zone,
         allow_insecure=allow_insecure or settings.team.allow_insecure,
         since=since,

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Literal
 
+from tokenbuddy import clock
 from tokenbuddy.core.report import BUCKET_MS
 from tokenbuddy.errors import CredentialError, TeamConnectionError, TeamError
 from tokenbuddy.store.secrets import delete_entry, load_entry, store_entry
@@ -265,8 +266,4 @@ def push_now(
     if full:
         with SyncState(options.state_path) as state:
             state.forget_pushed()
-    return sync_once(options, now_ms=_now_ms(), force=True)
-
-
-def _now_ms() -> int:
-    return int(datetime.now(UTC).timestamp() * 1000)
+    return sync_once(options, now_ms=clock.now_ms(), force=True)

@@ -8,13 +8,13 @@ small tuples at most); the ledger's columns map one to one onto
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from tokenbuddy.core.metrics import DAY_MS
+from tokenbuddy import clock
 from tokenbuddy.core.records import PromptMark, UsageRecord
 from tokenbuddy.core.report import local_day_bounds
 from tokenbuddy.core.tips import PricedRequest, Tip, find_tips
+from tokenbuddy.core.units import DAY_MS
 from tokenbuddy.errors import ConfigError
 from tokenbuddy.store.ledger import COUNTED
 
@@ -132,7 +132,7 @@ def tips_since(
         settings = session.settings
         assert settings is not None
         zone = resolve_zone(settings.timezone)
-        now_ms = int(datetime.now(UTC).timestamp() * 1000)
+        now_ms = clock.now_ms()
         since_ms = window_start(since, now_ms, zone)
         tips = priced_tips(session.ledger, since_ms, now_ms)
     problems = [*zone_notice(settings.timezone), *session.problems, *session.summary.errors]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tokenbuddy.core.vendor_usage import DAY_MS
+from tokenbuddy.core.units import DAY_MS, HOUR_MS, MINUTE_MS
 from tokenbuddy.errors import CredentialError, KeyringUnavailableError, VendorError
 from tokenbuddy.sources.vendors import anthropic_admin, claude_oauth, cursor, openai_admin
 from tokenbuddy.sources.vendors.http import ClientOptions
@@ -33,11 +33,11 @@ if TYPE_CHECKING:
     from tokenbuddy.store.settings import VendorSettings
 
 PROVIDERS = store.VENDOR_SOURCES
-LEASE_MS = 5 * 60_000
+LEASE_MS = 5 * MINUTE_MS
 """How long a poll may hold its provider's lease before another process may take over."""
 REPOLL_OVERLAP_MS = 3 * DAY_MS
 """Recent days are pulled again: vendors finalise their figures late."""
-MAX_BACKOFF_MS = 6 * 3_600_000
+MAX_BACKOFF_MS = 6 * HOUR_MS
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +56,7 @@ class Schedule:
     """Poll intervals and the period pulled (the ``[vendors]`` settings)."""
 
     interval_ms: int = 300_000
-    subscription_interval_ms: int = 60_000
+    subscription_interval_ms: int = MINUTE_MS
     """Claude utilisation while an agent is active."""
     history_days: int = 30
     cursor_team_id: int = 0

@@ -24,6 +24,7 @@ import orjson
 
 from tokenbuddy.core.records import CURSOR, CURSOR_LOCAL
 from tokenbuddy.core.report import BUCKET_MS
+from tokenbuddy.core.units import DAY_MS
 from tokenbuddy.store.ledger import BILLED_UNTIL_MS, request_row
 from tokenbuddy.store.ledger.rollup import mark_dirty
 
@@ -357,7 +358,7 @@ def reconciliation_sums(
     low = since_ms if since_ms is not None else -(2**62)
     high = min(until_ms if until_ms is not None else 2**62, billed_until(db) + 1)
     rows = db.execute(
-        "SELECT ts_ms / 86400000, source, model, TOTAL(cost_usd) FROM requests"
+        f"SELECT ts_ms / {DAY_MS}, source, model, TOTAL(cost_usd) FROM requests"
         " WHERE ts_ms >= ? AND ts_ms < ? AND source IN ('cursor', 'cursor-local')"
         " GROUP BY 1, 2, 3",
         (low, high),

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from tokenbuddy.core.report import BUCKET_MS, ReportRow, Totals
+from tokenbuddy.core.report import BUCKET_MS, ReportRow
+from tokenbuddy.core.totals import Totals
 from tokenbuddy.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -55,17 +56,6 @@ class RequestFilter:
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-def _totals(row: tuple[Any, ...]) -> Totals:
-    return Totals(
-        input_tokens=int(row[0] or 0),
-        output_tokens=int(row[1] or 0),
-        cache_creation_tokens=int(row[2] or 0),
-        cache_read_tokens=int(row[3] or 0),
-        cost_usd=float(row[4] or 0.0),
-        requests=int(row[5] or 0),
-    )
-
-
 def bucket_totals(
     db: sqlite3.Connection, request_filter: RequestFilter
 ) -> list[tuple[int, Totals]]:
@@ -74,7 +64,7 @@ def bucket_totals(
     rows = db.execute(
         f"SELECT bucket, {_SUMS} FROM usage_rollup{where} GROUP BY 1 ORDER BY 1", params
     )
-    return [(row[0] * BUCKET_MS, _totals(row[1:])) for row in rows]
+    return [(row[0] * BUCKET_MS, Totals.from_row(row[1:])) for row in rows]
 
 
 def session_rows(db: sqlite3.Connection, request_filter: RequestFilter) -> list[ReportRow]:
@@ -96,7 +86,7 @@ def session_rows(db: sqlite3.Connection, request_filter: RequestFilter) -> list[
                 "last_request_ms": row[3],
                 "models": sorted(set((row[4] or "").split(","))),
             },
-            _totals(row[5:]),
+            Totals.from_row(row[5:]),
         )
         for row in rows
     ]
@@ -126,7 +116,9 @@ def model_rows(db: sqlite3.Connection, request_filter: RequestFilter) -> list[Re
         " ORDER BY TOTAL(cost_usd) DESC, model",
         params,
     )
-    return [ReportRow({"model": row[0], "source": row[1]}, _totals(row[2:])) for row in rows]
+    return [
+        ReportRow({"model": row[0], "source": row[1]}, Totals.from_row(row[2:])) for row in rows
+    ]
 
 
 def project_totals(
@@ -139,7 +131,7 @@ def project_totals(
         " ORDER BY TOTAL(cost_usd) DESC",
         params,
     )
-    return [(row[0], _totals(row[1:])) for row in rows]
+    return [(row[0], Totals.from_row(row[1:])) for row in rows]
 
 
 def unpriced_models(db: sqlite3.Connection, request_filter: RequestFilter) -> dict[str, int]:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tokenbuddy.core.alerts import Thresholds
+from tokenbuddy.core.units import DAY_S, HOUR_S
 from tokenbuddy.store.config_file import log_environment
 
 if TYPE_CHECKING:
@@ -84,9 +85,9 @@ class VendorSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    poll_seconds: float = Field(default=300, ge=60, le=86400)
+    poll_seconds: float = Field(default=300, ge=60, le=DAY_S)
     """Interval between two polls of one vendor source."""
-    subscription_poll_seconds: float = Field(default=60, ge=30, le=3600)
+    subscription_poll_seconds: float = Field(default=60, ge=30, le=HOUR_S)
     """Interval for Claude subscription utilisation while an agent is active."""
     history_days: int = Field(default=30, ge=1, le=90)
     """Days of billed usage and costs pulled on the first poll."""
@@ -146,7 +147,7 @@ class Settings(BaseSettings):
     """Codex homes to read instead of the default."""
     refresh_seconds: float = Field(default=0.25, ge=0.05, le=10)
     """Longest a burst of new log lines waits before the dashboard repaints."""
-    rescan_seconds: float = Field(default=30.0, ge=2, le=3600)
+    rescan_seconds: float = Field(default=30.0, ge=2, le=HOUR_S)
     """Interval of the safety re-scan of every log file."""
     bell: bool = True
     """Ring the terminal bell on a critical warning."""

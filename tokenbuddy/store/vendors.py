@@ -21,9 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from tokenbuddy.core.model_ids import undated_model
 from tokenbuddy.core.records import CLAUDE_CODE, CODEX, UsageRecord
 from tokenbuddy.core.report import BUCKET_MS
-from tokenbuddy.core.vendor_usage import DAY_MS, day_of, model_family
+from tokenbuddy.core.units import DAY_MS
+from tokenbuddy.core.vendor_usage import day_of
 from tokenbuddy.store import cursor as cursor_store
 from tokenbuddy.store.ledger import request_row
 from tokenbuddy.store.ledger.files import INSERT_RATE_LIMITS
@@ -266,10 +268,10 @@ def reconciliation(
     sums: dict[tuple[str, str, str], list[float]] = {}
     for day, provider, model, usd in _local_costs(db, since_ms, until_ms):
         if _covered(coverage, provider, day):
-            sums.setdefault((day, provider, model_family(model)), [0.0, 0.0])[0] += usd
+            sums.setdefault((day, provider, undated_model(model)), [0.0, 0.0])[0] += usd
     for day, provider, model, usd in _billed_costs(db, since_ms, until_ms):
         if _covered(coverage, provider, day):
-            sums.setdefault((day, provider, model_family(model)), [0.0, 0.0])[1] += usd
+            sums.setdefault((day, provider, undated_model(model)), [0.0, 0.0])[1] += usd
     sums.update(_cursor_sums(db, since_ms, until_ms))
     rows = (ReconciliationRow(*key, *values) for key, values in sorted(sums.items()))
     return Reconciliation(tuple(rows))
@@ -286,7 +288,7 @@ def _cursor_sums(
         days.setdefault(day, set()).add(source)
     for day, source, model, usd in rows:
         if len(days[day]) == 2:
-            key = (day_of(day * DAY_MS), "cursor", model_family(model))
+            key = (day_of(day * DAY_MS), "cursor", undated_model(model))
             sums.setdefault(key, [0.0, 0.0])[source == "cursor"] += usd
     return sums
 

@@ -12,7 +12,6 @@ from tokenbuddy.team.overview import (
     MemberSpend,
     ModelSpend,
     TeamOverview,
-    TeamTotals,
     load_team_overview,
     team_overview,
 )
@@ -21,7 +20,6 @@ __all__ = [
     "MemberSpend",
     "ModelSpend",
     "TeamOverview",
-    "TeamTotals",
     "load_team_overview",
     "team_overview",
 ]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from tokenbuddy.core.metrics import budget_cycle
 from tokenbuddy.core.projection import HISTORY_DAYS, project_cycle
+from tokenbuddy.core.totals import Totals
 from tokenbuddy.team import _driver
 
 if TYPE_CHECKING:
@@ -28,23 +29,6 @@ _SUMS = (
 )
 
 
-@dataclass(slots=True)
-class TeamTotals:
-    """Token and cost sums."""
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_write_tokens: int = 0
-    cache_read_tokens: int = 0
-    cost_usd: float = 0.0
-    requests: int = 0
-
-    @classmethod
-    def from_row(cls, row: tuple[Any, ...]) -> TeamTotals:
-        """From the six ``_SUMS`` columns."""
-        return cls(int(row[0]), int(row[1]), int(row[2]), int(row[3]), float(row[4]), int(row[5]))
-
-
 @dataclass(frozen=True, slots=True)
 class MemberSpend:
     """One member's spend in the period and this month, against their soft limit."""
@@ -56,7 +40,7 @@ class MemberSpend:
     team_lead: bool
     soft_limit_usd: float | None
     month_to_date_usd: float
-    totals: TeamTotals
+    totals: Totals
 
     @property
     def over_soft_limit(self) -> bool:
@@ -70,7 +54,7 @@ class ModelSpend:
 
     source: str
     model: str
-    totals: TeamTotals
+    totals: Totals
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +65,7 @@ class TeamOverview:
     until: date
     members: list[MemberSpend]
     """In alias order: never ranked by spend."""
-    totals: TeamTotals
+    totals: Totals
     by_model: list[ModelSpend]
     pooled_budget_usd: float | None
     month_to_date_usd: float
@@ -188,8 +172,8 @@ def _read(
             is_me=bool(row[2]),
             team_lead=bool(row[3]),
             soft_limit_usd=None if row[4] is None else float(row[4]),
-            month_to_date_usd=month.get(row[1], TeamTotals()).cost_usd,
-            totals=period.get(row[1], TeamTotals()),
+            month_to_date_usd=month.get(row[1], Totals()).cost_usd,
+            totals=period.get(row[1], Totals()),
         )
         for row in connection.execute(
             "SELECT alias, member_ref, is_me, team_lead, soft_limit_usd"
@@ -227,7 +211,7 @@ def _assemble(
     is_lead = viewer.team_lead if viewer is not None else True
     over = [m for m in members if m.over_soft_limit]
     visible = [m.alias for m in over if is_lead or m.is_me]
-    totals = TeamTotals.from_row(
+    totals = Totals.from_row(
         _one(
             connection,
             f"SELECT {_SUMS} FROM tokenbuddy.team_model_days WHERE day BETWEEN %s AND %s",
@@ -259,13 +243,13 @@ def _one(
 
 def _member_sums(
     connection: psycopg.Connection[Any], since: date, until: date
-) -> dict[str, TeamTotals]:
+) -> dict[str, Totals]:
     rows = connection.execute(
         f"SELECT member_ref, {_SUMS} FROM tokenbuddy.team_member_days"
         " WHERE day BETWEEN %s AND %s GROUP BY member_ref",
         (since, until),
     )
-    return {row[0]: TeamTotals.from_row(row[1:]) for row in rows}
+    return {row[0]: Totals.from_row(row[1:]) for row in rows}
 
 
 def _model_sums(connection: psycopg.Connection[Any], since: date, until: date) -> list[ModelSpend]:
@@ -275,7 +259,7 @@ def _model_sums(connection: psycopg.Connection[Any], since: date, until: date) -
         " ORDER BY sum(cost_usd) DESC, model",
         (since, until),
     )
-    return [ModelSpend(row[0], row[1], TeamTotals.from_row(row[2:])) for row in rows]
+    return [ModelSpend(row[0], row[1], Totals.from_row(row[2:])) for row in rows]
 
 
 def _daily_cost(connection: psycopg.Connection[Any], since: date, until: date) -> dict[date, float]:

@@ -38,6 +38,7 @@ from textual.widgets import (
 )
 
 from tokenbuddy.core.alerts import Thresholds
+from tokenbuddy.core.units import DAY_MS
 from tokenbuddy.services.ingest import IngestSummary, backlog_is_large, sync, sync_paths
 from tokenbuddy.services.monitor import Monitor
 from tokenbuddy.services.snapshot import BudgetSettings, build_snapshot, session_detail
@@ -308,7 +309,7 @@ class TokenBuddyApp(App[None]):
     def compute_tips(self) -> None:
         """Re-price the last two weeks' requests for the conservation tips."""
         now_ms = self._now_ms()
-        since_ms = now_ms - TIPS_WINDOW_DAYS * 86_400_000
+        since_ms = now_ms - TIPS_WINDOW_DAYS * DAY_MS
         with Ledger(self.config.ledger_path) as ledger:
             tips = priced_tips(ledger, since_ms, now_ms)
         self.post_message(TipsComputed(tips))
@@ -378,7 +379,7 @@ class TokenBuddyApp(App[None]):
                 now_ms,
                 source_states(ledger.db),
                 origins,
-                reconciliation(ledger.db, now_ms - RECONCILE_DAYS * 86_400_000, now_ms),
+                reconciliation(ledger.db, now_ms - RECONCILE_DAYS * DAY_MS, now_ms),
                 self._keyring_problem,
             )
         self.post_message(VendorsLoaded(view))

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
+from tokenbuddy.core.units import DAY_S, HOUR_MS, HOUR_S, MINUTE_S
+
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
@@ -14,13 +16,6 @@ if TYPE_CHECKING:
 def safe(text: str) -> Text:
     """Text from logs as plain text: no markup, control characters shown as ``?``."""
     return Text("".join(ch if ch.isprintable() else "?" for ch in text))
-
-
-def dollars(value: float) -> str:
-    """``$1,234`` above $1,000, else ``$12.34``."""
-    if value >= 1000:
-        return f"${value:,.0f}"
-    return f"${value:,.2f}"
 
 
 def tokens(value: float) -> str:
@@ -39,13 +34,13 @@ def percent(ratio: float | None) -> str:
 def ago(now_ms: int, then_ms: int) -> str:
     """How long ago, coarsely: ``now``, ``4m``, ``3h``, ``2d``."""
     seconds = max((now_ms - then_ms) / 1000, 0)
-    if seconds < 60:
+    if seconds < MINUTE_S:
         return "now"
-    if seconds < 3600:
-        return f"{seconds / 60:.0f}m"
-    if seconds < 86_400:
-        return f"{seconds / 3600:.0f}h"
-    return f"{seconds / 86_400:.0f}d"
+    if seconds < HOUR_S:
+        return f"{seconds / MINUTE_S:.0f}m"
+    if seconds < DAY_S:
+        return f"{seconds / HOUR_S:.0f}h"
+    return f"{seconds / DAY_S:.0f}d"
 
 
 def clock_time(ts_ms: int, zone: ZoneInfo) -> str:
@@ -87,7 +82,6 @@ def hour_ticks(now_ms: int, zone: ZoneInfo, hours: int = 24) -> list[tuple[int, 
     """Ticks for the last ``hours`` hours, oldest first (the bars of the hourly chart:
     whole hours ending with the current one): every sixth local hour (00:00, 06:00...)
     and the current one ("now"). Across a clock change the labels follow the clock."""
-    hour_ms = 3_600_000
     into_hour_ms = (
         now_ms
         - datetime.fromtimestamp(now_ms / 1000, zone)
@@ -95,10 +89,10 @@ def hour_ticks(now_ms: int, zone: ZoneInfo, hours: int = 24) -> list[tuple[int, 
         .timestamp()
         * 1000
     )
-    first_ms = now_ms - into_hour_ms - (hours - 1) * hour_ms
+    first_ms = now_ms - into_hour_ms - (hours - 1) * HOUR_MS
     ticks = []
     for index in range(hours - 1):
-        hour = datetime.fromtimestamp((first_ms + index * hour_ms) / 1000, zone).hour
+        hour = datetime.fromtimestamp((first_ms + index * HOUR_MS) / 1000, zone).hour
         if hour % 6 == 0:
             ticks.append((index, f"{hour:02d}:00"))
     ticks.append((hours - 1, "now"))

@@ -10,7 +10,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Label, Sparkline, Static
 
-from tokenbuddy.tui.formatting import ago, clock_time, dollars, percent, safe, tokens
+from tokenbuddy.core.money import dollars
+from tokenbuddy.core.units import MINUTE_MS
+from tokenbuddy.tui.formatting import ago, clock_time, percent, safe, tokens
 from tokenbuddy.tui.widgets import short_model
 
 if TYPE_CHECKING:
@@ -73,7 +75,9 @@ class SessionScreen(Screen[None]):
         for line in self.detail.requests:
             table.add_row(
                 Text(clock_time(line.ts_ms, self.zone)),
-                Text("unpriced" if line.cost_usd is None else dollars(line.cost_usd)),
+                Text(
+                    "unpriced" if line.cost_usd is None else dollars(line.cost_usd, whole_from=1000)
+                ),
                 safe(short_model(line.model)),
                 safe((line.agent or "main")[:12]),
                 Text(tokens(line.input_tokens)),
@@ -104,9 +108,11 @@ class SessionScreen(Screen[None]):
 
     def _figures(self) -> Text:
         summary = self.detail.summary
+        cost = dollars(summary.cost_usd, whole_from=1000)
+        rate = dollars(summary.usd_per_hour, whole_from=1000)
         return Text(
-            f"{dollars(summary.cost_usd)} over {summary.requests:,} requests · "
-            f"{dollars(summary.usd_per_hour)}/h · cache {percent(summary.cache_hit_ratio)} · "
+            f"{cost} over {summary.requests:,} requests · "
+            f"{rate}/h · cache {percent(summary.cache_hit_ratio)} · "
             f"subagents {percent(summary.subagent_share)} of cost"
         )
 
@@ -115,7 +121,8 @@ class SessionScreen(Screen[None]):
             return Text("No subagents in this session.", style="dim")
         text = Text("Subagents: ", style="bold")
         parts = [
-            f"{kind} {count} req {dollars(cost)}" for kind, count, cost in self.detail.subagents
+            f"{kind} {count} req {dollars(cost, whole_from=1000)}"
+            for kind, count, cost in self.detail.subagents
         ]
         text.append_text(safe("  ·  ".join(parts)))
         return text
@@ -205,9 +212,10 @@ class VendorsScreen(Screen[None]):
             )
             text.append(hint, style="dim")
             return text
+        local = dollars(totals["local_usd"], whole_from=1000)
+        billed = dollars(totals["billed_usd"], whole_from=1000)
         text.append(
-            f"local {dollars(totals['local_usd'])} · billed {dollars(totals['billed_usd'])} · "
-            f"difference {signed_dollars(totals['diff_usd'])}",
+            f"local {local} · billed {billed} · difference {signed_dollars(totals['diff_usd'])}",
             style="dim",
         )
         return text
@@ -222,21 +230,21 @@ def reconcile_cells(row: ReconciliationRow) -> list[Text]:
         Text(row.date),
         safe(row.provider),
         safe(row.model or "(unattributed)"),
-        Text(dollars(row.local_usd)),
-        Text(dollars(row.billed_usd)),
+        Text(dollars(row.local_usd, whole_from=1000)),
+        Text(dollars(row.billed_usd, whole_from=1000)),
         Text(signed_dollars(diff), style="bold red" if flagged else ""),
     ]
 
 
 def signed_dollars(value: float) -> str:
     """``+$1.20`` / ``-$0.35``."""
-    return ("+" if value >= 0 else "-") + dollars(abs(value))
+    return ("+" if value >= 0 else "-") + dollars(abs(value), whole_from=1000)
 
 
 def _age(now_ms: int, then_ms: int | None) -> str:
     if then_ms is None:
         return "never"
-    return f"{ago(now_ms, then_ms)} ago" if now_ms - then_ms >= 60_000 else "just now"
+    return f"{ago(now_ms, then_ms)} ago" if now_ms - then_ms >= MINUTE_MS else "just now"
 
 
 def _until(now_ms: int, then_ms: int | None) -> str:
@@ -244,7 +252,7 @@ def _until(now_ms: int, then_ms: int | None) -> str:
         return "–"
     if then_ms <= now_ms:
         return "due"
-    return "in <1m" if then_ms - now_ms < 60_000 else f"in {ago(then_ms, now_ms)}"
+    return "in <1m" if then_ms - now_ms < MINUTE_MS else f"in {ago(then_ms, now_ms)}"
 
 
 class TeamScreen(Screen[None]):
@@ -283,20 +291,22 @@ class TeamScreen(Screen[None]):
                 safe(short_model(spend.model)),
                 safe(spend.source),
                 Text(f"{spend.totals.requests:,}"),
-                Text(dollars(spend.totals.cost_usd)),
+                Text(dollars(spend.totals.cost_usd, whole_from=1000)),
             )
 
     def _budget(self) -> Text:
         view = self.overview
         text = Text(f"Team {view.since.isoformat()} to {view.until.isoformat()}  ", style="bold")
-        text.append(f"this month {dollars(view.month_to_date_usd)}")
+        text.append(f"this month {dollars(view.month_to_date_usd, whole_from=1000)}")
         if view.pooled_budget_usd:
             ratio = view.budget_used_ratio or 0.0
-            text.append(f" of the pooled {dollars(view.pooled_budget_usd)} ({ratio:.0%})")
+            text.append(
+                f" of the pooled {dollars(view.pooled_budget_usd, whole_from=1000)} ({ratio:.0%})"
+            )
         projected = view.projected_month_end_usd
         over = bool(view.pooled_budget_usd) and projected > (view.pooled_budget_usd or 0.0)
         text.append("  · month-end at this pace ")
-        text.append(dollars(projected), style="bold red" if over else "bold")
+        text.append(dollars(projected, whole_from=1000), style="bold red" if over else "bold")
         text.append(f"  · last sync {self.last_sync}", style="dim")
         return text
 
@@ -324,9 +334,9 @@ def member_cells(member: MemberSpend) -> list[Text]:
         status = Text("over", style="bold red") if member.over_soft_limit else Text("under")
     return [
         name,
-        Text(dollars(member.totals.cost_usd)),
-        Text(dollars(member.month_to_date_usd)),
-        Text(dollars(limit) if limit is not None else "–"),
+        Text(dollars(member.totals.cost_usd, whole_from=1000)),
+        Text(dollars(member.month_to_date_usd, whole_from=1000)),
+        Text(dollars(limit, whole_from=1000) if limit is not None else "–"),
         status,
     ]
 

@@ -13,13 +13,13 @@ from textual.reactive import reactive
 from textual.widgets import DataTable, Label, OptionList, ProgressBar, Sparkline, Static
 from textual.widgets.option_list import Option
 
-from tokenbuddy.core.dashboard import project_name
+from tokenbuddy.core.money import dollars
+from tokenbuddy.core.projects import project_name
 from tokenbuddy.core.records import CURSOR_LOCAL
 from tokenbuddy.tui.formatting import (
     ago,
     axis_line,
     day_ticks,
-    dollars,
     hour_ticks,
     percent,
     safe,
@@ -77,11 +77,11 @@ def today_text(snapshot: DashboardSnapshot) -> Text:
     """``Today $12.34  Cycle $123.45``."""
     text = Text()
     text.append("Today ", style="dim")
-    text.append(dollars(snapshot.today.cost_usd), style="bold")
+    text.append(dollars(snapshot.today.cost_usd, whole_from=1000), style="bold")
     text.append("  Cycle ", style="dim")
-    text.append(dollars(snapshot.cycle_totals.cost_usd), style="bold")
+    text.append(dollars(snapshot.cycle_totals.cost_usd, whole_from=1000), style="bold")
     if snapshot.projection.cap_usd is not None:
-        text.append(f" / {dollars(snapshot.projection.cap_usd)}", style="dim")
+        text.append(f" / {dollars(snapshot.projection.cap_usd, whole_from=1000)}", style="dim")
     return text
 
 
@@ -108,7 +108,9 @@ def pace_text(snapshot: DashboardSnapshot) -> Text:
     end = projection.cycle_end - timedelta(days=1)
     text = Text()
     text.append("Pace ", style="dim")
-    text.append(f"{dollars(projection.projected_usd)} by {end:%b} {end.day}", style="bold")
+    text.append(
+        f"{dollars(projection.projected_usd, whole_from=1000)} by {end:%b} {end.day}", style="bold"
+    )
     if projection.cap_usd is not None and projection.projected_usd > projection.cap_usd:
         text.stylize("bold red", 5)
     text.append(f"  {projection.basis.describe()}", style="dim")
@@ -121,7 +123,7 @@ def burn_text(snapshot: DashboardSnapshot) -> Text:
     text.append("Burn ", style="dim")
     for label, burn in (("5m", snapshot.burn_5m), ("1h", snapshot.burn_1h)):
         text.append(f"{label} ", style="dim")
-        text.append(f"{dollars(burn.usd_per_hour)}/h", style="bold")
+        text.append(f"{dollars(burn.usd_per_hour, whole_from=1000)}/h", style="bold")
         text.append(f" {tokens(burn.tokens_per_minute)} tok/min  ")
     return text
 
@@ -194,8 +196,8 @@ def session_cells(session: SessionSummary, now_ms: int) -> list[Text]:
     cells = [
         project,
         safe(model),
-        Text(estimated(session, dollars(session.cost_usd))),
-        Text(estimated(session, dollars(session.usd_per_hour))),
+        Text(estimated(session, dollars(session.cost_usd, whole_from=1000))),
+        Text(estimated(session, dollars(session.usd_per_hour, whole_from=1000))),
         Text(percent(session.cache_hit_ratio)),
         Text(f"{session.requests:,}"),
         Text(percent(session.subagent_share) if session.subagent_share else "–"),
@@ -254,7 +256,8 @@ class SpendChart(Vertical):
         span = "Per day (30 d)" if self.daily else "Per hour (24 h)"
         peak = max(series, default=0.0)
         title = Text(span, style="bold")
-        title.append(f"  total {dollars(sum(series))}  peak {dollars(peak)}", style="dim")
+        total = dollars(sum(series), whole_from=1000)
+        title.append(f"  total {total}  peak {dollars(peak, whole_from=1000)}", style="dim")
         title.append("  (c)", style="dim")
         self.query_one("#chart-title", Label).update(title)
         self.query_one("#chart", Sparkline).data = list(series)
@@ -345,7 +348,7 @@ class BreakdownTables(Vertical):
             wide = [Text(percent(totals.cost_usd / total)), Text(f"{totals.requests:,}")]
             table.add_row(
                 safe(short_model(label)),
-                Text(dollars(totals.cost_usd)),
+                Text(dollars(totals.cost_usd, whole_from=1000)),
                 *([] if narrow else wide),
                 Text(percent(totals.cache_hit_ratio)),
             )
@@ -412,7 +415,7 @@ def alert_text(alert: Alert) -> Text:
     if alert.project:
         text.append(" · ")
         text.append_text(safe(project_name(alert.project)))
-    text.append(f" · {dollars(alert.cost_per_hour_usd)}/h\n", style="bold")
+    text.append(f" · {dollars(alert.cost_per_hour_usd, whole_from=1000)}/h\n", style="bold")
     text.append_text(safe(alert.message))
     return text
 
@@ -437,7 +440,9 @@ def tips_text(tips: Sequence[Tip]) -> Text:
         )
     text = Text()
     for tip in tips:
-        text.append(f"~{dollars(tip.saving_usd_per_month)}/month  ", style="bold green")
+        text.append(
+            f"~{dollars(tip.saving_usd_per_month, whole_from=1000)}/month  ", style="bold green"
+        )
         text.append(f"{tip.title}\n", style="bold")
         text.append_text(safe(tip.why))
         text.append("\n")
@@ -457,7 +462,7 @@ def tips_text(tips: Sequence[Tip]) -> Text:
 def top_tip_text(tip: Tip) -> Text:
     """The header's one-line teaser for the best tip."""
     text = Text("Tip ", style="dim")
-    text.append(f"~{dollars(tip.saving_usd_per_month)}/mo ", style="bold green")
+    text.append(f"~{dollars(tip.saving_usd_per_month, whole_from=1000)}/mo ", style="bold green")
     text.append_text(safe(tip.title))
     text.append("  (t)", style="dim")
     return text

@@ -23,7 +23,8 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tokenbuddy.core.records import CURSOR, UsageRecord
-from tokenbuddy.core.vendor_usage import DAY_MS, PullResult
+from tokenbuddy.core.units import DAY_MS
+from tokenbuddy.core.vendor_usage import PullResult
 from tokenbuddy.errors import CredentialError, VendorResponseError
 from tokenbuddy.sources.vendors.http import ClientOptions, VendorClient, numbered_pages
 

@@ -14,7 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from tokenbuddy.core.vendor_usage import DAY_MS, CostRow, PullResult, UsageRow
+from tokenbuddy.core.units import DAY_MS
+from tokenbuddy.core.vendor_usage import CostRow, PullResult, UsageRow
 from tokenbuddy.sources.vendors.http import ClientOptions, VendorClient, parse, token_pages
 
 PROVIDER = "openai"

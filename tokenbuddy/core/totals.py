@@ -1,0 +1,66 @@
+"""Summed usage of a group of requests: the one totals type of reports, the dashboard and
+the team view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tokenbuddy.core.metrics import cache_hit_ratio
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+
+@dataclass(slots=True)
+class Totals:
+    """Token and cost sums of a group of requests."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_write_tokens: int = 0
+    """Cache writes of either TTL."""
+    cache_read_tokens: int = 0
+    cost_usd: float = 0.0
+    """Cost of the priced requests only; unpriced ones are listed separately."""
+    requests: int = 0
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> Totals:
+        """From six summed columns in field order; a NULL sum (no rows) counts as 0."""
+        return cls(
+            input_tokens=int(row[0] or 0),
+            output_tokens=int(row[1] or 0),
+            cache_write_tokens=int(row[2] or 0),
+            cache_read_tokens=int(row[3] or 0),
+            cost_usd=float(row[4] or 0.0),
+            requests=int(row[5] or 0),
+        )
+
+    def add(self, other: Totals) -> None:
+        """Add another group's sums to these."""
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.cache_write_tokens += other.cache_write_tokens
+        self.cache_read_tokens += other.cache_read_tokens
+        self.cost_usd += other.cost_usd
+        self.requests += other.requests
+
+    @property
+    def cache_hit_ratio(self) -> float | None:
+        """cache reads / all input (uncached + writes + reads); None with no input."""
+        return cache_hit_ratio(self.input_tokens, self.cache_write_tokens, self.cache_read_tokens)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The sums as the JSON reports print them: cost rounded to a hundredth of a cent,
+        cache writes under Anthropic's name for them, ``cache_creation_tokens``."""
+        ratio = self.cache_hit_ratio
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cache_creation_tokens": self.cache_write_tokens,
+            "cache_read_tokens": self.cache_read_tokens,
+            "cost_usd": round(self.cost_usd, 6),
+            "requests": self.requests,
+            "cache_hit_ratio": None if ratio is None else round(ratio, 4),
+        }
