@@ -48,6 +48,6 @@ run reconcile reconcile --json
 run doctor doctor --json
 run status status --json
 # Times that are "now" differ between any two runs; blank them out.
-sed -E -i 's/"(generated_at|now|as_of|checked_at)": *"[^"]*"/"\1": "<now>"/g; s/"(generated_at_ms|now_ms)": *[0-9]+/"\1": 0/g; s/"remaining_days":[0-9.]+/"remaining_days":0/g; s/"window_days":[0-9.]+/"window_days":0/g' \
+sed -E -i 's/"(generated_at|now|as_of|checked_at)": *"[^"]*"/"\1": "<now>"/g; s/"(generated_at_ms|now_ms)": *[0-9]+/"\1": 0/g; s/"remaining_days":[0-9.]+/"remaining_days":0/g; s/"window_days":[0-9.]+/"window_days":0/g; s/the last [0-9.]+ days/the last N days/g; s/× 30 \/ [0-9.]+\)/× 30 \/ N)/g' \
   "$out_dir"/status.json "$out_dir"/doctor.json "$out_dir"/tips.json
 echo "wrote $(ls "$out_dir"/*.json | wc -l) outputs to $out_dir"
