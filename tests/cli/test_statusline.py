@@ -14,8 +14,9 @@ from typing import Any
 import orjson
 import pytest
 
-from tokenbuddy.cli.statusline import clean, fast_dirs, parse_json, render
+from tokenbuddy.cli.statusline import fast_dirs, parse_json
 from tokenbuddy.cli.statusline_install import install, settings_file, uninstall
+from tokenbuddy.cli.statusline_render import clean, render
 from tokenbuddy.core.money import brief_dollars
 from tokenbuddy.errors import ConfigError
 from tokenbuddy.store.paths import app_paths

@@ -187,7 +187,7 @@ COMMANDS = {
     "status": ("tokenbuddy.cli.status", "run_status"),
     "replay": ("tokenbuddy.cli.replay", "run_replay"),
     "tips": ("tokenbuddy.cli.tips", "run_tips"),
-    "statusline": ("tokenbuddy.cli.statusline", "run_statusline"),
+    "statusline": ("tokenbuddy.cli.statusline_command", "run_statusline"),
     "auth": ("tokenbuddy.cli.auth", "run_auth"),
     "vendors": ("tokenbuddy.cli.vendors", "run_vendors"),
     "sources": ("tokenbuddy.cli.vendors", "run_sources"),

@@ -52,7 +52,7 @@ def one_line(
     form: str, payload: dict[str, Any], snapshot: DashboardSnapshot, zone: ZoneInfo
 ) -> str:
     """The status line's facts for a bar: ``plain``, ``tmux`` or ``waybar`` (JSON)."""
-    from tokenbuddy.cli.statusline import render
+    from tokenbuddy.cli.statusline_render import render
 
     now_ms = snapshot.now_ms
     if form == "tmux":

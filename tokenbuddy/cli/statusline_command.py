@@ -1,0 +1,41 @@
+"""``tokenbuddy statusline`` through argparse: ``--install``, ``--uninstall``, ``--refresh``.
+
+The line itself (no options but ``--no-color``) skips argparse and runs
+:func:`tokenbuddy.cli.statusline.run_fast` directly; this module is only for the rest.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from tokenbuddy.cli.statusline import run_fast
+
+
+def run_statusline(args: Any) -> int:
+    """The argparse route: ``--install``, ``--uninstall``, ``--refresh``, or the line itself."""
+    if args.refresh:
+        from tokenbuddy.services.statusline_refresh import run_refresh
+
+        return run_refresh(args.refresh)
+    if args.install or args.uninstall:
+        from pathlib import Path
+
+        from tokenbuddy.cli.statusline_install import install, settings_file, uninstall
+        from tokenbuddy.store.paths import app_paths
+
+        paths = app_paths()
+        paths.ensure()
+        target = settings_file(os.environ, Path.home())
+        done = (
+            uninstall(target, paths) if args.uninstall else install(target, paths, force=args.force)
+        )
+        print(done)
+        others = [p for p in os.environ.get("CLAUDE_CONFIG_DIR", "").split(",")[1:] if p.strip()]
+        if others:
+            print(
+                f"note: CLAUDE_CONFIG_DIR names {len(others)} more dir(s); only the first was "
+                "changed (run again with each as CLAUDE_CONFIG_DIR to change the others)"
+            )
+        return 0
+    return run_fast(["--no-color"] if args.no_color else [])
