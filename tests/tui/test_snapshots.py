@@ -22,7 +22,7 @@ from textual.widgets import TabbedContent
 
 from tokenbuddy.cli.dashboard import demo_config
 from tokenbuddy.core.records import CLAUDE_CODE, CODEX
-from tokenbuddy.services.snapshot import BudgetSettings
+from tokenbuddy.services.budget import BudgetSettings
 from tokenbuddy.sources.discovery import LogRoot
 from tokenbuddy.tui.app import DashboardConfig, TokenBuddyApp
 from tokenbuddy.tui.screens import HelpScreen, SessionScreen

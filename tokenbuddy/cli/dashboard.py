@@ -35,7 +35,7 @@ def run_dashboard(*, demo: bool = False) -> int:
 
 def user_config() -> DashboardConfig:
     """The dashboard's configuration from the user's settings and environment."""
-    from tokenbuddy.services.snapshot import BudgetSettings
+    from tokenbuddy.services.budget import BudgetSettings
     from tokenbuddy.tui.app import DashboardConfig
 
     paths = app_paths()
@@ -64,8 +64,8 @@ def user_config() -> DashboardConfig:
 
 def demo_config(scratch: Path, now: float, *, watch: bool = True) -> DashboardConfig:
     """A dashboard on a demo history generated under ``scratch`` up to ``now``."""
+    from tokenbuddy.services.budget import BudgetSettings
     from tokenbuddy.services.demo import write_demo_history
-    from tokenbuddy.services.snapshot import BudgetSettings
     from tokenbuddy.tui.app import DashboardConfig
 
     history = write_demo_history(scratch / "logs", datetime.fromtimestamp(now, UTC))

@@ -15,8 +15,9 @@ from tokenbuddy.cli.progress import open_session
 from tokenbuddy.cli.table import clean, dollars
 from tokenbuddy.core.dashboard import project_name
 from tokenbuddy.errors import ConfigError
+from tokenbuddy.services.budget import BudgetSettings
 from tokenbuddy.services.monitor import Monitor
-from tokenbuddy.services.snapshot import BudgetSettings, build_snapshot
+from tokenbuddy.services.snapshot import build_snapshot
 from tokenbuddy.services.status_file import publish_status
 from tokenbuddy.store.timezone import resolve_zone, zone_notice
 

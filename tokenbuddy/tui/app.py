@@ -38,9 +38,10 @@ from textual.widgets import (
 )
 
 from tokenbuddy.core.alerts import Thresholds
+from tokenbuddy.services.budget import BudgetSettings
 from tokenbuddy.services.ingest import IngestSummary, backlog_is_large, sync, sync_paths
 from tokenbuddy.services.monitor import Monitor
-from tokenbuddy.services.snapshot import BudgetSettings, build_snapshot, session_detail
+from tokenbuddy.services.snapshot import build_snapshot, session_detail
 from tokenbuddy.services.status_file import publish_status
 from tokenbuddy.services.tips import priced_tips
 from tokenbuddy.sources.watch import LogWatcher, source_of
