@@ -10,7 +10,8 @@ from typing import Any
 
 from tokenbuddy.cli.dashboard import demo_config
 from tokenbuddy.sources.discovery import log_roots
-from tokenbuddy.tui.app import DashboardConfig, TokenBuddyApp
+from tokenbuddy.tui.app import TokenBuddyApp
+from tokenbuddy.tui.config import DashboardConfig
 from tokenbuddy.tui.widgets import SessionsTable
 
 from .builders import create_store, split_composer

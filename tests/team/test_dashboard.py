@@ -10,7 +10,8 @@ import pytest
 from textual.widgets import DataTable
 
 from tests.team.conftest import NOW_MS, UTC_ZONE, TeamDatabase
-from tokenbuddy.tui.app import DashboardConfig, TokenBuddyApp
+from tokenbuddy.tui.app import TokenBuddyApp
+from tokenbuddy.tui.config import DashboardConfig
 from tokenbuddy.tui.formatting import dollars
 from tokenbuddy.tui.screens import TeamScreen
 

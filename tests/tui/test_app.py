@@ -16,7 +16,8 @@ from textual.widgets import DataTable, Label, Sparkline, Static, TabbedContent
 
 from tokenbuddy.cli.dashboard import demo_config
 from tokenbuddy.sources.discovery import log_roots
-from tokenbuddy.tui.app import DashboardConfig, TokenBuddyApp
+from tokenbuddy.tui.app import TokenBuddyApp
+from tokenbuddy.tui.config import DashboardConfig
 from tokenbuddy.tui.messages import IngestProgressed
 from tokenbuddy.tui.screens import HelpScreen, SessionScreen
 from tokenbuddy.tui.widgets import BreakdownTables, EmptyState, SessionsTable, SpendChart
@@ -196,7 +197,7 @@ async def test_a_large_first_backlog_is_read_in_a_process_of_its_own(
             await loaded(pilot)
             assert app.snapshot is not None
             results[name] = (app.snapshot.total_requests, app.snapshot.cycle_totals)
-            process = app._backlog_process
+            process = app.service.backlog.process
             if name == "apart":
                 assert process is not None and process.returncode == 0
                 assert seen and seen[-1][0] == seen[-1][1] > 0
@@ -310,7 +311,7 @@ async def test_a_failing_ingest_is_reported_not_fatal(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("tokenbuddy.tui.app.sync", broken)
+    monkeypatch.setattr("tokenbuddy.services.dashboard.sync", broken)
     app = TokenBuddyApp(frozen_demo(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await until(lambda: bool(app._notifications), pilot)

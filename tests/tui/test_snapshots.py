@@ -24,7 +24,8 @@ from tokenbuddy.cli.dashboard import demo_config
 from tokenbuddy.core.records import CLAUDE_CODE, CODEX
 from tokenbuddy.services.budget import BudgetSettings
 from tokenbuddy.sources.discovery import LogRoot
-from tokenbuddy.tui.app import DashboardConfig, TokenBuddyApp
+from tokenbuddy.tui.app import TokenBuddyApp
+from tokenbuddy.tui.config import DashboardConfig
 from tokenbuddy.tui.screens import HelpScreen, SessionScreen
 from tokenbuddy.tui.widgets import BreakdownTables, SpendChart
 
@@ -231,8 +232,8 @@ def test_light_theme(snap_compare: SnapCompare, tmp_path: Path) -> None:
 
 def test_vendors_screen(snap_compare: SnapCompare, tmp_path: Path) -> None:
     """(v) Vendor sources with their states, and local vs billed with a flagged difference."""
+    from tokenbuddy.services.dashboard import VendorsView
     from tokenbuddy.store.vendors import Reconciliation, ReconciliationRow, SourceState
-    from tokenbuddy.tui.messages import VendorsView
     from tokenbuddy.tui.screens import VendorsScreen
 
     now_ms = int(NOW * 1000)

@@ -15,7 +15,8 @@ from textual.widgets import DataTable
 from tokenbuddy.sources.discovery import log_roots
 from tokenbuddy.store.secrets import SERVICE
 from tokenbuddy.store.settings import VendorSettings
-from tokenbuddy.tui.app import DashboardConfig, TokenBuddyApp
+from tokenbuddy.tui.app import TokenBuddyApp
+from tokenbuddy.tui.config import DashboardConfig
 from tokenbuddy.tui.screens import VendorsScreen
 
 from .test_cli import YESTERDAY, write_claude_log

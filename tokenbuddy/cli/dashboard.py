@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from tokenbuddy.store.paths import AppPaths
     from tokenbuddy.store.settings import Settings
     from tokenbuddy.team import SyncOptions
-    from tokenbuddy.tui.app import DashboardConfig
+    from tokenbuddy.tui.config import DashboardConfig
 
 
 def run_dashboard(*, demo: bool = False) -> int:
@@ -36,7 +36,7 @@ def run_dashboard(*, demo: bool = False) -> int:
 def user_config() -> DashboardConfig:
     """The dashboard's configuration from the user's settings and environment."""
     from tokenbuddy.services.budget import BudgetSettings
-    from tokenbuddy.tui.app import DashboardConfig
+    from tokenbuddy.tui.config import DashboardConfig
 
     paths = app_paths()
     paths.ensure()
@@ -66,7 +66,7 @@ def demo_config(scratch: Path, now: float, *, watch: bool = True) -> DashboardCo
     """A dashboard on a demo history generated under ``scratch`` up to ``now``."""
     from tokenbuddy.services.budget import BudgetSettings
     from tokenbuddy.services.demo import write_demo_history
-    from tokenbuddy.tui.app import DashboardConfig
+    from tokenbuddy.tui.config import DashboardConfig
 
     history = write_demo_history(scratch / "logs", datetime.fromtimestamp(now, UTC))
     environ = {"CLAUDE_CONFIG_DIR": str(history.claude_dir), "CODEX_HOME": str(history.codex_home)}

@@ -19,9 +19,9 @@ if TYPE_CHECKING:
     from textual.app import ComposeResult
 
     from tokenbuddy.core.dashboard import SessionDetail
+    from tokenbuddy.services.dashboard import VendorsView
     from tokenbuddy.store.vendors import ReconciliationRow, SourceState
     from tokenbuddy.team import MemberSpend, TeamOverview
-    from tokenbuddy.tui.messages import VendorsView
 
 
 class SessionScreen(Screen[None]):
