@@ -116,3 +116,12 @@ def day_ticks(now_ms: int, zone: ZoneInfo, days: int = 30) -> list[tuple[int, st
         day = today - timedelta(days=days - 1 - index)
         ticks.append((index, "today" if day == today else f"{day:%b} {day.day}"))
     return ticks
+
+
+def short_model(model: str) -> str:
+    """``claude-sonnet-4-5-20250929`` → ``sonnet-4-5``: enough to tell models apart."""
+    name = model.removeprefix("claude-")
+    parts = name.split("-")
+    if parts and len(parts[-1]) == 8 and parts[-1].isdigit():
+        parts = parts[:-1]
+    return "-".join(parts)

@@ -10,8 +10,15 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Label, Sparkline, Static
 
-from tokenbuddy.tui.formatting import ago, clock_time, dollars, percent, safe, tokens
-from tokenbuddy.tui.widgets import short_model
+from tokenbuddy.tui.formatting import (
+    ago,
+    clock_time,
+    dollars,
+    percent,
+    safe,
+    short_model,
+    tokens,
+)
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
