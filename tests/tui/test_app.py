@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import os
 from datetime import UTC, datetime, timedelta
@@ -14,34 +13,12 @@ import orjson
 import pytest
 from textual.widgets import DataTable, Label, Sparkline, Static, TabbedContent
 
-from tokenbuddy.cli.dashboard import demo_config
+from tests.tui.pilot import NOW, frozen_demo, loaded, until
 from tokenbuddy.sources.discovery import log_roots
 from tokenbuddy.tui.app import TokenBuddyApp
-from tokenbuddy.tui.config import DashboardConfig
 from tokenbuddy.tui.messages import IngestProgressed
 from tokenbuddy.tui.screens import HelpScreen, SessionScreen
 from tokenbuddy.tui.widgets import BreakdownTables, EmptyState, SessionsTable, SpendChart
-
-NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC).timestamp()
-
-
-def frozen_demo(tmp_path: Path, **changes: Any) -> DashboardConfig:
-    config = demo_config(tmp_path, NOW, watch=False)
-    return dataclasses.replace(config, clock=lambda: NOW, notices=[], **changes)
-
-
-async def until(condition: Any, pilot: Any, timeout: float = 20.0) -> None:
-    """Let the app run until ``condition()`` holds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "timed out waiting for the app"
-        await pilot.pause(0.02)
-
-
-async def loaded(pilot: Any) -> None:
-    await until(lambda: pilot.app.snapshot is not None, pilot)
-    await pilot.pause()
 
 
 def label_text(app: TokenBuddyApp, selector: str) -> str:
