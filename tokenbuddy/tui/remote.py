@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tokenbuddy.tui.screens import TeamScreen, VendorsScreen
-from tokenbuddy.tui.widgets import HeaderStrip
 from tokenbuddy.tui.workers import DashboardWorkers
 
 if TYPE_CHECKING:
@@ -32,11 +31,6 @@ class RemoteViews(DashboardWorkers):
 
     team_report: SyncReport | None
     _team_alerted: set[str]
-
-    def _shutting_down(self) -> bool:
-        """True once the dashboard's widgets are gone (the app is closing): a thread
-        worker that finishes late has its result dropped instead of failing the exit."""
-        return self._exit or not self.query(HeaderStrip)
 
     def on_credentials_found(self, message: CredentialsFound) -> None:
         self._credentials = message.credentials

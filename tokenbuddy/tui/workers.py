@@ -27,6 +27,7 @@ from tokenbuddy.tui.messages import (
     WatchStarted,
 )
 from tokenbuddy.tui.notify import desktop_notification
+from tokenbuddy.tui.widgets import HeaderStrip
 
 if TYPE_CHECKING:
     from tokenbuddy.core.dashboard import DashboardSnapshot
@@ -126,6 +127,11 @@ class DashboardWorkers(App[None]):
         """Watch again, now including log dirs that appeared since the watcher started."""
         old.stop()
         self.post_message(WatchStarted(self.service.start_watcher(self._on_watch)))
+
+    def _shutting_down(self) -> bool:
+        """True once the dashboard's widgets are gone (the app is closing): a thread
+        worker that finishes late has its result dropped instead of failing the exit."""
+        return self._exit or not self.query(HeaderStrip)
 
     def _post_progress(self, done: int, total: int) -> None:
         self.post_message(IngestProgressed(done, total))
