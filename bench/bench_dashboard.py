@@ -91,16 +91,17 @@ from bench_ingest import (
     warm_page_cache,
 )
 
+from tokenbuddy.services.dashboard import DashboardService
 from tokenbuddy.services.demo import write_demo_history
 from tokenbuddy.sources.discovery import log_roots
 from tokenbuddy.store.paths import app_paths
 from tokenbuddy.store.timezone import resolve_zone
-from tokenbuddy.tui.app import DashboardConfig, TokenBuddyApp
+from tokenbuddy.tui.app import TokenBuddyApp
+from tokenbuddy.tui.config import DashboardConfig
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from tokenbuddy.services.ingest import IngestSummary
     from tokenbuddy.tui.messages import SnapshotBuilt
 
 PHASES = ("latency", "idle", "paint", "terminal")
@@ -339,6 +340,21 @@ def app_css_path() -> str:
     return str(Path(inspect.getfile(TokenBuddyApp)).parent / str(TokenBuddyApp.CSS_PATH))
 
 
+class ProbeService(DashboardService):
+    """The dashboard service, timing each snapshot it builds."""
+
+    def __init__(self, config: DashboardConfig) -> None:
+        super().__init__(config)
+        self.builds: list[tuple[float, float]] = []
+
+    def snapshot(self) -> Any:
+        start = time.perf_counter()
+        try:
+            return super().snapshot()
+        finally:
+            self.builds.append((start, time.perf_counter()))
+
+
 class ProbeApp(TokenBuddyApp):
     """The dashboard with time stamps: snapshots shown and painted, watcher hand-overs.
 
@@ -350,13 +366,13 @@ class ProbeApp(TokenBuddyApp):
     CSS_PATH = app_css_path()
 
     def __init__(self, config: DashboardConfig) -> None:
-        super().__init__(config)
+        probe = ProbeService(config)
+        super().__init__(config, probe)
         self.shown: list[tuple[float, int]] = []
         self.painted: list[tuple[float, int]] = []
         self.handovers: list[float] = []
-        self.builds: list[tuple[float, float]] = []
+        self.builds = probe.builds
         self.timers: list[tuple[float, str]] = []
-        self.watcher_start_s: float | None = None
 
     def on_snapshot_built(self, message: SnapshotBuilt) -> None:
         self.call_next(self._stamp_shown, message.snapshot.total_requests)
@@ -371,18 +387,6 @@ class ProbeApp(TokenBuddyApp):
     def _on_watch(self, paths: frozenset[str]) -> None:
         self.handovers.append(time.perf_counter())
         super()._on_watch(paths)
-
-    def _build_snapshot(self) -> Any:
-        start = time.perf_counter()
-        try:
-            return super()._build_snapshot()
-        finally:
-            self.builds.append((start, time.perf_counter()))
-
-    def _after_backlog(self, summary: IngestSummary) -> None:
-        start = time.perf_counter()
-        super()._after_backlog(summary)
-        self.watcher_start_s = time.perf_counter() - start
 
     def action_rescan(self) -> None:
         self.timers.append((time.perf_counter(), "rescan"))
@@ -628,6 +632,7 @@ import asyncio, dataclasses, json, os, sys, time
 
 stamps = {"main": time.monotonic()}
 from tokenbuddy.cli.dashboard import user_config
+from tokenbuddy.services.dashboard import DashboardService
 from tokenbuddy.tui.app import TokenBuddyApp
 
 stamps["imported"] = time.monotonic()
@@ -637,6 +642,22 @@ if os.environ.get("BENCH_CLOCK"):
     pinned = float(os.environ["BENCH_CLOCK"])
     config = dataclasses.replace(config, clock=lambda: pinned)
 stamps["configured"] = time.monotonic()
+
+
+class ProbeService(DashboardService):
+    def sync(self, progress=None):
+        start = time.monotonic()
+        try:
+            return super().sync(progress)
+        finally:
+            stamps.setdefault("sync_s", time.monotonic() - start)
+
+    def snapshot(self):
+        start = time.monotonic()
+        try:
+            return super().snapshot()
+        finally:
+            stamps.setdefault("build_s", time.monotonic() - start)
 
 
 class Probe(TokenBuddyApp):
@@ -650,25 +671,6 @@ class Probe(TokenBuddyApp):
 
     def _stamp(self, name):
         stamps.setdefault(name, time.monotonic())
-
-    def _sync(self, progress):
-        start = time.monotonic()
-        try:
-            return super()._sync(progress)
-        finally:
-            stamps.setdefault("sync_s", time.monotonic() - start)
-
-    def _build_snapshot(self):
-        start = time.monotonic()
-        try:
-            return super()._build_snapshot()
-        finally:
-            stamps.setdefault("build_s", time.monotonic() - start)
-
-    def _after_backlog(self, summary):
-        start = time.monotonic()
-        super()._after_backlog(summary)
-        stamps["watcher_start_s"] = time.monotonic() - start
 
     def on_snapshot_built(self, message):
         if "snapshot" not in stamps:
@@ -689,7 +691,7 @@ class Probe(TokenBuddyApp):
 
 
 async def headless():
-    app = Probe(config)
+    app = Probe(config, ProbeService(config))
     app.done = asyncio.Event()
     async with app.run_test(size=(80, 24)):
         await asyncio.wait_for(app.done.wait(), 120)
@@ -698,7 +700,7 @@ async def headless():
 if mode == "headless":
     asyncio.run(headless())
 else:
-    Probe(config).run()
+    Probe(config, ProbeService(config)).run()
 '''
 
 

@@ -30,7 +30,8 @@ from zoneinfo import ZoneInfo
 from textual.widgets import TabbedContent
 
 from tokenbuddy.cli.dashboard import demo_config
-from tokenbuddy.tui.app import DashboardConfig, TokenBuddyApp
+from tokenbuddy.tui.app import TokenBuddyApp
+from tokenbuddy.tui.config import DashboardConfig
 from tokenbuddy.tui.screens import HelpScreen, SessionScreen
 from tokenbuddy.tui.widgets import BreakdownTables
 

@@ -11,9 +11,10 @@ import pytest
 from tokenbuddy.cli.main import main
 from tokenbuddy.core.records import CURSOR_LOCAL
 from tokenbuddy.core.vendor_usage import PullResult
+from tokenbuddy.services.budget import BudgetSettings
 from tokenbuddy.services.ingest import sync_cursor
 from tokenbuddy.services.monitor import daily_spend
-from tokenbuddy.services.snapshot import BudgetSettings, build_snapshot
+from tokenbuddy.services.snapshot import build_snapshot
 from tokenbuddy.sources.cursor_csv import parse_amount, parse_export
 from tokenbuddy.sources.discovery import LogRoot
 from tokenbuddy.sources.vendors.cursor import parse_events

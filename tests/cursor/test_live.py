@@ -2,35 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from tokenbuddy.cli.dashboard import demo_config
+from tests.tui.pilot import NOW, frozen_demo, until
 from tokenbuddy.sources.discovery import log_roots
-from tokenbuddy.tui.app import DashboardConfig, TokenBuddyApp
+from tokenbuddy.tui.app import TokenBuddyApp
 from tokenbuddy.tui.widgets import SessionsTable
 
 from .builders import create_store, split_composer
 
-NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC).timestamp()
 NOW_MS = int(NOW * 1000)
-
-
-def frozen_demo(tmp_path: Path) -> DashboardConfig:
-    config = demo_config(tmp_path, NOW, watch=False)
-    return dataclasses.replace(config, clock=lambda: NOW, notices=[])
-
-
-async def until(condition: Any, pilot: Any, timeout: float = 20.0) -> None:
-    """Let the app run until ``condition()`` holds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "timed out waiting for the app"
-        await pilot.pause(0.02)
 
 
 async def test_new_assistant_bubble_shows_up_live(tmp_path: Path) -> None:

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from tests.conftest import environ_for
+from tokenbuddy.services.budget import BudgetSettings
 from tokenbuddy.services.ingest import sync
-from tokenbuddy.services.snapshot import BudgetSettings, build_snapshot
+from tokenbuddy.services.snapshot import build_snapshot
 from tokenbuddy.sources.discovery import log_roots
 from tokenbuddy.store.ledger import Ledger
 

@@ -11,9 +11,10 @@ import orjson
 from tests.conftest import environ_for
 from tests.incidents import broken_cache_incident
 from tokenbuddy.core.alerts import Thresholds
+from tokenbuddy.services.budget import BudgetSettings
 from tokenbuddy.services.ingest import sync
 from tokenbuddy.services.monitor import Monitor, subscription_windows
-from tokenbuddy.services.snapshot import BudgetSettings, build_snapshot
+from tokenbuddy.services.snapshot import build_snapshot
 from tokenbuddy.sources.discovery import log_roots
 from tokenbuddy.store.ledger import Ledger
 

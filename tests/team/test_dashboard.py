@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -10,22 +9,16 @@ import pytest
 from textual.widgets import DataTable
 
 from tests.team.conftest import NOW_MS, UTC_ZONE, TeamDatabase
-from tokenbuddy.core.money import dollars
-from tokenbuddy.tui.app import DashboardConfig, TokenBuddyApp
+from tests.tui.pilot import until
+from tokenbuddy.tui.app import TokenBuddyApp
+from tokenbuddy.tui.config import DashboardConfig
+from tokenbuddy.tui.formatting import dollars
 from tokenbuddy.tui.screens import TeamScreen
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 pytest.importorskip("psycopg")
-
-
-async def until(condition: Any, pilot: Any, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        await pilot.pause(0.05)
 
 
 async def test_the_dashboard_syncs_and_shows_the_team_by_alias(
@@ -52,10 +45,10 @@ async def test_the_dashboard_syncs_and_shows_the_team_by_alias(
     )
     app = TokenBuddyApp(config)
     async with app.run_test(size=(110, 30)) as pilot:
-        await until(lambda: app.team_report is not None, pilot)
+        await until(lambda: app.team_report is not None, pilot, timeout=30.0)
         assert app.team_report is not None and app.team_report.status == "synced"
         await pilot.press("m")
-        await until(lambda: isinstance(app.screen, TeamScreen), pilot)
+        await until(lambda: isinstance(app.screen, TeamScreen), pilot, timeout=30.0)
         screen = app.screen
         assert isinstance(screen, TeamScreen)
         members = screen.query_one("#team-members", DataTable)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import os
 from datetime import UTC, datetime, timedelta
@@ -14,33 +13,12 @@ import orjson
 import pytest
 from textual.widgets import DataTable, Label, Sparkline, Static, TabbedContent
 
-from tokenbuddy.cli.dashboard import demo_config
+from tests.tui.pilot import NOW, frozen_demo, loaded, until
 from tokenbuddy.sources.discovery import log_roots
-from tokenbuddy.tui.app import DashboardConfig, TokenBuddyApp
+from tokenbuddy.tui.app import TokenBuddyApp
 from tokenbuddy.tui.messages import IngestProgressed
 from tokenbuddy.tui.screens import HelpScreen, SessionScreen
 from tokenbuddy.tui.widgets import BreakdownTables, EmptyState, SessionsTable, SpendChart
-
-NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC).timestamp()
-
-
-def frozen_demo(tmp_path: Path, **changes: Any) -> DashboardConfig:
-    config = demo_config(tmp_path, NOW, watch=False)
-    return dataclasses.replace(config, clock=lambda: NOW, notices=[], **changes)
-
-
-async def until(condition: Any, pilot: Any, timeout: float = 20.0) -> None:
-    """Let the app run until ``condition()`` holds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "timed out waiting for the app"
-        await pilot.pause(0.02)
-
-
-async def loaded(pilot: Any) -> None:
-    await until(lambda: pilot.app.snapshot is not None, pilot)
-    await pilot.pause()
 
 
 def label_text(app: TokenBuddyApp, selector: str) -> str:
@@ -196,7 +174,7 @@ async def test_a_large_first_backlog_is_read_in_a_process_of_its_own(
             await loaded(pilot)
             assert app.snapshot is not None
             results[name] = (app.snapshot.total_requests, app.snapshot.cycle_totals)
-            process = app._backlog_process
+            process = app.service.backlog.process
             if name == "apart":
                 assert process is not None and process.returncode == 0
                 assert seen and seen[-1][0] == seen[-1][1] > 0
@@ -310,7 +288,7 @@ async def test_a_failing_ingest_is_reported_not_fatal(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("tokenbuddy.tui.app.sync", broken)
+    monkeypatch.setattr("tokenbuddy.services.dashboard.sync", broken)
     app = TokenBuddyApp(frozen_demo(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await until(lambda: bool(app._notifications), pilot)

@@ -11,20 +11,19 @@ and look at the SVGs before committing them.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from textual.widgets import TabbedContent
 
-from tokenbuddy.cli.dashboard import demo_config
+from tests.tui.pilot import NOW, frozen_demo, until
 from tokenbuddy.core.records import CLAUDE_CODE, CODEX
-from tokenbuddy.services.snapshot import BudgetSettings
+from tokenbuddy.services.budget import BudgetSettings
 from tokenbuddy.sources.discovery import LogRoot
-from tokenbuddy.tui.app import DashboardConfig, TokenBuddyApp
+from tokenbuddy.tui.app import TokenBuddyApp
+from tokenbuddy.tui.config import DashboardConfig
 from tokenbuddy.tui.screens import HelpScreen, SessionScreen
 from tokenbuddy.tui.widgets import BreakdownTables, SpendChart
 
@@ -36,9 +35,6 @@ if TYPE_CHECKING:
 
     SnapCompare = Callable[..., bool]
 
-NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC).timestamp()
-"""The frozen 'now' of every snapshot: a Friday afternoon late in the cycle."""
-
 SMALL = (80, 24)
 LARGE = (120, 36)
 SETTLE_SECONDS = 20.0
@@ -47,15 +43,7 @@ SETTLE_SECONDS = 20.0
 
 def frozen_config(scratch: Path, **changes: object) -> DashboardConfig:
     """The demo dashboard at ``NOW``: frozen clock, no watcher, no notices, UTC."""
-    base = demo_config(scratch, NOW, watch=False)
-    return dataclasses.replace(
-        base,
-        clock=lambda: NOW,
-        watch=False,
-        notices=[],
-        zone=ZoneInfo("UTC"),
-        **changes,  # type: ignore[arg-type]
-    )
+    return frozen_demo(scratch, zone=ZoneInfo("UTC"), **changes)
 
 
 def empty_config(scratch: Path, monkeypatch: pytest.MonkeyPatch) -> DashboardConfig:
@@ -84,14 +72,9 @@ def empty_config(scratch: Path, monkeypatch: pytest.MonkeyPatch) -> DashboardCon
     )
 
 
-async def until(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
+async def settle(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
     """Let the app run until ``condition`` holds (bounded), then let animations finish."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + SETTLE_SECONDS
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.02)
+    await until(condition, pilot, SETTLE_SECONDS, what)
     await pilot.pause()
     await pilot.wait_for_scheduled_animations()
 
@@ -100,7 +83,7 @@ async def first_snapshot(pilot: Pilot[None]) -> TokenBuddyApp:
     """Wait for the first ingest's snapshot to be painted."""
     app = pilot.app
     assert isinstance(app, TokenBuddyApp)
-    await until(
+    await settle(
         pilot, lambda: app.snapshot is not None and app.tips is not None, "the first snapshot"
     )
     app.clear_notifications()  # the warning toasts have their own Pilot test
@@ -118,7 +101,7 @@ def after_first_snapshot(
         if keys:
             await pilot.press(*keys)
         if then is not None:
-            await until(pilot, lambda: then(app), what)
+            await settle(pilot, lambda: then(app), what)
         else:
             await pilot.pause()
             await pilot.wait_for_scheduled_animations()
@@ -231,8 +214,8 @@ def test_light_theme(snap_compare: SnapCompare, tmp_path: Path) -> None:
 
 def test_vendors_screen(snap_compare: SnapCompare, tmp_path: Path) -> None:
     """(v) Vendor sources with their states, and local vs billed with a flagged difference."""
+    from tokenbuddy.services.dashboard import VendorsView
     from tokenbuddy.store.vendors import Reconciliation, ReconciliationRow, SourceState
-    from tokenbuddy.tui.messages import VendorsView
     from tokenbuddy.tui.screens import VendorsScreen
 
     now_ms = int(NOW * 1000)
@@ -273,7 +256,7 @@ def test_vendors_screen(snap_compare: SnapCompare, tmp_path: Path) -> None:
     async def run_before(pilot: Pilot[None]) -> None:
         app = await first_snapshot(pilot)
         await app.push_screen(VendorsScreen(view, ZoneInfo("UTC")))
-        await until(pilot, lambda: isinstance(app.screen, VendorsScreen), "the vendors screen")
+        await settle(pilot, lambda: isinstance(app.screen, VendorsScreen), "the vendors screen")
 
     assert compare(snap_compare, frozen_config(tmp_path), run_before, size=LARGE)
 
@@ -314,6 +297,6 @@ def test_team_screen(snap_compare: SnapCompare, tmp_path: Path) -> None:
     async def run_before(pilot: Pilot[None]) -> None:
         app = await first_snapshot(pilot)
         await app.push_screen(TeamScreen(overview, "sent 2 day(s)"))
-        await until(pilot, lambda: isinstance(app.screen, TeamScreen), "the team screen")
+        await settle(pilot, lambda: isinstance(app.screen, TeamScreen), "the team screen")
 
     assert compare(snap_compare, frozen_config(tmp_path), run_before, size=LARGE)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,19 +12,13 @@ from fakevendor import ANTHROPIC_KEY, Day, FakeVendor
 from textual.widgets import DataTable
 
 from tests.cli.test_vendors import YESTERDAY, write_claude_log
+from tests.tui.pilot import until
 from tokenbuddy.sources.discovery import log_roots
 from tokenbuddy.store.secrets import SERVICE
 from tokenbuddy.store.settings import VendorSettings
-from tokenbuddy.tui.app import DashboardConfig, TokenBuddyApp
+from tokenbuddy.tui.app import TokenBuddyApp
+from tokenbuddy.tui.config import DashboardConfig
 from tokenbuddy.tui.screens import VendorsScreen
-
-
-async def until(condition: Any, pilot: Any, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        await pilot.pause(0.05)
 
 
 def polled(ledger: Path) -> bool:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from tokenbuddy.services.team_sync import SyncOptions
     from tokenbuddy.store.paths import AppPaths
     from tokenbuddy.store.settings import Settings
-    from tokenbuddy.tui.app import DashboardConfig
+    from tokenbuddy.tui.config import DashboardConfig
 
 
 def run_dashboard(*, demo: bool = False) -> int:
@@ -33,9 +33,9 @@ def run_dashboard(*, demo: bool = False) -> int:
 
 def user_config() -> DashboardConfig:
     """The dashboard's configuration from the user's settings and environment."""
+    from tokenbuddy.services.budget import BudgetSettings
     from tokenbuddy.services.session import configured_roots
-    from tokenbuddy.services.snapshot import BudgetSettings
-    from tokenbuddy.tui.app import DashboardConfig
+    from tokenbuddy.tui.config import DashboardConfig
 
     paths = app_paths()
     paths.ensure()
@@ -63,9 +63,9 @@ def user_config() -> DashboardConfig:
 
 def demo_config(scratch: Path, now: float, *, watch: bool = True) -> DashboardConfig:
     """A dashboard on a demo history generated under ``scratch`` up to ``now``."""
+    from tokenbuddy.services.budget import BudgetSettings
     from tokenbuddy.services.demo import write_demo_history
-    from tokenbuddy.services.snapshot import BudgetSettings
-    from tokenbuddy.tui.app import DashboardConfig
+    from tokenbuddy.tui.config import DashboardConfig
 
     history = write_demo_history(scratch / "logs", datetime.fromtimestamp(now, UTC))
     (scratch / "data").mkdir(exist_ok=True)

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tokenbuddy import clock
+from tokenbuddy.services.budget import BudgetSettings
 from tokenbuddy.services.monitor import Monitor
 from tokenbuddy.services.session import open_session
-from tokenbuddy.services.snapshot import BudgetSettings, build_snapshot
+from tokenbuddy.services.snapshot import build_snapshot
 from tokenbuddy.services.status_file import publish_status
 from tokenbuddy.store.timezone import resolve_zone, zone_notice
 

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
     from zoneinfo import ZoneInfo
 
-    from tokenbuddy.services.snapshot import BudgetSettings
+    from tokenbuddy.services.budget import BudgetSettings
 
 WINDOW_RATE_MS = 2 * HOUR_MS
 """Readings of a window this recent estimate how fast it fills."""

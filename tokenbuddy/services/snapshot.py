@@ -7,7 +7,6 @@ requests table through its time and session indexes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +30,7 @@ from tokenbuddy.core.projects import project_name
 from tokenbuddy.core.report import BUCKET_MS, fold_buckets
 from tokenbuddy.core.totals import Totals
 from tokenbuddy.core.units import HOUR_MS, MINUTE_MS
+from tokenbuddy.services.budget import BudgetSettings
 from tokenbuddy.services.monitor import Monitor
 from tokenbuddy.store import queries
 from tokenbuddy.store.ledger import COUNTED
@@ -39,27 +39,10 @@ if TYPE_CHECKING:
     import sqlite3
     from zoneinfo import ZoneInfo
 
-    from tokenbuddy.store.settings import Settings
-
 SESSION_WINDOW_MS = 24 * HOUR_MS
 """Sessions with a request in the last day are listed."""
 MAX_SESSIONS = 50
 MAX_TIMELINE = 5000
-
-
-@dataclass(frozen=True, slots=True)
-class BudgetSettings:
-    """The settings a snapshot depends on."""
-
-    monthly_cap_usd: float | None = None
-    cycle_start_day: int = 1
-    soft_limit_ratio: float = 0.8
-    """Share of the cap that is the soft limit (warn, never stop)."""
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> BudgetSettings:
-        """The budget part of the validated ``config.toml``."""
-        return cls(settings.monthly_cap_usd, settings.cycle_start_day, settings.soft_limit_ratio)
 
 
 def build_snapshot(

@@ -129,8 +129,9 @@ def refresh(paths: AppPaths, stdin: dict[str, Any]) -> None:
 
 def write_snapshot(paths: AppPaths, ledger: Ledger, session_id: str | None = None) -> None:
     """Rebuild the status line's snapshot from the ledger (settings validated here)."""
+    from tokenbuddy.services.budget import BudgetSettings
     from tokenbuddy.services.monitor import Monitor
-    from tokenbuddy.services.snapshot import BudgetSettings, build_snapshot
+    from tokenbuddy.services.snapshot import build_snapshot
     from tokenbuddy.services.status_file import publish_status
     from tokenbuddy.store.settings import load_settings
     from tokenbuddy.store.timezone import resolve_zone

@@ -1,30 +1,20 @@
-"""The tokenbuddy dashboard.
+"""The tokenbuddy dashboard: compose, message handlers and key actions.
 
-Blocking work (ingest, queries) runs in thread workers that only post
-messages; the handlers here own all state. Every ingest, whether the first
-backlog, a watched append or the safety re-scan, ends in one
+Blocking work runs in the thread workers of :class:`~tokenbuddy.tui.workers.DashboardWorkers`,
+which call :class:`~tokenbuddy.services.dashboard.DashboardService` and only post
+messages; the handlers here own all state. Every ingest ends in one
 :class:`SnapshotBuilt` that repaints everything at once.
 """
 
 from __future__ import annotations
 
-import contextlib
 import gc
-import os
-import signal
-import subprocess
-import sys
-import tempfile
-import threading
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 import orjson
 from rich.text import Text
-from textual import on, work
-from textual.app import App, ComposeResult
+from textual import on
 from textual.binding import Binding, BindingType
 from textual.widgets import (
     DataTable,
@@ -37,31 +27,10 @@ from textual.widgets import (
     TabPane,
 )
 
-from tokenbuddy.core.alerts import Thresholds
-from tokenbuddy.core.units import DAY_MS
-from tokenbuddy.services.ingest import IngestSummary, backlog_is_large, sync, sync_paths
-from tokenbuddy.services.monitor import Monitor
-from tokenbuddy.services.snapshot import BudgetSettings, build_snapshot, session_detail
-from tokenbuddy.services.status_file import publish_status
-from tokenbuddy.services.tips import priced_tips
-from tokenbuddy.sources.watch import LogWatcher, source_of
-from tokenbuddy.store.ledger import Ledger
-from tokenbuddy.tui.messages import (
-    CredentialsFound,
-    IngestProgressed,
-    LogsChanged,
-    SessionLoaded,
-    SnapshotBuilt,
-    TeamLoaded,
-    TeamSynced,
-    TipsComputed,
-    VendorsLoaded,
-    VendorsPolled,
-    VendorsView,
-    WatchStarted,
-)
-from tokenbuddy.tui.notify import desktop_notification
-from tokenbuddy.tui.screens import HelpScreen, SessionScreen, TeamScreen, VendorsScreen
+from tokenbuddy.services.dashboard import DashboardService
+from tokenbuddy.tui.config import DashboardConfig
+from tokenbuddy.tui.remote import RemoteViews
+from tokenbuddy.tui.screens import HelpScreen, SessionScreen
 from tokenbuddy.tui.widgets import (
     BreakdownTables,
     EmptyState,
@@ -74,54 +43,23 @@ from tokenbuddy.tui.widgets import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from zoneinfo import ZoneInfo
-
+    from textual.app import ComposeResult
     from textual.notifications import SeverityLevel
     from textual.theme import Theme
 
     from tokenbuddy.core.dashboard import DashboardSnapshot
     from tokenbuddy.core.tips import Tip
-    from tokenbuddy.services.team_sync import SyncOptions, SyncReport
+    from tokenbuddy.services.team_sync import SyncReport
     from tokenbuddy.services.vendor_poll import Credential
-    from tokenbuddy.sources.discovery import LogRoot
-    from tokenbuddy.store.settings import StatuslineSettings, VendorSettings
-
-
-@dataclass(slots=True)
-class DashboardConfig:
-    """Everything the app needs from outside: paths, roots, settings and the clock."""
-
-    ledger_path: Path
-    config_file: Path
-    roots: list[LogRoot]
-    zone: ZoneInfo
-    budget: BudgetSettings = field(default_factory=BudgetSettings)
-    refresh_seconds: float = 0.25
-    rescan_seconds: float = 30.0
-    clock: Callable[[], float] = time.time
-    """Seconds since the epoch; tests freeze it."""
-    watch: bool = True
-    """Follow the logs live (off in snapshot tests)."""
-    notices: list[str] = field(default_factory=list)
-    """Messages to show once at start (an invalid config, say)."""
-    thresholds: Thresholds = field(default_factory=Thresholds)
-    """The runaway detectors' thresholds (``[alerts]`` in config.toml)."""
-    bell: bool = True
-    """Ring the terminal bell on a new critical warning."""
-    desktop_notifications: bool = True
-    """Send a desktop notification on a new critical warning, where possible."""
-    status_file: Path | None = None
-    """Where to keep the status line's snapshot up to date (None: nowhere, as in the demo)."""
-    statusline: StatuslineSettings | None = None
-    """The ``[statusline]`` settings written into that snapshot."""
-    vendors: VendorSettings | None = None
-    """Poll the vendor endpoints with these settings (None: never, as in the demo)."""
-    team: SyncOptions | None = None
-    """Team sync options (None: never, as in the demo); syncs only once joined."""
-    team_sync_minutes: float = 15.0
-    ui_state: Path | None = None
-    """Where the chosen theme is remembered between runs (None: nowhere)."""
+    from tokenbuddy.sources.watch import LogWatcher
+    from tokenbuddy.tui.messages import (
+        IngestProgressed,
+        LogsChanged,
+        SessionLoaded,
+        SnapshotBuilt,
+        TipsComputed,
+        WatchStarted,
+    )
 
 
 TOAST_SEVERITY: dict[str, SeverityLevel] = {
@@ -129,17 +67,13 @@ TOAST_SEVERITY: dict[str, SeverityLevel] = {
     "warning": "warning",
     "info": "information",
 }
-VENDOR_CHECK_SECONDS = 30.0
-"""How often the dashboard looks for vendor sources whose next poll is due."""
-RECONCILE_DAYS = 30
 TIPS_SECONDS = 600.0
 """Tips look at two weeks: recomputing them every ten minutes is plenty."""
-TIPS_WINDOW_DAYS = 14
 REFRESH_SECONDS = 30.0
 """With no log activity, rebuild the snapshot this often (time moves rates and ages)."""
 
 
-class TokenBuddyApp(App[None]):
+class TokenBuddyApp(RemoteViews):
     """Live token spend of your coding agents."""
 
     TITLE = "tokenbuddy"
@@ -171,7 +105,8 @@ class TokenBuddyApp(App[None]):
     )
     """Actions that act on the dashboard, so only offered while it is on screen."""
 
-    def __init__(self, config: DashboardConfig) -> None:
+    def __init__(self, config: DashboardConfig, service: DashboardService | None = None) -> None:
+        """``service`` does the blocking work; by default one built from ``config``."""
         super().__init__()
         self.config = config
         self.snapshot: DashboardSnapshot | None = None
@@ -183,19 +118,10 @@ class TokenBuddyApp(App[None]):
         self.team_report: SyncReport | None = None
         """The last team sync's outcome; None before the first attempt."""
         self._team_alerted: set[str] = set()
-        self._ingest_lock = threading.Lock()
-        self._backlog_process: subprocess.Popen[bytes] | None = None
-        self._backlog_stopped = False
-        """Set when the dashboard closes: a backlog process is stopped, or never started."""
-        self._backlog_guard = threading.Lock()
-        self._backlog_running = False
-        """True while the backlog process fills the ledger (it is empty until it is done)."""
         self._watcher: LogWatcher | None = None
         self._built_at = float("-inf")
         """Monotonic time of the last snapshot shown."""
-        self._monitor = Monitor(config.zone, config.budget, config.thresholds)
-        self._monitor_lock = threading.Lock()
-        """Snapshots are built by several worker groups; the detectors are fed by one at a time."""
+        self.service = service or DashboardService(config)
 
     def compose(self) -> ComposeResult:
         # Determinate from the start: a hidden indeterminate bar would animate for nothing.
@@ -248,277 +174,9 @@ class TokenBuddyApp(App[None]):
     def on_unmount(self) -> None:
         if self._watcher is not None:
             self._watcher.stop()
-        with self._backlog_guard:
-            self._backlog_stopped = True  # a backlog process not started yet never starts
-            process = self._backlog_process
-        if process is not None and process.poll() is None:
-            with contextlib.suppress(OSError):
-                if hasattr(os, "killpg"):
-                    os.killpg(process.pid, signal.SIGTERM)  # it and its parsing processes
-                else:
-                    process.terminate()
-
-    # -- workers ---------------------------------------------------------------------------
-
-    @work(thread=True, group="ingest", name="backlog", exit_on_error=False)
-    def ingest_backlog(self) -> None:
-        """First ingest of everything, with progress; then start following the logs."""
-        problems: list[str] = []
-        if self._backlog_apart_pays():
-            self._backlog_running = True
-            try:
-                with self._ingest_lock:  # re-scans wait, rather than read it all again
-                    problems = self._read_backlog_apart(self._post_progress)
-            finally:
-                self._backlog_running = False
-        if self._backlog_stopped:
-            return  # the dashboard is closing: nothing more to do
-        summary = self._sync(self._post_progress)
-        summary.errors[:0] = [p for p in problems if p not in summary.errors]
-        self.post_message(SnapshotBuilt(self._build_snapshot(), summary))
-        if self.config.watch:
-            self.post_message(WatchStarted(self._start_watcher()))
-
-    @work(thread=True, group="ingest", name="changes", exit_on_error=False)
-    def ingest_changes(self, paths: frozenset[str]) -> None:
-        """Read the new bytes of the files the watcher reported."""
-        known = [(p, s) for p in paths if (s := source_of(p, self.config.roots)) is not None]
-        with self._ingest_lock, Ledger(self.config.ledger_path) as ledger:
-            sync_paths(ledger, known)
-        self.post_message(SnapshotBuilt(self._build_snapshot(), None))
-
-    @work(thread=True, group="ingest", name="rescan", exit_on_error=False)
-    def rescan(self) -> None:
-        """The safety re-scan: every root, for events the watcher coalesced or missed."""
-        self._sync(None)
-        self.post_message(SnapshotBuilt(self._build_snapshot(), None))
-
-    @work(thread=True, group="query", name="snapshot", exit_on_error=False)
-    def refresh_snapshot(self) -> None:
-        """Rebuild the snapshot without ingesting (time moves burn rates and 'last' columns)."""
-        self.post_message(SnapshotBuilt(self._build_snapshot(), None))
-
-    @work(thread=True, group="query", name="session", exit_on_error=False)
-    def load_session(self, session_id: str, source: str | None) -> None:
-        """Read one session's detail for the session screen (any source when None)."""
-        with Ledger(self.config.ledger_path) as ledger:
-            detail = session_detail(ledger.db, session_id, source, self._now_ms())
-        self.post_message(SessionLoaded(detail))
-
-    @work(thread=True, group="tips", name="tips", exclusive=True, exit_on_error=False)
-    def compute_tips(self) -> None:
-        """Re-price the last two weeks' requests for the conservation tips."""
-        now_ms = self._now_ms()
-        since_ms = now_ms - TIPS_WINDOW_DAYS * DAY_MS
-        with Ledger(self.config.ledger_path) as ledger:
-            tips = priced_tips(ledger, since_ms, now_ms)
-        self.post_message(TipsComputed(tips))
-
-    @work(thread=True, group="vendors", name="vendor credentials", exit_on_error=False)
-    def find_vendor_credentials(self) -> None:
-        """Look up each vendor source's credential (the keyring can block, hence a thread)."""
-        from tokenbuddy.services.vendor_poll import credentials
-        from tokenbuddy.store.vendors import VENDOR_SOURCES
-
-        assert self.config.vendors is not None
-        enabled = [p for p in VENDOR_SOURCES if p not in self.config.vendors.disabled]
-        found, problems, no_keyring = credentials(enabled)
-        # Without a keyring nothing can have been stored: not configured, and said on the
-        # vendors screen only, not as a warning at every start.
-        keyring_problem = problems[min(no_keyring)] if no_keyring else ""
-        for provider in no_keyring:
-            del problems[provider]
-        self.post_message(CredentialsFound(found, problems, keyring_problem))
-
-    @work(thread=True, group="vendors", name="vendor poll", exclusive=True, exit_on_error=False)
-    def poll_vendors(self) -> None:
-        """Poll the vendor sources whose next poll is due (HTTP in this thread's own loop)."""
-        import asyncio
-
-        from tokenbuddy.services.vendor_poll import poll_provider, schedule_for
-        from tokenbuddy.sources.vendors.http import ClientOptions
-        from tokenbuddy.store.vendors import source_state
-
-        assert self.config.vendors is not None and self._credentials is not None
-        now_ms = self._now_ms()
-        schedule = schedule_for(self.config.vendors)
-        active = bool(self.snapshot and any(s.active for s in self.snapshot.sessions))
-        with Ledger(self.config.ledger_path) as ledger:
-            due = [
-                credential
-                for credential in self._credentials.values()
-                if credential is not None
-                and (source_state(ledger.db, credential.provider).next_poll_ms or 0) <= now_ms
-            ]
-            if not due:
-                return
-
-            async def poll() -> list[str]:
-                outcomes = await asyncio.gather(
-                    *(
-                        poll_provider(
-                            ledger, c, now_ms, ClientOptions(), schedule, agent_active=active
-                        )
-                        for c in due
-                    )
-                )
-                return [f"{o.provider}: {o.status}" for o in outcomes]
-
-            summary = asyncio.run(poll())
-        self.post_message(VendorsPolled(summary))
-
-    @work(thread=True, group="query", name="vendors view", exit_on_error=False)
-    def load_vendors(self) -> None:
-        """Read the sources' states and the reconciliation for the vendors screen."""
-        from tokenbuddy.store.vendors import reconciliation, source_states
-
-        now_ms = self._now_ms()
-        origins = {p: c.origin for p, c in (self._credentials or {}).items() if c is not None}
-        with Ledger(self.config.ledger_path) as ledger:
-            view = VendorsView(
-                now_ms,
-                source_states(ledger.db),
-                origins,
-                reconciliation(ledger.db, now_ms - RECONCILE_DAYS * DAY_MS, now_ms),
-                self._keyring_problem,
-            )
-        self.post_message(VendorsLoaded(view))
-
-    @work(thread=True, group="team", name="team sync", exclusive=True, exit_on_error=False)
-    def sync_team(self) -> None:
-        """Push this machine's changed days to the team server (quietly off until joined)."""
-        from tokenbuddy.services.team_sync import sync_once
-
-        assert self.config.team is not None
-        self.post_message(TeamSynced(sync_once(self.config.team, now_ms=self._now_ms())))
-
-    @work(thread=True, group="team", name="team view", exit_on_error=False)
-    def load_team(self) -> None:
-        """Read the team overview for the team screen."""
-        from tokenbuddy.errors import CredentialError, TeamError
-        from tokenbuddy.services.team_sync import dsn_if_joined
-        from tokenbuddy.team import load_team_overview
-
-        assert self.config.team is not None
-        options = self.config.team
-        try:
-            dsn = options.dsn or dsn_if_joined(options.state_path)
-            if dsn is None:
-                self.post_message(TeamLoaded(None))
-                return
-            overview = load_team_overview(
-                dsn,
-                now_ms=self._now_ms(),
-                zone=self.config.zone,
-                allow_insecure=options.allow_insecure,
-            )
-        except (TeamError, CredentialError) as error:
-            self.post_message(TeamLoaded(None, str(error)))
-            return
-        self.post_message(TeamLoaded(overview))
-
-    @work(thread=True, group="notify", name="notify", exit_on_error=False)
-    def notify_desktop(self, title: str, body: str) -> None:
-        """A desktop notification; quietly nothing where none is available."""
-        desktop_notification(title, body)
-
-    @work(thread=True, group="watch", name="watch", exit_on_error=False)
-    def restart_watcher(self, old: LogWatcher) -> None:
-        """Watch again, now including log dirs that appeared since the watcher started."""
-        old.stop()
-        self.post_message(WatchStarted(self._start_watcher()))
-
-    def _start_watcher(self) -> LogWatcher:
-        """Set up the recursive watches (slow on big trees, hence in a worker)."""
-        watcher = LogWatcher(
-            self.config.roots, self._on_watch, debounce=self.config.refresh_seconds
-        )
-        watcher.start()
-        return watcher
-
-    def _post_progress(self, done: int, total: int) -> None:
-        self.post_message(IngestProgressed(done, total))
-
-    def _backlog_apart_pays(self) -> bool:
-        """Whether this is a first load (an empty ledger) of a backlog large enough for
-        parallel parsing, on a system that can fork the parsing processes."""
-        if not hasattr(os, "fork") or self._backlog_stopped:
-            return False
-        path = self.config.ledger_path
-        if path.exists():
-            with Ledger(path) as ledger:  # left empty by a first load that was stopped?
-                if ledger.files():
-                    return False
-        return backlog_is_large(self.config.roots)
-
-    def _read_backlog_apart(self, progress: Callable[[int, int], None]) -> list[str]:
-        """A first, large backlog, read by ``tokenbuddy.services.backlog`` in a process of its own
-        (several parsing processes, as on the command line); this thread then catches up.
-
-        Returns the errors that process met. If it fails, this thread reads everything
-        itself, as it would have; why it failed is returned too, for the user to see.
-        """
-        from tokenbuddy.services import backlog
-
-        # -P: the working directory is not put on the module path (a folder holding some
-        # other "tokenbuddy" must not be imported instead).
-        command = [sys.executable, "-P", "-m", "tokenbuddy.services.backlog"]
-        command.append(backlog.spec(self.config.ledger_path, list(self.config.roots)))
-        with tempfile.TemporaryFile() as errors:
-            with self._backlog_guard:
-                if self._backlog_stopped:
-                    return []
-                try:
-                    process = subprocess.Popen(
-                        command,
-                        stdin=subprocess.DEVNULL,
-                        stdout=subprocess.PIPE,
-                        stderr=errors,
-                        start_new_session=True,  # its parsing processes are stopped with it
-                    )
-                except OSError as error:
-                    return [f"cannot start a process to read the logs: {error}"]
-                self._backlog_process = process
-            assert process.stdout is not None
-            met: list[str] = []
-            for line in process.stdout:
-                numbers = line.split()
-                if len(numbers) == 2 and all(n.isdigit() for n in numbers):
-                    progress(int(numbers[0]), int(numbers[1]))
-                elif line.startswith(b"{"):
-                    with contextlib.suppress(orjson.JSONDecodeError, TypeError, AttributeError):
-                        met = [str(e) for e in orjson.loads(line).get("errors", [])]
-            if process.wait() == 0 or self._backlog_stopped:
-                return met
-            errors.seek(0)
-            last = errors.read().decode(errors="replace").strip().splitlines()[-1:]
-            return [
-                "reading the logs in a separate process failed"
-                + (f": {last[0]}" if last else f" (exit status {process.returncode})")
-            ]
-
-    def _sync(self, progress: Callable[[int, int], None] | None) -> IngestSummary:
-        with self._ingest_lock, Ledger(self.config.ledger_path) as ledger:
-            return sync(ledger, self.config.roots, jobs=1, progress=progress)
-
-    def _build_snapshot(self) -> DashboardSnapshot:
-        with self._monitor_lock, Ledger(self.config.ledger_path) as ledger:
-            snapshot = build_snapshot(
-                ledger.db, self._now_ms(), self.config.zone, self.config.budget, self._monitor
-            )
-            if self.config.status_file is not None and self.config.statusline is not None:
-                publish_status(ledger, snapshot, self.config.statusline, self.config.status_file)
-        return snapshot
-
-    def _now_ms(self) -> int:
-        return int(self.config.clock() * 1000)
+        self.service.close()
 
     # -- handlers --------------------------------------------------------------------------
-
-    def _shutting_down(self) -> bool:
-        """True once the dashboard's widgets are gone (the app is closing): a thread
-        worker that finishes late has its result dropped instead of failing the exit."""
-        return self._exit or not self.query(HeaderStrip)
 
     def on_ingest_progressed(self, message: IngestProgressed) -> None:
         if self._shutting_down():
@@ -561,7 +219,7 @@ class TokenBuddyApp(App[None]):
             self.query_one(SessionsTable).focus()
             for error in message.summary.errors[:3]:
                 self.notify(error, severity="warning", timeout=8)
-        elif self._watcher is not None and self._has_new_roots(self._watcher):
+        elif self._watcher is not None and self.service.has_new_roots(self._watcher):
             self.restart_watcher(self._watcher)
             self._watcher = None
         if first:
@@ -600,69 +258,6 @@ class TokenBuddyApp(App[None]):
             worst = critical[0]
             self.notify_desktop(f"tokenbuddy: {worst.kind.replace('_', ' ')}", worst.message)
 
-    def on_credentials_found(self, message: CredentialsFound) -> None:
-        self._credentials = message.credentials
-        self._keyring_problem = message.keyring_problem
-        for provider, problem in message.problems.items():
-            self.notify(f"{provider}: {problem}", severity="warning", timeout=10, markup=False)
-        if any(c is not None for c in message.credentials.values()):
-            self.poll_vendors()
-            self.set_interval(VENDOR_CHECK_SECONDS, self.poll_vendors)
-
-    def on_vendors_polled(self, message: VendorsPolled) -> None:
-        self.refresh_snapshot()
-        if isinstance(self.screen, VendorsScreen):
-            self.load_vendors()
-
-    def on_vendors_loaded(self, message: VendorsLoaded) -> None:
-        if self._shutting_down():
-            return
-        if isinstance(self.screen, VendorsScreen):
-            self.pop_screen()
-        self.push_screen(VendorsScreen(message.view, self.config.zone))
-
-    def on_team_synced(self, message: TeamSynced) -> None:
-        previous = self.team_report
-        self.team_report = message.report
-        failed_now = message.report.status == "failed"
-        if failed_now and (previous is None or previous.status != "failed"):
-            self.notify(
-                f"Team sync failed (will retry): {message.report.error}",
-                severity="warning",
-                timeout=10,
-                markup=False,
-            )
-
-    def on_team_loaded(self, message: TeamLoaded) -> None:
-        if self._shutting_down():
-            return
-        if message.overview is None:
-            text = message.error or "Not in a team: tokenbuddy team join <dsn> (see the README)."
-            self.notify(text, severity="warning" if message.error else "information", markup=False)
-            return
-        fresh = [a for a in message.overview.over_soft_limit if a not in self._team_alerted]
-        if fresh:
-            self._team_alerted.update(fresh)
-            self.notify(
-                f"Over their soft limit this month: {', '.join(fresh)}",
-                severity="warning",
-                timeout=10,
-                markup=False,
-            )
-        if isinstance(self.screen, TeamScreen):
-            self.pop_screen()
-        self.push_screen(TeamScreen(message.overview, self._last_sync_text()))
-
-    def _last_sync_text(self) -> str:
-        report = self.team_report
-        if report is None:
-            return "not yet"
-        if report.status == "failed":
-            return f"failed: {report.error}"
-        return {"synced": f"sent {report.days_sent} day(s)", "up_to_date": "up to date"}.get(
-            report.status, report.status
-        )
-
     def on_tips_computed(self, message: TipsComputed) -> None:
         if self._shutting_down():
             return
@@ -685,20 +280,11 @@ class TokenBuddyApp(App[None]):
         else:
             message.watcher.stop()
 
-    def _has_new_roots(self, watcher: LogWatcher) -> bool:
-        """Whether a log dir appeared since the watcher started (an agent's first run, say)."""
-        watched = {root.path for root in watcher.roots}
-        return any(root.exists and root.path not in watched for root in self.config.roots)
-
     def _refresh_if_stale(self) -> None:
-        if self._backlog_running:
+        if self.service.reading_backlog:
             return  # the ledger is empty until the backlog process is done: keep the progress
         if time.monotonic() - self._built_at >= REFRESH_SECONDS * 0.9:
             self.refresh_snapshot()
-
-    def _on_watch(self, paths: frozenset[str]) -> None:
-        """Called from the watcher's thread: hand over to the app's message loop."""
-        self.post_message(LogsChanged(paths))
 
     def on_logs_changed(self, message: LogsChanged) -> None:
         self.ingest_changes(message.paths)
@@ -769,17 +355,6 @@ class TokenBuddyApp(App[None]):
         if tabs.active == "breakdown-tab":
             breakdown.period = (breakdown.period + 1) % len(breakdown.PERIODS)
         tabs.active = "breakdown-tab"
-
-    def action_team(self) -> None:
-        """Show the team screen (after ``tokenbuddy team join``)."""
-        if self.config.team is None:
-            self.notify("Team sync is not available here.", severity="information")
-            return
-        self.load_team()
-
-    def action_vendors(self) -> None:
-        """Show the vendor sources and the local-vs-billed reconciliation."""
-        self.load_vendors()
 
     def action_show_sessions(self) -> None:
         """Back to the sessions tab."""

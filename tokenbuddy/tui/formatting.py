@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
+from tokenbuddy.core import money
 from tokenbuddy.core.units import DAY_S, HOUR_MS, HOUR_S, MINUTE_S
 
 if TYPE_CHECKING:
@@ -16,6 +17,11 @@ if TYPE_CHECKING:
 def safe(text: str) -> Text:
     """Text from logs as plain text: no markup, control characters shown as ``?``."""
     return Text("".join(ch if ch.isprintable() else "?" for ch in text))
+
+
+def dollars(usd: float) -> str:
+    """Money as the dashboard shows it: to the cent, and whole dollars from $1,000."""
+    return money.dollars(usd, whole_from=1000)
 
 
 def tokens(value: float) -> str:
@@ -110,3 +116,12 @@ def day_ticks(now_ms: int, zone: ZoneInfo, days: int = 30) -> list[tuple[int, st
         day = today - timedelta(days=days - 1 - index)
         ticks.append((index, "today" if day == today else f"{day:%b} {day.day}"))
     return ticks
+
+
+def short_model(model: str) -> str:
+    """``claude-sonnet-4-5-20250929`` → ``sonnet-4-5``: enough to tell models apart."""
+    name = model.removeprefix("claude-")
+    parts = name.split("-")
+    if parts and len(parts[-1]) == 8 and parts[-1].isdigit():
+        parts = parts[:-1]
+    return "-".join(parts)

@@ -5,7 +5,6 @@ Named as events: what happened, not what to do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual.message import Message
@@ -13,11 +12,11 @@ from textual.message import Message
 if TYPE_CHECKING:
     from tokenbuddy.core.dashboard import DashboardSnapshot, SessionDetail
     from tokenbuddy.core.tips import Tip
+    from tokenbuddy.services.dashboard import VendorsView
     from tokenbuddy.services.ingest import IngestSummary
     from tokenbuddy.services.team_sync import SyncReport
     from tokenbuddy.services.vendor_poll import Credential
     from tokenbuddy.sources.watch import LogWatcher
-    from tokenbuddy.store.vendors import Reconciliation, SourceState
     from tokenbuddy.team import TeamOverview
 
 
@@ -77,19 +76,6 @@ class TipsComputed(Message):
     def __init__(self, tips: list[Tip]) -> None:
         super().__init__()
         self.tips = tips
-
-
-@dataclass(frozen=True, slots=True)
-class VendorsView:
-    """What the vendors screen shows: each source's state and the reconciliation."""
-
-    now_ms: int
-    states: list[SourceState]
-    credentials: dict[str, str]
-    """Provider -> where its credential comes from (never the secret itself)."""
-    reconciliation: Reconciliation
-    notice: str = ""
-    """Something the user must fix before any source can be configured (no keyring)."""
 
 
 class VendorsLoaded(Message):

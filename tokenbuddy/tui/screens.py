@@ -10,10 +10,16 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Label, Sparkline, Static
 
-from tokenbuddy.core.money import dollars
 from tokenbuddy.core.units import MINUTE_MS
-from tokenbuddy.tui.formatting import ago, clock_time, percent, safe, tokens
-from tokenbuddy.tui.widgets import short_model
+from tokenbuddy.tui.formatting import (
+    ago,
+    clock_time,
+    dollars,
+    percent,
+    safe,
+    short_model,
+    tokens,
+)
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -21,9 +27,9 @@ if TYPE_CHECKING:
     from textual.app import ComposeResult
 
     from tokenbuddy.core.dashboard import SessionDetail
+    from tokenbuddy.services.dashboard import VendorsView
     from tokenbuddy.store.vendors import ReconciliationRow, SourceState
     from tokenbuddy.team import MemberSpend, TeamOverview
-    from tokenbuddy.tui.messages import VendorsView
 
 
 class SessionScreen(Screen[None]):
@@ -75,9 +81,7 @@ class SessionScreen(Screen[None]):
         for line in self.detail.requests:
             table.add_row(
                 Text(clock_time(line.ts_ms, self.zone)),
-                Text(
-                    "unpriced" if line.cost_usd is None else dollars(line.cost_usd, whole_from=1000)
-                ),
+                Text("unpriced" if line.cost_usd is None else dollars(line.cost_usd)),
                 safe(short_model(line.model)),
                 safe((line.agent or "main")[:12]),
                 Text(tokens(line.input_tokens)),
@@ -108,8 +112,8 @@ class SessionScreen(Screen[None]):
 
     def _figures(self) -> Text:
         summary = self.detail.summary
-        cost = dollars(summary.cost_usd, whole_from=1000)
-        rate = dollars(summary.usd_per_hour, whole_from=1000)
+        cost = dollars(summary.cost_usd)
+        rate = dollars(summary.usd_per_hour)
         return Text(
             f"{cost} over {summary.requests:,} requests · "
             f"{rate}/h · cache {percent(summary.cache_hit_ratio)} · "
@@ -121,8 +125,7 @@ class SessionScreen(Screen[None]):
             return Text("No subagents in this session.", style="dim")
         text = Text("Subagents: ", style="bold")
         parts = [
-            f"{kind} {count} req {dollars(cost, whole_from=1000)}"
-            for kind, count, cost in self.detail.subagents
+            f"{kind} {count} req {dollars(cost)}" for kind, count, cost in self.detail.subagents
         ]
         text.append_text(safe("  ·  ".join(parts)))
         return text
@@ -212,8 +215,8 @@ class VendorsScreen(Screen[None]):
             )
             text.append(hint, style="dim")
             return text
-        local = dollars(totals["local_usd"], whole_from=1000)
-        billed = dollars(totals["billed_usd"], whole_from=1000)
+        local = dollars(totals["local_usd"])
+        billed = dollars(totals["billed_usd"])
         text.append(
             f"local {local} · billed {billed} · difference {signed_dollars(totals['diff_usd'])}",
             style="dim",
@@ -230,15 +233,15 @@ def reconcile_cells(row: ReconciliationRow) -> list[Text]:
         Text(row.date),
         safe(row.provider),
         safe(row.model or "(unattributed)"),
-        Text(dollars(row.local_usd, whole_from=1000)),
-        Text(dollars(row.billed_usd, whole_from=1000)),
+        Text(dollars(row.local_usd)),
+        Text(dollars(row.billed_usd)),
         Text(signed_dollars(diff), style="bold red" if flagged else ""),
     ]
 
 
 def signed_dollars(value: float) -> str:
     """``+$1.20`` / ``-$0.35``."""
-    return ("+" if value >= 0 else "-") + dollars(abs(value), whole_from=1000)
+    return ("+" if value >= 0 else "-") + dollars(abs(value))
 
 
 def _age(now_ms: int, then_ms: int | None) -> str:
@@ -291,22 +294,20 @@ class TeamScreen(Screen[None]):
                 safe(short_model(spend.model)),
                 safe(spend.source),
                 Text(f"{spend.totals.requests:,}"),
-                Text(dollars(spend.totals.cost_usd, whole_from=1000)),
+                Text(dollars(spend.totals.cost_usd)),
             )
 
     def _budget(self) -> Text:
         view = self.overview
         text = Text(f"Team {view.since.isoformat()} to {view.until.isoformat()}  ", style="bold")
-        text.append(f"this month {dollars(view.month_to_date_usd, whole_from=1000)}")
+        text.append(f"this month {dollars(view.month_to_date_usd)}")
         if view.pooled_budget_usd:
             ratio = view.budget_used_ratio or 0.0
-            text.append(
-                f" of the pooled {dollars(view.pooled_budget_usd, whole_from=1000)} ({ratio:.0%})"
-            )
+            text.append(f" of the pooled {dollars(view.pooled_budget_usd)} ({ratio:.0%})")
         projected = view.projected_month_end_usd
         over = bool(view.pooled_budget_usd) and projected > (view.pooled_budget_usd or 0.0)
         text.append("  · month-end at this pace ")
-        text.append(dollars(projected, whole_from=1000), style="bold red" if over else "bold")
+        text.append(dollars(projected), style="bold red" if over else "bold")
         text.append(f"  · last sync {self.last_sync}", style="dim")
         return text
 
@@ -334,9 +335,9 @@ def member_cells(member: MemberSpend) -> list[Text]:
         status = Text("over", style="bold red") if member.over_soft_limit else Text("under")
     return [
         name,
-        Text(dollars(member.totals.cost_usd, whole_from=1000)),
-        Text(dollars(member.month_to_date_usd, whole_from=1000)),
-        Text(dollars(limit, whole_from=1000) if limit is not None else "–"),
+        Text(dollars(member.totals.cost_usd)),
+        Text(dollars(member.month_to_date_usd)),
+        Text(dollars(limit) if limit is not None else "–"),
         status,
     ]
 

@@ -1,0 +1,51 @@
+"""Driving the dashboard in tests: the frozen demo configuration and waiting for the app."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from tokenbuddy.cli.dashboard import demo_config
+from tokenbuddy.tui.app import TokenBuddyApp
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from textual.pilot import Pilot
+
+    from tokenbuddy.tui.config import DashboardConfig
+
+NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC).timestamp()
+"""The frozen 'now' of the demo dashboards: a Friday afternoon late in the cycle."""
+
+
+def frozen_demo(scratch: Path, **changes: Any) -> DashboardConfig:
+    """The demo dashboard at :data:`NOW`: frozen clock, no watcher, no start-up notices."""
+    config = demo_config(scratch, NOW, watch=False)
+    return dataclasses.replace(config, clock=lambda: NOW, notices=[], **changes)
+
+
+async def until(
+    condition: Callable[[], object],
+    pilot: Pilot[None],
+    timeout: float = 20.0,
+    what: str = "the app",
+) -> None:
+    """Let the app run until ``condition()`` holds, failing after ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.02)
+
+
+async def loaded(pilot: Pilot[None]) -> None:
+    """Wait until the first snapshot is on screen."""
+    app = pilot.app
+    assert isinstance(app, TokenBuddyApp)
+    await until(lambda: app.snapshot is not None, pilot)
+    await pilot.pause()

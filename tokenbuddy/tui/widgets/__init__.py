@@ -1,0 +1,20 @@
+"""The dashboard's widgets: thin shells that render a snapshot with the formatters."""
+
+from tokenbuddy.tui.widgets.breakdown import BreakdownTables
+from tokenbuddy.tui.widgets.chart import SpendChart
+from tokenbuddy.tui.widgets.empty_state import EmptyState
+from tokenbuddy.tui.widgets.header import HeaderStrip
+from tokenbuddy.tui.widgets.sessions import SessionsTable
+from tokenbuddy.tui.widgets.tips import TipsPanel, top_tip_text
+from tokenbuddy.tui.widgets.warnings_panel import WarningsPanel
+
+__all__ = [
+    "BreakdownTables",
+    "EmptyState",
+    "HeaderStrip",
+    "SessionsTable",
+    "SpendChart",
+    "TipsPanel",
+    "WarningsPanel",
+    "top_tip_text",
+]
