@@ -631,7 +631,7 @@ DRIVER = r'''
 import asyncio, dataclasses, json, os, sys, time
 
 stamps = {"main": time.monotonic()}
-from tokenbuddy.cli.dashboard import user_config
+from tokenbuddy.tui.launch import user_config
 from tokenbuddy.services.dashboard import DashboardService
 from tokenbuddy.tui.app import TokenBuddyApp
 

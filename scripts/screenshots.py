@@ -29,9 +29,9 @@ from zoneinfo import ZoneInfo
 
 from textual.widgets import TabbedContent
 
-from tokenbuddy.cli.dashboard import demo_config
 from tokenbuddy.tui.app import TokenBuddyApp
 from tokenbuddy.tui.config import DashboardConfig
+from tokenbuddy.tui.launch import demo_config
 from tokenbuddy.tui.screens import HelpScreen, SessionScreen
 from tokenbuddy.tui.widgets import BreakdownTables
 

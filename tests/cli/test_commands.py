@@ -385,18 +385,6 @@ def test_status_lists_a_runaway_session_happening_now(
     assert "CRITICAL  Cache hit ratio" in capsys.readouterr().out
 
 
-def test_status_imports_neither_textual_nor_rich(claude_dir: Path) -> None:
-    code = (
-        "import sys; from tokenbuddy.cli.main import main; rc = main(['status', '--json']);"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'));"
-        "print(bad, file=sys.stderr); sys.exit(rc or (3 if bad else 0))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=os.environ, check=False
-    )
-    assert result.returncode == 0, result.stderr
-
-
 def test_status_formats_for_bars(
     claude_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -284,20 +284,6 @@ def test_concurrent_runs_are_safe(isolated_environment: Path) -> None:
     assert all(out.decode().startswith("⚡ $1.00 sess") and not err for out, err in outputs)
 
 
-def test_the_status_line_imports_nothing_heavy(isolated_environment: Path) -> None:
-    code = (
-        "import sys, io; sys.stdin = io.TextIOWrapper(io.BytesIO(b'{}'));"
-        "from tokenbuddy.cli.main import main; main(['statusline']);"
-        "heavy = {'textual', 'rich', 'sqlite3', 'pydantic', 'platformdirs', 'tomllib',"
-        " 'argparse', 'json', 'orjson', 'typing'};"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy), file=sys.stderr)"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=os.environ, check=True
-    )
-    assert result.stderr.strip() == "[]"
-
-
 # -- install / uninstall -------------------------------------------------------------------
 
 

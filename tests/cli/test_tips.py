@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -92,15 +89,3 @@ def test_a_bad_since_is_one_line_on_stderr(
     assert main(["tips", "--since", since]) == 1
     err = capsys.readouterr().err
     assert err.startswith("tokenbuddy: --since") and err.count("\n") == 1
-
-
-def test_tips_imports_neither_textual_nor_rich(broken_cache: Path) -> None:
-    code = (
-        "import sys; from tokenbuddy.cli.main import main; rc = main(['tips', '--json']);"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'));"
-        "print(bad, file=sys.stderr); sys.exit(rc or (3 if bad else 0))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=os.environ, check=False
-    )
-    assert result.returncode == 0, result.stderr

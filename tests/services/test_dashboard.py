@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import random
-import subprocess
-import sys
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -177,11 +175,3 @@ def test_the_vendors_view_without_credentials(tmp_path: Path) -> None:
     assert view.now_ms == int(NOW.timestamp() * 1000)
     assert view.credentials == {} and view.notice == "no keyring"
     assert view.reconciliation.rows == ()
-
-
-def test_the_service_imports_no_textual() -> None:
-    probe = "import sys, tokenbuddy.services.dashboard; print('textual' in sys.modules)"
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == "False"

@@ -7,7 +7,6 @@ import contextlib
 import hashlib
 import hmac
 import io
-import subprocess
 import sys
 from typing import Any
 
@@ -127,18 +126,6 @@ def test_offline_sync_reports_a_failure_and_never_raises(machine_factory: Any) -
     report = machine.sync()
     assert report.status == "failed" and report.next_attempt_ms is not None
     assert "b@" not in report.error
-
-
-def test_importing_the_team_package_loads_neither_psycopg_nor_textual() -> None:
-    probe = (
-        "import sys, tokenbuddy.team, tokenbuddy.cli.team;"
-        "from tokenbuddy.cli.main import build_parser; build_parser();"
-        "print(sorted(m for m in ('psycopg', 'textual', 'keyring') if m in sys.modules))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == "[]"
 
 
 def test_the_team_table_of_the_config_is_validated(tmp_path: Any) -> None:

@@ -7,8 +7,8 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from tokenbuddy.cli.dashboard import demo_config
 from tokenbuddy.tui.app import TokenBuddyApp
+from tokenbuddy.tui.launch import demo_config
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -218,7 +218,7 @@ def _load_prices_early() -> None:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command is None:
-        from tokenbuddy.cli.dashboard import run_dashboard
+        from tokenbuddy.tui.launch import run_dashboard
 
         return run_dashboard(demo=args.demo)
     import importlib

@@ -1,4 +1,9 @@
-"""``tokenbuddy`` with no command: the live dashboard (and ``--demo``)."""
+"""Opening the dashboard: its configuration from the user's settings, or a demo history.
+
+``tokenbuddy`` with no command (and ``--demo``) comes here; the tests, benchmarks and
+the screenshot script build the same configurations through :func:`user_config` and
+:func:`demo_config`.
+"""
 
 from __future__ import annotations
 
