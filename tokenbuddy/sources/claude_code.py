@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 import orjson
 
 from tokenbuddy.core.records import CLAUDE_CODE, ParseStats, PromptMark, SkipReason, UsageRecord
-from tokenbuddy.sources.jsonl import parse_in_full, split_lines
+from tokenbuddy.sources.jsonl import parse_in_full, parse_timestamp, split_lines
 
 USAGE_NEEDLE = b'"usage"'
 KNOWN_TYPES = frozenset(
@@ -618,18 +617,3 @@ def _cache_split(breakdown: Any, cache_write: int) -> tuple[int, int]:
 
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
-
-
-def parse_timestamp(value: Any) -> int | None:
-    """Epoch milliseconds from an ISO-8601 timestamp, or None if it is not one (or is
-    before 1970, which no agent wrote: the ledger's buckets assume positive times)."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    ms = int(moment.timestamp() * 1000 + 0.5)
-    return ms if ms >= 0 else None

@@ -27,8 +27,7 @@ from tokenbuddy.core.records import (
     SkipReason,
     UsageRecord,
 )
-from tokenbuddy.sources.claude_code import parse_timestamp
-from tokenbuddy.sources.jsonl import parse_in_full, split_lines
+from tokenbuddy.sources.jsonl import parse_in_full, parse_timestamp, split_lines
 
 FALLBACK_MODEL = "gpt-5"
 """Codex builds before turn_context existed ran gpt-5 by default."""
