@@ -29,8 +29,6 @@ from typing import TYPE_CHECKING, Any
 
 from tokenbuddy.core.pricing import PriceBook, PriceSchedule, transcript_schedule_key
 from tokenbuddy.core.records import (
-    CLAUDE_CODE,
-    CURSOR_LOCAL,
     ParseStats,
     PromptMark,
     RateLimitSnapshot,
@@ -38,7 +36,7 @@ from tokenbuddy.core.records import (
     UsageRecord,
 )
 from tokenbuddy.services import price_loader
-from tokenbuddy.sources import claude_code, codex
+from tokenbuddy.sources import registry
 from tokenbuddy.sources.discovery import LogRoot, transcript_files
 from tokenbuddy.sources.tailer import ChunkReader, FileCursor, ReadPlan, advance, plan_read
 from tokenbuddy.store.ledger import FileResult, Ledger, StoredFile, request_row
@@ -169,20 +167,22 @@ def sync(
 def sync_paths(ledger: Ledger, paths: Iterable[tuple[str, str]]) -> IngestSummary:
     """Bring the ledger up to date with specific (path, source) files only.
 
-    A Cursor ``state.vscdb`` (or its ``-wal``) stands for the Cursor ``User`` dir it is in.
+    A database source's file (Cursor's ``state.vscdb`` or its ``-wal``) stands for the
+    root it was watched under.
     """
     summary = IngestSummary()
-    transcripts, cursor_roots = [], {}
-    for path, source in paths:
-        if source == CURSOR_LOCAL:
-            user_dir = Path(path).parent.parent
-            cursor_roots[user_dir] = LogRoot(CURSOR_LOCAL, user_dir, "watch")
+    transcripts, store_roots = [], {}
+    for path, name in paths:
+        source = registry.source(name)
+        if source.transcripts is not None:
+            transcripts.append((path, name))
         else:
-            transcripts.append((path, source))
+            root = source.watch.root_of(path)
+            store_roots[root] = LogRoot(name, root, "watch")
     plans = _plan(ledger, transcripts, summary, track_missing=False)
     _reprice_if_needed(ledger)
     _ingest(ledger, plans, summary, jobs=1, progress=None)
-    sync_cursor(ledger, cursor_roots.values(), summary)
+    sync_cursor(ledger, store_roots.values(), summary)
     ledger.refresh_rollup()
     return summary
 
@@ -190,27 +190,31 @@ def sync_paths(ledger: Ledger, paths: Iterable[tuple[str, str]]) -> IngestSummar
 def sync_cursor(
     ledger: Ledger, roots: Iterable[LogRoot], summary: IngestSummary | None = None
 ) -> IngestSummary:
-    """Read the Cursor stores under the ``cursor-local`` roots that changed since the last pass.
+    """Read the databases under the roots of database sources (Cursor's local store) that
+    changed since the last pass.
 
     Costs a ``stat`` per root when Cursor is not installed, and two per store when
     nothing changed. The rollup is refreshed by the caller.
     """
     summary = summary if summary is not None else IngestSummary()
-    user_dirs = [root.path for root in roots if root.source == CURSOR_LOCAL and root.exists]
-    if not user_dirs:
+    found = [
+        (store, root.path)
+        for root in roots
+        if (store := registry.source(root.source).chat_store) is not None and root.exists
+    ]
+    if not found:
         return summary
-    from tokenbuddy.sources import cursor_local
     from tokenbuddy.store import cursor as cursor_store
 
     stored = cursor_store.stored_dbs(ledger.db)
-    for user_dir in user_dirs:
-        path = user_dir / "globalStorage" / cursor_local.STATE_DB
-        stat = cursor_local.db_stat(path)
+    for store, root in found:
+        path = store.database(root)
+        stat = store.stat(path)
         known = stored.get(str(path))
         if stat is None or (known is not None and known.unchanged(stat)):
             continue
-        _sync_workspaces(ledger, user_dir, stored)
-        read = cursor_local.read_global_db(
+        _sync_workspaces(ledger, store, root, stored)
+        read = store.read(
             path,
             stat,
             cursor_store.watermarks(ledger.db, str(path)),
@@ -227,17 +231,18 @@ def sync_cursor(
     return summary
 
 
-def _sync_workspaces(ledger: Ledger, user_dir: Path, stored: dict[str, Any]) -> None:
-    """Re-read the workspace databases that changed: they map composers to projects."""
-    from tokenbuddy.sources import cursor_local
+def _sync_workspaces(
+    ledger: Ledger, store: registry.ChatStore, root: Path, stored: dict[str, Any]
+) -> None:
+    """Re-read the workspace databases that changed: they map conversations to projects."""
     from tokenbuddy.store import cursor as cursor_store
 
-    for path in cursor_local.workspace_dbs(user_dir):
-        stat = cursor_local.db_stat(path)
+    for path in store.workspaces(root):
+        stat = store.stat(path)
         known = stored.get(str(path))
         if stat is None or (known is not None and known.unchanged(stat)):
             continue
-        folder, composer_ids = cursor_local.workspace_composers(path)
+        folder, composer_ids = store.workspace(path)
         cursor_store.commit_workspace(ledger, str(path), stat, folder, composer_ids)
 
 
@@ -249,53 +254,27 @@ def read_file(
     cursor = plan.cursor
     stats = ParseStats()
     reader = ChunkReader(cursor.path, cursor.offset)
-    rate_limits: list[RateLimitSnapshot] = []
-    prompts: list[PromptMark] = []
+    transcripts = registry.source(cursor.source).transcripts
+    assert transcripts is not None, f"{cursor.source} writes no transcripts"
+    parser = transcripts.open(cursor.path, cursor.state, stats)
     try:
-        if cursor.source == CLAUDE_CODE:
-            context = claude_code.context_for(cursor.path)
-            records: list[UsageRecord] = []
-            for chunk in reader:
-                records.extend(claude_code.parse_chunk(chunk, context, stats, prompts))
-            records.extend(_recovered(reader, context, stats))
-            state = cursor.state
-        else:
-            parser = codex.RolloutParser(
-                dict(cursor.state) or codex.initial_state(cursor.path), stats
-            )
-            for chunk in reader:
-                parser.feed_chunk(chunk)
-            records, rate_limits, state = parser.records, parser.rate_limits, parser.state
-            prompts = parser.prompts
-        unrecovered = reader.overlong_lines - stats.notes.get(OVERLONG_RECOVERED, 0)
+        for chunk in reader:
+            parser.feed_chunk(chunk)
+        unrecovered = reader.overlong_lines - parser.finish(reader.overlong_edges)
         if unrecovered > 0:
             stats.skip(SkipReason.LINE_TOO_LONG, unrecovered)
-        new_cursor = advance(plan, reader, state)
+        new_cursor = advance(plan, reader, parser.state)
     except OSError as error:
         message = f"cannot read {cursor.path}: {error.strerror or error}"
         return _FileRead(plan, previous, None, [], [], stats, message)
+    records = parser.records
     rows: Sequence[tuple[Any, ...]] = records
     if book is not None:
         cost = book.cost
         rows = [request_row(record, cost(record)) for record in records]
-    return _FileRead(plan, previous, new_cursor, rows, rate_limits, stats, prompts=prompts)
-
-
-OVERLONG_RECOVERED = "lines over 10 MB whose usage was read from their two ends"
-
-
-def _recovered(
-    reader: ChunkReader, context: claude_code.FileContext, stats: ParseStats
-) -> list[UsageRecord]:
-    """Usage records rescued from lines too long to read whole (counted as a note)."""
-    rescued = []
-    for head, tail in reader.overlong_edges:
-        record = claude_code.recover_overlong(head, tail, context, stats)
-        if record is not None:
-            rescued.append(record)
-            stats.note(OVERLONG_RECOVERED)
-    stats.records += len(rescued)
-    return rescued
+    return _FileRead(
+        plan, previous, new_cursor, rows, parser.rate_limits, stats, prompts=parser.prompts
+    )
 
 
 def _read_batch(batch: _Batch, book: PriceBook) -> _BatchRead:

@@ -1,4 +1,8 @@
-"""What a Claude Code transcript's path says about the records inside it.
+"""Where Claude Code keeps its transcripts, and what a transcript's path says.
+
+``CLAUDE_CONFIG_DIR`` (comma-separated; each entry a config dir or its
+``projects/`` dir) replaces the defaults ``$XDG_CONFIG_HOME/claude``
+(``~/.config/claude``) and ``~/.claude``, which are both searched.
 
 Transcripts live under ``<config dir>/projects/<project slug>/``: a session's own
 file is ``<session id>.jsonl``, and a subagent's (or a side question's, or a
@@ -10,10 +14,33 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import orjson
 
+from tokenbuddy.sources.locations import LogDir, config_home, configured_dirs
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
+HOME_DIRS = ("projects",)
+"""The directory of a Claude config dir that holds the transcripts."""
 _SIDE_FILE_TYPES = {"aside_question": "aside_question", "acompact": "compact"}
+
+
+def log_dirs(environ: Mapping[str, str], home: Path, *_: object) -> list[LogDir]:
+    """The ``projects/`` dirs of ``CLAUDE_CONFIG_DIR``, else of both default config dirs."""
+    configured = configured_dirs(environ, "CLAUDE_CONFIG_DIR")
+    if configured is not None:
+        return [
+            LogDir(path if path.name == "projects" else path / "projects", "CLAUDE_CONFIG_DIR")
+            for path in configured
+        ]
+    return [
+        LogDir(config_home(environ, home) / "claude" / "projects", "default"),
+        LogDir(home / ".claude" / "projects", "default"),
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,25 +1,63 @@
 """Reading a Claude Code transcript, buffer by buffer.
 
-Each buffer of complete lines is decoded whole into the typed structs of
-``structs``; when that fails it is read line by line, and a line the structs
-cannot read goes through ``load_line`` and the dict-based ``reference`` functions,
-which count why it is skipped.
+:class:`TranscriptReader` is what ingest drives, through the registry. Each buffer
+of complete lines is decoded whole into the typed structs of ``structs``; when that
+fails it is read line by line, and a line the structs cannot read goes through
+``load_line`` and the dict-based ``reference`` functions, which count why it is
+skipped.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import msgspec
 import orjson
 
-from tokenbuddy.core.records import ParseStats, PromptMark, UsageRecord
-from tokenbuddy.sources.claude_code.layout import FileContext
+from tokenbuddy.core.records import ParseStats, PromptMark, RateLimitSnapshot, UsageRecord
+from tokenbuddy.sources.claude_code.layout import FileContext, context_for
 from tokenbuddy.sources.claude_code.reference import prompt_from, record_from
 from tokenbuddy.sources.claude_code.structs import Line, Unreadable, from_values, judge
 from tokenbuddy.sources.jsonl import parse_in_full, split_lines
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
 USAGE_NEEDLE = b'"usage"'
+OVERLONG_RECOVERED = "lines over 10 MB whose usage was read from their two ends"
 _decode_lines = msgspec.json.Decoder(Line).decode_lines
 _decode_line = msgspec.json.Decoder(Line).decode
+
+
+class TranscriptReader:
+    """One transcript's new bytes, buffer by buffer, into records and human prompts."""
+
+    def __init__(self, path: str, state: dict[str, Any], stats: ParseStats) -> None:
+        self.context = context_for(path)
+        self.stats = stats
+        self.state = state
+        """Kept as it is: every Claude Code line stands on its own, nothing carries over."""
+        self.records: list[UsageRecord] = []
+        self.prompts: list[PromptMark] = []
+        self.rate_limits: list[RateLimitSnapshot] = []
+        """Always empty: Claude Code writes no rate limits into its transcripts."""
+
+    def feed_chunk(self, chunk: bytes) -> None:
+        """Read one buffer of complete lines."""
+        self.records += parse_chunk(chunk, self.context, self.stats, self.prompts)
+
+    def finish(self, overlong_edges: Iterable[tuple[bytes, bytes]]) -> int:
+        """Rescue the usage of lines too long to read whole from their two ends (counted
+        as a note); returns how many were rescued."""
+        rescued = 0
+        for head, tail in overlong_edges:
+            record = recover_overlong(head, tail, self.context, self.stats)
+            if record is not None:
+                self.records.append(record)
+                self.stats.note(OVERLONG_RECOVERED)
+                rescued += 1
+        self.stats.records += rescued
+        return rescued
 
 
 def parse_chunk(

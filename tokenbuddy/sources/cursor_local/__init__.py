@@ -16,6 +16,7 @@ defensively and every ``_v`` seen is counted for ``doctor``.
 ``composer.composerData`` item of its ``state.vscdb`` lists the workspace's composers:
 that folder is their project.
 
+- ``layout``: where the store is, and the store as ingest reads it;
 - ``database``: opening a store for a consistent read that never blocks Cursor;
 - ``global_db``: reading the conversations that changed since the last pass;
 - ``composers``: a conversation's bubbles turned into estimated requests;
@@ -31,16 +32,20 @@ from tokenbuddy.sources.cursor_local.database import (
     open_consistent,
 )
 from tokenbuddy.sources.cursor_local.global_db import read_global_db
+from tokenbuddy.sources.cursor_local.layout import GLOBAL_STORAGE, LocalStore, log_dirs
 from tokenbuddy.sources.cursor_local.workspaces import workspace_composers, workspace_dbs
 
 __all__ = [
+    "GLOBAL_STORAGE",
     "STATE_DB",
     "WATCHED_NAMES",
     "ComposerRead",
     "DbRead",
     "DbStat",
+    "LocalStore",
     "composer_records",
     "db_stat",
+    "log_dirs",
     "open_consistent",
     "read_global_db",
     "workspace_composers",
