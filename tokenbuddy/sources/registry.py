@@ -21,9 +21,8 @@ never ask for an agent by name.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from tokenbuddy.core.records import (
     CLAUDE_CODE,
@@ -38,7 +37,8 @@ from tokenbuddy.sources import claude_code, codex, cursor_local
 from tokenbuddy.sources.locations import LogDir
 
 if TYPE_CHECKING:
-    from tokenbuddy.sources.cursor_local import DbRead, DbStat
+    from tokenbuddy.sources.cursor_local.composers import DbRead
+    from tokenbuddy.sources.cursor_local.database import DbStat
 
 Discover = Callable[[Mapping[str, str], Path, str, Path], list[LogDir]]
 """``log_dirs(environ, home, platform, windows_users)``: the directories a source reads."""
@@ -66,8 +66,7 @@ OpenTranscript = Callable[[str, dict[str, Any], ParseStats], TranscriptParser]
 """(path, the state the last read left, stats to count into) -> a parser."""
 
 
-@dataclass(frozen=True, slots=True)
-class Transcripts:
+class Transcripts(NamedTuple):
     """A reader of append-only JSONL transcripts."""
 
     open: OpenTranscript
@@ -108,8 +107,7 @@ class ChatStore(Protocol):
         """Re-read the conversations whose last update differs from ``watermarks``."""
 
 
-@dataclass(frozen=True, slots=True)
-class WatchHints:
+class WatchHints(NamedTuple):
     """Which writes under a source's roots mean new usage, for following it live."""
 
     subdir: str = ""
@@ -125,8 +123,7 @@ class WatchHints:
         return Path(path).parents[len(Path(self.subdir).parts)]
 
 
-@dataclass(frozen=True, slots=True)
-class LogSource:
+class LogSource(NamedTuple):
     """One agent whose local logs are read."""
 
     name: str

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
     from tokenbuddy.core.pricing import PriceBook
-    from tokenbuddy.sources.cursor_local import DbRead, DbStat
+    from tokenbuddy.sources.cursor_local.composers import DbRead
+    from tokenbuddy.sources.cursor_local.database import DbStat
     from tokenbuddy.store.ledger import Ledger
 
 _LOCAL_KEYS = "dedup_key >= 'cursor-local:' AND dedup_key < 'cursor-local;'"

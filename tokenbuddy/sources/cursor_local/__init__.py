@@ -16,38 +16,21 @@ defensively and every ``_v`` seen is counted for ``doctor``.
 ``composer.composerData`` item of its ``state.vscdb`` lists the workspace's composers:
 that folder is their project.
 
-- ``layout``: where the store is, and the store as ingest reads it;
+- ``layout``: where the store's files are, and the store as ingest reads it (loaded
+  with every command: the modules below load only when a store is read);
 - ``database``: opening a store for a consistent read that never blocks Cursor;
 - ``global_db``: reading the conversations that changed since the last pass;
 - ``composers``: a conversation's bubbles turned into estimated requests;
 - ``workspaces``: which project folder each conversation belongs to.
 """
 
-from tokenbuddy.sources.cursor_local.composers import ComposerRead, DbRead, composer_records
-from tokenbuddy.sources.cursor_local.database import (
+from tokenbuddy.sources.cursor_local.layout import (
+    GLOBAL_STORAGE,
     STATE_DB,
     WATCHED_NAMES,
-    DbStat,
-    db_stat,
-    open_consistent,
+    LocalStore,
+    log_dirs,
+    workspace_dbs,
 )
-from tokenbuddy.sources.cursor_local.global_db import read_global_db
-from tokenbuddy.sources.cursor_local.layout import GLOBAL_STORAGE, LocalStore, log_dirs
-from tokenbuddy.sources.cursor_local.workspaces import workspace_composers, workspace_dbs
 
-__all__ = [
-    "GLOBAL_STORAGE",
-    "STATE_DB",
-    "WATCHED_NAMES",
-    "ComposerRead",
-    "DbRead",
-    "DbStat",
-    "LocalStore",
-    "composer_records",
-    "db_stat",
-    "log_dirs",
-    "open_consistent",
-    "read_global_db",
-    "workspace_composers",
-    "workspace_dbs",
-]
+__all__ = ["GLOBAL_STORAGE", "STATE_DB", "WATCHED_NAMES", "LocalStore", "log_dirs", "workspace_dbs"]

@@ -10,9 +10,7 @@ then replays or rolls back the copy to the last committed state.
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
-import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +19,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-STATE_DB = "state.vscdb"
-WATCHED_NAMES = frozenset({STATE_DB, STATE_DB + "-wal"})
-"""The files whose writes mean Cursor saved a conversation."""
 BUSY_TIMEOUT_S = 0.5
 
 
@@ -91,8 +86,11 @@ def _open_snapshot(uri: str) -> sqlite3.Connection:
 @contextmanager
 def _copied(path: Path) -> Iterator[str]:
     """Copy the database with its ``-wal`` and ``-journal`` to a private temporary dir."""
+    import shutil  # the rare busy case pays for these, not every pass
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="tokenbuddy-cursor-") as scratch:
-        target = os.path.join(scratch, STATE_DB)
+        target = os.path.join(scratch, path.name)
         shutil.copyfile(path, target)
         for suffix in ("-wal", "-journal"):
             if os.path.exists(f"{path}{suffix}"):

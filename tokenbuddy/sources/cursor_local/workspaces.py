@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import orjson
 
-from tokenbuddy.sources.cursor_local.database import STATE_DB, open_consistent
-
-
-def workspace_dbs(user_dir: Path) -> list[Path]:
-    """Every workspace's ``state.vscdb`` under ``User/workspaceStorage``."""
-    storage = user_dir / "workspaceStorage"
-    try:
-        entries = sorted(os.scandir(storage), key=lambda entry: entry.name)
-    except OSError:
-        return []
-    return [
-        Path(entry.path, STATE_DB)
-        for entry in entries
-        if os.path.isfile(Path(entry.path, STATE_DB))
-    ]
+from tokenbuddy.sources.cursor_local.database import open_consistent
 
 
 def workspace_composers(db_path: Path) -> tuple[str, list[str]]:
