@@ -1,8 +1,8 @@
 """Every agent whose local logs tokenbuddy reads: one record each, in :data:`LOG_SOURCES`.
 
-Adding an agent is one reader module plus one line here. The module holds a
-``log_dirs`` function (where the agent's logs are, from the environment and the
-home directory) and a reader of one of two kinds:
+Adding an agent is one reader module plus one line in :data:`LOG_SOURCES`. The
+module holds a ``log_dirs`` function (where the agent's logs are, from the
+environment and the home directory) and a reader of one of two kinds:
 
 - :class:`Transcripts`: append-only JSONL files, read from where the last read
   stopped as they grow (Claude Code, Codex). The reader opens a
@@ -10,12 +10,20 @@ home directory) and a reader of one of two kinds:
 - :class:`ChatStore`: a database the agent rewrites in place, read for what
   changed when its file changes (Cursor's SQLite store).
 
-The line names the source (its ``--source`` name, as in
-:data:`tokenbuddy.core.records.SOURCES`), the ``log_dirs`` function, the reader,
-the :class:`WatchHints` the dashboard follows it live with, and the directories
-that mark a directory named on the command line as the agent's home. Discovery,
-ingest, the live watcher, ``doctor`` and ``replay`` go through these records and
-never ask for an agent by name.
+The line names the source, the ``log_dirs`` function, the reader, the
+:class:`WatchHints` the dashboard follows it live with, and the directories that
+mark a directory named on the command line as the agent's home. Discovery, ingest,
+the live watcher, ``doctor`` and ``replay`` go through these records and never ask
+for an agent by name (tests/sources/test_registry.py adds a made-up agent this way
+and follows it end to end).
+
+The name is the ``source`` of the agent's records, so it is also listed with the
+other record sources in :data:`tokenbuddy.core.records.SOURCES`, which core keeps
+as plain names (it cannot import this package) and the CLI offers as ``--source``
+choices; test_registry fails until the two agree. Outside ``sources``, pricing (the
+vendor whose list prices a source's models take) and the ledger's dedup rule (keep
+the largest copy of a Claude Code request) still key on existing agents' names; a
+new agent gets their defaults.
 """
 
 from __future__ import annotations
