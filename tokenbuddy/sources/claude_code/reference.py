@@ -90,7 +90,7 @@ def _assistant_record(
         record.get("timestamp"),
         envelope.get("timestamp"),
         model if type(model) is str else None,
-        bool(record.get("isApiErrorMessage") or envelope.get("isApiErrorMessage")),
+        record.get("isApiErrorMessage") or envelope.get("isApiErrorMessage"),
         _count(usage.get("input_tokens")),
         _count(usage.get("output_tokens")),
         _count(usage.get("cache_creation_input_tokens")),

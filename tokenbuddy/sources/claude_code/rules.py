@@ -57,7 +57,7 @@ def usage_record(  # noqa: PLR0917 - one call per request on the hot path: no gr
     timestamp: Any,
     envelope_timestamp: Any,
     model: str | None,
-    api_error: bool,
+    api_error: object,
     input_tokens: int,
     output_tokens: int,
     cache_write: int,
@@ -128,7 +128,7 @@ def usage_record(  # noqa: PLR0917 - one call per request on the hot path: no gr
     )
 
 
-def skip_reason(model: str | None, api_error: bool, ts_ms: int | None) -> str:
+def skip_reason(model: str | None, api_error: object, ts_ms: int | None) -> str:
     """Why an assistant message with usage is not counted, the first reason that holds."""
     if model == SYNTHETIC_MODEL:
         return SkipReason.SYNTHETIC

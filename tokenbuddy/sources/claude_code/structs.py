@@ -151,7 +151,7 @@ def _assistant_from_value(
         record.timestamp,
         envelope.timestamp,
         message.model,
-        bool(record.isApiErrorMessage or envelope.isApiErrorMessage),
+        record.isApiErrorMessage or envelope.isApiErrorMessage,
         usage.input_tokens or 0,
         usage.output_tokens or 0,
         usage.cache_creation_input_tokens or 0,
