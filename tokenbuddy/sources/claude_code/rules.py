@@ -74,10 +74,12 @@ def usage_record(  # noqa: PLR0917 - one call per request on the hot path: no gr
     project: str | None,
     agent_id: str | None,
 ) -> UsageRecord | None:
-    """The record an assistant message's usage makes, or None (counted) when it does not count.
+    """The record an assistant message's usage makes, or None (counting why) when it
+    does not count.
 
-    Counts are ints, a count of another type passed as -1; ``write_5m`` is None when
-    the usage has no usable TTL breakdown of its cache writes. ``timestamp`` is the
+    Counts are ints, absent ones 0 and ones of another type -1 (out of range, so the
+    usage is bad); ``write_5m`` is None when the usage has no TTL breakdown of its
+    cache writes. ``timestamp`` is the
     message's own, ``envelope_timestamp`` the line's around it (a subagent's progress
     line). Text fields are None or empty when absent or not strings; ``session_id``,
     ``project`` and ``agent_id`` then fall back to what the file's path says.
