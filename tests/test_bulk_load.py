@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 import orjson
 import pytest
 
-import tokenbuddy.services.ingest
+import tokenbuddy.services.ingest.reads
+import tokenbuddy.services.ingest.staged
 from tests.conftest import environ_for
 from tokenbuddy.services.ingest import IngestSummary, sync
 from tokenbuddy.services.report import build_report
@@ -72,18 +73,18 @@ def ingest(tmp_path: Path, name: str, jobs: int, monkeypatch: pytest.MonkeyPatch
 def sync_checked(ledger: Ledger, jobs: int) -> IngestSummary:
     """Sync, checking that ``jobs=2`` really took the staged path."""
     staged = []
-    original = tokenbuddy.services.ingest._ingest_staged
+    original = tokenbuddy.services.ingest.staged.ingest_staged
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         staged.append(True)
         return original(*args, **kwargs)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(tokenbuddy.services.ingest, "_ingest_staged", spy)
+        patch.setattr(tokenbuddy.services.ingest.staged, "ingest_staged", spy)
         patch.setattr(
-            tokenbuddy.services.ingest,
+            tokenbuddy.services.ingest.reads,
             "BATCH_FILES",
-            min(4, tokenbuddy.services.ingest.BATCH_FILES),
+            min(4, tokenbuddy.services.ingest.reads.BATCH_FILES),
         )
         summary = sync(ledger, log_roots(os.environ, ledger.path.parent), jobs=jobs)
     assert bool(staged) == (jobs > 1), f"not staged; threads alive: {threading.enumerate()}"
@@ -158,7 +159,7 @@ def test_many_batches_across_both_processes_give_the_incremental_result(
 
     write_tree(Path(os.environ["CLAUDE_CONFIG_DIR"]) / "projects")
     incremental = ingest(tmp_path, "one", 1, monkeypatch)
-    monkeypatch.setattr(tokenbuddy.services.ingest, "BATCH_FILES", 2)
+    monkeypatch.setattr(tokenbuddy.services.ingest.reads, "BATCH_FILES", 2)
     bulk = ingest(tmp_path, "two", 2, monkeypatch)
     assert snapshot(bulk) == snapshot(incremental)
 

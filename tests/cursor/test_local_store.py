@@ -10,7 +10,8 @@ import pytest
 from tokenbuddy.core.cursor_models import base_name, price_id
 from tokenbuddy.core.records import CURSOR_LOCAL
 from tokenbuddy.services.ingest import sync, sync_cursor, sync_paths
-from tokenbuddy.sources.discovery import LogRoot, cursor_roots, log_roots
+from tokenbuddy.sources.cursor_local import log_dirs as cursor_roots
+from tokenbuddy.sources.discovery import LogRoot, log_roots
 from tokenbuddy.store import cursor as cursor_store
 from tokenbuddy.store import queries
 from tokenbuddy.store.ledger import Ledger

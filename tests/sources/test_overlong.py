@@ -8,7 +8,8 @@ import orjson
 
 from tests.conftest import environ_for
 from tokenbuddy.core.records import SkipReason
-from tokenbuddy.services.ingest import OVERLONG_RECOVERED, sync
+from tokenbuddy.services.ingest import sync
+from tokenbuddy.sources.claude_code import OVERLONG_RECOVERED
 from tokenbuddy.sources.discovery import log_roots
 from tokenbuddy.sources.tailer import EDGE_BYTES, MAX_LINE_BYTES, ChunkReader
 from tokenbuddy.store.ledger import Ledger

@@ -150,7 +150,7 @@ def progress_seen(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
 async def test_first_ingest_reports_progress_then_hides_the_bar(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("tokenbuddy.services.ingest.BATCH_FILES", 3)
+    monkeypatch.setattr("tokenbuddy.services.ingest.reads.BATCH_FILES", 3)
     seen = progress_seen(monkeypatch)
     app = TokenBuddyApp(frozen_demo(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:

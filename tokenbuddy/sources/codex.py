@@ -1,5 +1,7 @@
 """Codex CLI rollouts: ``$CODEX_HOME/sessions/**/rollout-*.jsonl`` and ``archived_sessions/``.
 
+``CODEX_HOME`` is comma-separated, and defaults to ``~/.codex``.
+
 Codex writes ``token_count`` events carrying the session's cumulative usage
 (``info.total_token_usage``), re-emitted with the same total several times.
 A request's usage is the increase of that total since the previous event; a
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -27,9 +29,18 @@ from tokenbuddy.core.records import (
     SkipReason,
     UsageRecord,
 )
-from tokenbuddy.sources.claude_code import parse_timestamp
-from tokenbuddy.sources.jsonl import parse_in_full, split_lines
+from tokenbuddy.sources.jsonl import parse_in_full, parse_timestamp, split_lines
+from tokenbuddy.sources.locations import LogDir, configured_dirs
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from pathlib import Path
+
+HOME_DIRS = ("sessions", "archived_sessions")
+"""The directories of a Codex home that hold rollouts."""
+NAME_PREFIX = "rollout-"
+SESSION_META_HEAD = b'"type":"session_meta"'
+"""How a rollout's first line starts, after its timestamp."""
 FALLBACK_MODEL = "gpt-5"
 """Codex builds before turn_context existed ran gpt-5 by default."""
 COUNTER_FIELDS = (
@@ -39,6 +50,19 @@ COUNTER_FIELDS = (
     "reasoning_output_tokens",
     "total_tokens",
 )
+
+
+def log_dirs(environ: Mapping[str, str], home: Path, *_: object) -> list[LogDir]:
+    """``sessions/`` and ``archived_sessions/`` of every ``CODEX_HOME``, else of ``~/.codex``."""
+    configured = configured_dirs(environ, "CODEX_HOME")
+    homes = [home / ".codex"] if configured is None else configured
+    origin = "default" if configured is None else "CODEX_HOME"
+    return [LogDir(codex_home / name, origin) for codex_home in homes for name in HOME_DIRS]
+
+
+def open_rollout(path: str, state: dict[str, Any], stats: ParseStats) -> RolloutParser:
+    """A parser for a rollout's new lines, carrying on from ``state`` (empty: its start)."""
+    return RolloutParser(dict(state) or initial_state(path), stats)
 
 
 def initial_state(path: str) -> dict[str, Any]:
@@ -64,6 +88,11 @@ class RolloutParser:
         self.rate_limits: list[RateLimitSnapshot] = []
         self.prompts: list[PromptMark] = []
         """Human prompts (``user_message`` events), for the unattended-loop warning."""
+
+    def finish(self, overlong_edges: Iterable[tuple[bytes, bytes]]) -> int:
+        """Nothing is rescued from lines too long to read whole: usage lines are short,
+        and such a line is a tool's output. Returns 0."""
+        return 0
 
     def feed_chunk(self, chunk: bytes) -> None:
         """Handle every relevant line of a buffer of complete lines, in order.

@@ -1,4 +1,4 @@
-"""Defensive parsing of one JSONL line, shared by the JSONL sources.
+"""Defensive parsing of one JSONL line and its timestamps, shared by the JSONL sources.
 
 The sources decode whole buffers into typed structs that read only what they
 need (see ``claude_code`` and ``codex``); a line those cannot read is parsed in
@@ -8,6 +8,7 @@ with a record glued to its end, a value that is not an object.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -94,3 +95,18 @@ def _repair_utf8(line: bytes, stats: ParseStats) -> dict[str, Any] | None:
         return value
     stats.skip(SkipReason.INVALID_UTF8)
     return None
+
+
+def parse_timestamp(value: Any) -> int | None:
+    """Epoch milliseconds from an ISO-8601 timestamp, or None if it is not one (or is
+    before 1970, which no agent wrote: the ledger's buckets assume positive times)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    ms = int(moment.timestamp() * 1000 + 0.5)
+    return ms if ms >= 0 else None

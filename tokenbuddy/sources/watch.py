@@ -6,9 +6,10 @@ burst. :class:`LogWatcher` hands the first change over at once (so a lone
 append shows without delay), then collects the paths changed during the next
 ``debounce`` seconds and hands them over together, from a timer thread.
 
-Cursor's roots are watched differently: only their ``globalStorage`` dir, not
-recursively, for writes to ``state.vscdb`` and its ``-wal`` (a ``User`` dir holds
-editor history and caches that change all the time).
+What is watched under each root, and which written files are handed over, are
+the source's watch hints in the registry: Cursor's roots, say, are watched only in
+their ``globalStorage`` dir, not recursively, for writes to ``state.vscdb`` and its
+``-wal`` (a ``User`` dir holds editor history and caches that change all the time).
 """
 
 from __future__ import annotations
@@ -28,8 +29,7 @@ from watchdog.events import (
 )
 from watchdog.observers import Observer
 
-from tokenbuddy.core.records import CURSOR_LOCAL
-from tokenbuddy.sources.cursor_local import WATCHED_NAMES
+from tokenbuddy.sources import registry
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -64,6 +64,9 @@ class LogWatcher(FileSystemEventHandler):
         self._timer: threading.Timer | None = None
         self._last_flush = float("-inf")
         self._observer = Observer()
+        hints = [source.watch for source in registry.LOG_SOURCES]
+        self._suffixes = tuple(sorted({suffix for hint in hints for suffix in hint.suffixes}))
+        self._names = frozenset().union(*(hint.names for hint in hints))
 
     def start(self) -> None:
         """Start watching every existing root, recursively."""
@@ -86,13 +89,13 @@ class LogWatcher(FileSystemEventHandler):
             self._observer.join(timeout=2)
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        """Collect transcript paths from writes, creations and moves."""
+        """Collect the paths the sources' watch hints name from writes, creations and moves."""
         if event.is_directory or event.event_type not in {"modified", "created", "moved", "closed"}:
             return
         path = getattr(event, "dest_path", "") or event.src_path
         if isinstance(path, bytes):
             path = path.decode(errors="replace")
-        if not (path.endswith(".jsonl") or os.path.basename(path) in WATCHED_NAMES):
+        if not (path.endswith(self._suffixes) or os.path.basename(path) in self._names):
             return
         with self._lock:
             self._pending.add(path)
@@ -114,9 +117,8 @@ class LogWatcher(FileSystemEventHandler):
 
 def watch_target(root: LogRoot) -> tuple[str, bool]:
     """The directory to watch for a root, and whether recursively."""
-    if root.source == CURSOR_LOCAL:
-        return str(root.path / "globalStorage"), False
-    return str(root.path), True
+    hints = registry.source(root.source).watch
+    return str(root.path / hints.subdir), hints.recursive
 
 
 def source_of(path: str, roots: Iterable[LogRoot]) -> str | None:

@@ -19,8 +19,7 @@ import pytest
 
 from tests.decoding import three_ways, with_value, without
 from tokenbuddy.core.records import INVALID_UTF8_REPAIRED, ParseStats, PromptMark, SkipReason
-from tokenbuddy.sources import claude_code
-from tokenbuddy.sources.claude_code import FileContext, parse_chunk
+from tokenbuddy.sources.claude_code import FileContext, parse_chunk, structs, transcript
 
 CONTEXT = FileContext("file-session", "-home-dev-proj")
 SUBAGENT = FileContext("parent-session", "-home-dev-proj", "a1b2", "Explore")
@@ -128,7 +127,7 @@ def _three_ways(
         prompts.sort()
         return records, prompts, stats.lines, stats.records, dict(stats.skipped), dict(stats.notes)
 
-    return three_ways(monkeypatch, claude_code, run)
+    return three_ways(monkeypatch, transcript, run)
 
 
 def _both_ways(
@@ -274,7 +273,7 @@ def test_text_where_records_usually_nest_does_not_force_a_slow_read(
         progress(),
     ]
     chunk = b"".join(orjson.dumps(line) + b"\n" for line in lines)
-    claude_code._decode_lines(chunk)  # no fallback needed
+    transcript._decode_lines(chunk)  # no fallback needed
     whole, by_line, reference = _three_ways(monkeypatch, chunk, CONTEXT)
     assert whole == by_line == reference
     assert len(whole[0]) == 1 and whole[4] == {}
@@ -346,8 +345,8 @@ def test_random_usage_lines_agree(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_the_structs_read_the_common_line_themselves() -> None:
     """The ordinary line is settled without a full parse (else there is no gain)."""
-    value = claude_code._decode_line(orjson.dumps(assistant()))
-    record = claude_code._record_from_value(value, CONTEXT, ParseStats())
+    value = transcript._decode_line(orjson.dumps(assistant()))
+    record = structs.record_from_value(value, CONTEXT, ParseStats())
     assert record is not None
     assert (record.dedup_key, record.cache_write_5m_tokens, record.cache_write_1h_tokens) == (
         "c:msg_01Af:req_011CZ",
