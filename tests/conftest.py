@@ -78,6 +78,14 @@ def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
     keyring.set_keyring(previous)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that reads the real logs ``fixtures``, through whichever fixture it
+    reaches them (``-m fixtures`` runs just those, ``-m "not fixtures"`` the rest)."""
+    for item in items:
+        if "shared_fixtures" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.fixtures)
+
+
 @pytest.fixture
 def shared_fixtures() -> Path:
     """The real anonymised logs in ../shared/fixtures, or a skip saying why they are absent."""

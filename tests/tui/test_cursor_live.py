@@ -5,12 +5,11 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from tests.sources.cursor_local.builders import create_store, split_composer
 from tests.tui.pilot import NOW, frozen_demo, until
 from tokenbuddy.sources.discovery import log_roots
 from tokenbuddy.tui.app import TokenBuddyApp
 from tokenbuddy.tui.widgets import SessionsTable
-
-from .builders import create_store, split_composer
 
 NOW_MS = int(NOW * 1000)
 

@@ -135,7 +135,7 @@ print(json.dumps({"code": code, "imported": "genai_prices" in sys.modules}), fil
 def test_a_first_run_prices_through_the_helper_with_the_same_result(
     tmp_path: Path, jobs: str
 ) -> None:
-    from tests.test_bulk_load import write_tree
+    from tests.services.ingest.test_bulk_load import write_tree
 
     write_tree(Path(os.environ["CLAUDE_CONFIG_DIR"]) / "projects", files=8, records=40)
     command = [sys.executable, "-c", FIRST_RUN, "report", "session", "--json", "--jobs", jobs]

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.sources.cursor_local.builders import NOW_MS, create_store, iso, split_composer
 from tokenbuddy.cli.main import main
 from tokenbuddy.core.records import CURSOR_LOCAL
 from tokenbuddy.core.vendor_usage import PullResult
@@ -23,8 +24,6 @@ from tokenbuddy.store import queries
 from tokenbuddy.store.ledger import Ledger
 from tokenbuddy.store.paths import app_paths
 from tokenbuddy.store.vendors import reconciliation, store_pull
-
-from .builders import NOW_MS, create_store, iso, split_composer
 
 HEADER = (
     "Date,Kind,Model,Max Mode,Input (w/ Cache Write),Input (w/o Cache Write),Cache Read,"

@@ -47,9 +47,11 @@ def test_synthetic_and_api_error_records_are_skipped_and_counted(ledger: Ledger)
     assert "<synthetic>" not in models
 
 
-def test_btw_replay_counts_each_request_once_with_its_final_usage(ledger: Ledger) -> None:
+def test_btw_replay_counts_each_request_once_with_its_final_usage(
+    ledger: Ledger, shared_fixtures: Path
+) -> None:
     """The aside_question side file replays its parent with the same ids; keep the largest copy."""
-    fixtures = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "claude"
+    fixtures = shared_fixtures / "claude"
     family = [p for p in fixtures.rglob("*.jsonl") if "7ef4b236-d946" in str(p)]
     assert len(family) == 3
     naive, best = 0, {}
