@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from tokenbuddy.services.ingest import IngestSummary, sync
 from tokenbuddy.sources.discovery import LogRoot, log_roots
+from tokenbuddy.sources.registry import LOG_SOURCES
 from tokenbuddy.store.config_file import configured_log_environment
 from tokenbuddy.store.ledger import Ledger
 from tokenbuddy.store.paths import AppPaths, app_paths
@@ -44,7 +45,8 @@ def missing_roots(roots: list[LogRoot]) -> list[str]:
     ]
 
 
-NAMED_SUBDIRS = frozenset({"projects", "sessions", "archived_sessions"})
+NAMED_SUBDIRS = frozenset(name for entry in LOG_SOURCES for name in entry.home_dirs)
+"""The directories of an agent's home that are its log roots (``projects``, ``sessions``…)."""
 
 
 def configured_roots(settings: Settings) -> list[LogRoot]:
