@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING
 
 from tokenbuddy.core.units import DAY_MS, HOUR_MS, MINUTE_MS
 from tokenbuddy.errors import CredentialError, KeyringUnavailableError, VendorError
-from tokenbuddy.sources.vendors import anthropic_admin, claude_oauth, cursor, openai_admin
+from tokenbuddy.sources.vendors import (
+    admin_reports,
+    anthropic_admin,
+    claude_oauth,
+    cursor,
+    openai_admin,
+)
 from tokenbuddy.sources.vendors.http import ClientOptions
 from tokenbuddy.store import vendors as store
 from tokenbuddy.store.secrets import load_secret
@@ -119,9 +125,11 @@ async def fetch(
         assert credential.claude is not None
         return await claude_oauth.pull(credential.claude, until_ms, options)
     if credential.provider == "anthropic":
-        return await anthropic_admin.pull(secret, since_ms, until_ms, options)
+        return await admin_reports.pull(
+            anthropic_admin.REPORTS, secret, since_ms, until_ms, options
+        )
     if credential.provider == "openai":
-        return await openai_admin.pull(secret, since_ms, until_ms, options)
+        return await admin_reports.pull(openai_admin.REPORTS, secret, since_ms, until_ms, options)
     if credential.provider == "cursor":
         return await cursor.pull(secret, since_ms, until_ms, options, schedule.cursor_team_id)
     return await cursor.pull_team(secret, since_ms, until_ms, options)
@@ -134,9 +142,9 @@ async def probe(credential: Credential, now_ms: int, options: ClientOptions) -> 
         assert credential.claude is not None
         return await claude_oauth.probe(credential.claude, now_ms, options)
     if credential.provider == "anthropic":
-        return await anthropic_admin.probe(secret, now_ms, options)
+        return await admin_reports.probe(anthropic_admin.REPORTS, secret, now_ms, options)
     if credential.provider == "openai":
-        return await openai_admin.probe(secret, now_ms, options)
+        return await admin_reports.probe(openai_admin.REPORTS, secret, now_ms, options)
     if credential.provider == "cursor":
         return await cursor.probe(secret, now_ms, options)
     return await cursor.probe_team(secret, now_ms, options)

@@ -22,7 +22,13 @@ from fakevendor import (
 from tokenbuddy.errors import VendorAuthError, VendorNetworkError, VendorResponseError
 from tokenbuddy.services.monitor import subscription_windows
 from tokenbuddy.services.vendor_poll import Credential, Schedule, find_credential, poll_provider
-from tokenbuddy.sources.vendors import anthropic_admin, claude_oauth, cursor, openai_admin
+from tokenbuddy.sources.vendors import (
+    admin_reports,
+    anthropic_admin,
+    claude_oauth,
+    cursor,
+    openai_admin,
+)
 from tokenbuddy.store.ledger import Ledger
 from tokenbuddy.store.vendors import claim_poll, source_state
 
@@ -60,7 +66,9 @@ def count(ledger: Ledger, table: str) -> int:
 
 async def test_anthropic_usage_and_costs_follow_every_page(fake: FakeVendor, options) -> None:
     fake.anthropic_days = anthropic_days()
-    result = await anthropic_admin.pull(ANTHROPIC_KEY, NOW_MS - 9 * DAY_MS, NOW_MS, options)
+    result = await admin_reports.pull(
+        anthropic_admin.REPORTS, ANTHROPIC_KEY, NOW_MS - 9 * DAY_MS, NOW_MS, options
+    )
     assert fake.hits(USAGE) == 4 and fake.hits(COSTS) == 4  # 10 daily buckets, 3 per page
     assert len(result.usage) == 8
     newest = next(r for r in result.usage if r.bucket_start_ms == NOW_MS - 12 * 3_600_000)
@@ -79,9 +87,13 @@ async def test_anthropic_usage_and_costs_follow_every_page(fake: FakeVendor, opt
 
 async def test_unknown_extra_fields_are_ignored(fake: FakeVendor, options) -> None:
     fake.anthropic_days = anthropic_days(2)
-    plain = await anthropic_admin.pull(ANTHROPIC_KEY, NOW_MS - DAY_MS, NOW_MS, options)
+    plain = await admin_reports.pull(
+        anthropic_admin.REPORTS, ANTHROPIC_KEY, NOW_MS - DAY_MS, NOW_MS, options
+    )
     fake.extra_fields = True
-    extended = await anthropic_admin.pull(ANTHROPIC_KEY, NOW_MS - DAY_MS, NOW_MS, options)
+    extended = await admin_reports.pull(
+        anthropic_admin.REPORTS, ANTHROPIC_KEY, NOW_MS - DAY_MS, NOW_MS, options
+    )
     assert extended.usage == plain.usage and extended.costs == plain.costs
 
 
@@ -89,14 +101,16 @@ async def test_a_missing_field_is_a_schema_error_naming_it(fake: FakeVendor, opt
     fake.anthropic_days = anthropic_days(2)
     fake.drop_fields = {"output_tokens"}
     with pytest.raises(VendorResponseError, match="output_tokens") as raised:
-        await anthropic_admin.pull(ANTHROPIC_KEY, NOW_MS - DAY_MS, NOW_MS, options)
+        await admin_reports.pull(
+            anthropic_admin.REPORTS, ANTHROPIC_KEY, NOW_MS - DAY_MS, NOW_MS, options
+        )
     assert raised.value.kind == "schema"
 
 
 async def test_401_is_an_auth_error_without_the_secret(fake: FakeVendor, options) -> None:
     wrong = "sk-ant-admin01-WRONGwrongWRONGwrong"
     with pytest.raises(VendorAuthError) as raised:
-        await anthropic_admin.pull(wrong, NOW_MS - DAY_MS, NOW_MS, options)
+        await admin_reports.pull(anthropic_admin.REPORTS, wrong, NOW_MS - DAY_MS, NOW_MS, options)
     assert raised.value.kind == "unauthorized"
     assert "401" in str(raised.value) and wrong not in str(raised.value)
 
@@ -105,13 +119,13 @@ async def test_403_naming_a_scope_is_a_missing_scope(fake: FakeVendor, options) 
     body = b'{"error": {"message": "Missing scopes: api.usage.read"}}'
     fake.script("/v1/organization/usage/completions", Failure(status=403, raw=body))
     with pytest.raises(VendorAuthError, match=r"api\.usage\.read") as raised:
-        await openai_admin.probe(OPENAI_KEY, NOW_MS, options)
+        await admin_reports.probe(openai_admin.REPORTS, OPENAI_KEY, NOW_MS, options)
     assert raised.value.kind == "missing_scope"
 
 
 async def test_429_waits_as_long_as_retry_after_asks(fake: FakeVendor, options, sleeps) -> None:
     fake.script(USAGE, Failure(status=429, retry_after="2"))
-    await anthropic_admin.probe(ANTHROPIC_KEY, NOW_MS, options)
+    await admin_reports.probe(anthropic_admin.REPORTS, ANTHROPIC_KEY, NOW_MS, options)
     assert sleeps == [2.0] and fake.hits(USAGE) == 2
 
 
@@ -119,7 +133,7 @@ async def test_500_is_retried_with_growing_jittered_backoff(
     fake: FakeVendor, options, sleeps
 ) -> None:
     fake.script(USAGE, Failure(status=500, times=2))
-    await anthropic_admin.probe(ANTHROPIC_KEY, NOW_MS, options)
+    await admin_reports.probe(anthropic_admin.REPORTS, ANTHROPIC_KEY, NOW_MS, options)
     assert len(sleeps) == 2
     assert 0.025 <= sleeps[0] <= 0.05 and 0.05 <= sleeps[1] <= 0.1
 
@@ -127,28 +141,28 @@ async def test_500_is_retried_with_growing_jittered_backoff(
 async def test_persistent_500_ends_as_a_server_error(fake: FakeVendor, options) -> None:
     fake.script(USAGE, Failure(status=503, times=5))
     with pytest.raises(VendorNetworkError) as raised:
-        await anthropic_admin.probe(ANTHROPIC_KEY, NOW_MS, options)
+        await admin_reports.probe(anthropic_admin.REPORTS, ANTHROPIC_KEY, NOW_MS, options)
     assert raised.value.kind == "server" and fake.hits(USAGE) == 3
 
 
 async def test_a_slow_answer_times_out(fake: FakeVendor, options) -> None:
     fake.script(USAGE, Failure(delay_s=3))
     with pytest.raises(VendorNetworkError, match=r"0\.5 s") as raised:
-        await anthropic_admin.probe(ANTHROPIC_KEY, NOW_MS, options)
+        await admin_reports.probe(anthropic_admin.REPORTS, ANTHROPIC_KEY, NOW_MS, options)
     assert raised.value.kind == "timeout"
 
 
 async def test_malformed_json_is_reported(fake: FakeVendor, options) -> None:
     fake.script(USAGE, Failure(raw=b'{"data": [tru'))
     with pytest.raises(VendorResponseError) as raised:
-        await anthropic_admin.probe(ANTHROPIC_KEY, NOW_MS, options)
+        await admin_reports.probe(anthropic_admin.REPORTS, ANTHROPIC_KEY, NOW_MS, options)
     assert raised.value.kind == "malformed"
 
 
 async def test_an_unreachable_vendor_is_a_network_error(options, monkeypatch) -> None:
     monkeypatch.setenv("TOKENBUDDY_OPENAI_BASE_URL", "http://127.0.0.1:9")
     with pytest.raises(VendorNetworkError) as raised:
-        await openai_admin.probe(OPENAI_KEY, NOW_MS, options)
+        await admin_reports.probe(openai_admin.REPORTS, OPENAI_KEY, NOW_MS, options)
     assert raised.value.kind == "network" and OPENAI_KEY not in str(raised.value)
 
 
@@ -167,7 +181,9 @@ async def test_openai_amounts_as_numbers_or_strings_and_cached_input(
         ),
         Day("2030-01-03", "gpt-5-2025-08-07", 100, 10, cache_read_tokens=0, cost_usd=0.5),
     ]
-    result = await openai_admin.pull(OPENAI_KEY, NOW_MS - 2 * DAY_MS, NOW_MS, options)
+    result = await admin_reports.pull(
+        openai_admin.REPORTS, OPENAI_KEY, NOW_MS - 2 * DAY_MS, NOW_MS, options
+    )
     usage = {r.bucket_start_ms: r for r in result.usage}
     day_before = usage[NOW_MS - 12 * 3_600_000 - DAY_MS]
     assert (day_before.input_tokens, day_before.cache_read_tokens, day_before.requests) == (

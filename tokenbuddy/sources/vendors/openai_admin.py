@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from tokenbuddy.core.units import DAY_MS
-from tokenbuddy.core.vendor_usage import CostRow, PullResult, UsageRow
+from tokenbuddy.core.vendor_usage import CostRow, UsageRow
+from tokenbuddy.sources.vendors.admin_reports import AdminReports
 from tokenbuddy.sources.vendors.http import ClientOptions, VendorClient, parse, token_pages
 
 PROVIDER = "openai"
@@ -141,19 +141,14 @@ async def fetch_costs(client: VendorClient, since_ms: int, until_ms: int) -> lis
     return [CostRow(*key[:3], float(value), key[3]) for key, value in sums.items()]
 
 
-async def pull(secret: str, since_ms: int, until_ms: int, options: ClientOptions) -> PullResult:
-    """Usage and costs from ``since_ms`` (snapped to its UTC day) to ``until_ms``."""
-    since_ms -= since_ms % DAY_MS
-    async with admin_client(secret, options) as client:
-        usage = await fetch_usage(client, since_ms, until_ms)
-        costs = await fetch_costs(client, since_ms, until_ms)
-    return PullResult(PROVIDER, since_ms, until_ms, usage=usage, costs=costs)
-
-
-async def probe(secret: str, now_ms: int, options: ClientOptions) -> str:
-    """One small call proving the key works and has the usage scope."""
-    since_ms = now_ms - now_ms % DAY_MS - DAY_MS
-    async with admin_client(secret, options) as client:
-        params = [*_params(since_ms, now_ms, None)[:3], ("limit", 1)]
-        body = parse(_UsagePage, await client.get_json(USAGE_PATH, params), PROVIDER, "usage")
-    return f"usage/completions answered ({len(body.data)} bucket(s))"
+REPORTS = AdminReports(
+    PROVIDER,
+    admin_client,
+    USAGE_PATH,
+    _UsagePage,
+    _params,
+    fetch_usage,
+    fetch_costs,
+    "usage/completions",
+)
+"""This API for :func:`~tokenbuddy.sources.vendors.admin_reports.pull` and ``probe``."""
