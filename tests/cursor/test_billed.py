@@ -168,9 +168,9 @@ def test_billed_rows_take_precedence_over_local_estimates(tmp_path: Path) -> Non
         assert cursor_store.billed_until(db.db) == stamps[1] + 10
         assert total_cost(db) == pytest.approx(2 * 0.50 + estimate)
         now = datetime.fromtimestamp(NOW_MS / 1000, UTC)
-        day = sum(daily_spend(db.db, now, zone).values())
+        day = sum(daily_spend(db, now, zone).values())
         assert day == pytest.approx(2 * 0.50 + estimate)
-        snapshot = build_snapshot(db.db, NOW_MS, zone, BudgetSettings())
+        snapshot = build_snapshot(db, NOW_MS, zone, BudgetSettings())
         # The last hour: one billed row, and the estimate after it; its own estimate is out.
         assert snapshot.burn_1h.cost_usd == pytest.approx(0.50 + estimate)
         local = [s for s in snapshot.sessions if s.source == CURSOR_LOCAL]

@@ -258,7 +258,7 @@ async def test_claude_windows_feed_the_window_projections(
     assert credential is not None
     outcome = await poll_provider(ledger, credential, NOW_MS, options, Schedule())
     assert outcome.status == "ok"
-    windows = {(w.source, w.window_minutes): w for w in subscription_windows(ledger.db, NOW_MS)}
+    windows = {(w.source, w.window_minutes): w for w in subscription_windows(ledger, NOW_MS)}
     assert set(windows) == {
         ("claude-code", 300),
         ("claude-code", 10080),

@@ -37,11 +37,11 @@ from tokenbuddy.store import queries
 from tokenbuddy.store.ledger import COUNTED
 
 if TYPE_CHECKING:
-    import sqlite3
     from collections.abc import Iterable, Iterator
     from zoneinfo import ZoneInfo
 
     from tokenbuddy.services.budget import BudgetSettings
+    from tokenbuddy.store.ledger import Ledger
 
 WINDOW_RATE_MS = 2 * HOUR_MS
 """Readings of a window this recent estimate how fast it fills."""
@@ -84,13 +84,14 @@ class EventStream:
 
     def __init__(
         self,
-        db: sqlite3.Connection,
+        ledger: Ledger,
         *,
         after_rowid: int = 0,
         since_ms: int = 0,
         prompts_since_ms: int = 0,
     ) -> None:
         self.last_rowid = after_rowid
+        db = ledger.db
         self._requests = db.execute(
             f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE rowid > ? AND ts_ms >= ?"
             f" AND {COUNTED} ORDER BY ts_ms",
@@ -116,11 +117,11 @@ def _event_order(event: RequestEvent | PromptEvent) -> tuple[int, bool]:
     return (event.ts_ms, isinstance(event, RequestEvent))
 
 
-def daily_spend(db: sqlite3.Connection, now: datetime, zone: ZoneInfo) -> dict[date, float]:
+def daily_spend(ledger: Ledger, now: datetime, zone: ZoneInfo) -> dict[date, float]:
     """Dollars per local day over the projection's history window, today included."""
     first = datetime.combine(now.date() - timedelta(days=HISTORY_DAYS), datetime.min.time(), zone)
     buckets = queries.bucket_totals(
-        db, queries.RequestFilter(since_ms=int(first.timestamp() * 1000))
+        ledger.db, queries.RequestFilter(since_ms=int(first.timestamp() * 1000))
     )
     return {
         date.fromisoformat(str(row.key["date"])): row.totals.cost_usd
@@ -129,18 +130,19 @@ def daily_spend(db: sqlite3.Connection, now: datetime, zone: ZoneInfo) -> dict[d
 
 
 def cycle_projection(
-    db: sqlite3.Connection, now_ms: int, zone: ZoneInfo, budget: BudgetSettings
+    ledger: Ledger, now_ms: int, zone: ZoneInfo, budget: BudgetSettings
 ) -> CycleProjection:
     """The cycle's spend so far and where it is heading (with or without a cap)."""
     now = local_now(now_ms, zone)
     cycle = budget_cycle(now, budget.cycle_start_day)
     return project_cycle(
-        budget.monthly_cap_usd, budget.soft_limit_ratio, cycle, now, daily_spend(db, now, zone)
+        budget.monthly_cap_usd, budget.soft_limit_ratio, cycle, now, daily_spend(ledger, now, zone)
     )
 
 
-def subscription_windows(db: sqlite3.Connection, now_ms: int) -> tuple[WindowStatus, ...]:
+def subscription_windows(ledger: Ledger, now_ms: int) -> tuple[WindowStatus, ...]:
     """The latest reading of every subscription window that has not reset yet."""
+    db = ledger.db
     latest = db.execute(
         "SELECT source, window_minutes, MAX(ts_ms), used_percent, resets_at_ms, plan"
         " FROM rate_limits GROUP BY source, window_minutes ORDER BY source, window_minutes"
@@ -202,11 +204,11 @@ class Monitor:
         self._after_rowid: int | None = None
         self._prompts_from_ms = 0
 
-    def catch_up(self, db: sqlite3.Connection, now_ms: int) -> MonitorResult:
+    def catch_up(self, ledger: Ledger, now_ms: int) -> MonitorResult:
         """Feed what the ledger gained since the last call and judge the state at ``now_ms``."""
         first = self._after_rowid is None
         events = EventStream(
-            db,
+            ledger,
             after_rowid=self._after_rowid or 0,
             since_ms=now_ms - WARMUP_MS,
             prompts_since_ms=now_ms - WARMUP_MS if first else self._prompts_from_ms,
@@ -214,13 +216,13 @@ class Monitor:
         self._feed(events)
         self._after_rowid = events.last_rowid
         self._prompts_from_ms = now_ms - PROMPT_LOOKBACK_MS
-        projection = cycle_projection(db, now_ms, self.zone, self.budget)
+        projection = cycle_projection(ledger, now_ms, self.zone, self.budget)
         has_cap = self.budget.monthly_cap_usd is not None
         self.engine.feed_projection(projection if has_cap else None)
-        windows = subscription_windows(db, now_ms)
+        windows = subscription_windows(ledger, now_ms)
         self.engine.feed_windows(window_reading(w) for w in windows)
         fresh = self.engine.evaluate(now_ms)
-        announce = unseen(db, fresh) if self.record_announcements else []
+        announce = unseen(ledger, fresh) if self.record_announcements else []
         return MonitorResult(self.engine.active(now_ms), announce, projection, windows)
 
     def _feed(self, events: Iterable[RequestEvent | PromptEvent]) -> None:
@@ -235,9 +237,10 @@ REMEMBER_MS = 12 * HOUR_MS
 """How long an announcement silences the same alert in a later run (a restart, say)."""
 
 
-def unseen(db: sqlite3.Connection, fresh: list[Alert]) -> list[Alert]:
+def unseen(ledger: Ledger, fresh: list[Alert]) -> list[Alert]:
     """Of ``fresh``, those not announced in the last :data:`REMEMBER_MS` with the same or a
     higher severity and at least the same magnitude; records the rest as announced."""
+    db = ledger.db
     news = []
     for alert in fresh:
         key = (alert.kind, alert.key[1] or "")

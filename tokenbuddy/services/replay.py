@@ -105,7 +105,7 @@ def replay_targets(
     ):
         errors = targets.errors + ingest(ledger, targets)
         counts = file_counts(ledger)
-        replay(EventStream(ledger.db), engine, counts, announce)
+        replay(EventStream(ledger), engine, counts, announce)
     return counts, errors
 
 

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from datetime import date
     from zoneinfo import ZoneInfo
 
+    from tokenbuddy.store.ledger import Ledger
+
 
 def usage_report(
     kind: ReportKind,
@@ -38,7 +40,7 @@ def usage_report(
     session = open_session(jobs=jobs, progress=progress)
     with session.ledger:
         report = build_report(
-            session.ledger.db,
+            session.ledger,
             kind,
             zone=zone,
             since=since,
@@ -50,7 +52,7 @@ def usage_report(
 
 
 def build_report(
-    db: sqlite3.Connection,
+    ledger: Ledger,
     kind: ReportKind,
     *,
     zone: ZoneInfo,
@@ -60,6 +62,7 @@ def build_report(
     project: str | None = None,
 ) -> dict[str, Any]:
     """The report as one JSON-ready object (the shape ``--json`` prints)."""
+    db = ledger.db
     since_ms, until_ms = local_day_bounds(since, until, zone)
     request_filter = queries.RequestFilter(since_ms, until_ms, source, project)
     rows: list[ReportRow]

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     import sqlite3
     from zoneinfo import ZoneInfo
 
+    from tokenbuddy.store.ledger import Ledger
+
 SESSION_WINDOW_MS = 24 * HOUR_MS
 """Sessions with a request in the last day are listed."""
 MAX_SESSIONS = 50
@@ -46,7 +48,7 @@ MAX_TIMELINE = 5000
 
 
 def build_snapshot(
-    db: sqlite3.Connection,
+    ledger: Ledger,
     now_ms: int,
     zone: ZoneInfo,
     budget: BudgetSettings,
@@ -59,7 +61,8 @@ def build_snapshot(
     """
     if monitor is None:
         monitor = Monitor(zone, budget, Thresholds(), record_announcements=False)
-    watch = monitor.catch_up(db, now_ms)
+    watch = monitor.catch_up(ledger, now_ms)
+    db = ledger.db
     now = local_now(now_ms, zone)
     today_start = _ms(start_of_day(now))
     cycle = budget_cycle(now, budget.cycle_start_day)
@@ -241,12 +244,13 @@ def _projects(
 
 
 def session_detail(
-    db: sqlite3.Connection, session_id: str, source: str | None, now_ms: int
+    ledger: Ledger, session_id: str, source: str | None, now_ms: int
 ) -> SessionDetail | None:
     """The timeline and subagents of one session; None if the ledger has no such session.
 
     ``source`` None takes the source of the session's latest request.
     """
+    db = ledger.db
     if source is None:
         row = db.execute(
             "SELECT source FROM requests WHERE session_id = ? ORDER BY ts_ms DESC LIMIT 1",

@@ -22,7 +22,6 @@ from tokenbuddy.core.alerts import SEVERITY_RANK
 from tokenbuddy.core.units import DAY_MS
 
 if TYPE_CHECKING:
-    import sqlite3
     from pathlib import Path
 
     from tokenbuddy.core.dashboard import DashboardSnapshot
@@ -77,11 +76,11 @@ def status_payload(
     }
 
 
-def recent_transcripts(db: sqlite3.Connection, now_ms: int) -> dict[str, int]:
+def recent_transcripts(ledger: Ledger, now_ms: int) -> dict[str, int]:
     """Path -> bytes consumed, for transcripts changed recently (the status line compares
     its transcript's size with this to decide whether the ledger is behind)."""
     since_ns = (now_ms - TRANSCRIPT_WINDOW_MS) * 1_000_000
-    rows = db.execute(
+    rows = ledger.db.execute(
         "SELECT path, byte_offset + pending_bytes FROM files WHERE mtime_ns >= ?"
         " ORDER BY mtime_ns DESC LIMIT ?",
         (since_ns, MAX_TRANSCRIPTS),
@@ -102,7 +101,7 @@ def publish_status(
     ``session_id`` (the status line's own session) gets its cost even when the
     snapshot does not list it (an old or long-idle session resumed now).
     """
-    payload = status_payload(snapshot, recent_transcripts(ledger.db, snapshot.now_ms), statusline)
+    payload = status_payload(snapshot, recent_transcripts(ledger, snapshot.now_ms), statusline)
     if session_id:
         cost = ledger.db.execute(
             "SELECT TOTAL(cost_usd), COUNT(*) FROM requests WHERE session_id = ?", (session_id,)

@@ -19,7 +19,6 @@ from tokenbuddy.errors import ConfigError
 from tokenbuddy.store.ledger import COUNTED
 
 if TYPE_CHECKING:
-    import sqlite3
     from collections.abc import Callable
     from datetime import date
     from zoneinfo import ZoneInfo
@@ -30,9 +29,9 @@ _COLUMNS = ", ".join((*UsageRecord._fields, "cost_usd"))
 _SIDECHAIN = UsageRecord._fields.index("is_sidechain")
 
 
-def window_requests(db: sqlite3.Connection, since_ms: int, until_ms: int) -> list[PricedRequest]:
+def window_requests(ledger: Ledger, since_ms: int, until_ms: int) -> list[PricedRequest]:
     """Requests with ``since_ms <= ts_ms <= until_ms``, in time order, with their cost."""
-    rows = db.execute(
+    rows = ledger.db.execute(
         f"SELECT {_COLUMNS} FROM requests WHERE ts_ms >= ? AND ts_ms <= ? AND {COUNTED}"
         " ORDER BY ts_ms",
         (since_ms, until_ms),
@@ -48,9 +47,9 @@ def window_requests(db: sqlite3.Connection, since_ms: int, until_ms: int) -> lis
     ]
 
 
-def window_prompts(db: sqlite3.Connection, since_ms: int, until_ms: int) -> list[PromptMark]:
+def window_prompts(ledger: Ledger, since_ms: int, until_ms: int) -> list[PromptMark]:
     """Human prompts with ``since_ms <= ts_ms <= until_ms``, in time order."""
-    rows = db.execute(
+    rows = ledger.db.execute(
         "SELECT source, session_id, ts_ms FROM prompts WHERE ts_ms >= ? AND ts_ms <= ?"
         " ORDER BY ts_ms",
         (since_ms, until_ms),
@@ -59,7 +58,7 @@ def window_prompts(db: sqlite3.Connection, since_ms: int, until_ms: int) -> list
 
 
 def ledger_tips(
-    db: sqlite3.Connection,
+    ledger: Ledger,
     *,
     since_ms: int,
     now_ms: int,
@@ -67,8 +66,8 @@ def ledger_tips(
 ) -> list[Tip]:
     """The tips for the window from ``since_ms`` to ``now_ms``, the largest saving first."""
     return find_tips(
-        window_requests(db, since_ms, now_ms),
-        window_prompts(db, since_ms, now_ms),
+        window_requests(ledger, since_ms, now_ms),
+        window_prompts(ledger, since_ms, now_ms),
         now_ms=now_ms,
         window_days=(now_ms - since_ms) / DAY_MS,
         reprice=reprice,
@@ -82,7 +81,7 @@ def priced_tips(ledger: Ledger, since_ms: int, now_ms: int) -> list[Tip]:
 
     version = price_database_version()
     book = PriceBook(ledger.price_cache(version))
-    tips = ledger_tips(ledger.db, since_ms=since_ms, now_ms=now_ms, reprice=book.cost)
+    tips = ledger_tips(ledger, since_ms=since_ms, now_ms=now_ms, reprice=book.cost)
     if book.new_schedules:
         ledger.save_prices(version, book.new_schedules)
     return tips
