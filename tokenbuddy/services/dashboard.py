@@ -218,7 +218,7 @@ class DashboardService:
                 credential
                 for credential in credentials.values()
                 if credential is not None
-                and (source_state(ledger.db, credential.provider).next_poll_ms or 0) <= now_ms
+                and (source_state(ledger, credential.provider).next_poll_ms or 0) <= now_ms
             ]
             if not due:
                 return None
@@ -247,9 +247,9 @@ class DashboardService:
         with Ledger(self.settings.ledger_path) as ledger:
             return VendorsView(
                 now_ms,
-                source_states(ledger.db),
+                source_states(ledger),
                 origins,
-                reconciliation(ledger.db, now_ms - RECONCILE_DAYS * DAY_MS, now_ms),
+                reconciliation(ledger, now_ms - RECONCILE_DAYS * DAY_MS, now_ms),
                 keyring_problem,
             )
 

@@ -121,7 +121,7 @@ def daily_spend(ledger: Ledger, now: datetime, zone: ZoneInfo) -> dict[date, flo
     """Dollars per local day over the projection's history window, today included."""
     first = datetime.combine(now.date() - timedelta(days=HISTORY_DAYS), datetime.min.time(), zone)
     buckets = queries.bucket_totals(
-        ledger.db, queries.RequestFilter(since_ms=int(first.timestamp() * 1000))
+        ledger, queries.RequestFilter(since_ms=int(first.timestamp() * 1000))
     )
     return {
         date.fromisoformat(str(row.key["date"])): row.totals.cost_usd

@@ -67,8 +67,8 @@ def build_snapshot(
     today_start = _ms(start_of_day(now))
     cycle = budget_cycle(now, budget.cycle_start_day)
     cycle_start = _ms(cycle.start)
-    today = _rollup_totals(db, today_start)
-    cycle_totals = _rollup_totals(db, cycle_start)
+    today = _rollup_totals(ledger, today_start)
+    cycle_totals = _rollup_totals(ledger, cycle_start)
     sessions = _sessions(db, now_ms)
     active = [s for s in sessions if s.active]
     return DashboardSnapshot(
@@ -82,9 +82,9 @@ def build_snapshot(
         active_session_cache_ratio=active[0].cache_hit_ratio if active else None,
         sessions=tuple(sessions),
         hourly_usd=_hourly(db, now),
-        daily_usd=_daily(db, now, zone),
-        breakdowns=_breakdowns(db, today_start, cycle_start),
-        unpriced_models=queries.unpriced_models(db, queries.RequestFilter()),
+        daily_usd=_daily(ledger, now, zone),
+        breakdowns=_breakdowns(ledger, today_start, cycle_start),
+        unpriced_models=queries.unpriced_models(ledger, queries.RequestFilter()),
         total_requests=_request_count(db),
         windows=watch.windows,
         alerts=tuple(watch.active),
@@ -96,8 +96,8 @@ def _ms(moment: Any) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def _rollup_totals(db: sqlite3.Connection, since_ms: int | None) -> Totals:
-    rows = queries.bucket_totals(db, queries.RequestFilter(since_ms=since_ms))
+def _rollup_totals(ledger: Ledger, since_ms: int | None) -> Totals:
+    rows = queries.bucket_totals(ledger, queries.RequestFilter(since_ms=since_ms))
     total = Totals()
     for _start, totals in rows:
         total.add(totals)
@@ -211,34 +211,34 @@ def _hourly(db: sqlite3.Connection, now: Any) -> tuple[float, ...]:
     return tuple(hours)
 
 
-def _daily(db: sqlite3.Connection, now: Any, zone: ZoneInfo) -> tuple[float, ...]:
+def _daily(ledger: Ledger, now: Any, zone: ZoneInfo) -> tuple[float, ...]:
     first_day = start_of_day(now) - timedelta(days=29)
-    buckets = queries.bucket_totals(db, queries.RequestFilter(since_ms=_ms(first_day)))
+    buckets = queries.bucket_totals(ledger, queries.RequestFilter(since_ms=_ms(first_day)))
     by_day = {row.key["date"]: row.totals.cost_usd for row in fold_buckets("daily", buckets, zone)}
     days = [(first_day + timedelta(days=offset)).date().isoformat() for offset in range(30)]
     return tuple(by_day.get(day, 0.0) for day in days)
 
 
-def _breakdowns(db: sqlite3.Connection, today_ms: int, cycle_ms: int) -> tuple[Breakdown, ...]:
+def _breakdowns(ledger: Ledger, today_ms: int, cycle_ms: int) -> tuple[Breakdown, ...]:
     result = []
     for period, since in (("today", today_ms), ("cycle", cycle_ms), ("all time", None)):
         request_filter = queries.RequestFilter(since_ms=since)
-        models = queries.model_rows(db, request_filter)
+        models = queries.model_rows(ledger, request_filter)
         result.append(
             Breakdown(
                 f"By model, {period}",
                 tuple((str(row.key["model"]), row.totals) for row in models),
             )
         )
-        result.append(Breakdown(f"By project, {period}", _projects(db, request_filter)))
+        result.append(Breakdown(f"By project, {period}", _projects(ledger, request_filter)))
     return tuple(result)
 
 
 def _projects(
-    db: sqlite3.Connection, request_filter: queries.RequestFilter
+    ledger: Ledger, request_filter: queries.RequestFilter
 ) -> tuple[tuple[str, Totals], ...]:
     merged: dict[str, Totals] = {}
-    for path, totals in queries.project_totals(db, request_filter):
+    for path, totals in queries.project_totals(ledger, request_filter):
         merged.setdefault(project_name(path), Totals()).add(totals)
     return tuple(sorted(merged.items(), key=lambda item: -item[1].cost_usd))
 

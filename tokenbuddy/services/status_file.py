@@ -20,6 +20,7 @@ import orjson
 
 from tokenbuddy.core.alerts import SEVERITY_RANK
 from tokenbuddy.core.units import DAY_MS
+from tokenbuddy.store import queries
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -103,11 +104,9 @@ def publish_status(
     """
     payload = status_payload(snapshot, recent_transcripts(ledger, snapshot.now_ms), statusline)
     if session_id:
-        cost = ledger.db.execute(
-            "SELECT TOTAL(cost_usd), COUNT(*) FROM requests WHERE session_id = ?", (session_id,)
-        ).fetchone()
-        if cost[1]:
-            payload["sessions"][session_id] = round(float(cost[0]), 6)
+        cost, requests = queries.session_spend(ledger, session_id)
+        if requests:
+            payload["sessions"][session_id] = round(cost, 6)
     write_status_file(path, payload)
     return payload
 
