@@ -15,16 +15,3 @@ def test_request_span_counts_requests_and_their_first_and_last_time(tmp_path: Pa
         assert queries.request_span(ledger) == (0, None, None)
         commit(ledger, "/a", record("k1", BASE_MS + 5, 10), record("k2", BASE_MS, 20))
         assert queries.request_span(ledger) == (2, BASE_MS, BASE_MS + 5)
-
-
-def test_session_spend_sums_one_session(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "ledger.sqlite3") as ledger:
-        assert queries.session_spend(ledger, "s1") == (0.0, 0)
-        commit(
-            ledger,
-            "/a",
-            record("k1", BASE_MS, 10),
-            record("k2", BASE_MS, 20),
-            record("k3", BASE_MS, 40, session_id="s2"),
-        )
-        assert queries.session_spend(ledger, "s1") == (30.0, 2)

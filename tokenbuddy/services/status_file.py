@@ -20,7 +20,7 @@ import orjson
 
 from tokenbuddy.core.alerts import SEVERITY_RANK
 from tokenbuddy.core.units import DAY_MS
-from tokenbuddy.store import queries
+from tokenbuddy.store.sessions import session_spend
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -104,7 +104,7 @@ def publish_status(
     """
     payload = status_payload(snapshot, recent_transcripts(ledger, snapshot.now_ms), statusline)
     if session_id:
-        cost, requests = queries.session_spend(ledger, session_id)
+        cost, requests = session_spend(ledger, session_id)
         if requests:
             payload["sessions"][session_id] = round(cost, 6)
     write_status_file(path, payload)

@@ -9,7 +9,7 @@ which every local midnight does.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 
@@ -150,17 +150,18 @@ def skipped_lines(ledger: Ledger) -> int:
     return total
 
 
-def request_span(ledger: Ledger) -> tuple[int, int | None, int | None]:
+class RequestSpan(NamedTuple):
+    """How many requests the ledger holds, and the first and last one's timestamps."""
+
+    requests: int
+    first_ms: int | None
+    last_ms: int | None
+
+
+def request_span(ledger: Ledger) -> RequestSpan:
     """How many requests the ledger holds, and the first and last one's timestamps."""
     count, first_ms, last_ms = ledger.db.execute(
         "SELECT COUNT(*), MIN(ts_ms), MAX(ts_ms) FROM requests"
     ).fetchone()
-    return int(count), first_ms, last_ms
+    return RequestSpan(int(count), first_ms, last_ms)
 
-
-def session_spend(ledger: Ledger, session_id: str) -> tuple[float, int]:
-    """One session's dollars and requests, from every source that used its id."""
-    cost, count = ledger.db.execute(
-        "SELECT TOTAL(cost_usd), COUNT(*) FROM requests WHERE session_id = ?", (session_id,)
-    ).fetchone()
-    return float(cost), int(count)
