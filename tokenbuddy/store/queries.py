@@ -164,4 +164,3 @@ def request_span(ledger: Ledger) -> RequestSpan:
         "SELECT COUNT(*), MIN(ts_ms), MAX(ts_ms) FROM requests"
     ).fetchone()
     return RequestSpan(int(count), first_ms, last_ms)
-
