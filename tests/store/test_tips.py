@@ -13,9 +13,10 @@ from tests.incidents import OPUS, Session, broken_cache_incident, working_sessio
 from tokenbuddy.core.pricing import PriceBook
 from tokenbuddy.core.tips import TIP_IDS, Tip
 from tokenbuddy.services.ingest import sync
-from tokenbuddy.services.tips import ledger_tips, window_prompts, window_requests
+from tokenbuddy.services.tips import ledger_tips
 from tokenbuddy.sources.discovery import log_roots
 from tokenbuddy.store.ledger import Ledger
+from tokenbuddy.store.tips_window import window_prompts, window_requests
 
 if TYPE_CHECKING:
     from pathlib import Path
