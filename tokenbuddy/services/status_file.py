@@ -80,13 +80,7 @@ def status_payload(
 def recent_transcripts(ledger: Ledger, now_ms: int) -> dict[str, int]:
     """Path -> bytes consumed, for transcripts changed recently (the status line compares
     its transcript's size with this to decide whether the ledger is behind)."""
-    since_ns = (now_ms - TRANSCRIPT_WINDOW_MS) * 1_000_000
-    rows = ledger.db.execute(
-        "SELECT path, byte_offset + pending_bytes FROM files WHERE mtime_ns >= ?"
-        " ORDER BY mtime_ns DESC LIMIT ?",
-        (since_ns, MAX_TRANSCRIPTS),
-    )
-    return {str(path): int(size) for path, size in rows}
+    return ledger.consumed_bytes((now_ms - TRANSCRIPT_WINDOW_MS) * 1_000_000, MAX_TRANSCRIPTS)
 
 
 def publish_status(

@@ -19,6 +19,7 @@ from tokenbuddy.errors import ConfigError
 
 if TYPE_CHECKING:
     import sqlite3
+    from collections.abc import Iterator
 
     from tokenbuddy.store.ledger import Ledger
 
@@ -130,6 +131,34 @@ def project_totals(ledger: Ledger, request_filter: RequestFilter) -> list[tuple[
         params,
     )
     return [(row[0], Totals.from_row(row[1:])) for row in rows]
+
+
+class ModelBucket(NamedTuple):
+    """One 15-minute bucket's sums for one source, model and project."""
+
+    bucket: int
+    source: str
+    model: str
+    project: str
+    """The project path, or empty when projects were left out."""
+    input_tokens: int
+    output_tokens: int
+    cache_write_tokens: int
+    cache_read_tokens: int
+    cost_usd: float
+    requests: int
+
+
+def model_buckets(ledger: Ledger, since_ms: int, *, with_projects: bool) -> Iterator[ModelBucket]:
+    """Sums per bucket, source, model and project (all in one when not ``with_projects``)
+    from the bucket holding ``since_ms`` on, streamed in no set order."""
+    project = "project" if with_projects else "''"
+    rows = ledger.db.execute(
+        f"SELECT bucket, source, model, {project}, {_SUMS}"
+        " FROM usage_rollup WHERE bucket >= ? GROUP BY 1, 2, 3, 4",
+        (since_ms // BUCKET_MS,),
+    )
+    return map(ModelBucket._make, rows)
 
 
 def unpriced_models(ledger: Ledger, request_filter: RequestFilter) -> dict[str, int]:

@@ -74,6 +74,11 @@ class Ledger:
         """Every file the ledger has read, by path."""
         return log_files.stored_files(self._db)
 
+    def consumed_bytes(self, since_mtime_ns: int, limit: int) -> dict[str, int]:
+        """Path -> bytes consumed of the files modified since ``since_mtime_ns``, most
+        recently modified first, at most ``limit``."""
+        return log_files.consumed_bytes(self._db, since_mtime_ns, limit)
+
     def commit_files(self, results: Iterable[FileResult]) -> int:
         """Write a batch of file reads in one transaction; returns the requests written."""
         with self.transaction():
