@@ -1,4 +1,4 @@
-"""Read-only aggregate queries over the ledger, for reports and ``doctor``.
+"""Read-only aggregate queries over the ledger, for reports, ``doctor`` and team sync.
 
 Reports read ``usage_rollup`` (sums per 15-minute bucket, source, project,
 session and model), not the per-request table, so they cost the same whatever

@@ -53,7 +53,8 @@ class Ledger:
 
     @property
     def db(self) -> sqlite3.Connection:
-        """The raw connection, for the read-only report queries."""
+        """The raw connection, for store's own query modules: callers outside store use
+        those typed queries instead."""
         return self._db
 
     def transaction(self) -> Transaction:
