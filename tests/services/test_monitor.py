@@ -39,9 +39,9 @@ def ms(moment: datetime) -> int:
 def test_a_restart_does_not_announce_the_same_warning_again(tmp_path: Path) -> None:
     ledger, broken_at = incident_ledger(tmp_path)
     now = ms(broken_at + timedelta(minutes=10))
-    first = Monitor(UTC_ZONE, BudgetSettings(), Thresholds()).catch_up(ledger.db, now)
+    first = Monitor(UTC_ZONE, BudgetSettings(), Thresholds()).catch_up(ledger, now)
     assert ("cache_collapse", "critical") in {(a.kind, a.severity) for a in first.announce}
-    again = Monitor(UTC_ZONE, BudgetSettings(), Thresholds()).catch_up(ledger.db, now + 60_000)
+    again = Monitor(UTC_ZONE, BudgetSettings(), Thresholds()).catch_up(ledger, now + 60_000)
     assert again.active, "the condition still holds"
     assert again.announce == []
 
@@ -52,9 +52,9 @@ def test_a_reader_that_does_not_record_leaves_announcements_to_the_dashboard(
     ledger, broken_at = incident_ledger(tmp_path)
     now = ms(broken_at + timedelta(minutes=10))
     quiet = Monitor(UTC_ZONE, BudgetSettings(), Thresholds(), record_announcements=False)
-    assert quiet.catch_up(ledger.db, now).announce == []
+    assert quiet.catch_up(ledger, now).announce == []
     assert ledger.db.execute("SELECT COUNT(*) FROM announced_alerts").fetchone()[0] == 0
-    loud = Monitor(UTC_ZONE, BudgetSettings(), Thresholds()).catch_up(ledger.db, now)
+    loud = Monitor(UTC_ZONE, BudgetSettings(), Thresholds()).catch_up(ledger, now)
     assert loud.announce
 
 
@@ -68,10 +68,10 @@ def test_the_monitor_picks_up_what_is_committed_after_it_started(tmp_path: Path)
     ledger = Ledger(tmp_path / "ledger.sqlite3")
     sync(ledger, roots)
     monitor = Monitor(UTC_ZONE, BudgetSettings(), Thresholds())
-    assert monitor.catch_up(ledger.db, ms(broken_at)).active == []
+    assert monitor.catch_up(ledger, ms(broken_at)).active == []
     transcript.write_bytes(b"".join(lines))
     sync(ledger, roots)
-    later = monitor.catch_up(ledger.db, ms(broken_at + timedelta(minutes=10)))
+    later = monitor.catch_up(ledger, ms(broken_at + timedelta(minutes=10)))
     assert [(a.kind, a.severity) for a in later.announce if a.kind == "cache_collapse"] == [
         ("cache_collapse", "critical")
     ]
@@ -87,7 +87,7 @@ def test_a_snapshot_carries_the_projection_basis_and_the_active_warnings(tmp_pat
     ledger, broken_at = incident_ledger(tmp_path)
     now = ms(broken_at + timedelta(minutes=10))
     budget = BudgetSettings(monthly_cap_usd=100.0)
-    snapshot = build_snapshot(ledger.db, now, UTC_ZONE, budget)
+    snapshot = build_snapshot(ledger, now, UTC_ZONE, budget)
     assert snapshot.cap is not None and snapshot.projection.cap_usd == 100.0
     assert snapshot.projection.spent_usd == snapshot.cycle_totals.cost_usd
     assert "today's spend so far" in snapshot.projection.basis.describe()
@@ -108,7 +108,7 @@ def test_subscription_windows_take_the_latest_reading_and_its_growth(tmp_path: P
         ("codex", base - 86_400_000, 300, 90.0, base - 70_000_000, "plus"),
     ]
     ledger.db.executemany("INSERT INTO rate_limits VALUES (?, ?, ?, ?, ?, ?)", rows)
-    windows = subscription_windows(ledger.db, base + 3_600_000)
+    windows = subscription_windows(ledger, base + 3_600_000)
     assert [(w.label, w.projection.used_percent) for w in windows] == [
         ("Codex 5h", 40.0),
         ("Codex 7d", 12.0),
@@ -117,7 +117,7 @@ def test_subscription_windows_take_the_latest_reading_and_its_growth(tmp_path: P
     assert five_hour.percent_per_hour == 20.0
     assert five_hour.full_at_ms is None, "80% at the reset: it does not fill up"
     assert five_hour.percent_at_reset == 40.0 + 20.0 * 2
-    assert subscription_windows(ledger.db, resets + 1) == tuple(
+    assert subscription_windows(ledger, resets + 1) == tuple(
         w for w in windows if w.window_minutes == 10080
     )
 
@@ -135,7 +135,7 @@ def test_a_window_filling_before_its_reset_is_a_warning_and_a_full_one_critical(
     ]
     ledger.db.executemany("INSERT INTO rate_limits VALUES (?, ?, ?, ?, ?, ?)", rows)
     now = base + 1_800_000
-    result = Monitor(UTC_ZONE, BudgetSettings(), Thresholds()).catch_up(ledger.db, now)
+    result = Monitor(UTC_ZONE, BudgetSettings(), Thresholds()).catch_up(ledger, now)
     windows = {a.project: a for a in result.active if a.kind == "subscription_window"}
     assert set(windows) == {"Claude 5h", "Claude Opus 7d"}
     assert windows["Claude 5h"].severity == "warning"

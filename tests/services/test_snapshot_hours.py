@@ -44,7 +44,7 @@ def test_hours_are_local_hours_in_a_half_hour_zone(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "ledger.sqlite3")
     sync(ledger, log_roots(environ_for(claude, tmp_path / "codex"), tmp_path))
     now_ms = int(datetime(2026, 11, 20, 11, 29, tzinfo=UTC).timestamp() * 1000)  # 16:59 IST
-    snapshot = build_snapshot(ledger.db, now_ms, ZoneInfo("Asia/Kolkata"), BudgetSettings())
+    snapshot = build_snapshot(ledger, now_ms, ZoneInfo("Asia/Kolkata"), BudgetSettings())
     hourly = snapshot.hourly_usd
     assert hourly[-1] > 0 and hourly[-2] > 0, "16:00–17:00 and 15:00–16:00 IST"
     assert hourly[-1] == 2 * hourly[-2], "the second request (2x the tokens) is the later hour"

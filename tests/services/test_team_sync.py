@@ -3,8 +3,8 @@ again, and when it stays off."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,34 +12,33 @@ import pytest
 
 from tests.team.conftest import NOW_MS, TODAY
 from tokenbuddy.services.team_sync import BACKOFF_CAP_S, backoff_delay_s, daily_rows
+from tokenbuddy.store.ledger import Ledger
 from tokenbuddy.team.aggregates import fingerprint
 
 
-def _rollup(rows: list[tuple[Any, ...]]) -> sqlite3.Connection:
-    db = sqlite3.connect(":memory:")
-    db.execute(
-        "CREATE TABLE usage_rollup (bucket, source, project, session_id, model, input_tokens,"
-        " output_tokens, cache_write_tokens, cache_read_tokens, cost_usd, unpriced_requests,"
-        " requests, first_ts_ms, last_ts_ms)"
-    )
-    db.executemany("INSERT INTO usage_rollup VALUES (?,?,?,?,?,?,?,?,?,?,0,?,0,0)", rows)
-    return db
+def _rollup(path: Path, rows: list[tuple[Any, ...]]) -> Ledger:
+    ledger = Ledger(path)
+    ledger.db.executemany("INSERT INTO usage_rollup VALUES (?,?,?,?,?,?,?,?,?,?,0,?,0,0)", rows)
+    return ledger
 
 
-def test_daily_rows_fold_buckets_into_local_days_without_sessions_or_paths() -> None:
+def test_daily_rows_fold_buckets_into_local_days_without_sessions_or_paths(
+    tmp_path: Path,
+) -> None:
     bucket = NOW_MS // 900_000  # 15:00 UTC on TODAY
     late = bucket + 38  # 00:30 UTC the next day: still TODAY in New York
-    db = _rollup([
+    rows = [
         (bucket, "claude-code", "/home/me/acme", "s1", "m", 1, 2, 3, 4, 0.5, 1),
         (bucket + 1, "claude-code", "/home/me/acme", "s2", "m", 1, 2, 3, 4, 0.25, 2),
         (late, "claude-code", "/home/me/other", "s3", "m", 1, 1, 1, 1, 1.0, 1),
-    ])  # fmt: skip
-    utc = daily_rows(db, ZoneInfo("UTC"), TODAY, share_projects=False)
+    ]  # fmt: skip
+    with _rollup(tmp_path / "ledger.sqlite3", rows) as db:
+        utc = daily_rows(db, ZoneInfo("UTC"), TODAY, share_projects=False)
+        new_york = daily_rows(db, ZoneInfo("America/New_York"), TODAY, share_projects=True)
     assert [(r.day, r.project, r.requests) for r in utc] == [
         (TODAY, "", 3),
         (date(2026, 11, 21), "", 1),
     ]
-    new_york = daily_rows(db, ZoneInfo("America/New_York"), TODAY, share_projects=True)
     assert {(r.day, r.project, r.cost_usd) for r in new_york} == {
         (TODAY, "acme", 0.75),
         (TODAY, "other", 1.0),

@@ -13,9 +13,10 @@ from tests.incidents import OPUS, Session, broken_cache_incident, working_sessio
 from tokenbuddy.core.pricing import PriceBook
 from tokenbuddy.core.tips import TIP_IDS, Tip
 from tokenbuddy.services.ingest import sync
-from tokenbuddy.services.tips import ledger_tips, window_prompts, window_requests
+from tokenbuddy.services.tips import ledger_tips
 from tokenbuddy.sources.discovery import log_roots
 from tokenbuddy.store.ledger import Ledger
+from tokenbuddy.store.tips_window import window_prompts, window_requests
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -35,7 +36,7 @@ def ingest(tmp_path: Path, claude: Path, codex: Path) -> Ledger:
 
 
 def tips(ledger: Ledger, since_ms: int, now_ms: int) -> list[Tip]:
-    return ledger_tips(ledger.db, since_ms=since_ms, now_ms=now_ms, reprice=PriceBook().cost)
+    return ledger_tips(ledger, since_ms=since_ms, now_ms=now_ms, reprice=PriceBook().cost)
 
 
 def assert_well_formed(found: list[Tip]) -> None:
@@ -50,14 +51,14 @@ def assert_well_formed(found: list[Tip]) -> None:
 def test_the_window_is_read_back_as_records_with_their_cost(tmp_path: Path) -> None:
     broken_cache_incident(tmp_path / "claude", START)
     ledger = ingest(tmp_path, tmp_path / "claude", tmp_path / "none")
-    requests = window_requests(ledger.db, 0, ms(START + timedelta(days=1)))
+    requests = window_requests(ledger, 0, ms(START + timedelta(days=1)))
     assert {p.record for p in requests} == set(ledger.all_requests())
     assert [p.record.ts_ms for p in requests] == sorted(p.record.ts_ms for p in requests)
     stored = dict(ledger.db.execute("SELECT dedup_key, cost_usd FROM requests"))
     assert all(p.cost_usd == stored[p.record.dedup_key] for p in requests)
     assert all(isinstance(p.record.is_sidechain, bool) for p in requests)
-    assert window_requests(ledger.db, 0, ms(START) - 1) == []
-    prompts = window_prompts(ledger.db, 0, ms(START + timedelta(days=1)))
+    assert window_requests(ledger, 0, ms(START) - 1) == []
+    prompts = window_prompts(ledger, 0, ms(START + timedelta(days=1)))
     assert prompts and all(p.ts_ms >= ms(START) for p in prompts)
 
 

@@ -167,20 +167,20 @@ def test_billed_rows_take_precedence_over_local_estimates(tmp_path: Path) -> Non
         assert cursor_store.billed_until(db.db) == stamps[1] + 10
         assert total_cost(db) == pytest.approx(2 * 0.50 + estimate)
         now = datetime.fromtimestamp(NOW_MS / 1000, UTC)
-        day = sum(daily_spend(db.db, now, zone).values())
+        day = sum(daily_spend(db, now, zone).values())
         assert day == pytest.approx(2 * 0.50 + estimate)
-        snapshot = build_snapshot(db.db, NOW_MS, zone, BudgetSettings())
+        snapshot = build_snapshot(db, NOW_MS, zone, BudgetSettings())
         # The last hour: one billed row, and the estimate after it; its own estimate is out.
         assert snapshot.burn_1h.cost_usd == pytest.approx(0.50 + estimate)
         local = [s for s in snapshot.sessions if s.source == CURSOR_LOCAL]
         assert local[0].requests == 1
-        recon = reconciliation(db.db, NOW_MS - 86_400_000, NOW_MS)
+        recon = reconciliation(db, NOW_MS - 86_400_000, NOW_MS)
         (row,) = [r for r in recon.rows if r.provider == "cursor"]
         assert row.billed_usd == pytest.approx(1.0) and row.local_usd == pytest.approx(2 * estimate)
 
 
 def total_cost(db: Ledger) -> float:
-    return sum(t.cost_usd for _, t in queries.bucket_totals(db.db, queries.RequestFilter()))
+    return sum(t.cost_usd for _, t in queries.bucket_totals(db, queries.RequestFilter()))
 
 
 def test_csv_import_moves_the_billed_boundary(tmp_path: Path) -> None:
@@ -194,6 +194,6 @@ def test_csv_import_moves_the_billed_boundary(tmp_path: Path) -> None:
         db.refresh_rollup()
     assert import_files(write_csv(tmp_path / "a.csv", [csv_row(stamps[0], "$2.00")])) == 0
     with ledger() as db:
-        rows = queries.model_rows(db.db, queries.RequestFilter())
+        rows = queries.model_rows(db, queries.RequestFilter())
         by_source = {(r.key["source"], r.key["model"]): r.totals.requests for r in rows}
     assert by_source == {("cursor", "claude-4.5-sonnet"): 1, ("cursor-local", "gpt-5"): 1}

@@ -12,19 +12,28 @@ from .ledger.builders import BASE_MS, commit, record
 
 def test_request_span_counts_requests_and_their_first_and_last_time(tmp_path: Path) -> None:
     with Ledger(tmp_path / "ledger.sqlite3") as ledger:
-        assert queries.request_span(ledger.db) == (0, None, None)
+        assert queries.request_span(ledger) == (0, None, None)
         commit(ledger, "/a", record("k1", BASE_MS + 5, 10), record("k2", BASE_MS, 20))
-        assert queries.request_span(ledger.db) == (2, BASE_MS, BASE_MS + 5)
+        assert queries.request_span(ledger) == (2, BASE_MS, BASE_MS + 5)
 
 
-def test_session_spend_sums_one_session(tmp_path: Path) -> None:
+def test_model_buckets_sum_sessions_and_leave_projects_out_unless_asked(tmp_path: Path) -> None:
     with Ledger(tmp_path / "ledger.sqlite3") as ledger:
-        assert queries.session_spend(ledger.db, "s1") == (0.0, 0)
         commit(
             ledger,
             "/a",
-            record("k1", BASE_MS, 10),
-            record("k2", BASE_MS, 20),
-            record("k3", BASE_MS, 40, session_id="s2"),
+            record("k1", BASE_MS, 10, project="/x"),
+            record("k2", BASE_MS + 1, 20, project="/y", session_id="s2"),
+            record("k3", BASE_MS - 1, 40),
         )
-        assert queries.session_spend(ledger.db, "s1") == (30.0, 2)
+        bucket = BASE_MS // 900_000
+        sums = (20, 30, 200, 2000, 30.0, 2)
+        assert list(queries.model_buckets(ledger, BASE_MS, with_projects=False)) == [
+            queries.ModelBucket(bucket, "claude-code", "claude-sonnet-4-5", "", *sums)
+        ]
+        by_project = sorted(queries.model_buckets(ledger, BASE_MS, with_projects=True))
+        assert [(row.project, row.requests, row.cost_usd) for row in by_project] == [
+            ("/x", 1, 10.0),
+            ("/y", 1, 20.0),
+        ]
+        assert len(list(queries.model_buckets(ledger, BASE_MS - 1, with_projects=False))) == 2

@@ -44,7 +44,7 @@ def current_status(*, progress: Callable[[int, int], None] | None = None) -> Cur
         budget = BudgetSettings.from_settings(settings)
         monitor = Monitor(zone, budget, settings.thresholds, record_announcements=False)
         now_ms = clock.now_ms()
-        snapshot = build_snapshot(session.ledger.db, now_ms, zone, budget, monitor)
+        snapshot = build_snapshot(session.ledger, now_ms, zone, budget, monitor)
         payload = publish_status(
             session.ledger, snapshot, settings.statusline, session.paths.status_file
         )

@@ -149,7 +149,7 @@ class DashboardService:
         settings = self.settings
         with self._monitor_lock, Ledger(settings.ledger_path) as ledger:
             snapshot = build_snapshot(
-                ledger.db, self.now_ms(), settings.zone, settings.budget, self._monitor
+                ledger, self.now_ms(), settings.zone, settings.budget, self._monitor
             )
             if settings.status_file is not None and settings.statusline is not None:
                 publish_status(ledger, snapshot, settings.statusline, settings.status_file)
@@ -158,7 +158,7 @@ class DashboardService:
     def session_detail(self, session_id: str, source: str | None) -> SessionDetail | None:
         """One session's timeline and subagents (``source`` None: its latest request's)."""
         with Ledger(self.settings.ledger_path) as ledger:
-            return session_detail(ledger.db, session_id, source, self.now_ms())
+            return session_detail(ledger, session_id, source, self.now_ms())
 
     def tips(self) -> list[Tip]:
         """The conservation tips of the last two weeks, re-priced."""
@@ -218,7 +218,7 @@ class DashboardService:
                 credential
                 for credential in credentials.values()
                 if credential is not None
-                and (source_state(ledger.db, credential.provider).next_poll_ms or 0) <= now_ms
+                and (source_state(ledger, credential.provider).next_poll_ms or 0) <= now_ms
             ]
             if not due:
                 return None
@@ -247,9 +247,9 @@ class DashboardService:
         with Ledger(self.settings.ledger_path) as ledger:
             return VendorsView(
                 now_ms,
-                source_states(ledger.db),
+                source_states(ledger),
                 origins,
-                reconciliation(ledger.db, now_ms - RECONCILE_DAYS * DAY_MS, now_ms),
+                reconciliation(ledger, now_ms - RECONCILE_DAYS * DAY_MS, now_ms),
                 keyring_problem,
             )
 

@@ -36,10 +36,8 @@ def gather(session: Session) -> dict[str, Any]:
             skipped[reason] = skipped.get(reason, 0) + count
         for fact, count in entry.notes.items():
             notes[fact] = notes.get(fact, 0) + count
-    db = session.ledger.db
-    requests, first_ms, last_ms = db.execute(
-        "SELECT COUNT(*), MIN(ts_ms), MAX(ts_ms) FROM requests"
-    ).fetchone()
+    ledger = session.ledger
+    requests, first_ms, last_ms = queries.request_span(ledger)
     return {
         "version": __version__,
         "ledger": str(session.paths.ledger),
@@ -69,10 +67,10 @@ def gather(session: Session) -> dict[str, Any]:
         "requests": requests,
         "first_request_ms": first_ms,
         "last_request_ms": last_ms,
-        "unpriced_models": queries.unpriced_models(db, queries.RequestFilter()),
+        "unpriced_models": queries.unpriced_models(ledger, queries.RequestFilter()),
         "cursor": {
-            **cursor_store.doctor_report(db),
-            "unknown_token_requests": cursor_store.unknown_token_requests(db),
+            **cursor_store.doctor_report(ledger),
+            "unknown_token_requests": cursor_store.unknown_token_requests(ledger),
         },
         # A file that failed on this pass is also stored with its error: list it once.
         "errors": list(

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 from tokenbuddy.core.alerts import AlertEngine, PromptEvent, RequestEvent
 from tokenbuddy.errors import SourceError
 from tokenbuddy.services.ingest import sync, sync_paths
-from tokenbuddy.services.monitor import EventStream
 from tokenbuddy.sources.discovery import LogRoot, loose_transcripts, roots_at, transcript_source
+from tokenbuddy.store.events import EventStream
 from tokenbuddy.store.ledger import Ledger
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ def replay_targets(
     ):
         errors = targets.errors + ingest(ledger, targets)
         counts = file_counts(ledger)
-        replay(EventStream(ledger.db), engine, counts, announce)
+        replay(EventStream(ledger), engine, counts, announce)
     return counts, errors
 
 

@@ -16,10 +16,11 @@ from tokenbuddy.services.session import open_session
 from tokenbuddy.store import queries
 
 if TYPE_CHECKING:
-    import sqlite3
     from collections.abc import Callable
     from datetime import date
     from zoneinfo import ZoneInfo
+
+    from tokenbuddy.store.ledger import Ledger
 
 
 def usage_report(
@@ -38,7 +39,7 @@ def usage_report(
     session = open_session(jobs=jobs, progress=progress)
     with session.ledger:
         report = build_report(
-            session.ledger.db,
+            session.ledger,
             kind,
             zone=zone,
             since=since,
@@ -50,7 +51,7 @@ def usage_report(
 
 
 def build_report(
-    db: sqlite3.Connection,
+    ledger: Ledger,
     kind: ReportKind,
     *,
     zone: ZoneInfo,
@@ -64,24 +65,24 @@ def build_report(
     request_filter = queries.RequestFilter(since_ms, until_ms, source, project)
     rows: list[ReportRow]
     if kind == "session":
-        rows = queries.session_rows(db, request_filter)
+        rows = queries.session_rows(ledger, request_filter)
     elif kind == "model":
-        rows = queries.model_rows(db, request_filter)
+        rows = queries.model_rows(ledger, request_filter)
     else:
-        rows = fold_buckets(kind, queries.bucket_totals(db, request_filter), zone)
+        rows = fold_buckets(kind, queries.bucket_totals(ledger, request_filter), zone)
     return {
         "rows": [row.as_dict() for row in rows],
         "totals": grand_total(rows).as_dict(),
-        "unpriced_models": queries.unpriced_models(db, request_filter),
-        "skipped_lines": queries.skipped_lines(db),
-        "unknown_token_requests": _unknown_tokens(db, request_filter),
+        "unpriced_models": queries.unpriced_models(ledger, request_filter),
+        "skipped_lines": queries.skipped_lines(ledger),
+        "unknown_token_requests": _unknown_tokens(ledger, request_filter),
     }
 
 
-def _unknown_tokens(db: sqlite3.Connection, request_filter: queries.RequestFilter) -> int:
+def _unknown_tokens(ledger: Ledger, request_filter: queries.RequestFilter) -> int:
     """Counted Cursor estimates whose tokens Cursor did not record (0 for other sources)."""
     if request_filter.source not in (None, CURSOR_LOCAL) or request_filter.project:
         return 0
     from tokenbuddy.store.cursor import unknown_token_requests
 
-    return unknown_token_requests(db, request_filter.since_ms, request_filter.until_ms)
+    return unknown_token_requests(ledger, request_filter.since_ms, request_filter.until_ms)

@@ -20,9 +20,9 @@ import orjson
 
 from tokenbuddy.core.alerts import SEVERITY_RANK
 from tokenbuddy.core.units import DAY_MS
+from tokenbuddy.store.sessions import session_spend
 
 if TYPE_CHECKING:
-    import sqlite3
     from pathlib import Path
 
     from tokenbuddy.core.dashboard import DashboardSnapshot
@@ -77,16 +77,10 @@ def status_payload(
     }
 
 
-def recent_transcripts(db: sqlite3.Connection, now_ms: int) -> dict[str, int]:
+def recent_transcripts(ledger: Ledger, now_ms: int) -> dict[str, int]:
     """Path -> bytes consumed, for transcripts changed recently (the status line compares
     its transcript's size with this to decide whether the ledger is behind)."""
-    since_ns = (now_ms - TRANSCRIPT_WINDOW_MS) * 1_000_000
-    rows = db.execute(
-        "SELECT path, byte_offset + pending_bytes FROM files WHERE mtime_ns >= ?"
-        " ORDER BY mtime_ns DESC LIMIT ?",
-        (since_ns, MAX_TRANSCRIPTS),
-    )
-    return {str(path): int(size) for path, size in rows}
+    return ledger.consumed_bytes((now_ms - TRANSCRIPT_WINDOW_MS) * 1_000_000, MAX_TRANSCRIPTS)
 
 
 def publish_status(
@@ -102,13 +96,11 @@ def publish_status(
     ``session_id`` (the status line's own session) gets its cost even when the
     snapshot does not list it (an old or long-idle session resumed now).
     """
-    payload = status_payload(snapshot, recent_transcripts(ledger.db, snapshot.now_ms), statusline)
+    payload = status_payload(snapshot, recent_transcripts(ledger, snapshot.now_ms), statusline)
     if session_id:
-        cost = ledger.db.execute(
-            "SELECT TOTAL(cost_usd), COUNT(*) FROM requests WHERE session_id = ?", (session_id,)
-        ).fetchone()
-        if cost[1]:
-            payload["sessions"][session_id] = round(float(cost[0]), 6)
+        cost, requests = session_spend(ledger, session_id)
+        if requests:
+            payload["sessions"][session_id] = round(cost, 6)
     write_status_file(path, payload)
     return payload
 

@@ -141,5 +141,5 @@ def write_snapshot(paths: AppPaths, ledger: Ledger, session_id: str | None = Non
     budget = BudgetSettings.from_settings(settings)
     now_ms = clock.now_ms()
     monitor = Monitor(zone, budget, settings.thresholds, record_announcements=False)
-    snapshot = build_snapshot(ledger.db, now_ms, zone, budget, monitor)
+    snapshot = build_snapshot(ledger, now_ms, zone, budget, monitor)
     publish_status(ledger, snapshot, settings.statusline, paths.status_file, session_id=session_id)

@@ -21,22 +21,22 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from tokenbuddy import clock
-from tokenbuddy.core.report import BUCKET_MS
 from tokenbuddy.errors import CredentialError, TeamConnectionError, TeamError
+from tokenbuddy.store.queries import model_buckets
 from tokenbuddy.store.secrets import delete_entry, load_entry, store_entry
 from tokenbuddy.team.aggregates import by_day, fingerprint, fold_days
 from tokenbuddy.team.push import PushOptions, push_days, server_key
 from tokenbuddy.team.state import SyncState
 
 if TYPE_CHECKING:
-    import sqlite3
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable
     from pathlib import Path
     from zoneinfo import ZoneInfo
 
+    from tokenbuddy.store.ledger import Ledger
     from tokenbuddy.store.paths import AppPaths
     from tokenbuddy.store.settings import Settings
-    from tokenbuddy.team.aggregates import DailyRow, RollupRow
+    from tokenbuddy.team.aggregates import DailyRow
 
 BACKOFF_BASE_S = 30.0
 BACKOFF_CAP_S = 3600.0
@@ -207,7 +207,7 @@ def _changed_days(
     since = today - timedelta(days=options.history_days - 1)
     with Ledger(options.ledger_path) as ledger:
         local = by_day(
-            daily_rows(ledger.db, options.zone, since, share_projects=options.share_projects)
+            daily_rows(ledger, options.zone, since, share_projects=options.share_projects)
         )
     pushed = state.pushed()
     changed = {
@@ -221,18 +221,12 @@ def _changed_days(
 
 
 def daily_rows(
-    ledger_db: sqlite3.Connection, zone: ZoneInfo, since: date, *, share_projects: bool
+    ledger: Ledger, zone: ZoneInfo, since: date, *, share_projects: bool
 ) -> list[DailyRow]:
     """The ledger's sums per local day from ``since`` on (see
     :func:`~tokenbuddy.team.aggregates.fold_days`)."""
     since_ms = int(datetime.combine(since, time(0), zone).timestamp() * 1000)
-    project = "project" if share_projects else "''"
-    rollup: Iterable[RollupRow] = ledger_db.execute(
-        f"SELECT bucket, source, model, {project}, SUM(input_tokens), SUM(output_tokens),"
-        " SUM(cache_write_tokens), SUM(cache_read_tokens), TOTAL(cost_usd), SUM(requests)"
-        " FROM usage_rollup WHERE bucket >= ? GROUP BY 1, 2, 3, 4",
-        (since_ms // BUCKET_MS,),
-    )
+    rollup = model_buckets(ledger, since_ms, with_projects=share_projects)
     return fold_days(rollup, zone, since, share_projects=share_projects)
 
 

@@ -1,9 +1,5 @@
-"""Tips from the ledger: the window's requests and prompts, handed to :mod:`tokenbuddy.core.tips`.
-
-The window is held in memory (two weeks of requests is tens of thousands of
-small tuples at most); the ledger's columns map one to one onto
-:class:`~tokenbuddy.core.records.UsageRecord` plus ``cost_usd``.
-"""
+"""Tips from the ledger: the window's requests and prompts (:mod:`tokenbuddy.store.tips_window`)
+handed to :mod:`tokenbuddy.core.tips`, re-priced with the cached price schedules."""
 
 from __future__ import annotations
 
@@ -11,55 +7,23 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tokenbuddy import clock
-from tokenbuddy.core.records import PromptMark, UsageRecord
 from tokenbuddy.core.report import local_day_bounds
-from tokenbuddy.core.tips import PricedRequest, Tip, find_tips
+from tokenbuddy.core.tips import Tip, find_tips
 from tokenbuddy.core.units import DAY_MS
 from tokenbuddy.errors import ConfigError
-from tokenbuddy.store.ledger import COUNTED
+from tokenbuddy.store.tips_window import window_prompts, window_requests
 
 if TYPE_CHECKING:
-    import sqlite3
     from collections.abc import Callable
     from datetime import date
     from zoneinfo import ZoneInfo
 
+    from tokenbuddy.core.records import UsageRecord
     from tokenbuddy.store.ledger import Ledger
-
-_COLUMNS = ", ".join((*UsageRecord._fields, "cost_usd"))
-_SIDECHAIN = UsageRecord._fields.index("is_sidechain")
-
-
-def window_requests(db: sqlite3.Connection, since_ms: int, until_ms: int) -> list[PricedRequest]:
-    """Requests with ``since_ms <= ts_ms <= until_ms``, in time order, with their cost."""
-    rows = db.execute(
-        f"SELECT {_COLUMNS} FROM requests WHERE ts_ms >= ? AND ts_ms <= ? AND {COUNTED}"
-        " ORDER BY ts_ms",
-        (since_ms, until_ms),
-    )
-    return [
-        PricedRequest(
-            UsageRecord._make(
-                (*row[:_SIDECHAIN], bool(row[_SIDECHAIN]), *row[_SIDECHAIN + 1 : -1])
-            ),
-            None if row[-1] is None else float(row[-1]),
-        )
-        for row in rows
-    ]
-
-
-def window_prompts(db: sqlite3.Connection, since_ms: int, until_ms: int) -> list[PromptMark]:
-    """Human prompts with ``since_ms <= ts_ms <= until_ms``, in time order."""
-    rows = db.execute(
-        "SELECT source, session_id, ts_ms FROM prompts WHERE ts_ms >= ? AND ts_ms <= ?"
-        " ORDER BY ts_ms",
-        (since_ms, until_ms),
-    )
-    return [PromptMark(str(source), str(sid), int(ts)) for source, sid, ts in rows]
 
 
 def ledger_tips(
-    db: sqlite3.Connection,
+    ledger: Ledger,
     *,
     since_ms: int,
     now_ms: int,
@@ -67,8 +31,8 @@ def ledger_tips(
 ) -> list[Tip]:
     """The tips for the window from ``since_ms`` to ``now_ms``, the largest saving first."""
     return find_tips(
-        window_requests(db, since_ms, now_ms),
-        window_prompts(db, since_ms, now_ms),
+        window_requests(ledger, since_ms, now_ms),
+        window_prompts(ledger, since_ms, now_ms),
         now_ms=now_ms,
         window_days=(now_ms - since_ms) / DAY_MS,
         reprice=reprice,
@@ -82,7 +46,7 @@ def priced_tips(ledger: Ledger, since_ms: int, now_ms: int) -> list[Tip]:
 
     version = price_database_version()
     book = PriceBook(ledger.price_cache(version))
-    tips = ledger_tips(ledger.db, since_ms=since_ms, now_ms=now_ms, reprice=book.cost)
+    tips = ledger_tips(ledger, since_ms=since_ms, now_ms=now_ms, reprice=book.cost)
     if book.new_schedules:
         ledger.save_prices(version, book.new_schedules)
     return tips

@@ -180,7 +180,7 @@ async def poll_provider(
     provider = credential.provider
     if not store.claim_poll(ledger, provider, now_ms, LEASE_MS):
         return PollOutcome(provider, "busy", "another poll of this source is running")
-    state = store.source_state(ledger.db, provider)
+    state = store.source_state(ledger, provider)
     since_ms, until_ms = pull_window(state, now_ms, schedule)
     try:
         result = await fetch(credential, since_ms, until_ms, options, schedule)

@@ -25,7 +25,7 @@ def source_entries(settings: VendorSettings, now_ms: int) -> list[dict[str, Any]
     paths = app_paths()
     paths.ensure()
     with Ledger(paths.ledger) as ledger:
-        states = source_states(ledger.db)
+        states = source_states(ledger)
     return [
         _source_entry(s, found[s.provider], problems.get(s.provider, ""), settings, now_ms)
         for s in states
@@ -63,4 +63,4 @@ def reconcile(
     per UTC day, provider and model."""
     session = open_session(progress=progress)
     with session.ledger:
-        return reconciliation(session.ledger.db, since_ms, until_ms)
+        return reconciliation(session.ledger, since_ms, until_ms)

@@ -89,25 +89,25 @@ class StoredDb:
         ) == (stat.size, stat.mtime_ns, stat.wal_size, stat.wal_mtime_ns)
 
 
-def stored_dbs(db: sqlite3.Connection) -> dict[str, StoredDb]:
+def stored_dbs(ledger: Ledger) -> dict[str, StoredDb]:
     """Every Cursor database the ledger has read, by path."""
-    rows = db.execute(
+    rows = ledger.db.execute(
         "SELECT path, kind, size, mtime_ns, wal_size, wal_mtime_ns, error FROM cursor_dbs"
     )
     return {row[0]: StoredDb(*row) for row in rows}
 
 
-def watermarks(db: sqlite3.Connection, path: str) -> dict[str, int]:
+def watermarks(ledger: Ledger, path: str) -> dict[str, int]:
     """Each composer's ``lastUpdatedAt`` when ``path`` was last read."""
-    rows = db.execute(
+    rows = ledger.db.execute(
         "SELECT composer_id, last_updated_ms FROM cursor_composers WHERE db_path = ?", (path,)
     )
     return dict(rows.fetchall())
 
 
-def projects(db: sqlite3.Connection) -> dict[str, str]:
+def projects(ledger: Ledger) -> dict[str, str]:
     """composer id → workspace folder, as far as the workspace databases told."""
-    return dict(db.execute("SELECT composer_id, project FROM cursor_projects").fetchall())
+    return dict(ledger.db.execute("SELECT composer_id, project FROM cursor_projects").fetchall())
 
 
 def commit_workspace(
@@ -312,11 +312,11 @@ def import_billed(ledger: Ledger, rows: Sequence[tuple[Any, ...]]) -> ImportResu
 
 
 def unknown_token_requests(
-    db: sqlite3.Connection, since_ms: int | None = None, until_ms: int | None = None
+    ledger: Ledger, since_ms: int | None = None, until_ms: int | None = None
 ) -> int:
     """Counted Cursor estimates whose tokens Cursor did not record."""
     return int(
-        db.execute(
+        ledger.db.execute(
             f"SELECT COUNT(*) FROM requests WHERE {_LOCAL_KEYS} AND total_tokens = 0"
             f" AND +ts_ms >= ? AND +ts_ms < ? AND +ts_ms > {BILLED_UNTIL_MS}",
             (since_ms if since_ms is not None else -(2**62), until_ms or 2**62),
@@ -324,8 +324,9 @@ def unknown_token_requests(
     )
 
 
-def doctor_report(db: sqlite3.Connection) -> dict[str, Any]:
+def doctor_report(ledger: Ledger) -> dict[str, Any]:
     """What ``doctor`` shows about Cursor: databases, versions, counts, the billed boundary."""
+    db = ledger.db
     dbs = []
     for row in db.execute(
         "SELECT path, kind, composers, bubbles, requests, unknown_tokens, versions, skipped,"

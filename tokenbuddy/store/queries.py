@@ -1,4 +1,4 @@
-"""Read-only aggregate queries over the ledger, for reports and ``doctor``.
+"""Read-only aggregate queries over the ledger, for reports, ``doctor`` and team sync.
 
 Reports read ``usage_rollup`` (sums per 15-minute bucket, source, project,
 session and model), not the per-request table, so they cost the same whatever
@@ -9,7 +9,7 @@ which every local midnight does.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 
@@ -19,6 +19,9 @@ from tokenbuddy.errors import ConfigError
 
 if TYPE_CHECKING:
     import sqlite3
+    from collections.abc import Iterator
+
+    from tokenbuddy.store.ledger import Ledger
 
 _SUMS = (
     "SUM(input_tokens), SUM(output_tokens), SUM(cache_write_tokens), SUM(cache_read_tokens),"
@@ -56,21 +59,19 @@ class RequestFilter:
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-def bucket_totals(
-    db: sqlite3.Connection, request_filter: RequestFilter
-) -> list[tuple[int, Totals]]:
+def bucket_totals(ledger: Ledger, request_filter: RequestFilter) -> list[tuple[int, Totals]]:
     """Sums per 15-minute UTC bucket, as (bucket start in epoch ms, totals)."""
     where, params = request_filter.where()
-    rows = db.execute(
+    rows = ledger.db.execute(
         f"SELECT bucket, {_SUMS} FROM usage_rollup{where} GROUP BY 1 ORDER BY 1", params
     )
     return [(row[0] * BUCKET_MS, Totals.from_row(row[1:])) for row in rows]
 
 
-def session_rows(db: sqlite3.Connection, request_filter: RequestFilter) -> list[ReportRow]:
+def session_rows(ledger: Ledger, request_filter: RequestFilter) -> list[ReportRow]:
     """One row per session, most recently active last; its project is where it last ran."""
     where, params = request_filter.where()
-    rows = db.execute(
+    rows = ledger.db.execute(
         "SELECT session_id, source, MIN(first_ts_ms), MAX(last_ts_ms),"
         f" GROUP_CONCAT(DISTINCT model), {_SUMS} FROM usage_rollup{where}"
         " GROUP BY session_id, source ORDER BY 4",
@@ -90,7 +91,7 @@ def session_rows(db: sqlite3.Connection, request_filter: RequestFilter) -> list[
         )
         for row in rows
     ]
-    projects = _latest_projects(db, request_filter)
+    projects = _latest_projects(ledger.db, request_filter)
     for row in result:
         row.key["project"] = projects.get((row.key["session_id"], row.key["source"]), "")
     return result
@@ -108,10 +109,10 @@ def _latest_projects(
     return {(row[0], row[1]): row[2] for row in rows}
 
 
-def model_rows(db: sqlite3.Connection, request_filter: RequestFilter) -> list[ReportRow]:
+def model_rows(ledger: Ledger, request_filter: RequestFilter) -> list[ReportRow]:
     """One row per model, most expensive first."""
     where, params = request_filter.where()
-    rows = db.execute(
+    rows = ledger.db.execute(
         f"SELECT model, source, {_SUMS} FROM usage_rollup{where} GROUP BY model, source"
         " ORDER BY TOTAL(cost_usd) DESC, model",
         params,
@@ -121,12 +122,10 @@ def model_rows(db: sqlite3.Connection, request_filter: RequestFilter) -> list[Re
     ]
 
 
-def project_totals(
-    db: sqlite3.Connection, request_filter: RequestFilter
-) -> list[tuple[str, Totals]]:
+def project_totals(ledger: Ledger, request_filter: RequestFilter) -> list[tuple[str, Totals]]:
     """Sums per project path, most expensive first."""
     where, params = request_filter.where()
-    rows = db.execute(
+    rows = ledger.db.execute(
         f"SELECT project, {_SUMS} FROM usage_rollup{where} GROUP BY project"
         " ORDER BY TOTAL(cost_usd) DESC",
         params,
@@ -134,35 +133,63 @@ def project_totals(
     return [(row[0], Totals.from_row(row[1:])) for row in rows]
 
 
-def unpriced_models(db: sqlite3.Connection, request_filter: RequestFilter) -> dict[str, int]:
+class ModelBucket(NamedTuple):
+    """One 15-minute bucket's sums for one source, model and project."""
+
+    bucket: int
+    source: str
+    model: str
+    project: str
+    """The project path, or empty when projects were left out."""
+    input_tokens: int
+    output_tokens: int
+    cache_write_tokens: int
+    cache_read_tokens: int
+    cost_usd: float
+    requests: int
+
+
+def model_buckets(ledger: Ledger, since_ms: int, *, with_projects: bool) -> Iterator[ModelBucket]:
+    """Sums per bucket, source, model and project (all in one when not ``with_projects``)
+    from the bucket holding ``since_ms`` on, streamed in no set order."""
+    project = "project" if with_projects else "''"
+    rows = ledger.db.execute(
+        f"SELECT bucket, source, model, {project}, {_SUMS}"
+        " FROM usage_rollup WHERE bucket >= ? GROUP BY 1, 2, 3, 4",
+        (since_ms // BUCKET_MS,),
+    )
+    return map(ModelBucket._make, rows)
+
+
+def unpriced_models(ledger: Ledger, request_filter: RequestFilter) -> dict[str, int]:
     """Requests per model that has no known price (they are not in any cost)."""
     where, params = request_filter.where()
     where = (where + " AND " if where else " WHERE ") + "unpriced_requests > 0"
-    rows = db.execute(
+    rows = ledger.db.execute(
         f"SELECT model, SUM(unpriced_requests) FROM usage_rollup{where} GROUP BY model", params
     )
     return {model: count for model, count in rows}
 
 
-def skipped_lines(db: sqlite3.Connection) -> int:
+def skipped_lines(ledger: Ledger) -> int:
     """Lines skipped across every file the ledger has read."""
     total = 0
-    for (skipped,) in db.execute("SELECT skipped FROM files WHERE skipped != '{}'"):
+    for (skipped,) in ledger.db.execute("SELECT skipped FROM files WHERE skipped != '{}'"):
         total += sum(orjson.loads(skipped).values())
     return total
 
 
-def request_span(db: sqlite3.Connection) -> tuple[int, int | None, int | None]:
+class RequestSpan(NamedTuple):
     """How many requests the ledger holds, and the first and last one's timestamps."""
-    count, first_ms, last_ms = db.execute(
+
+    requests: int
+    first_ms: int | None
+    last_ms: int | None
+
+
+def request_span(ledger: Ledger) -> RequestSpan:
+    """How many requests the ledger holds, and the first and last one's timestamps."""
+    count, first_ms, last_ms = ledger.db.execute(
         "SELECT COUNT(*), MIN(ts_ms), MAX(ts_ms) FROM requests"
     ).fetchone()
-    return int(count), first_ms, last_ms
-
-
-def session_spend(db: sqlite3.Connection, session_id: str) -> tuple[float, int]:
-    """One session's dollars and requests, from every source that used its id."""
-    cost, count = db.execute(
-        "SELECT TOTAL(cost_usd), COUNT(*) FROM requests WHERE session_id = ?", (session_id,)
-    ).fetchone()
-    return float(cost), int(count)
+    return RequestSpan(int(count), first_ms, last_ms)

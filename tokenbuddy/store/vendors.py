@@ -92,18 +92,16 @@ class SourceState:
         return {**asdict(self), "status": self.status}
 
 
-def source_states(
-    db: sqlite3.Connection, providers: Sequence[str] = VENDOR_SOURCES
-) -> list[SourceState]:
+def source_states(ledger: Ledger, providers: Sequence[str] = VENDOR_SOURCES) -> list[SourceState]:
     """One state per provider, in order; providers never polled get an empty state."""
-    rows = db.execute(f"SELECT {_STATE_COLUMNS} FROM source_state").fetchall()
+    rows = ledger.db.execute(f"SELECT {_STATE_COLUMNS} FROM source_state").fetchall()
     known = {row[0]: _state(row) for row in rows}
     return [known.get(provider, SourceState(provider)) for provider in providers]
 
 
-def source_state(db: sqlite3.Connection, provider: str) -> SourceState:
+def source_state(ledger: Ledger, provider: str) -> SourceState:
     """One provider's state (empty when never polled)."""
-    return source_states(db, (provider,))[0]
+    return source_states(ledger, (provider,))[0]
 
 
 def _state(row: tuple[Any, ...]) -> SourceState:
@@ -254,9 +252,7 @@ class Reconciliation:
         return {"rows": [row.as_dict() for row in self.rows], "totals": self.totals}
 
 
-def reconciliation(
-    db: sqlite3.Connection, since_ms: int | None, until_ms: int | None
-) -> Reconciliation:
+def reconciliation(ledger: Ledger, since_ms: int | None, until_ms: int | None) -> Reconciliation:
     """Local estimate vs vendor-billed per UTC day, provider and model.
 
     Only days inside the period a provider's pulls covered are compared; providers
@@ -264,6 +260,7 @@ def reconciliation(
     estimates are compared with its billed rows (API events and imported CSV rows) up
     to the newest billed row, on the days both have requests.
     """
+    db = ledger.db
     coverage = _coverage(db)
     sums: dict[tuple[str, str, str], list[float]] = {}
     for day, provider, model, usd in _local_costs(db, since_ms, until_ms):

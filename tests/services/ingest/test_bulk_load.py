@@ -93,7 +93,7 @@ def sync_checked(ledger: Ledger, jobs: int) -> IngestSummary:
 
 def snapshot(ledger: Ledger) -> tuple[object, ...]:
     reports = tuple(
-        orjson.dumps(build_report(ledger.db, kind, zone=UTC))  # type: ignore[arg-type]
+        orjson.dumps(build_report(ledger, kind, zone=UTC))  # type: ignore[arg-type]
         for kind in ("daily", "session", "model")
     )
     files = sorted(
@@ -110,7 +110,7 @@ def test_bulk_path_gives_exactly_the_incremental_result(
     incremental = ingest(tmp_path, "one", 1, monkeypatch)
     bulk = ingest(tmp_path, "two", 2, monkeypatch)
     assert snapshot(bulk) == snapshot(incremental)
-    assert build_report(bulk.db, "daily", zone=UTC)["totals"]["requests"] == 24 * 300 // 2
+    assert build_report(bulk, "daily", zone=UTC)["totals"]["requests"] == 24 * 300 // 2
     assert not any((tmp_path / "staging").glob("*")), "staging files are removed"
 
 
@@ -123,9 +123,7 @@ def test_bulk_path_on_the_real_fixtures(
     sync(one, roots, jobs=1)
     sync(two, roots, jobs=2)
     assert snapshot(two)[0] == snapshot(one)[0]
-    assert (
-        build_report(two.db, "daily", zone=UTC, source="claude-code")["totals"]["requests"] == 711
-    )
+    assert build_report(two, "daily", zone=UTC, source="claude-code")["totals"]["requests"] == 711
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
@@ -182,8 +180,8 @@ def test_a_bulk_load_into_a_ledger_with_history_keeps_its_rollup_exact(
     assert (bulk_files, bulk_requests) == snapshot(incremental)[1:]
     for kind in ("daily", "session", "model"):
         # Costs are summed in table order, which differs with the history: to 1e-6.
-        assert _rounded(build_report(ledger.db, kind, zone=UTC)) == _rounded(  # type: ignore[arg-type]
-            build_report(incremental.db, kind, zone=UTC)  # type: ignore[arg-type]
+        assert _rounded(build_report(ledger, kind, zone=UTC)) == _rounded(  # type: ignore[arg-type]
+            build_report(incremental, kind, zone=UTC)  # type: ignore[arg-type]
         )
     rollup = ledger.db.execute("SELECT * FROM usage_rollup ORDER BY 1, 2, 3, 4, 5").fetchall()
     ledger.db.execute("INSERT INTO dirty_buckets SELECT DISTINCT bucket FROM usage_rollup")

@@ -29,7 +29,7 @@ def ledger(tmp_path: Path, shared_fixtures: Path) -> Ledger:
 
 
 def test_claude_totals_match_the_reference_exactly(ledger: Ledger) -> None:
-    totals = build_report(ledger.db, "daily", zone=UTC, source="claude-code")["totals"]
+    totals = build_report(ledger, "daily", zone=UTC, source="claude-code")["totals"]
     assert totals["requests"] == 711
     assert totals["input_tokens"] == 9_692
     assert totals["output_tokens"] == 304_713
@@ -40,10 +40,10 @@ def test_claude_totals_match_the_reference_exactly(ledger: Ledger) -> None:
 
 
 def test_synthetic_and_api_error_records_are_skipped_and_counted(ledger: Ledger) -> None:
-    report = build_report(ledger.db, "daily", zone=UTC)
+    report = build_report(ledger, "daily", zone=UTC)
     assert report["skipped_lines"] == 10
     assert report["unpriced_models"] == {}
-    models = {row["model"] for row in build_report(ledger.db, "model", zone=UTC)["rows"]}
+    models = {row["model"] for row in build_report(ledger, "model", zone=UTC)["rows"]}
     assert "<synthetic>" not in models
 
 
@@ -117,7 +117,7 @@ def final_codex_totals(codex_home: Path) -> tuple[int, int, int]:
 
 
 def test_codex_totals_are_the_final_cumulative_usage(ledger: Ledger, shared_fixtures: Path) -> None:
-    report = build_report(ledger.db, "model", zone=UTC, source="codex")
+    report = build_report(ledger, "model", zone=UTC, source="codex")
     totals = report["totals"]
     all_input, cached, output = final_codex_totals(shared_fixtures / "codex")
     assert totals["input_tokens"] + totals["cache_read_tokens"] == all_input
@@ -142,13 +142,13 @@ def test_second_pass_reads_nothing_and_changes_nothing(
     tmp_path: Path, shared_fixtures: Path
 ) -> None:
     ledger = ingest(tmp_path, shared_fixtures / "claude", shared_fixtures / "codex")
-    before = build_report(ledger.db, "daily", zone=UTC)
+    before = build_report(ledger, "daily", zone=UTC)
     summary = sync(
         ledger,
         log_roots(environ_for(shared_fixtures / "claude", shared_fixtures / "codex"), tmp_path),
     )
     assert (summary.files_read, summary.requests_written) == (0, 0)
-    assert build_report(ledger.db, "daily", zone=UTC) == before
+    assert build_report(ledger, "daily", zone=UTC) == before
 
 
 def test_config_dir_list_with_the_same_dir_twice_does_not_double_count(
@@ -157,7 +157,7 @@ def test_config_dir_list_with_the_same_dir_twice_does_not_double_count(
     claude = shared_fixtures / "claude"
     twice = Path(f"{claude},{claude / 'projects'}")
     ledger = ingest(tmp_path, twice, tmp_path / "no-codex")
-    assert build_report(ledger.db, "daily", zone=UTC)["totals"]["requests"] == 711
+    assert build_report(ledger, "daily", zone=UTC)["totals"]["requests"] == 711
 
 
 def test_human_prompts_are_recorded_once_per_session_and_time(ledger: Ledger) -> None:

@@ -133,7 +133,7 @@ def run_sync(ledger: Ledger) -> IngestSummary:
 
 def totals(ledger: Ledger) -> dict[str, Any]:
     """The grand totals of a daily report over the whole ledger."""
-    grand_total: dict[str, Any] = build_report(ledger.db, "daily", zone=UTC)["totals"]
+    grand_total: dict[str, Any] = build_report(ledger, "daily", zone=UTC)["totals"]
     return grand_total
 
 
@@ -161,7 +161,7 @@ def test_half_line_waits_for_its_end_then_counts_once(ledger: Ledger) -> None:
     assert first.cursor.pending_bytes == 60
     assert first.cursor.offset == len(line(assistant(1)))
     assert (first.lines, first.records, first.skipped) == (1, 1, {})
-    assert build_report(ledger.db, "daily", zone=UTC)["skipped_lines"] == 0
+    assert build_report(ledger, "daily", zone=UTC)["skipped_lines"] == 0
 
     append(path, second[60:])
     summary = run_sync(ledger)
@@ -550,7 +550,7 @@ def test_bad_lines_are_counted_and_never_fatal(ledger: Ledger) -> None:
     assert (result.lines, result.records) == (10, 5)
     projects = {row[0] for row in ledger.db.execute("SELECT DISTINCT project FROM requests")}
     assert projects == {"/home/dev/proj", "/home/dev/caf\ufffd"}
-    assert build_report(ledger.db, "daily", zone=UTC)["skipped_lines"] == 5
+    assert build_report(ledger, "daily", zone=UTC)["skipped_lines"] == 5
 
 
 def test_crashed_writer_half_line_glued_to_the_next_record(ledger: Ledger) -> None:
@@ -685,9 +685,7 @@ def test_codex_cumulative_totals_become_deltas_across_syncs(ledger: Ledger) -> N
     summary = run_sync(ledger)
     assert summary.requests_written == 3
     assert counts(ledger) == Counts(3, 2400, 350, 0, 1100)
-    assert [row["model"] for row in build_report(ledger.db, "model", zone=UTC)["rows"]] == [
-        "gpt-5.4"
-    ]
+    assert [row["model"] for row in build_report(ledger, "model", zone=UTC)["rows"]] == ["gpt-5.4"]
     assert totals(ledger)["cost_usd"] > 0
     assert ledger.db.execute("SELECT COUNT(*) FROM rate_limits").fetchone()[0] == 1
     assert stored(ledger, path).cursor.state["totals"] == [500, 100, 50, 0, 550]
@@ -697,7 +695,7 @@ def test_codex_cumulative_totals_become_deltas_across_syncs(ledger: Ledger) -> N
     # Delta from (500, 100, 50): input 3500 of which 1900 cached, output 350.
     assert summary.requests_written == 1
     assert counts(ledger) == Counts(4, 2400 + 1600, 350 + 350, 0, 1100 + 1900)
-    session = build_report(ledger.db, "session", zone=UTC)["rows"]
+    session = build_report(ledger, "session", zone=UTC)["rows"]
     assert [(row["session_id"], row["project"]) for row in session] == [
         (CODEX_SESSION, "/home/dev/proj")
     ]

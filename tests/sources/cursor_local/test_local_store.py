@@ -81,7 +81,7 @@ def test_legacy_inline_conversation(tmp_path: Path, user_dir: Path) -> None:
     with Ledger(tmp_path / "ledger.sqlite3") as ledger:
         sync_cursor(ledger, roots(user_dir))
         rows = local_rows(ledger)
-        report = cursor_store.doctor_report(ledger.db)
+        report = cursor_store.doctor_report(ledger)
     assert [r[:5] for r in rows] == [("old", "", "claude-4-sonnet", 50, 7)]
     assert rows[0][6] == NOW_MS  # no createdAt on the bubble: the composer's lastUpdatedAt
     assert report["databases"][0]["versions"] == {"composerData _v=1": 1, "bubble _v=none": 2}
@@ -105,10 +105,10 @@ def test_missing_or_zero_token_counts_are_requests_with_unknown_tokens(
         sync_cursor(ledger, roots(user_dir))
         ledger.refresh_rollup()
         rows = local_rows(ledger)
-        unknown = cursor_store.unknown_token_requests(ledger.db)
-        totals = queries.bucket_totals(ledger.db, queries.RequestFilter())
-        db_entry = cursor_store.doctor_report(ledger.db)["databases"][0]
-        unpriced = queries.unpriced_models(ledger.db, queries.RequestFilter())
+        unknown = cursor_store.unknown_token_requests(ledger)
+        totals = queries.bucket_totals(ledger, queries.RequestFilter())
+        db_entry = cursor_store.doctor_report(ledger)["databases"][0]
+        unpriced = queries.unpriced_models(ledger, queries.RequestFilter())
     assert [r[5] is None for r in rows] == [True, True, False]
     assert unknown == 2 and db_entry["unknown_tokens"] == 2
     assert sum(t.requests for _, t in totals) == 3
@@ -129,13 +129,13 @@ def test_a_ledger_from_before_schema_5_stops_listing_unknown_tokens_as_unpriced(
             "UPDATE usage_rollup SET unpriced_requests = requests WHERE source = 'cursor-local'"
         )
         ledger.db.execute("PRAGMA user_version = 4")
-        assert queries.unpriced_models(ledger.db, queries.RequestFilter()) == {
+        assert queries.unpriced_models(ledger, queries.RequestFilter()) == {
             "gpt-5": 1,
             "composer-1": 1,
         }
     with Ledger(ledger_path) as ledger:
         ledger.refresh_rollup()
-        assert queries.unpriced_models(ledger.db, queries.RequestFilter()) == {"composer-1": 1}
+        assert queries.unpriced_models(ledger, queries.RequestFilter()) == {"composer-1": 1}
 
 
 def test_unknown_version_is_read_and_reported(tmp_path: Path, user_dir: Path) -> None:
@@ -144,7 +144,7 @@ def test_unknown_version_is_read_and_reported(tmp_path: Path, user_dir: Path) ->
     split_composer(path, "c3", [("gpt-5", NOW_MS, (5, 5))], version=99)
     with Ledger(tmp_path / "ledger.sqlite3") as ledger:
         sync_cursor(ledger, roots(user_dir))
-        versions = cursor_store.doctor_report(ledger.db)["databases"][0]["versions"]
+        versions = cursor_store.doctor_report(ledger)["databases"][0]["versions"]
         assert len(local_rows(ledger)) == 1
     assert versions["composerData _v=99"] == 1
 
@@ -159,7 +159,7 @@ def test_corrupt_values_are_skipped_and_counted(tmp_path: Path, user_dir: Path) 
     put(path, "bubbleId:good:zz", b"\x00\xff")
     with Ledger(tmp_path / "ledger.sqlite3") as ledger:
         summary = sync_cursor(ledger, roots(user_dir))
-        entry = cursor_store.doctor_report(ledger.db)["databases"][0]
+        entry = cursor_store.doctor_report(ledger)["databases"][0]
         assert len(local_rows(ledger)) == 1
     assert not summary.errors
     assert entry["skipped"] == {
@@ -198,7 +198,7 @@ def test_store_held_open_for_writing_is_read_without_locking_cursor_out(
     try:
         with Ledger(tmp_path / "ledger.sqlite3") as ledger:
             summary = sync_cursor(ledger, roots(user_dir))
-            entry = cursor_store.doctor_report(ledger.db)["databases"][0]
+            entry = cursor_store.doctor_report(ledger)["databases"][0]
         writer.execute("COMMIT")
     finally:
         writer.close()
@@ -217,7 +217,7 @@ def test_exclusively_locked_store_is_read_from_a_copy(tmp_path: Path, user_dir: 
     try:
         with Ledger(tmp_path / "ledger.sqlite3") as ledger:
             summary = sync_cursor(ledger, roots(user_dir))
-            entry = cursor_store.doctor_report(ledger.db)["databases"][0]
+            entry = cursor_store.doctor_report(ledger)["databases"][0]
             rows = local_rows(ledger)
         writer.execute("ROLLBACK")
     finally:
@@ -282,7 +282,7 @@ def test_unmapped_models_are_unpriced_never_zero(tmp_path: Path, user_dir: Path)
     with Ledger(tmp_path / "ledger.sqlite3") as ledger:
         sync(ledger, roots(user_dir))
         assert local_rows(ledger)[0][5] is None
-        assert queries.unpriced_models(ledger.db, queries.RequestFilter()) == {"composer-1": 1}
+        assert queries.unpriced_models(ledger, queries.RequestFilter()) == {"composer-1": 1}
 
 
 def test_bubble_time_is_iso(tmp_path: Path) -> None:
@@ -298,5 +298,5 @@ def test_corrupt_values_are_counted_once(tmp_path: Path, user_dir: Path) -> None
         sync_cursor(ledger, roots(user_dir))
         split_composer(path, "good", [("gpt-5", NOW_MS - 10, (5, 5)), ("gpt-5", NOW_MS, (1, 1))])
         sync_cursor(ledger, roots(user_dir))
-        entry = cursor_store.doctor_report(ledger.db)["databases"][0]
+        entry = cursor_store.doctor_report(ledger)["databases"][0]
     assert entry["skipped"] == {"value that is not valid JSON": 1}

@@ -219,7 +219,7 @@ async def test_a_failed_poll_keeps_the_last_rows_and_records_a_clear_state(
     await poll_provider(ledger, credential, NOW_MS, options, Schedule())
     fake.drop_fields = {"uncached_input_tokens"}
     outcome = await poll_provider(ledger, credential, NOW_MS + 60_000, options, Schedule())
-    state = source_state(ledger.db, "anthropic")
+    state = source_state(ledger, "anthropic")
     assert outcome.status == "error" and state.status == "error"
     assert state.error_kind == "schema" and "uncached_input_tokens" in state.last_error
     assert state.last_success_ms == NOW_MS and state.failures == 1
@@ -233,7 +233,7 @@ async def test_a_long_retry_after_schedules_the_next_poll_after_it(
     fake.script(USAGE, Failure(status=429, retry_after="3600"))
     credential = Credential("anthropic", ANTHROPIC_KEY, "keyring")
     outcome = await poll_provider(ledger, credential, NOW_MS, options, Schedule())
-    state = source_state(ledger.db, "anthropic")
+    state = source_state(ledger, "anthropic")
     assert outcome.error_kind == "rate_limited" and sleeps == []
     assert state.next_poll_ms == NOW_MS + 3_600_000
 
@@ -274,7 +274,7 @@ async def test_claude_windows_feed_the_window_projections(
     assert credential is not None
     outcome = await poll_provider(ledger, credential, NOW_MS, options, Schedule())
     assert outcome.status == "ok"
-    windows = {(w.source, w.window_minutes): w for w in subscription_windows(ledger.db, NOW_MS)}
+    windows = {(w.source, w.window_minutes): w for w in subscription_windows(ledger, NOW_MS)}
     assert set(windows) == {
         ("claude-code", 300),
         ("claude-code", 10080),
@@ -379,7 +379,7 @@ async def test_cursor_events_are_priced_by_what_cursor_charged(
     costs = cursor_costs(ledger)
     assert len(costs) == 152 and costs[0][1] == pytest.approx(0.045)
     assert costs[-2][1] == pytest.approx(0.035) and costs[-1][1] == 0.0
-    state = source_state(ledger.db, "cursor")
+    state = source_state(ledger, "cursor")
     assert state.detail["plan_percent_used"] == 61.7 and state.detail["skipped_events"] == 1
     fake.extra_fields = True
     again = await poll_provider(ledger, credential, NOW_MS + 600_000, options, Schedule())
@@ -448,7 +448,7 @@ async def test_cursor_team_events_use_basic_auth_and_pages(
     outcome = await poll_provider(ledger, credential, NOW_MS, options, Schedule())
     assert outcome.status == "ok" and fake.hits("/teams/filtered-usage-events") == 3
     assert len(cursor_costs(ledger)) == 230
-    assert source_state(ledger.db, "cursor-team").detail["team_spend_cents"] == 4200
+    assert source_state(ledger, "cursor-team").detail["team_spend_cents"] == 4200
     wrong = Credential("cursor-team", "key_wrong", "keyring")
     failed = await poll_provider(ledger, wrong, NOW_MS + 600_000, options, Schedule())
     assert failed.error_kind == "unauthorized" and len(cursor_costs(ledger)) == 230

@@ -20,3 +20,18 @@ def test_a_stale_read_of_a_file_is_not_committed_twice(ledger: Ledger) -> None:
     assert ledger.commit_files([first]) == 1
     assert ledger.commit_files([first]) == 0
     assert ledger.files()["/f"].lines == 2
+
+
+def test_consumed_bytes_list_recently_modified_files_newest_first(ledger: Ledger) -> None:
+    for path, mtime_ns, offset, pending in (
+        ("/old", 10, 100, 0),
+        ("/a", 20, 200, 5),
+        ("/b", 30, 300, 0),
+    ):
+        cursor = FileCursor(
+            path, CLAUDE_CODE, offset=offset, mtime_ns=mtime_ns, pending_bytes=pending
+        )
+        ledger.commit_files([FileResult(cursor, [], [], 1, {}, {}, False)])
+    assert list(ledger.consumed_bytes(20, 10).items()) == [("/b", 300), ("/a", 205)]
+    assert ledger.consumed_bytes(20, 1) == {"/b": 300}
+    assert ledger.consumed_bytes(31, 10) == {}

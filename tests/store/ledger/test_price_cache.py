@@ -38,10 +38,10 @@ def test_every_request_is_repriced_when_the_price_database_changes(tmp_path: Pat
     ledger = Ledger(tmp_path / "ledger.sqlite3")
     sync(ledger, roots)
     utc = ZoneInfo("UTC")
-    assert build_report(ledger.db, "daily", zone=utc)["totals"]["cost_usd"] == pytest.approx(5.0)
+    assert build_report(ledger, "daily", zone=utc)["totals"]["cost_usd"] == pytest.approx(5.0)
 
     ledger.db.execute("UPDATE requests SET cost_usd = 0")
     ledger.db.execute("UPDATE meta SET value = '0.0.1' WHERE key = 'price_database'")
     ledger.db.execute("DELETE FROM price_cache")
     sync(ledger, roots)
-    assert build_report(ledger.db, "daily", zone=utc)["totals"]["cost_usd"] == pytest.approx(5.0)
+    assert build_report(ledger, "daily", zone=utc)["totals"]["cost_usd"] == pytest.approx(5.0)

@@ -35,7 +35,7 @@ def sync_cursor(
         return summary
     from tokenbuddy.store import cursor as cursor_store
 
-    stored = cursor_store.stored_dbs(ledger.db)
+    stored = cursor_store.stored_dbs(ledger)
     for store, root in found:
         path = store.database(root)
         stat = store.stat(path)
@@ -46,8 +46,8 @@ def sync_cursor(
         read = store.read(
             path,
             stat,
-            cursor_store.watermarks(ledger.db, str(path)),
-            cursor_store.projects(ledger.db),
+            cursor_store.watermarks(ledger, str(path)),
+            cursor_store.projects(ledger),
         )
         version = price_database_version()
         book = PriceBook(ledger.price_cache(version))

@@ -53,7 +53,8 @@ class Ledger:
 
     @property
     def db(self) -> sqlite3.Connection:
-        """The raw connection, for the read-only report queries."""
+        """The raw connection, for store's own query modules: callers outside store use
+        those typed queries instead."""
         return self._db
 
     def transaction(self) -> Transaction:
@@ -73,6 +74,11 @@ class Ledger:
     def files(self) -> dict[str, StoredFile]:
         """Every file the ledger has read, by path."""
         return log_files.stored_files(self._db)
+
+    def consumed_bytes(self, since_mtime_ns: int, limit: int) -> dict[str, int]:
+        """Path -> bytes consumed of the files modified since ``since_mtime_ns``, most
+        recently modified first, at most ``limit``."""
+        return log_files.consumed_bytes(self._db, since_mtime_ns, limit)
 
     def commit_files(self, results: Iterable[FileResult]) -> int:
         """Write a batch of file reads in one transaction; returns the requests written."""

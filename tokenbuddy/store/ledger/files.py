@@ -110,6 +110,17 @@ def stored_files(db: sqlite3.Connection) -> dict[str, StoredFile]:
     return stored
 
 
+def consumed_bytes(db: sqlite3.Connection, since_mtime_ns: int, limit: int) -> dict[str, int]:
+    """Path -> bytes consumed (read, or waiting for a line end) of the files modified since
+    ``since_mtime_ns``, most recently modified first, at most ``limit``."""
+    rows = db.execute(
+        "SELECT path, byte_offset + pending_bytes FROM files WHERE mtime_ns >= ?"
+        " ORDER BY mtime_ns DESC LIMIT ?",
+        (since_mtime_ns, limit),
+    )
+    return {str(path): int(size) for path, size in rows}
+
+
 def commit_files(db: sqlite3.Connection, results: Iterable[FileResult]) -> int:
     """Write a batch of file reads (inside a transaction); returns the requests written."""
     keep_largest: list[tuple[Any, ...]] = []
