@@ -51,6 +51,11 @@ class Thresholds:
     """...when it is also at least this much."""
     spike_floor_no_baseline_usd_per_hour: float = 80.0
     """The bar while there is too little history for a usual rate."""
+    spike_early_min_slots: int = 4
+    """While there is too little history for a usual rate, a jump is also judged against
+    the median of the last hour's active ``spike_short_window_minutes`` stretches once
+    there are this many (``spike_ratio`` times it and at least ``spike_floor_usd_per_hour``,
+    if that is under the no-history bar)."""
     spike_critical_usd_per_hour: float = 100.0
     spike_min_requests: int = 3
     """Requests in the window needed, so one large request is no spike."""
