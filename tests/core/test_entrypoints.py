@@ -41,7 +41,13 @@ def test_is_scripted(source: str, entrypoint: str, scripted: bool) -> None:
 
 @pytest.mark.parametrize(
     ("source", "shows"),
-    [("claude-code", True), ("codex", True), ("", True), ("cursor", False), ("cursor-local", False)],
+    [
+        ("claude-code", True),
+        ("codex", True),
+        ("", True),
+        ("cursor", False),
+        ("cursor-local", False),
+    ],
 )
 def test_only_cursor_hides_its_prompts(source: str, shows: bool) -> None:
     assert shows_prompts(source) is shows
