@@ -4,7 +4,8 @@ A *person's prompt* is a prompt in a session that is not scripted (see
 :func:`~tokenbuddy.core.entrypoints.is_scripted`: ``claude -p``, the Agent SDKs,
 ``codex exec`` and the Codex SDKs are). A prompt whose own entrypoint is unknown, in a
 session not seen before, is held until that session's first request says what it is,
-and counts as a person's if no request comes within two minutes.
+and counts as a person's if no request comes within five minutes (a first answer,
+reasoning included, takes less; a prompt that gets none spends nothing either way).
 
 Everything after the latest person's prompt is *unattended activity*: the requests of
 every session (Cursor's aside, whose logs hold no prompts to tell) and the prompts
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
     from tokenbuddy.core.alerts.events import PromptEvent, RequestEvent, Severity
     from tokenbuddy.core.alerts.thresholds import Thresholds
 
-PROMPT_SETTLE_MS = 2 * MINUTE_MS
+PROMPT_SETTLE_MS = 5 * MINUTE_MS
 """A held prompt counts as a person's once its session has made no request for this long."""
 ONGOING_MS = 2 * MINUTE_MS
 """A run counts as going on for this long past its latest activity."""
@@ -165,28 +166,28 @@ class UnattendedSpend:
         """The run, once it is long, costly and person-wide enough, while it goes on."""
         self._settle_held(now_ms)
         run, limits = self.run, self.limits
-        if run is None:
+        if run is not None and now_ms - run.last_ms > limits.unattended_max_gap_minutes * MINUTE_MS:
+            self.run = run = None
+        elapsed = _elapsed(run, now_ms, limits)
+        if run is None or elapsed is None:
             return None
-        if now_ms - run.last_ms > limits.unattended_max_gap_minutes * MINUTE_MS:
-            self.run = None
-            return None
-        elapsed = min(now_ms, run.last_ms + ONGOING_MS) - run.start_ms
-        window_ms = limits.unattended_minutes * MINUTE_MS
-        if elapsed < window_ms or run.cost_usd < limits.unattended_min_usd:
-            return None
-        if run.session_count < 2:
-            return None
-        rate = run.usd_per_hour(now_ms, window_ms)
+        rate = run.usd_per_hour(now_ms, limits.unattended_minutes * MINUTE_MS)
         hours, until = projection_horizon(now_ms, self.zone, limits)
         projected = run.cost_usd + rate * hours
-        severity: Severity = (
-            "critical" if projected >= limits.unattended_critical_usd else "warning"
-        )
-        message = _message(run, int(elapsed), rate, projected, until)
+        critical = projected >= limits.unattended_critical_usd
+        severity: Severity = "critical" if critical else "warning"
+        message = _message(run, elapsed, rate, projected, until)
         top = max(run.projects, key=run.projects.__getitem__, default=None) or None
-        sessions = tuple(run.sessions)
         return Alert(
-            "unattended_spend", severity, None, top, message, rate, now_ms, rate, sessions=sessions
+            "unattended_spend",
+            severity,
+            None,
+            top,
+            message,
+            rate,
+            now_ms,
+            rate,
+            sessions=tuple(run.sessions),
         )
 
     def _add(self, activity: _Activity) -> None:
@@ -227,6 +228,15 @@ class UnattendedSpend:
         if len(self._known) > self.limits.max_sessions:
             self._known.popitem(last=False)
         return known
+
+
+def _elapsed(run: _Run | None, now_ms: int, limits: Thresholds) -> int | None:
+    """How long ``run`` has gone on, once that is ``unattended_minutes`` and it has spent
+    ``unattended_min_usd`` in two or more sessions; else None."""
+    if run is None or run.session_count < 2 or run.cost_usd < limits.unattended_min_usd:
+        return None
+    elapsed = min(now_ms, run.last_ms + ONGOING_MS) - run.start_ms
+    return elapsed if elapsed >= limits.unattended_minutes * MINUTE_MS else None
 
 
 def projection_horizon(now_ms: int, zone: tzinfo, limits: Thresholds) -> tuple[float, str]:
