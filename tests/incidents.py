@@ -44,6 +44,8 @@ class Session:
     model: str = SONNET
     context: int = 18_000
     session_id: str = ""
+    entrypoint: str = "cli"
+    """``sdk-cli`` for ``claude -p``, ``sdk-ts``/``sdk-py`` for the Agent SDKs."""
     lines: list[bytes] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -59,7 +61,7 @@ class Session:
             "parentUuid": None,
             "isSidechain": False,
             "userType": "external",
-            "entrypoint": "cli",
+            "entrypoint": self.entrypoint,
             "cwd": self.cwd,
             "sessionId": self.session_id,
             "version": "2.1.101",
@@ -224,3 +226,51 @@ def overnight_loop_incident(root: Path, start: datetime, seed: int = 3) -> datet
             session.context = 60_000  # auto-compaction
     session.write()
     return last_prompt
+
+
+def busy_session(session: Session, start: datetime, minutes: float) -> datetime:
+    """A person keeping one agent busy: a prompt every ~3 minutes, a response every 15-25 s
+    in between. Steadier than :func:`working_session`. Returns the end."""
+    moment = start
+    end = start + timedelta(minutes=minutes)
+    while moment < end:
+        session.prompt(moment)
+        turn_end = moment + timedelta(seconds=session.rng.uniform(150, 210))
+        while moment < turn_end:
+            moment += timedelta(seconds=session.rng.uniform(15, 25))
+            session.response(moment, grow=session.rng.randint(200, 900))
+            session.tool_result(moment + timedelta(seconds=1))
+            if session.context > 180_000:
+                session.context = 120_000  # auto-compaction
+    return moment
+
+
+def scripted_loop_incident(root: Path, start: datetime, seed: int = 4) -> datetime:
+    """A busy day of interactive Opus work (about $18/h from 09:00 to 18:00), then from
+    23:00 a script starting ``claude -p`` every ~90 s until 07:30: each run a fresh session
+    that writes a 92k-token context to cache and makes three more calls, about $34/h in
+    all (the public report: $313 in 8.5 hours). At 4x a busy day's rate the spike detector
+    stays quiet; only the unattended-spend detector sees it.
+
+    The runs' lines carry ``"entrypoint": "sdk-cli"`` as Claude Code writes them, so their
+    prompts are a script's. Returns the moment the script starts.
+    """
+    rng = random.Random(seed)
+    day0 = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    for hour in range(9, 18):
+        session = Session(root, "storefront", rng, model=OPUS, context=120_000)
+        busy_session(session, day0 + timedelta(hours=hour), 55)
+        session.write()
+    script_at = day0 + timedelta(hours=23)
+    moment = script_at
+    while moment < script_at + timedelta(hours=8.5):
+        run = Session(root, "nightly-report", rng, model=OPUS, context=92_000, entrypoint="sdk-cli")
+        run.prompt(moment)
+        call = moment + timedelta(seconds=rng.uniform(4, 8))
+        run.response(call, broken=True, grow=rng.randint(500, 1500))
+        for _ in range(3):
+            call += timedelta(seconds=rng.uniform(6, 15))
+            run.response(call)
+        run.write()
+        moment += timedelta(seconds=rng.uniform(85, 95))
+    return script_at

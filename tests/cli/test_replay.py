@@ -19,6 +19,7 @@ from tests.incidents import (
     Session,
     broken_cache_incident,
     overnight_loop_incident,
+    scripted_loop_incident,
     spend_spike_incident,
     working_session,
 )
@@ -110,6 +111,18 @@ def test_overnight_loop_is_flagged_within_an_hour_of_the_last_prompt(
     alerts = replay(capsys, tmp_path / "incident")
     assert_quiet_before(alerts, last_prompt)
     assert first(alerts, "unattended_loop") - last_prompt <= timedelta(minutes=60)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_scripted_loop_at_night_is_critical_within_half_an_hour(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], seed: int
+) -> None:
+    start = scripted_loop_incident(tmp_path / "incident", START, seed=seed)
+    alerts = replay(capsys, tmp_path / "incident")
+    assert_quiet_before(alerts, start)
+    assert {a["kind"] for a in alerts} == {"unattended_spend"}, "4x a busy day: no spike"
+    # announced with the first request after half an hour of it; runs start every ~90 s
+    assert first(alerts, "unattended_spend", "critical") - start <= timedelta(minutes=31)
 
 
 @pytest.mark.parametrize("source", ["claude", "codex"])

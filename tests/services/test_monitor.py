@@ -9,13 +9,14 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from tests.conftest import environ_for
-from tests.incidents import broken_cache_incident
-from tokenbuddy.core.alerts import Thresholds
+from tests.incidents import broken_cache_incident, scripted_loop_incident
+from tokenbuddy.core.alerts import PromptEvent, Thresholds
 from tokenbuddy.services.budget import BudgetSettings
 from tokenbuddy.services.ingest import sync
 from tokenbuddy.services.monitor import Monitor, subscription_windows
 from tokenbuddy.services.snapshot import build_snapshot
 from tokenbuddy.sources.discovery import log_roots
+from tokenbuddy.store.events import EventStream
 from tokenbuddy.store.ledger import Ledger
 
 if TYPE_CHECKING:
@@ -142,3 +143,23 @@ def test_a_window_filling_before_its_reset_is_a_warning_and_a_full_one_critical(
     assert "fills in 40 min, before it resets in 3 h 30 min" in windows["Claude 5h"].message
     assert windows["Claude Opus 7d"].severity == "critical"
     assert len(result.announce) == 2, "two windows, two announcements"
+
+
+def test_the_event_stream_says_which_agent_wrote_each_event(tmp_path: Path) -> None:
+    ledger, _ = incident_ledger(tmp_path)
+    events = list(EventStream(ledger))
+    assert any(isinstance(e, PromptEvent) for e in events)
+    assert {e.source for e in events} == {"claude-code"}
+
+
+def test_a_scripted_loop_is_projected_to_the_morning_in_the_users_zone(tmp_path: Path) -> None:
+    start = scripted_loop_incident(tmp_path / "claude", START)
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    sync(ledger, log_roots(environ_for(tmp_path / "claude", tmp_path / "none"), tmp_path))
+    now = ms(start + timedelta(minutes=31))
+    berlin = Monitor(ZoneInfo("Europe/Berlin"), BudgetSettings(), Thresholds())
+    (alert,) = [a for a in berlin.catch_up(ledger, now).active if a.kind == "unattended_spend"]
+    # 23:31 UTC is 00:31 in Berlin: 08:00 there is under 8 hours away
+    assert alert.severity == "critical"
+    assert alert.message.endswith("by 08:31, 8 h from now at this rate")
+    assert alert.project == "/home/dev/src/nightly-report"

@@ -17,7 +17,18 @@ def _prompt(ledger: Ledger, ts_ms: int, session_id: str = "s1") -> None:
 
 def _request(ts_ms: int, output: int) -> RequestEvent:
     return RequestEvent(
-        ts_ms, "s1", "/p", "claude-sonnet-4-5", float(output), 10, 100, 1000, output, False, ""
+        ts_ms,
+        "s1",
+        "/p",
+        "claude-sonnet-4-5",
+        float(output),
+        10,
+        100,
+        1000,
+        output,
+        False,
+        "",
+        source="claude-code",
     )
 
 
@@ -29,9 +40,9 @@ def test_requests_and_prompts_come_in_time_order_a_prompt_first(tmp_path: Path) 
         stream = EventStream(ledger)
         assert stream.last_rowid == 0
         assert list(stream) == [
-            PromptEvent(BASE_MS - 5, "s1"),
+            PromptEvent(BASE_MS - 5, "s1", source="claude-code"),
             _request(BASE_MS, 10),
-            PromptEvent(BASE_MS + 10, "s1"),
+            PromptEvent(BASE_MS + 10, "s1", source="claude-code"),
             _request(BASE_MS + 10, 20),
         ]
         assert stream.last_rowid == 2
@@ -48,7 +59,10 @@ def test_a_stream_resumes_after_a_rowid_and_from_a_time(tmp_path: Path) -> None:
         later = EventStream(
             ledger, after_rowid=first.last_rowid, since_ms=BASE_MS, prompts_since_ms=BASE_MS
         )
-        assert list(later) == [_request(BASE_MS + 10, 20), PromptEvent(BASE_MS + 20, "s1")]
+        assert list(later) == [
+            _request(BASE_MS + 10, 20),
+            PromptEvent(BASE_MS + 20, "s1", source="claude-code"),
+        ]
         assert later.last_rowid == 2  # k3 (rowid 3) is older than since_ms: not seen
 
 

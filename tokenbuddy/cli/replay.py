@@ -31,8 +31,9 @@ def run_replay(args: argparse.Namespace) -> int:
     """Replay the logs under ``args.paths`` and print every warning as it would have fired."""
     settings = user_settings()
     targets = resolve_targets(args.paths)
-    announce = print_json if args.json else text_printer(resolve_zone(settings.timezone))
-    counts, errors = replay_targets(targets, settings.thresholds, announce)
+    zone = resolve_zone(settings.timezone)
+    announce = print_json if args.json else text_printer(zone)
+    counts, errors = replay_targets(targets, settings.thresholds, announce, zone=zone)
     for error in errors:
         print(f"tokenbuddy: {clean(error)}", file=sys.stderr)
     print(format_summary(counts), file=sys.stderr)

@@ -19,6 +19,7 @@ KIND_LABEL = {
     "cache_collapse": "cache collapse",
     "spend_spike": "spend spike",
     "unattended_loop": "unattended loop",
+    "unattended_spend": "unattended spend",
     "cap_trajectory": "cap",
     "subscription_window": "limit",
 }

@@ -124,7 +124,7 @@ class Monitor:
     ) -> None:
         self.zone = zone
         self.budget = budget
-        self.engine = AlertEngine(thresholds)
+        self.engine = AlertEngine(thresholds, zone=zone)
         self.record_announcements = record_announcements
         """False for one-off readers (``status``): they show alerts but announce none."""
         self._after_rowid: int | None = None

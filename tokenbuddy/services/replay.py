@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ from tokenbuddy.store.ledger import Ledger
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
+    from datetime import tzinfo
 
     from tokenbuddy.core.alerts import Alert, Severity, Thresholds
 
@@ -94,11 +96,16 @@ def _add_directory(targets: ReplayTargets, directory: Path) -> None:
 
 
 def replay_targets(
-    targets: ReplayTargets, thresholds: Thresholds, announce: Callable[[Alert], None]
+    targets: ReplayTargets,
+    thresholds: Thresholds,
+    announce: Callable[[Alert], None],
+    *,
+    zone: tzinfo = UTC,
 ) -> tuple[ReplayCounts, list[str]]:
     """Replay every target in a scratch ledger, calling ``announce`` for each warning as it
-    would have fired; returns what was read and the errors met on the way."""
-    engine = AlertEngine(thresholds)
+    would have fired (local times, as the morning an unattended run is projected to, in
+    ``zone``); returns what was read and the errors met on the way."""
+    engine = AlertEngine(thresholds, zone=zone)
     with (
         tempfile.TemporaryDirectory(prefix="tokenbuddy-replay-") as scratch,
         Ledger(Path(scratch) / "ledger.sqlite3") as ledger,

@@ -20,13 +20,13 @@ if TYPE_CHECKING:
 _REQUEST_COLUMNS = (
     "rowid, ts_ms, session_id, project, model, cost_usd, input_tokens,"
     " cache_write_5m_tokens + cache_write_1h_tokens, cache_read_tokens, output_tokens,"
-    " is_sidechain, agent_id"
+    " is_sidechain, agent_id, source"
 )
 
 
 def _request_events(rows: Iterable[tuple[object, ...]]) -> Iterator[tuple[int, RequestEvent]]:
     """(rowid, event) for rows selected with ``_REQUEST_COLUMNS``."""
-    for rowid, ts, sid, project, model, cost, inp, writes, reads, out, side, agent in rows:
+    for rowid, ts, sid, project, model, cost, inp, writes, reads, out, side, agent, source in rows:
         event = RequestEvent(
             int(ts),  # type: ignore[call-overload]
             str(sid),
@@ -39,6 +39,7 @@ def _request_events(rows: Iterable[tuple[object, ...]]) -> Iterator[tuple[int, R
             int(out),  # type: ignore[call-overload]
             bool(side),
             str(agent),
+            source=str(source),
         )
         yield int(rowid), event  # type: ignore[call-overload]
 
@@ -67,12 +68,14 @@ class EventStream:
             (after_rowid, since_ms),
         )
         self._prompts = db.execute(
-            "SELECT ts_ms, session_id FROM prompts WHERE ts_ms >= ? ORDER BY ts_ms",
+            "SELECT ts_ms, session_id, source FROM prompts WHERE ts_ms >= ? ORDER BY ts_ms",
             (prompts_since_ms,),
         )
 
     def __iter__(self) -> Iterator[RequestEvent | PromptEvent]:
-        prompts = (PromptEvent(int(ts), str(sid)) for ts, sid in self._prompts)
+        prompts = (
+            PromptEvent(int(ts), str(sid), source=str(source)) for ts, sid, source in self._prompts
+        )
         return heapq.merge(prompts, self._tracked_requests(), key=_event_order)
 
     def _tracked_requests(self) -> Iterator[RequestEvent]:

@@ -8,6 +8,8 @@ from tests.core.alerts.streams import (
     MINUTE,
     SECOND,
     T0,
+    Event,
+    costing,
     kinds,
     replay,
     request,
@@ -74,3 +76,54 @@ def test_a_spike_expires_when_the_burst_ends() -> None:
     end = burst[-1].ts_ms
     assert kinds(engine.active(end)) == [("spend_spike", "critical")]
     assert engine.active(end + 10 * MINUTE + 1) == []
+
+
+def first_day(minutes: int, usd_per_hour: float, jump: float, *, offset_s: int = 0) -> list[Event]:
+    """A first day of use: ``minutes`` at ``usd_per_hour``, then ``jump`` times that for 30."""
+    start = T0 + offset_s * SECOND
+    before = steady(start, minutes, usd_per_hour, "x")
+    after = steady(start + minutes * MINUTE, 30, usd_per_hour * jump, "x")
+    return [*before, *after]
+
+
+@pytest.mark.parametrize("usd_per_hour", [8.0, 12.0, 15.0])
+@pytest.mark.parametrize("offset_s", [0, 150, 290])
+def test_a_jump_on_a_first_day_shows_within_five_minutes(
+    usd_per_hour: float, offset_s: int
+) -> None:
+    events = first_day(20, usd_per_hour, 5.0, offset_s=offset_s)
+    jump_at = T0 + offset_s * SECOND + 20 * MINUTE
+    fired = [a for a in replay(AlertEngine(), events) if a.kind == "spend_spike"]
+    assert kinds(fired)[:1] == [("spend_spike", "warning")]
+    assert fired[0].at_ms - jump_at <= 5 * MINUTE
+    assert f"your ${usd_per_hour:.2f}/h earlier this hour" in fired[0].message
+
+
+def test_a_first_day_jump_names_its_measure() -> None:
+    fired = replay(AlertEngine(), first_day(20, 10.0, 5.0))
+    assert fired[0].message == (
+        "Spending $50.00/h over the last 5 min, 5.0x your $10.00/h earlier this hour; "
+        "most of it ($4.17) from session x in api"
+    )
+    assert fired[0].at_ms - (T0 + 20 * MINUTE) == 5 * MINUTE
+
+
+@pytest.mark.parametrize(
+    "events",
+    [
+        pytest.param(steady(T0, 60, 25.0, "x"), id="steady"),
+        pytest.param(first_day(20, 10.0, 2.5), id="busier-but-under-four-times"),
+        pytest.param(first_day(20, 5.0, 5.0), id="five-times-a-trickle-under-the-floor"),
+        pytest.param(first_day(12, 10.0, 5.0), id="under-twenty-minutes-of-use"),
+        pytest.param(
+            [costing(T0, "x", 2.0), *steady(T0 + 30 * SECOND, 40, 12.0, "x")],
+            id="one-expensive-request-at-the-start",
+        ),
+        pytest.param(
+            [costing(T0 + 30 * MINUTE, "x", 1.5), *steady(T0 + 31 * MINUTE, 20, 12.0, "x")],
+            id="a-quiet-start-then-ordinary-work",
+        ),
+    ],
+)
+def test_ordinary_first_days_are_not_spikes(events: list[Event]) -> None:
+    assert kinds(replay(AlertEngine(), events), "spend_spike") == []

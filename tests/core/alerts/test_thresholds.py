@@ -17,6 +17,10 @@ from tokenbuddy.core.alerts import Thresholds
         {"cache_min_requests": 0},
         {"spend_window_minutes": 0.0},
         {"max_sessions": 0},
+        {"unattended_minutes": 0.0},
+        {"unattended_horizon_hours": 0.0},
+        {"unattended_morning_hour": 0},
+        {"unattended_morning_hour": 24},
     ],
 )
 def test_unworkable_thresholds_are_rejected(bad: dict[str, float]) -> None:

@@ -13,6 +13,8 @@ One module per detector, each documenting when it fires:
   the usual one;
 - :mod:`~tokenbuddy.core.alerts.unattended_loop` (per session): an agent running long
   with no human prompt;
+- :mod:`~tokenbuddy.core.alerts.unattended_spend` (person-wide): sessions, scripted
+  ones above all, spending on while nobody types in any;
 - :mod:`~tokenbuddy.core.alerts.limits` (global): the monthly cap's trajectory and
   the subscription windows.
 

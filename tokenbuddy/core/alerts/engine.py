@@ -13,12 +13,16 @@ collapse, the loop gap for a loop). Once an alert has stayed clear for
 Only sessions active in the last ``session_forget_minutes`` are kept, at most
 ``max_sessions`` of them with ``max_lineages_per_session`` lineages each; every
 per-lineage and spend window is a bounded deque.
+
+The engine takes the user's time zone (UTC unless given) for the one local-time rule:
+the person-wide unattended spend is projected to the next morning.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import TYPE_CHECKING
 
 from tokenbuddy.core.alerts.cache_collapse import CacheLineage, cache_alert, lineage_for
@@ -27,10 +31,13 @@ from tokenbuddy.core.alerts.limits import cap_alert, window_alert
 from tokenbuddy.core.alerts.spend_spike import SpendHistory, spike_alert
 from tokenbuddy.core.alerts.thresholds import Thresholds
 from tokenbuddy.core.alerts.unattended_loop import Streak, extend_streak, loop_alert
+from tokenbuddy.core.alerts.unattended_spend import UnattendedSpend
+from tokenbuddy.core.entrypoints import is_scripted
 from tokenbuddy.core.units import MINUTE_MS
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from datetime import tzinfo
 
     from tokenbuddy.core.alerts.events import Alert, AlertKind, PromptEvent, RequestEvent, Severity
     from tokenbuddy.core.alerts.limits import WindowReading
@@ -45,6 +52,9 @@ class _Session:
     project: str = ""
     last_seen_ms: int = 0
     last_prompt_ms: int | None = None
+    scripted: bool = False
+    """A program drives it (its requests' entrypoint says so): its prompts are no
+    person's and do not end its streak."""
     streak: Streak | None = None
     lineages: dict[str, CacheLineage] = field(default_factory=dict)
 
@@ -52,13 +62,17 @@ class _Session:
         """Update the cache lineage and the unattended streak with one request."""
         self.project = event.project or self.project
         self.last_seen_ms = max(self.last_seen_ms, event.ts_ms)
+        if event.entrypoint:
+            self.scripted = is_scripted(event.source, event.entrypoint)
         lineage_for(self.lineages, event, limits).add(event, limits)
         if self.last_prompt_ms is None or event.ts_ms >= self.last_prompt_ms:
             self.streak = extend_streak(self.streak, event, self.last_prompt_ms, limits)
 
     def add_prompt(self, event: PromptEvent) -> None:
-        """A human prompt ends the unattended streak."""
+        """A human prompt ends the unattended streak; a script's does not."""
         self.last_seen_ms = max(self.last_seen_ms, event.ts_ms)
+        if self.scripted or is_scripted(event.source, event.entrypoint):
+            return
         if self.last_prompt_ms is None or event.ts_ms > self.last_prompt_ms:
             self.last_prompt_ms = event.ts_ms
             self.streak = None
@@ -92,10 +106,11 @@ class _Announced:
 class AlertEngine:
     """Feeds the detectors and decides which alerts are new, worse, or still active."""
 
-    def __init__(self, thresholds: Thresholds | None = None) -> None:
+    def __init__(self, thresholds: Thresholds | None = None, *, zone: tzinfo = UTC) -> None:
         self.thresholds = thresholds or Thresholds()
         self._sessions: OrderedDict[str, _Session] = OrderedDict()
         self._spend = SpendHistory(self.thresholds)
+        self._unattended = UnattendedSpend(self.thresholds, zone)
         self._projection: CycleProjection | None = None
         self._windows: tuple[WindowReading, ...] = ()
         self._announced: dict[tuple[AlertKind, str | None], _Announced] = {}
@@ -109,10 +124,12 @@ class AlertEngine:
         """Take in one request; events should arrive in roughly time order."""
         self._session(event.session_id).add_request(event, self.thresholds)
         self._spend.add(event)
+        self._unattended.add_request(event)
 
     def feed_prompt(self, event: PromptEvent) -> None:
-        """Take in one human prompt."""
+        """Take in one prompt (a person's, or a script's when its session is scripted)."""
         self._session(event.session_id).add_prompt(event)
+        self._unattended.add_prompt(event)
 
     def feed_projection(self, projection: CycleProjection | None) -> None:
         """Replace the cycle projection the cap alert is judged on (None: no cap alert)."""
@@ -126,7 +143,10 @@ class AlertEngine:
         """Every alert whose condition holds at ``now_ms``, worst first."""
         self._forget_idle(now_ms)
         limits = self.thresholds
-        found: list[Alert | None] = [spike_alert(self._spend, now_ms, limits)]
+        found: list[Alert | None] = [
+            spike_alert(self._spend, now_ms, limits),
+            self._unattended.alert(now_ms),
+        ]
         for session in self._sessions.values():
             found += session.alerts(now_ms, limits)
         if self._projection is not None:

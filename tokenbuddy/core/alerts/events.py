@@ -16,7 +16,12 @@ if TYPE_CHECKING:
     from tokenbuddy.core.records import UsageRecord
 
 AlertKind = Literal[
-    "cache_collapse", "spend_spike", "unattended_loop", "cap_trajectory", "subscription_window"
+    "cache_collapse",
+    "spend_spike",
+    "unattended_loop",
+    "unattended_spend",
+    "cap_trajectory",
+    "subscription_window",
 ]
 Severity = Literal["info", "warning", "critical"]
 SEVERITY_RANK: dict[Severity, int] = {"info": 0, "warning": 1, "critical": 2}
@@ -42,6 +47,11 @@ class RequestEvent(NamedTuple):
     """What the request's plain input and cache writes cost beyond the same tokens
     read from cache, priced by the caller (see :func:`request_event`); None
     estimates it from ``cost_usd`` with Claude's price ratios."""
+    entrypoint: str = ""
+    """The front end that started the session (Claude Code's ``entrypoint``, Codex's
+    ``originator``); empty when unknown. See :mod:`tokenbuddy.core.entrypoints`."""
+    source: str = ""
+    """The agent that wrote it (``claude-code``, ``codex``...); empty when unknown."""
 
     @property
     def prompt_tokens(self) -> int:
@@ -66,10 +76,17 @@ class RequestEvent(NamedTuple):
 
 
 class PromptEvent(NamedTuple):
-    """A prompt a human typed (tool results and hook feedback are not prompts)."""
+    """A prompt in a session's log (tool results and hook feedback are not prompts).
+
+    A person typed it unless the session is scripted (``claude -p``, an SDK, ``codex
+    exec``), which its own ``entrypoint`` or its session's requests tell.
+    """
 
     ts_ms: int
     session_id: str
+    entrypoint: str = ""
+    """As on :class:`RequestEvent`; empty when the log line did not say."""
+    source: str = ""
 
 
 def request_event(
@@ -96,6 +113,7 @@ def request_event(
         record.is_sidechain,
         record.agent_id,
         excess,
+        source=record.source,
     )
 
 
@@ -106,7 +124,7 @@ class Alert:
     kind: AlertKind
     severity: Severity
     session_id: str | None
-    """The session it is about; None for the spike and cap alerts."""
+    """The session it is about; None for the spike, cap and person-wide alerts."""
     project: str | None
     message: str
     """One plain-English line with the numbers behind the alert."""
@@ -115,6 +133,9 @@ class Alert:
     at_ms: int
     magnitude: float
     """How bad it is on the kind's own scale; decides "materially worse"."""
+    sessions: tuple[str, ...] = ()
+    """For an alert about several sessions (``unattended_spend``), the sessions it
+    covers, most recent last; empty for the others."""
 
     @property
     def key(self) -> tuple[AlertKind, str | None]:

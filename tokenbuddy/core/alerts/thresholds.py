@@ -51,6 +51,11 @@ class Thresholds:
     """...when it is also at least this much."""
     spike_floor_no_baseline_usd_per_hour: float = 80.0
     """The bar while there is too little history for a usual rate."""
+    spike_early_min_slots: int = 4
+    """While there is too little history for a usual rate, a jump is also judged against
+    the median of the last hour's active ``spike_short_window_minutes`` stretches once
+    there are this many (``spike_ratio`` times it and at least ``spike_floor_usd_per_hour``,
+    if that is under the no-history bar)."""
     spike_critical_usd_per_hour: float = 100.0
     spike_min_requests: int = 3
     """Requests in the window needed, so one large request is no spike."""
@@ -66,6 +71,19 @@ class Thresholds:
     """The stretch ("overnight") the loop's spend is projected over."""
     loop_critical_usd: float = 100.0
     """Spend over the horizon at the loop's rate that makes it critical."""
+    unattended_minutes: float = 30.0
+    """Spend in two or more sessions that goes on this long with no prompt typed in any
+    session (``claude -p``, SDK and ``codex exec`` prompts are a script's) is unattended..."""
+    unattended_max_gap_minutes: float = 20.0
+    """...as long as no pause in it is longer than this (a job every 15 minutes is one run)."""
+    unattended_min_usd: float = 1.0
+    """Unattended spend needed before it is worth a warning."""
+    unattended_morning_hour: int = 8
+    """The local hour (1-23) unattended spend is projected to ("by 08:00")..."""
+    unattended_horizon_hours: float = 8.0
+    """...or over this many hours when that hour is nearer than this, or over twice this away."""
+    unattended_critical_usd: float = 100.0
+    """Unattended spend so far plus its projection that makes it critical."""
     window_warning_percent: float = 90.0
     """A subscription window this full is a warning even when it will not fill up."""
     cap_warning_days: float = 7.0
@@ -94,3 +112,7 @@ class Thresholds:
             raise ValueError("cache_min_requests must be between 1 and cache_window_requests")
         if self.spend_window_minutes <= 0 or self.max_sessions < 1:
             raise ValueError("spend_window_minutes and max_sessions must be positive")
+        if self.unattended_minutes <= 0 or self.unattended_horizon_hours <= 0:
+            raise ValueError("unattended_minutes and unattended_horizon_hours must be positive")
+        if not 1 <= self.unattended_morning_hour <= 23:
+            raise ValueError("unattended_morning_hour must be an hour from 1 to 23")

@@ -26,6 +26,7 @@ KIND_LABEL = {
     "cache_collapse": "cache collapse",
     "spend_spike": "spend spike",
     "unattended_loop": "unattended loop",
+    "unattended_spend": "unattended spend",
     "cap_trajectory": "cap",
     "subscription_window": "subscription window",
 }
