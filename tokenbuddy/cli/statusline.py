@@ -7,8 +7,7 @@ must be fast and must never break the prompt, so:
 * it imports nothing heavy: no Textual, Rich, SQLite, TOML, pydantic or
   platformdirs. It reads the compact snapshot in ``status.json`` (written by
   every process that updates the ledger, see :mod:`tokenbuddy.services.status_file`)
-  and parses JSON with the C scanner behind :mod:`json` (importing :mod:`json`
-  itself would compile regular expressions, a third of the time budget);
+  and parses JSON with the C scanner behind :mod:`json` (see :mod:`tokenbuddy.fast_json`);
 * when the ledger is behind (the transcript grew, the snapshot is old, or the
   windows changed) it starts ``tokenbuddy statusline --refresh`` detached, which
   ingests only that session's new bytes, stores the windows and rewrites the
@@ -30,6 +29,7 @@ import sys
 from tokenbuddy import clock
 from tokenbuddy.cli.statusline_render import _dict, _number, render, window_percent
 from tokenbuddy.core.units import MINUTE_MS
+from tokenbuddy.fast_json import parse_json
 
 TYPE_CHECKING = False  # not typing's: importing typing costs the status line 2-5 ms
 if TYPE_CHECKING:
@@ -43,37 +43,6 @@ and the configured prefix and separator go through :func:`clean`."""
 MAX_STDIN = 4 << 20
 STALE_MS = MINUTE_MS
 """A snapshot older than this is refreshed in the background."""
-
-
-class _ScannerContext:
-    """The settings the C scanner reads from a decoder (the standard ones)."""
-
-    strict = True
-    object_hook = None
-    object_pairs_hook = None
-    parse_float = float
-    parse_int = int
-    parse_constant = float
-    memo: dict[str, str] = {}  # noqa: RUF012 - the scanner's shared string cache
-
-
-def parse_json(text: str) -> Any:
-    """Parse one JSON document with the C scanner (no regular-expression compile)."""
-    try:
-        from _json import make_scanner
-    except ImportError:  # an interpreter without CPython's accelerator
-        import json
-
-        return json.loads(text)
-
-    start = len(text) - len(text.lstrip())
-    try:
-        value, end = make_scanner(_ScannerContext())(text, start)  # type: ignore[arg-type]
-    except StopIteration as stop:  # how the C scanner says "no JSON value here"
-        raise ValueError(f"not JSON (at character {stop.value})") from None
-    if text[end:].strip():
-        raise ValueError("extra data after the JSON value")
-    return value
 
 
 def fast_dirs() -> tuple[str, str]:
@@ -147,13 +116,16 @@ def _windows_changed(stdin: dict[str, Any], status: dict[str, Any], now_ms: int)
     return False
 
 
-def start_refresh(stdin_text: str, state_dir: str) -> None:
-    """Start ``tokenbuddy statusline --refresh`` detached, handing it Claude Code's JSON."""
+def start_refresh(stdin_text: str, state_dir: str, *, every_root: bool = False) -> None:
+    """Start ``tokenbuddy statusline --refresh`` detached, handing it Claude Code's JSON
+    (``every_root``: with ``--all``, which brings every log root up to date too)."""
     os.makedirs(state_dir, exist_ok=True)
     pending = os.path.join(state_dir, f"statusline-{os.getpid()}.json")
     with open(pending, "w", encoding="utf-8") as handle:
         handle.write(stdin_text)
     argv = [sys.executable, "-m", "tokenbuddy", "statusline", "--refresh", pending]
+    if every_root:
+        argv.append("--all")
     devnull = os.open(os.devnull, os.O_RDWR)
     actions = [(os.POSIX_SPAWN_DUP2, devnull, fd) for fd in (0, 1, 2)]
     try:

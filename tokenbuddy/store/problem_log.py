@@ -1,8 +1,9 @@
-"""The status line's problem log: what went wrong, for a person to read later.
+"""The fast paths' problem logs: what went wrong, for a person to read later.
 
-The status line and its background refresh never print errors (Claude Code would
-show them in the prompt); they append them here instead. Imports only ``os`` and
-``time``: the status line's fast path uses it.
+The status line, the guard hook and the status line's background refresh never print
+errors (Claude Code would show them in the prompt, or take them for a decision); they
+append them to a log in the state dir instead. Imports only ``os`` and ``time``: the
+fast paths use it.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ import os
 import time
 
 
-def log_problem(state_dir: str, error: BaseException) -> None:
-    """Append what went wrong to ``statusline.log`` (kept under 256 KB); never raise."""
+def log_problem(state_dir: str, error: BaseException, name: str = "statusline.log") -> None:
+    """Append what went wrong to the log ``name`` (kept under 256 KB); never raise."""
     try:
         os.makedirs(state_dir, exist_ok=True)
-        path = os.path.join(state_dir, "statusline.log")
+        path = os.path.join(state_dir, name)
         if os.path.exists(path) and os.path.getsize(path) > 256 << 10:
             os.replace(path, path + ".1")
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
