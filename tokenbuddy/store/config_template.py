@@ -72,6 +72,16 @@ CONFIG_TEMPLATE = """\
 # history_days = 62
 # allow_insecure = false        # allow a non-loopback server without TLS
 
+# The guard (tokenbuddy guard --install): Claude Code hooks that stop a runaway.
+# Off until you set mode; "warn" tells you without stopping anything, "block"
+# stops the tool call or prompt and says why (tokenbuddy guard allow resumes).
+[guard]
+# mode = "off"                       # "off", "warn" or "block"
+# hard_cap_usd = 400                 # stop every session at this cycle spend
+# daily_cap_usd = 60                 # stop every session at this spend in one local day
+# scripted_session_limit_usd = 10    # stop a claude -p / Agent SDK session past this
+# block_on_critical = true           # a critical runaway warning stops what it involves
+
 # Runaway-spend detectors. Every threshold is optional; these are the defaults.
 [alerts]
 {alerts}

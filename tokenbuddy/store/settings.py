@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import tomllib
 import typing
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -128,6 +128,29 @@ class TeamSettings(BaseModel):
     """How long a connection attempt may take before sync backs off."""
 
 
+class GuardSettings(BaseModel):
+    """The ``[guard]`` table: whether Claude Code's hooks stop a runaway, and on what.
+
+    ``tokenbuddy guard --install`` adds the hooks; these settings decide what they do.
+    Every limit is optional, and nothing is stopped unless ``mode = "block"``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["off", "warn", "block"] = "off"
+    """off: the hooks do nothing; warn: they tell the person (never stop anything);
+    block: they stop the tool call or prompt and say why."""
+    hard_cap_usd: float | None = Field(default=None, gt=0)
+    """Spend in the budget cycle at which every Claude Code session is stopped."""
+    daily_cap_usd: float | None = Field(default=None, gt=0)
+    """Spend in one local day at which every Claude Code session is stopped."""
+    scripted_session_limit_usd: float | None = Field(default=None, gt=0)
+    """Spend at which one scripted session (``claude -p``, the Agent SDK) is stopped."""
+    block_on_critical: bool = True
+    """A critical runaway warning stops the sessions it involves (and the person-wide
+    unattended loop stops scripted sessions)."""
+
+
 class Settings(BaseSettings):
     """Everything the user can configure."""
 
@@ -161,6 +184,8 @@ class Settings(BaseSettings):
     """Polling of the vendor usage endpoints (credentials live in the keyring only)."""
     team: TeamSettings = Field(default_factory=TeamSettings)
     """Optional team sync of daily aggregates to PostgreSQL."""
+    guard: GuardSettings = Field(default_factory=GuardSettings)
+    """What Claude Code's hooks stop (off until asked for)."""
 
     @property
     def thresholds(self) -> Thresholds:
