@@ -62,3 +62,23 @@ def test_upgrading_a_v1_ledger_rereads_the_logs_once_without_double_counting(
     assert summary.files_read > 0
     assert after == before
     assert prompts == 173 + 52
+
+
+def test_a_schema_5_ledger_gains_the_guard_decisions_once(tmp_path: Path) -> None:
+    from tokenbuddy.store.ledger.schema import _MIGRATIONS, _statements
+
+    path = tmp_path / "ledger.sqlite3"
+    Ledger(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE guard_decisions")
+        db.execute("PRAGMA user_version = 5")
+    with Ledger(path) as ledger:
+        assert ledger.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+        ledger.db.execute(
+            "INSERT INTO guard_decisions (id, ts_ms, decision, event) VALUES ('a', 1, 'block', 'x')"
+        )
+        for statement in _statements(_MIGRATIONS[6]):  # a second run changes nothing
+            ledger.db.execute(statement)
+        assert ledger.db.execute("SELECT COUNT(*) FROM guard_decisions").fetchone()[0] == 1
+    with Ledger(path) as ledger:
+        assert ledger.db.execute("SELECT id FROM guard_decisions").fetchall() == [("a",)]

@@ -17,9 +17,26 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _MIGRATIONS: dict[int, str] = {
+    # 6: the guard's decisions (tokenbuddy.store.guard_decisions), imported from the
+    # journal its hook appends to; each journal line's id is kept once.
+    6: """
+    CREATE TABLE IF NOT EXISTS guard_decisions (
+        id TEXT PRIMARY KEY,
+        ts_ms INTEGER NOT NULL,
+        decision TEXT NOT NULL,
+        event TEXT NOT NULL,
+        rule TEXT NOT NULL DEFAULT '',
+        session_id TEXT NOT NULL DEFAULT '',
+        entrypoint TEXT NOT NULL DEFAULT '',
+        tool TEXT NOT NULL DEFAULT '',
+        message TEXT NOT NULL DEFAULT '',
+        until_ms INTEGER
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS guard_decisions_ts ON guard_decisions(ts_ms);
+    """,
     # 5: a Cursor estimate whose tokens Cursor did not record is not an unpriced model
     # (its model has a price; its tokens are unknown): the rollup's unpriced count leaves
     # those out, so the buckets holding any are recomputed.
