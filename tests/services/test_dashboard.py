@@ -17,6 +17,7 @@ from tests.incidents import Session
 from tokenbuddy.core.alerts import Thresholds
 from tokenbuddy.services.budget import BudgetSettings
 from tokenbuddy.services.dashboard import DashboardService
+from tokenbuddy.services.guard import GuardSetup
 from tokenbuddy.services.team_sync import SyncOptions
 from tokenbuddy.sources.discovery import LogRoot, log_roots
 from tokenbuddy.store.settings import StatuslineSettings, VendorSettings
@@ -36,6 +37,7 @@ class Settings:
     refresh_seconds: float = 0.05
     status_file: Path | None = None
     statusline: StatuslineSettings | None = None
+    guard: GuardSetup | None = None
     vendors: VendorSettings | None = None
     team: SyncOptions | None = None
 

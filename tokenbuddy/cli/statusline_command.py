@@ -17,7 +17,7 @@ def run_statusline(args: Any) -> int:
     if args.refresh:
         from tokenbuddy.services.statusline_refresh import run_refresh
 
-        return run_refresh(args.refresh)
+        return run_refresh(args.refresh, every_root=args.all)
     if args.install or args.uninstall:
         from pathlib import Path
 

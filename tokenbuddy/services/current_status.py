@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from tokenbuddy import clock
 from tokenbuddy.services.budget import BudgetSettings
+from tokenbuddy.services.guard import GuardSetup
 from tokenbuddy.services.monitor import Monitor
 from tokenbuddy.services.session import open_session
 from tokenbuddy.services.snapshot import build_snapshot
@@ -46,7 +47,11 @@ def current_status(*, progress: Callable[[int, int], None] | None = None) -> Cur
         now_ms = clock.now_ms()
         snapshot = build_snapshot(session.ledger, now_ms, zone, budget, monitor)
         payload = publish_status(
-            session.ledger, snapshot, settings.statusline, session.paths.status_file
+            session.ledger,
+            snapshot,
+            settings.statusline,
+            session.paths.status_file,
+            guard=GuardSetup.from_settings(session.paths, settings),
         )
     problems = [*zone_notice(settings.timezone), *session.problems, *session.summary.errors]
     return CurrentStatus(snapshot, payload, zone, problems)

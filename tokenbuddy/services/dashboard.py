@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from tokenbuddy.core.dashboard import DashboardSnapshot, SessionDetail
     from tokenbuddy.core.tips import Tip
     from tokenbuddy.services.budget import BudgetSettings
+    from tokenbuddy.services.guard import GuardSetup
     from tokenbuddy.services.team_sync import SyncOptions, SyncReport
     from tokenbuddy.services.vendor_poll import Credential
     from tokenbuddy.sources.discovery import LogRoot
@@ -58,6 +59,9 @@ class DashboardSettings(Protocol):
     """How long the watcher gathers changed paths before handing them over."""
     status_file: Path | None
     statusline: StatuslineSettings | None
+    guard: GuardSetup | None
+    """The guard's settings and files, published with the status line's file (None: the
+    file says nothing of the guard, and its hook lets everything through)."""
     vendors: VendorSettings | None
     team: SyncOptions | None
 
@@ -152,7 +156,13 @@ class DashboardService:
                 ledger, self.now_ms(), settings.zone, settings.budget, self._monitor
             )
             if settings.status_file is not None and settings.statusline is not None:
-                publish_status(ledger, snapshot, settings.statusline, settings.status_file)
+                publish_status(
+                    ledger,
+                    snapshot,
+                    settings.statusline,
+                    settings.status_file,
+                    guard=settings.guard,
+                )
         return snapshot
 
     def session_detail(self, session_id: str, source: str | None) -> SessionDetail | None:

@@ -5,6 +5,8 @@ read and print in a few milliseconds: no SQLite, no TOML, no price database. Eve
 process that brings the ledger up to date (the dashboard, ``tokenbuddy status``,
 and the status line's own background refresh) writes this file afterwards, with
 the figures already computed and the ``[statusline]`` settings already validated.
+The guard hook reads the same file, with the ``[guard]`` settings and what else it
+needs in its ``guard`` object (see :mod:`tokenbuddy.services.guard`).
 
 The file is replaced atomically (write to a temporary file, then rename), so a
 reader never sees half of it; concurrent writers are harmless (the last wins).
@@ -20,12 +22,14 @@ import orjson
 
 from tokenbuddy.core.alerts import SEVERITY_RANK
 from tokenbuddy.core.units import DAY_MS
+from tokenbuddy.services.guard import guard_section
 from tokenbuddy.store.sessions import session_spend
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from tokenbuddy.core.dashboard import DashboardSnapshot
+    from tokenbuddy.services.guard import GuardSetup
     from tokenbuddy.store.ledger import Ledger
     from tokenbuddy.store.settings import StatuslineSettings
 
@@ -67,6 +71,7 @@ def status_payload(
                 "severity": alert.severity,
                 "rank": SEVERITY_RANK[alert.severity],
                 "session_id": alert.session_id,
+                "sessions": list(getattr(alert, "sessions", ())),
                 "message": alert.message,
             }
             for alert in snapshot.alerts
@@ -89,20 +94,38 @@ def publish_status(
     statusline: StatuslineSettings,
     path: Path,
     *,
+    guard: GuardSetup | None,
     session_id: str | None = None,
+    every_root: bool = True,
 ) -> dict[str, Any]:
     """Write the status line's file from ``snapshot`` and return what was written.
 
     ``session_id`` (the status line's own session) gets its cost even when the
     snapshot does not list it (an old or long-idle session resumed now).
+    ``every_root`` says the ledger was just brought up to date with every log root
+    (false after reading one session's files: the previous ``synced_ms`` is kept).
+    With ``guard``, the guard hook's journal is imported on the way and the file
+    carries what the hook needs (see :mod:`.guard`).
     """
     payload = status_payload(snapshot, recent_transcripts(ledger, snapshot.now_ms), statusline)
     if session_id:
         cost, requests = session_spend(ledger, session_id)
         if requests:
             payload["sessions"][session_id] = round(cost, 6)
+    payload["synced_ms"] = snapshot.now_ms if every_root else _synced_ms(path)
+    if guard is not None:
+        payload["guard"] = guard_section(ledger, guard, snapshot)
     write_status_file(path, payload)
     return payload
+
+
+def _synced_ms(path: Path) -> int:
+    """When the file at ``path`` says every root was last synced (0: never, or unreadable)."""
+    try:
+        synced = orjson.loads(path.read_bytes()).get("synced_ms")
+    except (OSError, orjson.JSONDecodeError, AttributeError):
+        return 0
+    return synced if isinstance(synced, int) else 0
 
 
 def write_status_file(path: Path, payload: dict[str, Any]) -> None:

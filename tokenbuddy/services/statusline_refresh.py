@@ -7,11 +7,18 @@ subscription windows Claude Code reported, and rewrites the snapshot the status
 line reads. One runs at a time (a lock file); a refresh that finds the lock
 taken leaves the work to the one running, which goes round again if the
 transcript grew meanwhile. Every problem is logged, none is printed.
+
+``--all`` (started by the guard hook when its figures are old) also brings every
+log root up to date, as ``tokenbuddy status`` does, since the person-wide
+warnings judge every session. One such refresh runs at a time (a lock of its
+own); it waits for a session refresh under way rather than skipping its work, so
+the status line's refresh stays as quick as it was.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,10 +30,13 @@ from tokenbuddy.core.records import CLAUDE_CODE, RateLimitSnapshot
 if TYPE_CHECKING:
     from tokenbuddy.store.ledger import Ledger
     from tokenbuddy.store.paths import AppPaths
+    from tokenbuddy.store.settings import Settings
 
 MAX_ROUNDS = 3
 """Ingest rounds per refresh while the transcript keeps growing."""
 WINDOWS = {"five_hour": 300, "seven_day": 10080}
+LOCK_WAIT_S = 60.0
+"""How long ``--all`` waits for a session refresh under way."""
 
 
 def session_files(transcript: str) -> list[str]:
@@ -53,7 +63,7 @@ def rate_limit_readings(stdin: dict[str, Any], now_ms: int) -> list[RateLimitSna
     return readings
 
 
-def run_refresh(pending: str) -> int:
+def run_refresh(pending: str, *, every_root: bool = False) -> int:
     """Do the refresh; always returns 0 (problems go to the status line's log)."""
     from tokenbuddy.store.paths import app_paths
     from tokenbuddy.store.problem_log import log_problem
@@ -62,9 +72,16 @@ def run_refresh(pending: str) -> int:
     try:
         paths.ensure()
         stdin = _take_pending(pending)
-        with _single_runner(paths) as running:
-            if running:
-                refresh(paths, stdin)
+        if every_root:
+            with _single_runner(paths, "statusline-all.lock") as running:
+                if running:
+                    with _single_runner(paths, wait_s=LOCK_WAIT_S) as free:
+                        if free:
+                            refresh(paths, stdin, every_root=True)
+        else:
+            with _single_runner(paths) as running:
+                if running:
+                    refresh(paths, stdin)
     except Exception as error:  # noqa: BLE001 - detached: nobody would see it otherwise
         log_problem(str(paths.state_dir), error)
     return 0
@@ -83,10 +100,12 @@ def _take_pending(pending: str) -> dict[str, Any]:
 
 
 class _single_runner:
-    """Holds the refresh lock if it is free; ``running`` says whether this process got it."""
+    """Holds a refresh lock if it is free (within ``wait_s``); ``running`` says whether
+    this process got it."""
 
-    def __init__(self, paths: AppPaths) -> None:
-        self._path = paths.state_dir / "statusline.lock"
+    def __init__(self, paths: AppPaths, name: str = "statusline.lock", wait_s: float = 0) -> None:
+        self._path = paths.state_dir / name
+        self._wait_s = wait_s
         self._handle: Any = None
 
     def __enter__(self) -> bool:
@@ -95,22 +114,31 @@ class _single_runner:
         except ImportError:  # Windows: no advisory locks; concurrent refreshes are still safe
             return True
         self._handle = open(self._path, "a")
-        try:
-            fcntl.flock(self._handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
+        deadline = time.monotonic() + self._wait_s
+        while True:
+            try:
+                fcntl.flock(self._handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(0.05)
+                continue
+            return True
 
     def __exit__(self, *exc: object) -> None:
         if self._handle is not None:
             self._handle.close()
 
 
-def refresh(paths: AppPaths, stdin: dict[str, Any]) -> None:
-    """Ingest the session's new bytes, store the windows, rewrite the snapshot."""
-    from tokenbuddy.services.ingest import sync_paths
+def refresh(paths: AppPaths, stdin: dict[str, Any], *, every_root: bool = False) -> None:
+    """Ingest the session's new bytes (``every_root``: and every root's), store the
+    windows, rewrite the snapshot."""
+    from tokenbuddy.services.ingest import sync, sync_paths
+    from tokenbuddy.services.session import configured_roots
     from tokenbuddy.store.ledger import Ledger
+    from tokenbuddy.store.settings import load_settings
 
+    settings, _problems = load_settings(paths.config_file)
     transcript = stdin.get("transcript_path")
     files = session_files(transcript) if isinstance(transcript, str) and transcript else []
     files = [f for f in files if os.path.isfile(f)]
@@ -118,28 +146,50 @@ def refresh(paths: AppPaths, stdin: dict[str, Any]) -> None:
         readings = rate_limit_readings(stdin, clock.now_ms())
         if readings:
             ledger.record_rate_limits(readings)
+        if every_root:
+            sync(ledger, configured_roots(settings), jobs=1)
         for _ in range(MAX_ROUNDS):
             sizes = [os.stat(f).st_size for f in files]
             sync_paths(ledger, [(f, CLAUDE_CODE) for f in files])
             if [os.stat(f).st_size for f in files] == sizes:
                 break
         session_id = stdin.get("session_id")
-        write_snapshot(paths, ledger, session_id if isinstance(session_id, str) else None)
+        write_snapshot(
+            paths,
+            ledger,
+            settings,
+            session_id if isinstance(session_id, str) else None,
+            every_root=every_root,
+        )
 
 
-def write_snapshot(paths: AppPaths, ledger: Ledger, session_id: str | None = None) -> None:
-    """Rebuild the status line's snapshot from the ledger (settings validated here)."""
+def write_snapshot(
+    paths: AppPaths,
+    ledger: Ledger,
+    settings: Settings,
+    session_id: str | None = None,
+    *,
+    every_root: bool = False,
+) -> None:
+    """Rebuild the status line's snapshot from the ledger."""
     from tokenbuddy.services.budget import BudgetSettings
+    from tokenbuddy.services.guard import GuardSetup
     from tokenbuddy.services.monitor import Monitor
     from tokenbuddy.services.snapshot import build_snapshot
     from tokenbuddy.services.status_file import publish_status
-    from tokenbuddy.store.settings import load_settings
     from tokenbuddy.store.timezone import resolve_zone
 
-    settings, _problems = load_settings(paths.config_file)
     zone = resolve_zone(settings.timezone)
     budget = BudgetSettings.from_settings(settings)
     now_ms = clock.now_ms()
     monitor = Monitor(zone, budget, settings.thresholds, record_announcements=False)
     snapshot = build_snapshot(ledger, now_ms, zone, budget, monitor)
-    publish_status(ledger, snapshot, settings.statusline, paths.status_file, session_id=session_id)
+    publish_status(
+        ledger,
+        snapshot,
+        settings.statusline,
+        paths.status_file,
+        guard=GuardSetup.from_settings(paths, settings),
+        session_id=session_id,
+        every_root=every_root,
+    )

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from pathlib import Path
     from zoneinfo import ZoneInfo
 
+    from tokenbuddy.services.guard import GuardSetup
     from tokenbuddy.services.team_sync import SyncOptions
     from tokenbuddy.sources.discovery import LogRoot
     from tokenbuddy.store.settings import StatuslineSettings, VendorSettings
@@ -51,6 +52,8 @@ class DashboardConfig:
     """Where to keep the status line's snapshot up to date (None: nowhere, as in the demo)."""
     statusline: StatuslineSettings | None = None
     """The ``[statusline]`` settings written into that snapshot."""
+    guard: GuardSetup | None = None
+    """The ``[guard]`` settings and files published with it (the guard hook reads them)."""
     vendors: VendorSettings | None = None
     """Poll the vendor endpoints with these settings (None: never, as in the demo)."""
     team: SyncOptions | None = None

@@ -39,6 +39,7 @@ def run_dashboard(*, demo: bool = False) -> int:
 def user_config() -> DashboardConfig:
     """The dashboard's configuration from the user's settings and environment."""
     from tokenbuddy.services.budget import BudgetSettings
+    from tokenbuddy.services.guard import GuardSetup
     from tokenbuddy.services.session import configured_roots
     from tokenbuddy.tui.config import DashboardConfig
 
@@ -59,6 +60,7 @@ def user_config() -> DashboardConfig:
         desktop_notifications=settings.desktop_notifications,
         status_file=paths.status_file,
         statusline=settings.statusline,
+        guard=GuardSetup.from_settings(paths, settings),
         vendors=settings.vendors,
         team=team_options(paths, settings),
         team_sync_minutes=settings.team.sync_minutes,
