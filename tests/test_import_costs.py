@@ -60,3 +60,45 @@ def modules_loaded(body: str, watched: set[str]) -> set[str]:
 )
 def test_a_run_loads_nothing_heavy(body: str, heavy: set[str], isolated_environment: Path) -> None:
     assert modules_loaded(body, heavy) == set()
+
+
+GUARD_HOOK = (
+    'import io; sys.stdin = io.TextIOWrapper(io.BytesIO(b\'{"session_id": "s",'
+    ' "hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": {}}\'))\n'
+    "from tokenbuddy.cli.guard_hook import run_hook; run_hook()"
+)
+
+
+def test_the_guard_hook_loads_nothing_heavy_on_its_way_to_a_block(
+    isolated_environment: Path,
+) -> None:
+    import time
+
+    import orjson
+
+    from tokenbuddy.store.paths import app_paths
+
+    paths = app_paths()
+    now_ms = int(time.time() * 1000)
+    paths.status_file.parent.mkdir(parents=True)
+    paths.status_file.write_bytes(
+        orjson.dumps(
+            {
+                "version": 1,
+                "updated_ms": now_ms,
+                "synced_ms": now_ms,
+                "cycle_usd": 500.0,
+                "guard": {
+                    "settings": {"mode": "block", "hard_cap_usd": 400.0},
+                    "cycle_ends_ms": now_ms + 86_400_000,
+                    "config_file": str(paths.config_file),
+                    "config_mtime_ns": 0,
+                },
+            }
+        )
+    )
+    heavy = {"textual", "rich", "sqlite3", "pydantic", "platformdirs", "tomllib", "argparse"}
+    heavy |= {"json", "orjson", "typing", "dataclasses", "signal", "contextlib", "enum"}
+    assert modules_loaded(GUARD_HOOK, heavy) == set()
+    journal = (paths.state_dir / "guard-journal.jsonl").read_bytes()
+    assert b'"decision":"block"' in journal, "the run went all the way to a block"

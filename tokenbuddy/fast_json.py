@@ -40,6 +40,10 @@ def parse_json(text: str) -> Any:
         value, end = make_scanner(_ScannerContext())(text, start)  # type: ignore[arg-type]
     except StopIteration as stop:  # how the C scanner says "no JSON value here"
         raise ValueError(f"not JSON (at character {stop.value})") from None
+    except SystemError:
+        # Past the first value the scanner raises json.decoder's error, which it looks up
+        # among the modules already imported: without json loaded it fails this way.
+        raise ValueError("not JSON (malformed or cut short)") from None
     if text[end:].strip():
         raise ValueError("extra data after the JSON value")
     return value

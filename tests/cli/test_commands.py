@@ -338,6 +338,7 @@ STATUS_KEYS = {
     "windows",
     "warnings",
     "unpriced_models",
+    "guard",
 }
 
 

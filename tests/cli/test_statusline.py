@@ -377,3 +377,17 @@ def test_install_says_when_other_config_dirs_were_left_alone(
     out = capsys.readouterr().out
     assert "1 more dir(s); only the first was changed" in out
     assert (first / "settings.json").exists() and not (second / "settings.json").exists()
+
+
+@pytest.mark.parametrize("text", ['{"a": 1', "[1, 2", '{"a" 1}', '{"a": [1, }'])
+def test_parse_json_says_malformed_json_is_not_json(text: str) -> None:
+    code = (
+        "from tokenbuddy.fast_json import parse_json\n"
+        f"try:\n    parse_json({text!r})\nexcept ValueError as error:\n    print(error)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.startswith("not JSON"), "json is not loaded in a fresh interpreter"
+    with pytest.raises(ValueError):  # json's own error here, as pytest has loaded json
+        parse_json(text)

@@ -112,11 +112,39 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="with --install: replace another status line"
     )
     statusline.add_argument("--refresh", metavar="FILE", help=argparse.SUPPRESS)
+    statusline.add_argument("--all", action="store_true", help=argparse.SUPPRESS)
+    _add_guard_command(commands)
     _add_vendor_commands(commands)
     from tokenbuddy.cli.team import add_team_parser
 
     add_team_parser(commands)
     return parser
+
+
+def _add_guard_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``guard``: its state, ``--install`` / ``--uninstall``, and ``guard allow``."""
+    guard = commands.add_parser(
+        "guard",
+        help="stop runaway Claude Code sessions with hooks ([guard] in config.toml): "
+        "what it stops now and why",
+    )
+    guard.add_argument("--json", action="store_true", help="print one JSON object")
+    guard.add_argument(
+        "--install",
+        action="store_true",
+        help="add the guard's hooks to Claude Code's settings.json",
+    )
+    guard.add_argument("--uninstall", action="store_true", help="remove the guard's hooks")
+    actions = guard.add_subparsers(dest="guard_action", metavar="allow")
+    allow = actions.add_parser("allow", help="lift the guard's blocks for a while")
+    allow.add_argument(
+        "--for",
+        dest="duration",
+        default="30m",
+        metavar="DURATION",
+        help="how long, in minutes or hours: 30m (default), 2h, 1h30m",
+    )
+    allow.add_argument("--session", metavar="ID", help="only this Claude Code session")
 
 
 def _add_vendor_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -188,6 +216,7 @@ COMMANDS = {
     "replay": ("tokenbuddy.cli.replay", "run_replay"),
     "tips": ("tokenbuddy.cli.tips", "run_tips"),
     "statusline": ("tokenbuddy.cli.statusline_command", "run_statusline"),
+    "guard": ("tokenbuddy.cli.guard_command", "run_guard"),
     "auth": ("tokenbuddy.cli.auth", "run_auth"),
     "vendors": ("tokenbuddy.cli.vendors", "run_vendors"),
     "sources": ("tokenbuddy.cli.vendors", "run_sources"),
@@ -198,7 +227,7 @@ COMMANDS = {
 """Each command's module, imported only when that command runs."""
 
 
-FILLS_THE_LEDGER = frozenset({"report", "status", "tips", "doctor"})
+FILLS_THE_LEDGER = frozenset({"report", "status", "tips", "doctor", "guard"})
 """Commands that bring the ledger up to date first (a first run parses the whole backlog)."""
 
 

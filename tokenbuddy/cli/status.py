@@ -40,12 +40,23 @@ def run_status(args: argparse.Namespace) -> int:
         raise ConfigError(f"--json and --format {args.format} ask for two different outputs")
     form = "json" if args.json else args.format
     if form == "json":
-        sys.stdout.write(orjson.dumps(status_json(snapshot, zone)).decode() + "\n")
+        document = status_json(snapshot, zone)
+        document["guard"] = _guard(payload, snapshot.now_ms, zone)
+        sys.stdout.write(orjson.dumps(document).decode() + "\n")
     elif form == "text":
         print(format_status(snapshot, zone))
     else:
         print(one_line(form, payload, snapshot, zone))
     return 0
+
+
+def _guard(payload: dict[str, Any], now_ms: int, zone: ZoneInfo) -> dict[str, Any]:
+    """The guard's mode, what it stops now, its allows and latest decisions."""
+    from tokenbuddy.cli.guard_command import guard_json
+    from tokenbuddy.services.guard import guard_state
+    from tokenbuddy.store.paths import app_paths
+
+    return guard_json(guard_state(payload, app_paths().state_dir, now_ms), zone)
 
 
 def one_line(
