@@ -391,3 +391,26 @@ def test_parse_json_says_malformed_json_is_not_json(text: str) -> None:
     assert result.stdout.startswith("not JSON"), "json is not loaded in a fresh interpreter"
     with pytest.raises(ValueError):  # json's own error here, as pytest has loaded json
         parse_json(text)
+
+
+def test_the_guard_segment_shows_this_sessions_latest_block_until_an_allow() -> None:
+    def line(*decisions: dict[str, Any]) -> str:
+        status = {**STATUS, "guard": {"decisions": list(decisions)}}
+        status["statusline"] = {**STATUS["statusline"], "segments": ["guard"]}
+        return render(STDIN, status, color=False, now_ms=NOW_MS)
+
+    block = {"decision": "block", "session_id": "s1", "rule": "hard_cap", "ts_ms": NOW_MS - 5000}
+    assert line(block) == "⚡ ⛔ guard: hard cap"
+    assert line({**block, "decision": "warn", "rule": "unattended_spend"}) == "⚡ guard: unattended"
+    assert line({**block, "session_id": "other"}) == "⚡ "
+    assert line({**block, "ts_ms": NOW_MS - 11 * 60_000}) == "⚡ "
+    allow = {"decision": "allow", "session_id": "", "ts_ms": NOW_MS - 1000}
+    assert line(allow, block) == "⚡ "
+    assert line({**allow, "session_id": "other"}, block) == "⚡ ⛔ guard: hard cap"
+
+
+def test_the_default_segments_agree_with_the_settings() -> None:
+    from tokenbuddy.cli.statusline_render import DEFAULT_SEGMENTS
+    from tokenbuddy.store.settings import StatuslineSettings
+
+    assert list(DEFAULT_SEGMENTS) == StatuslineSettings().segments

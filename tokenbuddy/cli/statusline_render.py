@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-DEFAULT_SEGMENTS = ("session", "today", "burn", "cap", "cache", "five_hour", "warning")
+DEFAULT_SEGMENTS = ("session", "today", "burn", "cap", "cache", "five_hour", "warning", "guard")
 KIND_LABEL = {
     "cache_collapse": "cache collapse",
     "spend_spike": "spend spike",
@@ -23,6 +23,15 @@ KIND_LABEL = {
     "cap_trajectory": "cap",
     "subscription_window": "limit",
 }
+RULE_LABEL = {
+    "hard_cap": "hard cap",
+    "daily_cap": "daily cap",
+    "unattended_spend": "unattended",
+    "critical_alert": "critical",
+    "scripted_session_limit": "session limit",
+}
+GUARD_SHOWN_MS = 10 * 60_000
+"""A block or warning of the guard shows in its session's line this long."""
 RED, YELLOW, GREEN, DIM, RESET = "\x1b[31m", "\x1b[33m", "\x1b[32m", "\x1b[2m", "\x1b[0m"
 
 
@@ -167,6 +176,24 @@ def _warning_segment(inputs: Inputs) -> str | None:
     return inputs.paint(f"⚠ {label}", RED if alert.get("severity") == "critical" else YELLOW)
 
 
+def _guard_segment(inputs: Inputs) -> str | None:
+    """The guard's latest block or warning of this session (``⛔ guard: hard cap``), until
+    an allow covers it or :data:`GUARD_SHOWN_MS` has passed."""
+    for entry in _dict(inputs.status.get("guard")).get("decisions") or ():  # newest first
+        decision = _dict(entry)
+        kind, session = decision.get("decision"), decision.get("session_id")
+        if kind == "allow" and session in ("", inputs.session_id):
+            return None
+        if kind in ("block", "warn") and session == inputs.session_id:
+            if inputs.now_ms - (_number(decision.get("ts_ms")) or 0) > GUARD_SHOWN_MS:
+                return None
+            label = RULE_LABEL.get(str(decision.get("rule")), "guard")
+            if kind == "block":
+                return inputs.paint(f"⛔ guard: {label}", RED)
+            return inputs.paint(f"guard: {label}", YELLOW)
+    return None
+
+
 def _cap_segment(inputs: Inputs) -> str | None:
     status, paint = inputs.status, inputs.paint
     used = _number(status.get("used_ratio"))
@@ -191,6 +218,7 @@ SEGMENTS: dict[str, Callable[[Inputs], str | None]] = {
     "five_hour": lambda inputs: _window_segment(inputs, "five_hour", "5h"),
     "seven_day": lambda inputs: _window_segment(inputs, "seven_day", "7d"),
     "warning": _warning_segment,
+    "guard": _guard_segment,
 }
 
 

@@ -49,7 +49,7 @@ CONFIG_TEMPLATE = """\
 
 # The Claude Code status line (tokenbuddy statusline --install).
 [statusline]
-# segments = ["session", "today", "burn", "cap", "cache", "five_hour", "warning"]
+# segments = ["session", "today", "burn", "cap", "cache", "five_hour", "warning", "guard"]
 # (also available: "seven_day")
 # separator = " · "
 # prefix = "⚡ "

@@ -48,6 +48,7 @@ STATUSLINE_SEGMENTS = (
     "five_hour",
     "seven_day",
     "warning",
+    "guard",
 )
 """Every segment the status line can show, in the default order."""
 
