@@ -464,3 +464,57 @@ async def test_the_chosen_theme_is_remembered(tmp_path: Path) -> None:
     async with again.run_test(size=(80, 24)) as pilot:
         await loaded(pilot)
         assert again.theme == "nord"
+
+
+def guarded_demo(tmp_path: Path, **guard: Any) -> Any:
+    """The frozen demo publishing its figures with a guard (``[guard]`` as given)."""
+    from tokenbuddy.services.guard import GuardSetup
+    from tokenbuddy.store.settings import GuardSettings, StatuslineSettings
+
+    return frozen_demo(
+        tmp_path / "demo",
+        status_file=tmp_path / "cache" / "status.json",
+        statusline=StatuslineSettings(),
+        guard=GuardSetup(GuardSettings(**guard), tmp_path / "state", tmp_path / "config.toml"),
+    )
+
+
+async def test_the_guard_line_shows_what_it_stops_and_g_lifts_it(tmp_path: Path) -> None:
+    from tokenbuddy.store import guard_files
+    from tokenbuddy.tui.widgets import GuardLine
+
+    app = TokenBuddyApp(guarded_demo(tmp_path, mode="block", hard_cap_usd=50.0))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        await until(lambda: app.guard is not None, pilot, what="the guard's state")
+        line = app.query_one(GuardLine)
+        shown = str(line.render())
+        assert line.display and line.has_class("-blocking")
+        assert "GUARD  stops every session: cycle spend $" in shown
+        assert "reached hard_cap_usd $50.00 (+1 more: tokenbuddy guard) · g allows" in shown
+        await pilot.press("g")
+        await until(lambda: app.guard is not None and not app.guard.blocking, pilot)
+        shown = str(line.render())
+        assert "lifted for every session until 16:00: it would stop every session" in shown
+        assert not line.has_class("-blocking")
+    state = str(tmp_path / "state")
+    (allowed,) = guard_files.read_allows(state)
+    assert allowed["until_ms"] == int(NOW * 1000) + 30 * 60_000
+    records, _ = guard_files.read_journal(guard_files.journal_path(state))
+    assert [r["decision"] for r in records] == ["allow"]
+
+
+async def test_without_a_tripped_rule_the_guard_line_and_key_stay_hidden(tmp_path: Path) -> None:
+    from tokenbuddy.tui.widgets import GuardLine
+
+    # The demo's broken-cache session is critical: block_on_critical off leaves nothing.
+    config = guarded_demo(tmp_path, mode="block", hard_cap_usd=100_000.0, block_on_critical=False)
+    app = TokenBuddyApp(config)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        await until(lambda: app.guard is not None, pilot, what="the guard's state")
+        assert not app.query_one(GuardLine).display
+        assert app.check_action("allow_guard", ()) is False
+        await pilot.press("g")
+        await pilot.pause()
+        assert not (tmp_path / "state" / "guard-allow.json").exists()

@@ -300,3 +300,22 @@ def test_team_screen(snap_compare: SnapCompare, tmp_path: Path) -> None:
         await settle(pilot, lambda: isinstance(app.screen, TeamScreen), "the team screen")
 
     assert compare(snap_compare, frozen_config(tmp_path), run_before, size=LARGE)
+
+
+def test_guard_stopping(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    """(h) With ``[guard]`` in block mode and the cycle past ``hard_cap_usd``, the guard's
+    line under the header says what it stops and that ``g`` lifts it."""
+    from tokenbuddy.services.guard import GuardSetup
+    from tokenbuddy.store.settings import GuardSettings, StatuslineSettings
+
+    guard = GuardSettings(mode="block", hard_cap_usd=50.0)
+    config = frozen_config(
+        tmp_path / "demo",
+        status_file=tmp_path / "cache" / "status.json",
+        statusline=StatuslineSettings(),
+        guard=GuardSetup(guard, tmp_path / "state", tmp_path / "config.toml"),
+    )
+    run_before = after_first_snapshot(
+        then=lambda app: app.query_one("#guard").display, what="the guard's line"
+    )
+    assert compare(snap_compare, config, run_before)

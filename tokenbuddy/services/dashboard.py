@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tokenbuddy.core.units import DAY_MS
 from tokenbuddy.services.backlog_process import BacklogProcess
+from tokenbuddy.services.guard import allow, guard_state
 from tokenbuddy.services.ingest import IngestSummary, sync, sync_paths
 from tokenbuddy.services.monitor import Monitor
 from tokenbuddy.services.snapshot import build_snapshot, session_detail
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from tokenbuddy.core.dashboard import DashboardSnapshot, SessionDetail
     from tokenbuddy.core.tips import Tip
     from tokenbuddy.services.budget import BudgetSettings
-    from tokenbuddy.services.guard import GuardSetup
+    from tokenbuddy.services.guard import Allow, GuardSetup, GuardState
     from tokenbuddy.services.team_sync import SyncOptions, SyncReport
     from tokenbuddy.services.vendor_poll import Credential
     from tokenbuddy.sources.discovery import LogRoot
@@ -112,6 +113,8 @@ class DashboardService:
         self._ingest_lock = threading.Lock()
         self._monitor = Monitor(settings.zone, settings.budget, settings.thresholds)
         self._monitor_lock = threading.Lock()
+        self._published: dict[str, Any] | None = None
+        """The status file as the last snapshot wrote it (the guard's figures)."""
 
     def now_ms(self) -> int:
         """The dashboard's clock, in milliseconds since the epoch."""
@@ -156,7 +159,7 @@ class DashboardService:
                 ledger, self.now_ms(), settings.zone, settings.budget, self._monitor
             )
             if settings.status_file is not None and settings.statusline is not None:
-                publish_status(
+                self._published = publish_status(
                     ledger,
                     snapshot,
                     settings.statusline,
@@ -164,6 +167,21 @@ class DashboardService:
                     guard=settings.guard,
                 )
         return snapshot
+
+    def guard_state(self) -> GuardState | None:
+        """What the guard stops now, its allows and latest decisions, as of the last
+        snapshot (None: no guard here, or no snapshot published yet)."""
+        guard, published = self.settings.guard, self._published
+        if guard is None or published is None:
+            return None
+        return guard_state(published, guard.state_dir, self.now_ms())
+
+    def allow_guard(self, minutes: int) -> Allow:
+        """Lift the guard's blocks for every session for ``minutes`` (and record it)."""
+        assert self.settings.guard is not None
+        return allow(
+            self.settings.guard.state_dir, minutes=minutes, session_id=None, now_ms=self.now_ms()
+        )
 
     def session_detail(self, session_id: str, source: str | None) -> SessionDetail | None:
         """One session's timeline and subagents (``source`` None: its latest request's)."""

@@ -32,13 +32,16 @@ from tokenbuddy.tui.config import DashboardConfig
 from tokenbuddy.tui.remote import RemoteViews
 from tokenbuddy.tui.screens import HelpScreen, SessionScreen
 from tokenbuddy.tui.widgets import (
+    ALLOW_MINUTES,
     BreakdownTables,
     EmptyState,
+    GuardLine,
     HeaderStrip,
     SessionsTable,
     SpendChart,
     TipsPanel,
     WarningsPanel,
+    clock_time,
     top_tip_text,
 )
 
@@ -49,10 +52,13 @@ if TYPE_CHECKING:
 
     from tokenbuddy.core.dashboard import DashboardSnapshot
     from tokenbuddy.core.tips import Tip
+    from tokenbuddy.services.guard import GuardState
     from tokenbuddy.services.team_sync import SyncReport
     from tokenbuddy.services.vendor_poll import Credential
     from tokenbuddy.sources.watch import LogWatcher
     from tokenbuddy.tui.messages import (
+        GuardAllowed,
+        GuardChecked,
         IngestProgressed,
         LogsChanged,
         SessionLoaded,
@@ -89,6 +95,7 @@ class TokenBuddyApp(RemoteViews):
         Binding("v", "vendors", "Vendors"),
         Binding("m", "team", "Team", show=False),
         Binding("w", "focus_warnings", "Warnings", show=False),
+        Binding("g", "allow_guard", "Allow 30m"),
     ]
 
     DASHBOARD_ACTIONS: ClassVar[frozenset[str]] = frozenset(
@@ -101,6 +108,7 @@ class TokenBuddyApp(RemoteViews):
             "vendors",
             "team",
             "show_sessions",
+            "allow_guard",
         }
     )
     """Actions that act on the dashboard, so only offered while it is on screen."""
@@ -115,6 +123,8 @@ class TokenBuddyApp(RemoteViews):
         self._credentials: dict[str, Credential | None] | None = None
         """Vendor credentials found at start (kept in memory only, never shown)."""
         self._keyring_problem = ""
+        self.guard: GuardState | None = None
+        """The guard's state as last checked; None without a guard (the demo)."""
         self.team_report: SyncReport | None = None
         """The last team sync's outcome; None before the first attempt."""
         self._team_alerted: set[str] = set()
@@ -127,6 +137,7 @@ class TokenBuddyApp(RemoteViews):
         # Determinate from the start: a hidden indeterminate bar would animate for nothing.
         yield ProgressBar(total=1, show_eta=False, id="ingest-progress")
         yield HeaderStrip(id="header")
+        yield GuardLine(id="guard")
         yield WarningsPanel(id="warnings")
         yield EmptyState(id="empty")
         with TabbedContent(id="main"):
@@ -208,6 +219,8 @@ class TokenBuddyApp(RemoteViews):
             summary = self.screen.detail.summary
             self.load_session(summary.session_id, summary.source)
         self.query_one(WarningsPanel).show(message.snapshot.alerts)
+        if self.config.guard is not None:
+            self.check_guard()
         self._announce(message.snapshot)
         if message.summary is not None:
             self.compute_tips()
@@ -257,6 +270,18 @@ class TokenBuddyApp(RemoteViews):
         if critical and self.config.desktop_notifications:
             worst = critical[0]
             self.notify_desktop(f"tokenbuddy: {worst.kind.replace('_', ' ')}", worst.message)
+
+    def on_guard_checked(self, message: GuardChecked) -> None:
+        if self._shutting_down():
+            return
+        self.guard = message.state
+        self.query_one(GuardLine).show(message.state, self.config.zone)
+        self.refresh_bindings()
+
+    def on_guard_allowed(self, message: GuardAllowed) -> None:
+        until = clock_time(message.allow.until_ms, self.config.zone)
+        self.notify(f"Guard: blocks lifted for every session until {until}.", timeout=8)
+        self.check_guard()
 
     def on_tips_computed(self, message: TipsComputed) -> None:
         if self._shutting_down():
@@ -336,7 +361,10 @@ class TokenBuddyApp(RemoteViews):
     # -- actions ---------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Dashboard keys do nothing (and leave the footer) while another screen is shown."""
+        """Dashboard keys do nothing (and leave the footer) while another screen is shown;
+        the guard's key is offered only while the guard stops something."""
+        if action == "allow_guard" and not (self.guard and self.guard.blocking):
+            return False
         return not (action in self.DASHBOARD_ACTIONS and len(self.screen_stack) > 1)
 
     def action_help(self) -> None:
@@ -374,3 +402,7 @@ class TokenBuddyApp(RemoteViews):
     def action_rescan(self) -> None:
         """Re-scan every log now."""
         self.rescan()
+
+    def action_allow_guard(self) -> None:
+        """Lift the guard's blocks for every session for half an hour."""
+        self.allow_guard(ALLOW_MINUTES)

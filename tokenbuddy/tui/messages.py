@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from tokenbuddy.core.dashboard import DashboardSnapshot, SessionDetail
     from tokenbuddy.core.tips import Tip
     from tokenbuddy.services.dashboard import VendorsView
+    from tokenbuddy.services.guard import Allow, GuardState
     from tokenbuddy.services.ingest import IngestSummary
     from tokenbuddy.services.team_sync import SyncReport
     from tokenbuddy.services.vendor_poll import Credential
@@ -44,6 +45,26 @@ class SnapshotBuilt(Message):
     def can_replace(self, message: Message) -> bool:
         """A newer snapshot supersedes a queued older one."""
         return isinstance(message, SnapshotBuilt) and message.summary is None
+
+
+class GuardChecked(Message):
+    """The guard's state as of the latest snapshot (None: no guard on this dashboard)."""
+
+    def __init__(self, state: GuardState | None) -> None:
+        super().__init__()
+        self.state = state
+
+    def can_replace(self, message: Message) -> bool:
+        """Only the latest state matters."""
+        return isinstance(message, GuardChecked)
+
+
+class GuardAllowed(Message):
+    """The guard's blocks were lifted for every session until ``allow.until_ms``."""
+
+    def __init__(self, allow: Allow) -> None:
+        super().__init__()
+        self.allow = allow
 
 
 class LogsChanged(Message):

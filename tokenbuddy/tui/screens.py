@@ -356,6 +356,7 @@ Keys
   m         the team, once joined: pooled budget, soft limits
   tab       move between panels
   r         re-scan every log now
+  g         lift the guard's blocks for 30 minutes
   ctrl+p    command palette (themes and more)
   ?         this help (escape closes it)
   escape    back

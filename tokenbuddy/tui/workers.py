@@ -15,6 +15,8 @@ from textual.app import App
 
 from tokenbuddy.tui.messages import (
     CredentialsFound,
+    GuardAllowed,
+    GuardChecked,
     IngestProgressed,
     LogsChanged,
     SessionLoaded,
@@ -72,6 +74,16 @@ class DashboardWorkers(App[None]):
     def refresh_snapshot(self) -> None:
         """Rebuild the snapshot without ingesting (time moves burn rates and 'last' columns)."""
         self.post_message(SnapshotBuilt(self.service.snapshot(), None))
+
+    @work(thread=True, group="guard", name="guard", exclusive=True, exit_on_error=False)
+    def check_guard(self) -> None:
+        """Read what the guard stops now and its allows (the allow file is read here)."""
+        self.post_message(GuardChecked(self.service.guard_state()))
+
+    @work(thread=True, group="guard allow", name="guard allow", exit_on_error=False)
+    def allow_guard(self, minutes: int) -> None:
+        """Lift the guard's blocks for every session (``tokenbuddy guard allow``)."""
+        self.post_message(GuardAllowed(self.service.allow_guard(minutes)))
 
     @work(thread=True, group="query", name="session", exit_on_error=False)
     def load_session(self, session_id: str, source: str | None) -> None:
