@@ -127,6 +127,7 @@ def test_install_from_the_command_line_honours_claude_config_dir(
     assert main(["guard", "--install"]) == 0
     out = capsys.readouterr().out
     assert f"in {work / 'settings.json'}" in out
+    assert "names 1 more dir(s); only the first was changed" in out
     assert 'the guard is off: set mode = "block"' in out
     assert installed_events(read(work / "settings.json")) == ["PreToolUse", "UserPromptSubmit"]
     assert main(["guard", "--uninstall"]) == 0

@@ -50,7 +50,7 @@ def run_guard(args: argparse.Namespace) -> int:
 def run_install(*, uninstall: bool) -> int:
     """Add or remove the hooks in Claude Code's ``settings.json``."""
     from tokenbuddy.cli import guard_install
-    from tokenbuddy.cli.statusline_install import settings_file
+    from tokenbuddy.cli.statusline_install import other_dirs_note, settings_file
     from tokenbuddy.store.paths import app_paths
     from tokenbuddy.store.settings import load_settings
 
@@ -59,10 +59,12 @@ def run_install(*, uninstall: bool) -> int:
     target = settings_file(os.environ, Path.home())
     if uninstall:
         print(guard_install.uninstall(target, paths))
-        return 0
-    print(guard_install.install(target, paths))
-    mode = load_settings(paths.config_file)[0].guard.mode
-    if mode == "off":
+    else:
+        print(guard_install.install(target, paths))
+    note = other_dirs_note(os.environ)
+    if note:
+        print(note)
+    if not uninstall and load_settings(paths.config_file)[0].guard.mode == "off":
         print(
             f'the guard is off: set mode = "block" (or "warn") under [guard] in '
             f"{paths.config_file}, with the limits you want; `tokenbuddy guard` shows its state"

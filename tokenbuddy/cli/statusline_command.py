@@ -21,7 +21,12 @@ def run_statusline(args: Any) -> int:
     if args.install or args.uninstall:
         from pathlib import Path
 
-        from tokenbuddy.cli.statusline_install import install, settings_file, uninstall
+        from tokenbuddy.cli.statusline_install import (
+            install,
+            other_dirs_note,
+            settings_file,
+            uninstall,
+        )
         from tokenbuddy.store.paths import app_paths
 
         paths = app_paths()
@@ -31,11 +36,8 @@ def run_statusline(args: Any) -> int:
             uninstall(target, paths) if args.uninstall else install(target, paths, force=args.force)
         )
         print(done)
-        others = [p for p in os.environ.get("CLAUDE_CONFIG_DIR", "").split(",")[1:] if p.strip()]
-        if others:
-            print(
-                f"note: CLAUDE_CONFIG_DIR names {len(others)} more dir(s); only the first was "
-                "changed (run again with each as CLAUDE_CONFIG_DIR to change the others)"
-            )
+        note = other_dirs_note(os.environ)
+        if note:
+            print(note)
         return 0
     return run_fast(["--no-color"] if args.no_color else [])

@@ -43,6 +43,17 @@ def settings_file(environ: Mapping[str, str], home: Path) -> Path:
     return home / ".claude" / "settings.json"
 
 
+def other_dirs_note(environ: Mapping[str, str]) -> str | None:
+    """A note when ``CLAUDE_CONFIG_DIR`` names more dirs than the one that was changed."""
+    others = [p for p in environ.get("CLAUDE_CONFIG_DIR", "").split(",")[1:] if p.strip()]
+    if not others:
+        return None
+    return (
+        f"note: CLAUDE_CONFIG_DIR names {len(others)} more dir(s); only the first was "
+        "changed (run again with each as CLAUDE_CONFIG_DIR to change the others)"
+    )
+
+
 LAUNCHER = (
     "import sys; from tokenbuddy.cli.statusline import run_fast; sys.exit(run_fast(sys.argv[1:]))"
 )

@@ -17,7 +17,7 @@ With ``mode = "block"`` in ``[guard]``, each rule that trips stops the call:
   ``sdk-cli`` for ``claude -p``, ``sdk-ts``, ``sdk-py``) and has spent
   ``scripted_session_limit_usd``.
 
-The last two warnings-based rules need ``block_on_critical``. Spend figures only grow
+The two rules that act on warnings need ``block_on_critical``. Spend figures only grow
 within a cycle and a day, so a cap stays reached however old the figures are, until
 the cycle or day they belong to ends; warnings older than :data:`ALERT_FRESH_MS` are
 not acted on. An active allow (``tokenbuddy guard allow``) lifts every rule for the
