@@ -107,7 +107,15 @@ def history(isolated_environment: Path) -> Session:
 
 @pytest.fixture
 def publish(
-    history: Session, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    history: Session, publish_logs: Callable[..., dict[str, Any]]
+) -> Callable[..., dict[str, Any]]:
+    """:func:`publish_logs` over :func:`history`."""
+    return publish_logs
+
+
+@pytest.fixture
+def publish_logs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> Callable[..., dict[str, Any]]:
     """Set ``[guard]`` and write the figures as ``tokenbuddy status`` does; returns them."""
 
@@ -222,11 +230,36 @@ def test_person_wide_unattended_spend_stops_the_loops_next_iteration(
     publish(mode="block")
     rewrite_status(lambda s: s.update(alerts=[critical("unattended_spend", None, "it-1", "it-2")]))
     reason = prompt_blocked(hook(user_prompt("it-3"), entrypoint="sdk-cli"))
-    assert "unattended spend: no human prompt for 4.2 h in 168 sessions" in reason
+    assert "stopped this prompt: no human prompt for 4.2 h in 168 sessions of shop" in reason
     assert denied(hook(pre_tool_use("it-3"), entrypoint="sdk-cli"))
     assert denied(hook(pre_tool_use("it-1"), entrypoint="cli")), "named by the warning"
     assert hook(user_prompt("it-1"), entrypoint="cli") == b"", "a person typing goes ahead"
     assert hook(pre_tool_use("person"), entrypoint="cli") == b""
+
+
+def test_a_claude_p_loop_found_by_the_detectors_is_stopped_at_its_next_run(
+    isolated_environment: Path, publish_logs: Callable[..., dict[str, Any]]
+) -> None:
+    rng = random.Random(7)
+    moment = datetime.now(UTC) - timedelta(minutes=45)
+    while moment < datetime.now(UTC) - timedelta(seconds=30):  # claude -p every ~90 s
+        run = Session(isolated_environment / "claude", "nightly-report", rng, model=OPUS,
+                      context=92_000, entrypoint="sdk-cli")  # fmt: skip
+        run.prompt(moment)
+        call = moment + timedelta(seconds=5)
+        run.response(call, broken=True)
+        for _ in range(3):
+            call += timedelta(seconds=10)
+            run.response(call)
+        run.write()
+        moment += timedelta(seconds=90)
+    figures = publish_logs(mode="block")
+    (alert,) = [a for a in figures["alerts"] if a["kind"] == "unattended_spend"]
+    assert alert["severity"] == "critical" and len(alert["sessions"]) >= 25
+    reason = prompt_blocked(hook(user_prompt("the-next-run"), entrypoint="sdk-cli"))
+    assert reason.startswith("tokenbuddy guard stopped this prompt: Unattended spend for ")
+    assert denied(hook(pre_tool_use(alert["sessions"][-1]), entrypoint="sdk-cli"))
+    assert hook(user_prompt("a-person"), entrypoint="cli") == b"", "a person typing goes ahead"
 
 
 def test_the_scripted_session_limit_knows_claude_p_by_its_entrypoint(

@@ -191,6 +191,10 @@ def test_standing_says_whom_each_tripped_rule_stops() -> None:
         ("session person", "critical_alert"),
         ("session loop-1, if scripted", "scripted_session_limit"),
     ]
+    state["alerts"] = [alert("unattended_spend", "critical", None, *"abcd")]
+    assert policy.standing(state, NOW_MS)[1][0] == (
+        "scripted sessions and the 4 sessions of the warning"
+    )
 
 
 @pytest.mark.parametrize(
@@ -208,3 +212,14 @@ def test_malformed_figures_trip_nothing(state: dict[str, Any]) -> None:
         state, [], session_id="s", entrypoint="sdk-cli", event=PRE, now_ms=NOW_MS
     )
     assert verdict is None
+
+
+@pytest.mark.parametrize(
+    "entrypoint",
+    ["cli", "sdk-cli", "sdk-ts", "sdk-py", "claude-vscode", "claude-desktop", "sdk", "", "SDK-x"],
+)
+def test_scripted_means_what_the_detectors_mean_for_claude_code(entrypoint: str) -> None:
+    from tokenbuddy.core.entrypoints import is_scripted
+    from tokenbuddy.core.records import CLAUDE_CODE
+
+    assert policy.is_scripted(entrypoint) == is_scripted(CLAUDE_CODE, entrypoint)

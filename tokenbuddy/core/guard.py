@@ -42,10 +42,11 @@ ALERT_FRESH_MS = 15 * MINUTE_MS
 """Warnings in figures older than this are not acted on (the hook refreshes them)."""
 WARN_EVERY_MS = 10 * MINUTE_MS
 """In warn mode, one session is told of one rule at most this often."""
-SCRIPTED_PREFIX = "sdk"
+SCRIPTED_PREFIX = "sdk-"
 """``CLAUDE_CODE_ENTRYPOINT`` of a scripted session: ``sdk-cli`` (``claude -p``),
 ``sdk-ts`` and ``sdk-py`` (the Agent SDK). ``cli`` and the IDE and desktop apps are
-interactive."""
+interactive. The same rule as :func:`tokenbuddy.core.entrypoints.is_scripted` for
+Claude Code, which the fast path cannot import (a test keeps the two in step)."""
 
 
 class Trip:
@@ -82,7 +83,7 @@ class Verdict:
 
 
 def is_scripted(entrypoint: str) -> bool:
-    """Whether ``CLAUDE_CODE_ENTRYPOINT`` says nobody is at the keys (``claude -p``, SDK)."""
+    """Whether Claude Code's ``CLAUDE_CODE_ENTRYPOINT`` says nobody is at the keys."""
     return entrypoint.startswith(SCRIPTED_PREFIX)
 
 
@@ -154,8 +155,8 @@ def _alert_trips(
         message = str(alert.get("message") or alert.get("kind"))
         if alert.get("kind") == "unattended_spend":
             person_typing = event == USER_PROMPT_SUBMIT and not scripted
-            if (scripted or named) and not person_typing:
-                trips.append(Trip("unattended_spend", f"unattended spend: {message}"))
+            if (scripted or named) and not person_typing:  # its message names itself
+                trips.append(Trip("unattended_spend", message))
         elif named:
             trips.append(Trip("critical_alert", f"critical warning on this session: {message}"))
     return trips
@@ -196,12 +197,20 @@ def _standing_alerts(status: dict[str, Any], now_ms: int) -> list[tuple[str, Tri
         names = [s for s in (alert.get("session_id"), *(alert.get("sessions") or [])) if s]
         message = str(alert.get("message") or alert.get("kind"))
         if alert.get("kind") == "unattended_spend":
-            scope = "scripted sessions" + (f" and {', '.join(names)}" if names else "")
-            found.append((scope, Trip("unattended_spend", f"unattended spend: {message}")))
+            found.append((_unattended_scope(names), Trip("unattended_spend", message)))
         elif names:
             scope = f"session {', '.join(names)}"
             found.append((scope, Trip("critical_alert", f"critical warning: {message}")))
     return found
+
+
+def _unattended_scope(names: list[Any]) -> str:
+    """Whom the unattended-spend rule stops, its sessions named while there are few."""
+    if not names:
+        return "scripted sessions"
+    if len(names) > 3:
+        return f"scripted sessions and the {len(names)} sessions of the warning"
+    return f"scripted sessions and {', '.join(str(n) for n in names)}"
 
 
 def decide(

@@ -71,7 +71,7 @@ def status_payload(
                 "severity": alert.severity,
                 "rank": SEVERITY_RANK[alert.severity],
                 "session_id": alert.session_id,
-                "sessions": list(getattr(alert, "sessions", ())),
+                "sessions": list(alert.sessions),
                 "message": alert.message,
             }
             for alert in snapshot.alerts
