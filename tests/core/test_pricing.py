@@ -205,7 +205,7 @@ def test_prices_resolve_with_no_network(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_the_sql_price_expression_equals_the_python_price_bit_for_bit(tmp_path: Path) -> None:
     """Bulk loads price rows in SQL at merge time: the same doubles as PriceBook.cost."""
-    from tokenbuddy.store.ledger import Ledger, request_row
+    from tokenbuddy.store.ledger import RECORD_COLUMNS, Ledger, request_row
 
     rng = random.Random(11)
     models = [
@@ -240,7 +240,8 @@ def test_the_sql_price_expression_equals_the_python_price_bit_for_bit(tmp_path: 
     expression, params = book.cost_sql(keys)
     with Ledger(tmp_path / "ledger.sqlite3") as ledger:
         ledger.db.executemany(
-            f"INSERT INTO requests VALUES ({', '.join('?' * (len(UsageRecord._fields) + 2))})",
+            f"INSERT INTO requests ({', '.join(RECORD_COLUMNS)})"
+            f" VALUES ({', '.join('?' * len(RECORD_COLUMNS))})",
             [request_row(r, None) for r in records],
         )
         got = dict(ledger.db.execute(f"SELECT dedup_key, {expression} FROM requests", params))

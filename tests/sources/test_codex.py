@@ -43,7 +43,8 @@ def test_delta_and_reset() -> None:
 
 def test_re_emitted_totals_count_once_and_cached_input_is_split_out() -> None:
     p = parser()
-    p.feed({"type": "session_meta", "payload": {"id": "sess-1", "cwd": "/home/dev/app"}})
+    meta = {"id": "sess-1", "cwd": "/home/dev/app", "originator": "codex_exec"}
+    p.feed({"type": "session_meta", "payload": meta})
     p.feed({"type": "turn_context", "payload": {"model": "gpt-5.4", "cwd": "/home/dev/app"}})
     p.feed(
         token_count(
@@ -62,6 +63,7 @@ def test_re_emitted_totals_count_once_and_cached_input_is_split_out() -> None:
     ]
     assert {r.session_id for r in p.records} == {"sess-1"}
     assert {r.project for r in p.records} == {"/home/dev/app"}
+    assert {r.entrypoint for r in p.records} == {"codex_exec"}
     assert [(s.window_minutes, s.used_percent, s.resets_at_ms) for s in p.rate_limits] == [
         (300, 6.0, 1775674998000),
     ]
@@ -73,6 +75,7 @@ def test_usage_before_any_turn_context_is_priced_as_gpt_5_and_noted() -> None:
     assert p.records[0].model == "gpt-5"
     assert p.stats.notes == {CODEX_MODEL_ASSUMED: 1}
     assert p.records[0].session_id == "019d6d67-1952-7e83-93ef-94497e3c15b6"
+    assert p.records[0].entrypoint == ""  # no session_meta: the originator is unknown
 
 
 def test_keys_are_content_derived_so_a_forked_replay_collides() -> None:

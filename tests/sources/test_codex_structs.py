@@ -30,7 +30,12 @@ def session_meta() -> dict[str, Any]:
     return {
         "timestamp": "2026-04-08T20:02:46.000Z",
         "type": "session_meta",
-        "payload": {"id": "019d6d67-aaaa", "cwd": "/home/dev/app", "instructions": "x" * 300},
+        "payload": {
+            "id": "019d6d67-aaaa",
+            "cwd": "/home/dev/app",
+            "originator": "codex_exec",
+            "instructions": "x" * 300,
+        },
     }
 
 
@@ -97,7 +102,13 @@ def other_lines() -> list[dict[str, Any]]:
 ODD: list[Any] = [None, "", "text", 0, -1, 1.0, 12.5, True, 2**63, [], {}, {"nested": 1}]
 
 PATHS: dict[str, list[tuple[str, ...]]] = {
-    "session_meta": [("payload",), ("payload", "id"), ("payload", "cwd"), ("timestamp",)],
+    "session_meta": [
+        ("payload",),
+        ("payload", "id"),
+        ("payload", "cwd"),
+        ("payload", "originator"),
+        ("timestamp",),
+    ],
     "turn_context": [
         ("payload", "model"),
         ("payload", "cwd"),
@@ -185,8 +196,8 @@ def test_an_ordinary_rollout_is_read_by_the_structs(monkeypatch: pytest.MonkeyPa
     whole, by_line, reference = _three_ways(monkeypatch, [rollout])
     assert whole == by_line == reference
     records, limits, prompts, state = whole[:4]
-    assert [(r.model, r.input_tokens, r.cache_read_tokens) for r in records] == [
-        ("gpt-5.4", 500, 500)
+    assert [(r.model, r.input_tokens, r.cache_read_tokens, r.entrypoint) for r in records] == [
+        ("gpt-5.4", 500, 500, "codex_exec")
     ]
     assert [(s.window_minutes, s.used_percent) for s in limits] == [(300, 12.5), (10080, 12.5)] * 2
     assert len(prompts) == 1 and state["session_id"] == "019d6d67-aaaa"

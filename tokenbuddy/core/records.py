@@ -62,6 +62,11 @@ class UsageRecord(NamedTuple):
     agent_id: str
     agent_type: str
     """The subagent's type (``Explore``, ``general-purpose``, ``aside_question``...)."""
+    entrypoint: str = ""
+    """How the session was started, as the agent wrote it: Claude Code's ``entrypoint``
+    (``cli``, ``claude-desktop``, ``sdk-cli`` for ``claude -p``...), Codex's ``originator``
+    (``codex_cli_rs``, ``codex_exec``...); empty when the log does not say.
+    :func:`tokenbuddy.core.entrypoints.is_scripted` tells a script's from a person's."""
 
     @property
     def cache_write_tokens(self) -> int:

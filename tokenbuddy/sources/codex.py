@@ -6,7 +6,9 @@ Codex writes ``token_count`` events carrying the session's cumulative usage
 (``info.total_token_usage``), re-emitted with the same total several times.
 A request's usage is the increase of that total since the previous event; a
 decrease means the counter was reset. ``last_token_usage`` is never summed.
-The model is the one named by the latest ``turn_context``.
+The model is the one named by the latest ``turn_context``, and how the session was
+started (its entrypoint: ``codex_cli_rs``, ``codex_exec``...) is the ``originator`` of
+its ``session_meta``.
 
 OpenAI counts cached tokens inside ``input_tokens``; records here carry the
 uncached part as ``input_tokens`` and the cached part as ``cache_read_tokens``.
@@ -68,7 +70,7 @@ def open_rollout(path: str, state: dict[str, Any], stats: ParseStats) -> Rollout
 def initial_state(path: str) -> dict[str, Any]:
     """Carry-over for a rollout read from its start."""
     name = os.path.basename(path).removesuffix(".jsonl")
-    return {"session_id": name[-36:], "cwd": "", "model": "", "totals": [0] * 5}
+    return {"session_id": name[-36:], "cwd": "", "model": "", "totals": [0] * 5, "originator": ""}
 
 
 def usage_delta(previous: list[int], current: list[int]) -> list[int]:
@@ -154,6 +156,8 @@ class RolloutParser:
             self.state["session_id"] = payload["id"]
         if isinstance(payload.get("cwd"), str):
             self.state["cwd"] = payload["cwd"]
+        if isinstance(payload.get("originator"), str):
+            self.state["originator"] = payload["originator"]
 
     def _turn_context(self, payload: dict[str, Any]) -> None:
         model = payload.get("model")
@@ -208,6 +212,7 @@ class RolloutParser:
             False,
             "",
             "",
+            self.state.get("originator", ""),
         )
 
     def _rate_limits(self, limits: Any, ts_ms: int) -> None:
@@ -273,6 +278,7 @@ class _Payload(msgspec.Struct):
     type: str | None = None
     id: str | None = None
     cwd: str | None = None
+    originator: str | None = None
     model: str | None = None
     collaboration_mode: _Mode | None = None
     info: _Info | None = None

@@ -25,7 +25,7 @@ import orjson
 from tokenbuddy.core.records import CURSOR, CURSOR_LOCAL
 from tokenbuddy.core.report import BUCKET_MS
 from tokenbuddy.core.units import DAY_MS
-from tokenbuddy.store.ledger import BILLED_UNTIL_MS, request_row
+from tokenbuddy.store.ledger import BILLED_UNTIL_MS, RECORD_COLUMNS, request_row
 from tokenbuddy.store.ledger.rollup import mark_dirty
 
 if TYPE_CHECKING:
@@ -44,14 +44,9 @@ _KEY_USER = "substr({key}, 8, instr(substr({key}, 8), ':') - 1)"
 """The user part of an API event's key, ``cursor:<user>:<ms>:<model>``."""
 _TEAM_KEYS = f"source = 'cursor' AND {_KEY_USER.format(key='dedup_key')} LIKE '%@%'"
 """Events from the team API: keyed by the member's e-mail (the personal API keys by id)."""
-_COLUMNS = (
-    "dedup_key, source, ts_ms, session_id, project, model, input_tokens, output_tokens,"
-    " cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, reasoning_tokens,"
-    " web_search_requests, speed, inference_geo, is_sidechain, agent_id, agent_type,"
-    " cost_usd, total_tokens"
-)
 _UPSERT = (
-    f"INSERT INTO requests ({_COLUMNS}) VALUES ({', '.join('?' * 20)})"
+    f"INSERT INTO requests ({', '.join(RECORD_COLUMNS)})"
+    f" VALUES ({', '.join('?' * len(RECORD_COLUMNS))})"
     " ON CONFLICT(dedup_key) DO UPDATE SET ts_ms = excluded.ts_ms,"
     " project = excluded.project, model = excluded.model,"
     " input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,"

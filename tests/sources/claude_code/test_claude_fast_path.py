@@ -36,6 +36,7 @@ def assistant() -> dict[str, Any]:
         "requestId": "req_011CZ",
         "uuid": "d4319f4c",
         "agentId": "",
+        "entrypoint": "sdk-ts",
         "message": {
             "id": "msg_01Af",
             "type": "message",
@@ -66,6 +67,7 @@ def progress() -> dict[str, Any]:
         "type": "progress",
         "sessionId": "outer-session",
         "cwd": "/home/dev/outer",
+        "entrypoint": "sdk-cli",
         "timestamp": "2026-04-08T13:54:00Z",
         "data": {"type": "agent_progress", "agentId": "sub-1", "message": inner},
     }
@@ -97,6 +99,7 @@ PATHS: list[tuple[str, ...]] = [
     ("agentId",),
     ("isApiErrorMessage",),
     ("uuid",),
+    ("entrypoint",),
     ("message",),
     ("message", "id"),
     ("message", "model"),
@@ -187,6 +190,10 @@ def _user_variants() -> list[bytes]:
     return lines
 
 
+ENVELOPE_PATHS: list[tuple[str, ...]] = [("entrypoint",), ("sessionId",), ("cwd",)]
+"""Fields a progress line's record takes from the line around it, not from its own."""
+
+
 def _variants() -> list[bytes]:
     lines: list[bytes] = []
     for base in (assistant(), progress()):
@@ -197,6 +204,10 @@ def _variants() -> list[bytes]:
         for path in PATHS:
             full_path = path if base["type"] == "assistant" else ("data", "message", *path)
             lines.append(orjson.dumps(without(base, full_path)))
+    envelope = progress()
+    for path, value in itertools.product(ENVELOPE_PATHS, ODD_VALUES):
+        lines.append(orjson.dumps(with_value(envelope, path, value)))
+    lines += [orjson.dumps(without(envelope, path)) for path in ENVELOPE_PATHS]
     return lines
 
 
@@ -354,6 +365,22 @@ def test_the_structs_read_the_common_line_themselves() -> None:
         10000,
     )
     assert (record.web_search_requests, record.speed, record.inference_geo) == (2, "fast", "us")
+    assert record.entrypoint == "sdk-ts"
+
+
+def test_the_entrypoint_is_the_lines_own_or_empty(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A subagent's reply embedded in a progress line takes the line's entrypoint, as it
+    takes its session and project; a line without one (Claude Code before 1.0.x) or with
+    another type than text gives an empty one, however the line is read."""
+    lines = [
+        progress(),
+        without(assistant(), ("entrypoint",)),
+        with_value(assistant(), ("entrypoint",), 7),
+    ]
+    chunk = b"".join(orjson.dumps(line) + b"\n" for line in lines)
+    whole, by_line, reference = _three_ways(monkeypatch, chunk, CONTEXT)
+    assert whole == by_line == reference
+    assert [record.entrypoint for record in whole[0]] == ["sdk-cli", "", ""]
 
 
 def test_counts_beyond_sqlite_integers_are_bad_usage() -> None:

@@ -128,6 +128,7 @@ def test_a_ledger_from_before_schema_5_stops_listing_unknown_tokens_as_unpriced(
         ledger.db.execute(
             "UPDATE usage_rollup SET unpriced_requests = requests WHERE source = 'cursor-local'"
         )
+        ledger.db.execute("ALTER TABLE requests DROP COLUMN entrypoint")  # added by 7
         ledger.db.execute("PRAGMA user_version = 4")
         assert queries.unpriced_models(ledger, queries.RequestFilter()) == {
             "gpt-5": 1,

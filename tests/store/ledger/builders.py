@@ -58,3 +58,19 @@ def direct_by_bucket(ledger: Ledger) -> dict[int, tuple[int, int, float]]:
         " GROUP BY 1"
     )
     return {b: (o, n, c) for b, o, n, c in rows}
+
+
+def commit_staged(ledger: Ledger, path: str, *records: UsageRecord) -> int:
+    """Commit ``records`` as a bulk load does: through a staging file and the merge."""
+    from tokenbuddy.store.staging import StagingFile
+
+    staging = StagingFile(ledger.path.parent / "staging")
+    staging.add([(path, records)])
+    staging.close()
+    cursor = FileCursor(path, records[0].source, offset=1, inode=1)
+    stored = ledger.files().get(path)
+    result = FileResult(cursor, [], [], len(records), {}, {}, False, stored, (), len(records))
+    written = ledger.commit_staged([result], [staging.path], ("CAST(output_tokens AS REAL)", []))
+    staging.path.unlink()
+    ledger.refresh_rollup()
+    return written

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -53,6 +54,7 @@ def test_upgrading_a_v1_ledger_rereads_the_logs_once_without_double_counting(
     with sqlite3.connect(path) as db:
         db.execute("DROP TABLE prompts")
         db.execute("DROP TABLE announced_alerts")
+        db.execute("ALTER TABLE requests DROP COLUMN entrypoint")
         db.execute("PRAGMA user_version = 1")
     with Ledger(path) as ledger:
         assert ledger.db.execute("SELECT COUNT(*) FROM files").fetchone()[0] == 0
@@ -71,9 +73,10 @@ def test_a_schema_5_ledger_gains_the_guard_decisions_once(tmp_path: Path) -> Non
     Ledger(path).close()
     with sqlite3.connect(path) as db:
         db.execute("DROP TABLE guard_decisions")
+        db.execute("ALTER TABLE requests DROP COLUMN entrypoint")  # added by 7
         db.execute("PRAGMA user_version = 5")
     with Ledger(path) as ledger:
-        assert ledger.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+        assert ledger.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
         ledger.db.execute(
             "INSERT INTO guard_decisions (id, ts_ms, decision, event) VALUES ('a', 1, 'block', 'x')"
         )
@@ -82,3 +85,64 @@ def test_a_schema_5_ledger_gains_the_guard_decisions_once(tmp_path: Path) -> Non
         assert ledger.db.execute("SELECT COUNT(*) FROM guard_decisions").fetchone()[0] == 1
     with Ledger(path) as ledger:
         assert ledger.db.execute("SELECT id FROM guard_decisions").fetchall() == [("a",)]
+
+
+_FIGURES = (
+    "SELECT COUNT(*), TOTAL(cost_usd), SUM(input_tokens), SUM(output_tokens),"
+    " SUM(cache_write_5m_tokens + cache_write_1h_tokens), SUM(cache_read_tokens),"
+    " GROUP_CONCAT(DISTINCT session_id) FROM requests"
+)
+_ROLLUP = "SELECT COUNT(*), TOTAL(cost_usd), SUM(requests), SUM(input_tokens) FROM usage_rollup"
+
+
+def test_upgrading_a_v6_ledger_fills_in_entrypoints_without_changing_a_count(
+    tmp_path: Path, shared_fixtures: Path
+) -> None:
+    """Schema 7 adds each request's entrypoint: the logs still on disk are read once more
+    and fill it in; the requests of a log deleted since keep an empty one."""
+    logs = tmp_path / "logs"
+    shutil.copytree(shared_fixtures / "claude", logs / "claude")
+    shutil.copytree(shared_fixtures / "codex", logs / "codex")
+    roots = log_roots(environ_for(logs / "claude", logs / "codex"), tmp_path)
+    path = tmp_path / "ledger.sqlite3"
+    with Ledger(path) as ledger:
+        sync(ledger, roots)
+        before = _state(ledger)
+        expected = _entrypoints(ledger)
+    gone_id = "44ef5cbf-9cc3-4f7b-ac40-337a4d39713b"  # a session without subagent files
+    gone = next((logs / "claude").rglob(f"{gone_id}.jsonl"))
+    gone_requests = expected.pop(("claude-code", gone_id, "cli"))
+    gone.unlink()
+    with sqlite3.connect(path) as db:  # the ledger as schema 6 left it
+        db.execute("ALTER TABLE requests DROP COLUMN entrypoint")
+        db.execute("PRAGMA user_version = 6")
+    with Ledger(path) as ledger:
+        assert ledger.db.execute("SELECT COUNT(*) FROM files WHERE missing = 0").fetchone() == (0,)
+        summary = sync(ledger, roots)
+        ledger.refresh_rollup()
+        after = _state(ledger)
+        filled = _entrypoints(ledger)
+    assert summary.files_read > 0 and summary.errors == []
+    assert after == before
+    empty = filled.pop(("claude-code", gone_id, ""))
+    assert filled == expected
+    assert empty == gone_requests
+
+
+def _state(ledger: Ledger) -> tuple[object, ...]:
+    """Every figure an upgrade must leave alone: requests, rollup, prompts, limits."""
+    db = ledger.db
+    return (
+        db.execute(_FIGURES).fetchone(),
+        db.execute(_ROLLUP).fetchone(),
+        db.execute("SELECT COUNT(*) FROM prompts").fetchone(),
+        db.execute("SELECT COUNT(*) FROM rate_limits").fetchone(),
+    )
+
+
+def _entrypoints(ledger: Ledger) -> dict[tuple[str, str, str], int]:
+    """Requests per (source, session, entrypoint) of the main conversation files."""
+    rows = ledger.db.execute(
+        "SELECT source, session_id, entrypoint, COUNT(*) FROM requests GROUP BY 1, 2, 3"
+    )
+    return {(source, sid, entry): count for source, sid, entry, count in rows}

@@ -106,6 +106,7 @@ def _assistant_record(
         _text(envelope.get("sessionId")),
         _text(envelope.get("cwd")),
         _text(envelope.get("agentId")),
+        _text(envelope.get("entrypoint")),
     )
 
 

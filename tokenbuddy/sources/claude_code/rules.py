@@ -73,6 +73,7 @@ def usage_record(  # noqa: PLR0917 - one call per request on the hot path: no gr
     session_id: str | None,
     project: str | None,
     agent_id: str | None,
+    entrypoint: str | None,
 ) -> UsageRecord | None:
     """The record an assistant message's usage makes, or None (counting why) when it
     does not count.
@@ -82,7 +83,8 @@ def usage_record(  # noqa: PLR0917 - one call per request on the hot path: no gr
     cache writes. ``timestamp`` is the
     message's own, ``envelope_timestamp`` the line's around it (a subagent's progress
     line). Text fields are None or empty when absent or not strings; ``session_id``,
-    ``project`` and ``agent_id`` then fall back to what the file's path says.
+    ``project`` and ``agent_id`` then fall back to what the file's path says, and
+    ``entrypoint`` (how the session was started) to empty.
     """
     ts_ms = parse_timestamp(timestamp or envelope_timestamp)
     if (
@@ -126,6 +128,7 @@ def usage_record(  # noqa: PLR0917 - one call per request on the hot path: no gr
             sidechain or bool(context.agent_id),
             agent_id or context.agent_id,
             context.agent_type or ("subagent" if sidechain else ""),
+            entrypoint or "",
         ),
     )
 

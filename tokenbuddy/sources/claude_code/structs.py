@@ -167,6 +167,7 @@ def _assistant_from_value(
         envelope.sessionId,
         envelope.cwd,
         envelope.agentId,
+        envelope.entrypoint,
     )
 
 

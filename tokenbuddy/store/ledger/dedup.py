@@ -8,6 +8,9 @@ Deduplication happens by primary key, the request's dedup key:
   comes from the main conversation's copy whenever one was seen.
 - Codex keys a request by its cumulative totals, so a forked rollout that
   replays history collides with the original; the smaller delta is the true one.
+- Either way, a copy that knows how its session was started (its entrypoint) fills
+  in a stored copy that does not: a ledger written before entrypoints were read gets
+  them when the logs are read again, without any count changing.
 
 Across sources, billed Cursor rows and Cursor's local estimates describe the same
 requests: :data:`COUNTED` keeps one of the two in every total.
@@ -58,6 +61,19 @@ _LARGER = (
     "requests.total_tokens AND requests.is_sidechain = 1 AND excluded.is_sidechain = 0))"
 )
 _MAIN_COPY = "(requests.is_sidechain = 1 AND excluded.is_sidechain = 0)"
+_SMALLER = "excluded.total_tokens < requests.total_tokens"
+_FILLS_ENTRYPOINT = "(requests.entrypoint = '' AND excluded.entrypoint != '')"
+
+
+def _entrypoint(replaces: str) -> str:
+    """The SET term of ``entrypoint``: the new copy's when it has one and either
+    ``replaces`` holds or the stored copy has none."""
+    return (
+        "entrypoint = CASE WHEN excluded.entrypoint != '' AND (requests.entrypoint = ''"
+        f" OR {replaces}) THEN excluded.entrypoint ELSE requests.entrypoint END"
+    )
+
+
 KEEP_LARGEST = (
     " ON CONFLICT(dedup_key) DO UPDATE SET "
     + ", ".join(
@@ -69,17 +85,26 @@ KEEP_LARGEST = (
             f"{c} = CASE WHEN {_MAIN_COPY} THEN excluded.{c} ELSE requests.{c} END"
             for c in _ATTRIBUTION_COLUMNS
         ]
+        + [_entrypoint(_MAIN_COPY)]
     )
-    + f" WHERE {_LARGER} OR {_MAIN_COPY}"
+    + f" WHERE {_LARGER} OR {_MAIN_COPY} OR {_FILLS_ENTRYPOINT}"
 )
 """The upsert clause of :data:`LARGEST_COPY_SOURCE`: the larger copy's figures, the main
-conversation's attribution."""
+conversation's attribution, an entrypoint from whichever copy has one."""
 KEEP_SMALLEST = (
     " ON CONFLICT(dedup_key) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in RECORD_COLUMNS if c != "dedup_key")
-    + " WHERE excluded.total_tokens < requests.total_tokens"
+    + ", ".join(
+        [
+            f"{c} = CASE WHEN {_SMALLER} THEN excluded.{c} ELSE requests.{c} END"
+            for c in RECORD_COLUMNS
+            if c not in {"dedup_key", "entrypoint"}
+        ]
+        + [_entrypoint(_SMALLER)]
+    )
+    + f" WHERE {_SMALLER} OR {_FILLS_ENTRYPOINT}"
 )
-"""The upsert clause of every other source: the smaller copy, whole."""
+"""The upsert clause of every other source: the smaller copy, whole (an entrypoint from
+whichever copy has one)."""
 UPSERT_KEEP_LARGEST = _INSERT + KEEP_LARGEST
 """Insert one :func:`request_row`, or settle it with the stored copy (largest kept)."""
 UPSERT_KEEP_SMALLEST = _INSERT + KEEP_SMALLEST

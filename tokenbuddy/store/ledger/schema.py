@@ -17,9 +17,17 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 _MIGRATIONS: dict[int, str] = {
+    # 7: how each request's session was started (Claude Code's entrypoint, Codex's
+    # originator). As for 2, the logs still on disk are read once more: the requests
+    # are already in the ledger, and the upserts keep one copy and fill in its
+    # entrypoint. Requests whose logs are gone keep an empty one.
+    7: """
+    ALTER TABLE requests ADD COLUMN entrypoint TEXT NOT NULL DEFAULT '';
+    DELETE FROM files WHERE missing = 0 AND source IN ('claude-code', 'codex');
+    """,
     # 6: the guard's decisions (tokenbuddy.store.guard_decisions), imported from the
     # journal its hook appends to; each journal line's id is kept once.
     6: """
