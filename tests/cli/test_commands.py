@@ -42,8 +42,11 @@ def assistant(
     cwd: str = "/home/dev/shop",
     session: str = "s1",
     output: int = 100,
+    entrypoint: str | None = None,
 ) -> dict[str, object]:
+    started = {} if entrypoint is None else {"entrypoint": entrypoint}
     return {
+        **started,
         "type": "assistant",
         "timestamp": ts,
         "sessionId": session,
@@ -72,12 +75,13 @@ def claude_dir(isolated_environment: Path) -> Path:
     write_session(
         root,
         assistant("a", "2026-11-20T23:30:00Z"),
-        assistant("b", "2026-11-21T00:30:00Z"),
-        assistant("c", "2026-11-21T10:00:00Z", model="mystery-model-1"),
+        assistant("b", "2026-11-21T00:30:00Z", entrypoint="claude-desktop"),
+        assistant("c", "2026-11-21T10:00:00Z", model="mystery-model-1", entrypoint="cli"),
     )
-    write_session(
-        root, assistant("d", "2026-11-21T11:00:00Z", cwd="/srv/api", session="s2"), name="s2"
+    scripted = assistant(
+        "d", "2026-11-21T11:00:00Z", cwd="/srv/api", session="s2", entrypoint="sdk-cli"
     )
+    write_session(root, scripted, name="s2")
     return root
 
 
@@ -123,9 +127,10 @@ def test_weekly_monthly_model_and_session_keys(
     models = {r["model"] for r in run_json(capsys, "report", "model")["rows"]}  # type: ignore[union-attr]
     assert models == {"claude-sonnet-4-5-20250929", "mystery-model-1"}
     sessions = run_json(capsys, "report", "session")["rows"]
-    assert {(r["session_id"], r["project"]) for r in sessions} == {  # type: ignore[union-attr]
-        ("s1", "/home/dev/shop"),
-        ("s2", "/srv/api"),
+    # The entrypoint is the first one a session's requests name: how it was started.
+    assert {(r["session_id"], r["project"], r["entrypoint"]) for r in sessions} == {  # type: ignore[union-attr]
+        ("s1", "/home/dev/shop", "claude-desktop"),
+        ("s2", "/srv/api", "sdk-cli"),
     }
 
 

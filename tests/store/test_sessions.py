@@ -92,3 +92,24 @@ def test_session_spend_sums_one_session(tmp_path: Path) -> None:
             record("k3", BASE_MS, 40, session_id="s2"),
         )
         assert sessions.session_spend(ledger, "s1") == (30.0, 2)
+
+
+def test_a_session_was_started_by_its_earliest_named_entrypoint(tmp_path: Path) -> None:
+    with Ledger(tmp_path / "ledger.sqlite3") as ledger:
+        assert sessions.entrypoints(ledger, []) == {}
+        commit(
+            ledger,
+            "/a",
+            record("k3", BASE_MS + 2 * HOUR_MS, 1, entrypoint="cli"),  # resumed by hand
+            record("k1", BASE_MS, 1),  # a line from before entrypoints were written
+            record("k2", BASE_MS + HOUR_MS, 1, entrypoint="sdk-cli"),
+            record("k4", BASE_MS, 1, session_id="s2"),
+            record("x1", BASE_MS, 1, session_id="s3", source="codex", entrypoint="codex_exec"),
+        )
+        keys = [("s1", "claude-code"), ("s2", "claude-code"), ("s3", "codex"), ("s1", "codex")]
+        assert sessions.entrypoints(ledger, keys) == {
+            ("s1", "claude-code"): "sdk-cli",
+            ("s3", "codex"): "codex_exec",
+        }
+        # Sources whose logs never say are not looked up.
+        assert sessions.entrypoints(ledger, [("s1", "cursor-local")]) == {}

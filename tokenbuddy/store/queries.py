@@ -16,6 +16,7 @@ import orjson
 from tokenbuddy.core.report import BUCKET_MS, ReportRow
 from tokenbuddy.core.totals import Totals
 from tokenbuddy.errors import ConfigError
+from tokenbuddy.store.sessions import entrypoints
 
 if TYPE_CHECKING:
     import sqlite3
@@ -69,7 +70,8 @@ def bucket_totals(ledger: Ledger, request_filter: RequestFilter) -> list[tuple[i
 
 
 def session_rows(ledger: Ledger, request_filter: RequestFilter) -> list[ReportRow]:
-    """One row per session, most recently active last; its project is where it last ran."""
+    """One row per session, most recently active last; its project is where it last ran,
+    its entrypoint how it was started (see :func:`.sessions.entrypoints`)."""
     where, params = request_filter.where()
     rows = ledger.db.execute(
         "SELECT session_id, source, MIN(first_ts_ms), MAX(last_ts_ms),"
@@ -83,6 +85,7 @@ def session_rows(ledger: Ledger, request_filter: RequestFilter) -> list[ReportRo
                 "session_id": row[0],
                 "project": "",
                 "source": row[1],
+                "entrypoint": "",
                 "first_request_ms": row[2],
                 "last_request_ms": row[3],
                 "models": sorted(set((row[4] or "").split(","))),
@@ -92,8 +95,11 @@ def session_rows(ledger: Ledger, request_filter: RequestFilter) -> list[ReportRo
         for row in rows
     ]
     projects = _latest_projects(ledger.db, request_filter)
+    started = entrypoints(ledger, ((row.key["session_id"], row.key["source"]) for row in result))
     for row in result:
-        row.key["project"] = projects.get((row.key["session_id"], row.key["source"]), "")
+        key = (row.key["session_id"], row.key["source"])
+        row.key["project"] = projects.get(key, "")
+        row.key["entrypoint"] = started.get(key, "")
     return result
 
 

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
+import orjson
+
 from tokenbuddy.core.dashboard import RequestLine
+from tokenbuddy.core.records import CLAUDE_CODE, CODEX
 from tokenbuddy.core.report import BUCKET_MS
 from tokenbuddy.store.ledger import COUNTED
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from tokenbuddy.store.ledger import Ledger
 
 SessionKey = tuple[str, str]
@@ -95,6 +100,31 @@ def subagent_costs(ledger: Ledger, ids: list[str]) -> dict[SessionKey, float]:
         ids,
     )
     return {(sid, source): float(cost) for sid, source, cost in rows}
+
+
+_ENTRYPOINT_SOURCES = frozenset({CLAUDE_CODE, CODEX})
+"""The sources whose logs say how a session was started."""
+_FIRST_ENTRYPOINTS = (
+    "WITH keys(sid, src) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]')"
+    " FROM json_each(?)) SELECT sid, src, (SELECT entrypoint FROM requests WHERE"
+    " session_id = sid AND source = src AND entrypoint != '' ORDER BY ts_ms LIMIT 1) FROM keys"
+)
+
+
+def entrypoints(ledger: Ledger, keys: Iterable[SessionKey]) -> dict[SessionKey, str]:
+    """How each of the sessions ``keys`` was started: the entrypoint of its earliest
+    request that names one. Sessions that name none are left out.
+
+    The earliest rather than the most frequent: it takes one step down the session index
+    per session, not a read of all its requests, and a session ``claude -p`` started
+    stays a script's run when someone resumes it by hand. The keys go in as one JSON
+    array, so any number of sessions costs one query.
+    """
+    wanted = [key for key in keys if key[1] in _ENTRYPOINT_SOURCES]
+    if not wanted:
+        return {}
+    rows = ledger.db.execute(_FIRST_ENTRYPOINTS, (orjson.dumps(wanted).decode(),))
+    return {(sid, source): entry for sid, source, entry in rows if entry}
 
 
 def _placeholders(values: list[str]) -> str:
