@@ -15,26 +15,21 @@ def _prompt(ledger: Ledger, ts_ms: int, session_id: str = "s1") -> None:
     ledger.db.execute("INSERT INTO prompts VALUES ('claude-code', ?, ?)", (session_id, ts_ms))
 
 
-def _request(ts_ms: int, output: int) -> RequestEvent:
+def _request(ts_ms: int, output: int, entrypoint: str = "") -> RequestEvent:
     return RequestEvent(
-        ts_ms,
-        "s1",
-        "/p",
-        "claude-sonnet-4-5",
-        float(output),
-        10,
-        100,
-        1000,
-        output,
-        False,
-        "",
-        source="claude-code",
-    )
+        ts_ms, "s1", "/p", "claude-sonnet-4-5", float(output), 10, 100, 1000, output, False, "",
+        entrypoint=entrypoint, source="claude-code",
+    )  # fmt: skip
 
 
 def test_requests_and_prompts_come_in_time_order_a_prompt_first(tmp_path: Path) -> None:
     with Ledger(tmp_path / "ledger.sqlite3") as ledger:
-        commit(ledger, "/a", record("k2", BASE_MS + 10, 20), record("k1", BASE_MS, 10))
+        commit(
+            ledger,
+            "/a",
+            record("k2", BASE_MS + 10, 20, entrypoint="sdk-cli"),
+            record("k1", BASE_MS, 10),
+        )
         _prompt(ledger, BASE_MS + 10)
         _prompt(ledger, BASE_MS - 5)
         stream = EventStream(ledger)
@@ -43,7 +38,7 @@ def test_requests_and_prompts_come_in_time_order_a_prompt_first(tmp_path: Path) 
             PromptEvent(BASE_MS - 5, "s1", source="claude-code"),
             _request(BASE_MS, 10),
             PromptEvent(BASE_MS + 10, "s1", source="claude-code"),
-            _request(BASE_MS + 10, 20),
+            _request(BASE_MS + 10, 20, "sdk-cli"),
         ]
         assert stream.last_rowid == 2
 

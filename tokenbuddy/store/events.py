@@ -20,13 +20,15 @@ if TYPE_CHECKING:
 _REQUEST_COLUMNS = (
     "rowid, ts_ms, session_id, project, model, cost_usd, input_tokens,"
     " cache_write_5m_tokens + cache_write_1h_tokens, cache_read_tokens, output_tokens,"
-    " is_sidechain, agent_id, source"
+    " is_sidechain, agent_id, entrypoint, source"
 )
 
 
 def _request_events(rows: Iterable[tuple[object, ...]]) -> Iterator[tuple[int, RequestEvent]]:
     """(rowid, event) for rows selected with ``_REQUEST_COLUMNS``."""
-    for rowid, ts, sid, project, model, cost, inp, writes, reads, out, side, agent, source in rows:
+    for (
+        rowid, ts, sid, project, model, cost, inp, writes, reads, out, side, agent, started, source
+    ) in rows:  # fmt: skip
         event = RequestEvent(
             int(ts),  # type: ignore[call-overload]
             str(sid),
@@ -39,6 +41,7 @@ def _request_events(rows: Iterable[tuple[object, ...]]) -> Iterator[tuple[int, R
             int(out),  # type: ignore[call-overload]
             bool(side),
             str(agent),
+            entrypoint=str(started),
             source=str(source),
         )
         yield int(rowid), event  # type: ignore[call-overload]

@@ -37,11 +37,13 @@ def test_request_event_prices_the_excess_per_ttl() -> None:
         is_sidechain=True,
         agent_id="agent-1",
         agent_type="Explore",
+        entrypoint="sdk-cli",
     )
     prices = UnitPrices(5e-6, 6.25e-6, 10e-6, 0.5e-6, 25e-6, 0.01)
     event = request_event(record, 1.23, prices)
     assert event.cache_write_tokens == 3_000
     assert (event.agent_id, event.is_sidechain) == ("agent-1", True)
+    assert (event.entrypoint, event.source) == ("sdk-cli", CLAUDE_CODE)
     expected = 1.1 * (10 * 4.5e-6 + 1_000 * 5.75e-6 + 2_000 * 9.5e-6)
     assert event.excess_usd == pytest.approx(expected)
     assert request_event(record, 1.23, None).cache_miss_excess_usd is None

@@ -113,7 +113,8 @@ def request_event(
         record.is_sidechain,
         record.agent_id,
         excess,
-        source=record.source,
+        record.entrypoint,
+        record.source,
     )
 
 
