@@ -113,3 +113,15 @@ def test_a_session_was_started_by_its_earliest_named_entrypoint(tmp_path: Path) 
         }
         # Sources whose logs never say are not looked up.
         assert sessions.entrypoints(ledger, [("s1", "cursor-local")]) == {}
+
+
+def test_sessions_are_looked_up_in_any_number(tmp_path: Path) -> None:
+    """A day of a loop's runs can be thousands of sessions: more ids than some SQLite
+    builds take parameters, in one query each."""
+    with Ledger(tmp_path / "ledger.sqlite3") as ledger:
+        _history(ledger)
+        ids = [f"run-{number}" for number in range(40_000)] + ["s1"]
+        assert sessions.latest_projects(ledger, ids) == {("s1", "claude-code"): "/new"}
+        assert sessions.subagent_costs(ledger, ids) == {("s1", "claude-code"): 20.0}
+        keys = [(sid, "claude-code") for sid in ids]
+        assert sessions.entrypoints(ledger, keys) == {}

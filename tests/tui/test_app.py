@@ -32,7 +32,7 @@ async def test_dashboard_shows_figures_and_opens_a_session(tmp_path: Path) -> No
         assert app.snapshot is not None and app.snapshot.total_requests > 0
         assert label_text(app, "#today").startswith("Today $")
         table = app.query_one(SessionsTable)
-        assert table.row_count == len(app.snapshot.sessions) > 0
+        assert table.row_count == len(app.snapshot.sessions) + len(app.snapshot.loops) > 0
         await pilot.press("enter")
         await until(lambda: isinstance(app.screen, SessionScreen), pilot)
         screen = app.screen

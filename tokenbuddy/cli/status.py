@@ -172,7 +172,7 @@ def _warning(alert: Alert, zone: ZoneInfo) -> dict[str, Any]:
 
 def status_json(snapshot: DashboardSnapshot, zone: ZoneInfo) -> dict[str, Any]:
     """The snapshot as the documented ``status --json`` object."""
-    active = [s for s in snapshot.sessions if s.active]
+    active = [s for s in snapshot.tracked_sessions if s.active]
     return {
         "now": _iso(snapshot.now_ms, zone),
         "timezone": str(zone),

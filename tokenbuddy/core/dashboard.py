@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from tokenbuddy.core.entrypoints import is_scripted
 from tokenbuddy.core.units import HOUR_MS, MINUTE_MS
 
 if TYPE_CHECKING:
@@ -40,12 +41,85 @@ class SessionSummary:
     first_ms: int
     last_ms: int
     active: bool
+    entrypoint: str = ""
+    """How the session was started (``cli``, ``sdk-cli`` for ``claude -p``, ``codex_exec``...);
+    empty when its logs do not say."""
+    prompt_tokens: int = 0
+    """All its input: plain, written to cache and read from cache (what the cache hit
+    ratio is a share of)."""
 
     @property
     def usd_per_hour(self) -> float:
         """Average spend rate over the session's span (at least one minute)."""
-        span = max(self.last_ms - self.first_ms, MINUTE_MS)
-        return self.cost_usd * HOUR_MS / span
+        return _rate(self.cost_usd, self.first_ms, self.last_ms)
+
+    @property
+    def scripted(self) -> bool:
+        """True for a run a program started (``claude -p``, an SDK, ``codex exec``)."""
+        return is_scripted(self.source, self.entrypoint)
+
+
+def _rate(cost_usd: float, first_ms: int, last_ms: int) -> float:
+    """Dollars per hour over a span of at least one minute."""
+    return cost_usd * HOUR_MS / max(last_ms - first_ms, MINUTE_MS)
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptLoop:
+    """Many short runs of one script (same agent, project and entrypoint): one row of the
+    sessions table in place of one per run. :mod:`tokenbuddy.core.script_loops` decides
+    which sessions form one."""
+
+    source: str
+    entrypoint: str
+    project: str
+    project_path: str
+    runs: tuple[SessionSummary, ...]
+    """Its sessions, latest first."""
+
+    @property
+    def cost_usd(self) -> float:
+        return sum(run.cost_usd for run in self.runs)
+
+    @property
+    def requests(self) -> int:
+        return sum(run.requests for run in self.runs)
+
+    @property
+    def first_ms(self) -> int:
+        return min(run.first_ms for run in self.runs)
+
+    @property
+    def last_ms(self) -> int:
+        return max(run.last_ms for run in self.runs)
+
+    @property
+    def active(self) -> bool:
+        """True while a run has had a request in the last 15 minutes."""
+        return any(run.active for run in self.runs)
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return tuple(sorted({model for run in self.runs for model in run.models}))
+
+    @property
+    def usd_per_hour(self) -> float:
+        """What the loop spends per hour, from its first run's start to its latest's end."""
+        return _rate(self.cost_usd, self.first_ms, self.last_ms)
+
+    @property
+    def cache_hit_ratio(self) -> float | None:
+        """Cache reads over all input, across its runs."""
+        prompt = sum(run.prompt_tokens for run in self.runs)
+        reads = sum((run.cache_hit_ratio or 0.0) * run.prompt_tokens for run in self.runs)
+        return reads / prompt if prompt else None
+
+    @property
+    def subagent_share(self) -> float:
+        """Share of its cost spent by subagents."""
+        cost = self.cost_usd
+        spent = sum(run.subagent_share * run.cost_usd for run in self.runs)
+        return spent / cost if cost else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +167,8 @@ class DashboardSnapshot:
     burn_1h: BurnRate
     active_session_cache_ratio: float | None
     sessions: tuple[SessionSummary, ...]
+    """Recent sessions listed on their own, latest first (the runs of a loop are in
+    ``loops`` instead)."""
     hourly_usd: tuple[float, ...]
     """Spend per hour over the last 24 hours, oldest first."""
     daily_usd: tuple[float, ...]
@@ -106,6 +182,15 @@ class DashboardSnapshot:
     """Warnings whose condition holds now, worst first."""
     announce: tuple[Alert, ...] = ()
     """Of those, the ones never announced before (or materially worse since)."""
+    loops: tuple[ScriptLoop, ...] = ()
+    """Recent loops of short scripted runs, each one row in place of its sessions."""
+
+    @property
+    def tracked_sessions(self) -> tuple[SessionSummary, ...]:
+        """The sessions listed on their own, then the active runs of every loop: every
+        session that may still be spending, without a loop's hundreds of finished runs."""
+        running = tuple(run for loop in self.loops for run in loop.runs if run.active)
+        return self.sessions + running
 
     @property
     def cap(self) -> CycleProjection | None:

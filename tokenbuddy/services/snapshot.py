@@ -26,6 +26,7 @@ from tokenbuddy.core.metrics import (
 )
 from tokenbuddy.core.projects import project_name
 from tokenbuddy.core.report import fold_buckets
+from tokenbuddy.core.script_loops import group_script_loops
 from tokenbuddy.core.totals import Totals
 from tokenbuddy.core.units import HOUR_MS, MINUTE_MS
 from tokenbuddy.services.budget import BudgetSettings
@@ -41,6 +42,10 @@ if TYPE_CHECKING:
 SESSION_WINDOW_MS = 24 * HOUR_MS
 """Sessions with a request in the last day are listed."""
 MAX_SESSIONS = 50
+"""Sessions listed on their own at most, and loops at most."""
+MAX_WINDOW_SESSIONS = 2000
+"""Sessions of the last day read at most (the latest), to find the loops among them: a
+script starting a run every 45 s for the whole day."""
 MAX_TIMELINE = 5000
 
 
@@ -67,6 +72,7 @@ def build_snapshot(
     cycle_totals = _rollup_totals(ledger, cycle_start)
     sessions = _sessions(ledger, now_ms)
     active = [s for s in sessions if s.active]
+    listed, loops = group_script_loops(sessions)
     return DashboardSnapshot(
         now_ms=now_ms,
         today=today,
@@ -76,7 +82,7 @@ def build_snapshot(
         burn_5m=spend.burn_rate(ledger, now_ms, 5 * MINUTE_MS),
         burn_1h=spend.burn_rate(ledger, now_ms, HOUR_MS),
         active_session_cache_ratio=active[0].cache_hit_ratio if active else None,
-        sessions=tuple(sessions),
+        sessions=tuple(listed[:MAX_SESSIONS]),
         hourly_usd=_hourly(ledger, now),
         daily_usd=_daily(ledger, now, zone),
         breakdowns=_breakdowns(ledger, today_start, cycle_start),
@@ -85,6 +91,7 @@ def build_snapshot(
         windows=watch.windows,
         alerts=tuple(watch.active),
         announce=tuple(watch.announce),
+        loops=tuple(loops[:MAX_SESSIONS]),
     )
 
 
@@ -101,7 +108,7 @@ def _rollup_totals(ledger: Ledger, since_ms: int | None) -> Totals:
 
 
 def _sessions(ledger: Ledger, now_ms: int) -> list[SessionSummary]:
-    rows = session_store.recent_sessions(ledger, now_ms - SESSION_WINDOW_MS, MAX_SESSIONS)
+    rows = session_store.recent_sessions(ledger, now_ms - SESSION_WINDOW_MS, MAX_WINDOW_SESSIONS)
     return _summaries(ledger, rows, now_ms)
 
 
@@ -111,6 +118,7 @@ def _summaries(
     ids = [row.session_id for row in rows]
     projects = session_store.latest_projects(ledger, ids)
     subagent_costs = session_store.subagent_costs(ledger, ids)
+    started = session_store.entrypoints(ledger, ((row.session_id, row.source) for row in rows))
     summaries = []
     for sid, source, first, last, models, inp, writes, reads, cost, count in rows:
         path = projects.get((sid, source), "")
@@ -128,6 +136,8 @@ def _summaries(
                 first_ms=int(first),
                 last_ms=int(last),
                 active=now_ms - int(last) <= ACTIVE_MS,
+                entrypoint=started.get((sid, source), ""),
+                prompt_tokens=int(inp) + int(writes) + int(reads),
             )
         )
     return summaries

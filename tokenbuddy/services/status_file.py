@@ -76,7 +76,7 @@ def status_payload(
             }
             for alert in snapshot.alerts
         ],
-        "sessions": {s.session_id: round(s.cost_usd, 6) for s in snapshot.sessions},
+        "sessions": {s.session_id: round(s.cost_usd, 6) for s in snapshot.tracked_sessions},
         "transcripts": transcripts,
         "statusline": statusline.model_dump(),
     }

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 SessionKey = tuple[str, str]
 """(session id, source)."""
 
+_JSON_IDS = "(SELECT value FROM json_each(?))"
+"""The session ids of a JSON array parameter: any number of them in one parameter (a
+loop's runs can be thousands, past the limit of some SQLite builds on parameters)."""
 _SESSION_COLUMNS = (
     "session_id, source, MIN(first_ts_ms), MAX(last_ts_ms), GROUP_CONCAT(DISTINCT model),"
     " SUM(input_tokens), SUM(cache_write_tokens), SUM(cache_read_tokens), TOTAL(cost_usd),"
@@ -82,8 +85,8 @@ def latest_projects(ledger: Ledger, ids: list[str]) -> dict[SessionKey, str]:
         return {}
     rows = ledger.db.execute(
         "SELECT session_id, source, project, MAX(last_ts_ms) FROM usage_rollup"
-        f" WHERE session_id IN ({_placeholders(ids)}) GROUP BY session_id, source",
-        ids,
+        f" WHERE session_id IN {_JSON_IDS} GROUP BY session_id, source",
+        (orjson.dumps(ids).decode(),),
     )
     return {(sid, source): project for sid, source, project, _ in rows}
 
@@ -95,9 +98,9 @@ def subagent_costs(ledger: Ledger, ids: list[str]) -> dict[SessionKey, float]:
         return {}
     rows = ledger.db.execute(
         "SELECT session_id, source, TOTAL(cost_usd) FROM requests"
-        f" WHERE session_id IN ({_placeholders(ids)}) AND is_sidechain = 1"
+        f" WHERE session_id IN {_JSON_IDS} AND is_sidechain = 1"
         " GROUP BY session_id, source",
-        ids,
+        (orjson.dumps(ids).decode(),),
     )
     return {(sid, source): float(cost) for sid, source, cost in rows}
 
@@ -125,10 +128,6 @@ def entrypoints(ledger: Ledger, keys: Iterable[SessionKey]) -> dict[SessionKey, 
         return {}
     rows = ledger.db.execute(_FIRST_ENTRYPOINTS, (orjson.dumps(wanted).decode(),))
     return {(sid, source): entry for sid, source, entry in rows if entry}
-
-
-def _placeholders(values: list[str]) -> str:
-    return ", ".join("?" * len(values))
 
 
 def latest_source(ledger: Ledger, session_id: str) -> str | None:

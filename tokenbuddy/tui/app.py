@@ -29,6 +29,7 @@ from textual.widgets import (
 
 from tokenbuddy.services.dashboard import DashboardService
 from tokenbuddy.tui.config import DashboardConfig
+from tokenbuddy.tui.loop_screen import LoopScreen
 from tokenbuddy.tui.remote import RemoteViews
 from tokenbuddy.tui.screens import HelpScreen, SessionScreen
 from tokenbuddy.tui.widgets import (
@@ -44,6 +45,7 @@ from tokenbuddy.tui.widgets import (
     clock_time,
     top_tip_text,
 )
+from tokenbuddy.tui.widgets.sessions import loop_at
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -218,6 +220,9 @@ class TokenBuddyApp(RemoteViews):
         if isinstance(self.screen, SessionScreen):  # keep the open session live too
             summary = self.screen.detail.summary
             self.load_session(summary.session_id, summary.source)
+        for screen in self.screen_stack:
+            if isinstance(screen, LoopScreen):  # and an open loop, under its run or not
+                screen.follow(message.snapshot)
         self.query_one(WarningsPanel).show(message.snapshot.alerts)
         if self.config.guard is not None:
             self.check_guard()
@@ -243,7 +248,7 @@ class TokenBuddyApp(RemoteViews):
     def _hint_if_no_recent_sessions(self, snapshot: DashboardSnapshot) -> None:
         """Say why the table is empty when the ledger is not (nothing in the last 24 h)."""
         hint = self.query_one("#sessions-hint", Static)
-        hint.display = not snapshot.sessions and not snapshot.is_empty
+        hint.display = not snapshot.sessions and not snapshot.loops and not snapshot.is_empty
         if hint.display:
             hint.update(
                 Text(
@@ -314,10 +319,13 @@ class TokenBuddyApp(RemoteViews):
     def on_logs_changed(self, message: LogsChanged) -> None:
         self.ingest_changes(message.paths)
 
-    @on(DataTable.RowSelected, "#sessions")
+    @on(DataTable.RowSelected, "#sessions, #loop-runs")
     def open_session(self, event: DataTable.RowSelected) -> None:
         key = event.row_key.value
-        if isinstance(key, str):
+        loop = loop_at(self.snapshot, key) if isinstance(key, str) else None
+        if loop is not None:
+            self.push_screen(LoopScreen(loop, self.config.zone))
+        elif isinstance(key, str):
             source, session_id = key.split("\x1f", 1)
             self.load_session(session_id, source)
 

@@ -95,10 +95,12 @@ class SessionScreen(Screen[None]):
     def _title(self) -> Text:
         summary = self.detail.summary
         text = Text()
-        text.append_text(safe(summary.project))
+        text.append_text(safe(("⚙ " if summary.scripted else "") + summary.project))
         text.append("  ")
         text.append_text(safe(summary.session_id))
-        text.append(f"  ({summary.source})", style="dim")
+        origin = safe(f"  ({', '.join(filter(None, (summary.source, summary.entrypoint)))})")
+        origin.stylize("dim")
+        text.append_text(origin)
         text.stylize("bold")
         return text
 
@@ -374,6 +376,8 @@ Figures
   Sub       share of a session's cost spent by subagents
   Last      time since the session's latest request
   ●         a session active in the last 15 minutes
+  ⚙         a scripted run (claude -p, an SDK, codex exec);
+            with "N runs", a loop of them (enter lists them)
   ~         a Cursor estimate (billed figures replace it)
 
 Warnings

@@ -107,7 +107,7 @@ class DashboardWorkers(App[None]):
     def poll_vendors(self) -> None:
         """Poll the vendor sources whose next poll is due."""
         assert self._credentials is not None
-        active = bool(self.snapshot and any(s.active for s in self.snapshot.sessions))
+        active = bool(self.snapshot and any(s.active for s in self.snapshot.tracked_sessions))
         outcomes = self.service.poll_vendors(self._credentials, agent_active=active)
         if outcomes is not None:
             self.post_message(VendorsPolled(outcomes))
