@@ -24,6 +24,7 @@ from tokenbuddy.services.budget import BudgetSettings
 from tokenbuddy.sources.discovery import LogRoot
 from tokenbuddy.tui.app import TokenBuddyApp
 from tokenbuddy.tui.config import DashboardConfig
+from tokenbuddy.tui.loop_screen import LoopScreen
 from tokenbuddy.tui.screens import HelpScreen, SessionScreen
 from tokenbuddy.tui.widgets import BreakdownTables, SpendChart
 
@@ -168,6 +169,19 @@ def test_session_detail(snap_compare: SnapCompare, tmp_path: Path) -> None:
         "enter",
         then=lambda app: isinstance(app.screen, SessionScreen),
         what="the session screen",
+    )
+    assert compare(snap_compare, frozen_config(tmp_path), run_before)
+
+
+def test_loop_screen(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    """(d) ``enter`` on the loop of a CI job's ``claude -p`` runs (the third row, marked
+    with a gear) lists its runs, with what the loop spends and how often it runs."""
+    run_before = after_first_snapshot(
+        "down",
+        "down",
+        "enter",
+        then=lambda app: isinstance(app.screen, LoopScreen),
+        what="the loop screen",
     )
     assert compare(snap_compare, frozen_config(tmp_path), run_before)
 

@@ -1,10 +1,10 @@
 """A generated demo history, so a newcomer can see the dashboard before their own logs exist.
 
 Writes Claude Code transcripts (main sessions, subagent files with their
-meta.json, streamed partial lines) and a Codex rollout, in the formats the real
-agents write, spread over the last 30 days up to ``now`` with a session active
-right now. Everything is made here from a seeded random generator: the same
-seed and ``now`` give the same files, byte for byte.
+meta.json, streamed partial lines, a CI job's ``claude -p`` runs) and a Codex
+rollout, in the formats the real agents write, spread over the last 30 days up to
+``now`` with a session active right now. Everything is made here from a seeded
+random generator: the same seed and ``now`` give the same files, byte for byte.
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ class DemoHistory:
 
 RECENT_HOURS_AGO = (20, 16, 9, 6, 3.5, 2)
 """Sessions started in the last day, so the hourly chart and the table have something to show."""
+CI_RUNS_HOURS_AGO = (19.5, 17, 15.2, 8.4, 7.9, 5.5, 4.1, 1.3, 0.4)
+"""When a CI job reviewed a pull request with ``claude -p`` in the last day (a loop)."""
 
 
 def write_demo_history(root: Path, now: datetime, seed: int = 7) -> DemoHistory:
@@ -62,6 +64,8 @@ def write_demo_history(root: Path, now: datetime, seed: int = 7) -> DemoHistory:
     broken = now - timedelta(minutes=12)
     _claude_session(claude_dir, rng, len(starts) + 1, broken, now, broken_cache_from=broken)
     _codex_session(codex_home, rng, now - timedelta(hours=5))
+    for hours in CI_RUNS_HOURS_AGO:
+        _scripted_run(claude_dir, rng, now - timedelta(hours=hours))
     return DemoHistory(claude_dir, codex_home)
 
 
@@ -93,6 +97,8 @@ class _Writer:
     cwd: str
     model: str
     sidechain: bool = False
+    entrypoint: str = "cli"
+    """``cli`` for a person at the terminal, ``sdk-cli`` for ``claude -p``."""
 
 
 def _claude_session(
@@ -137,13 +143,30 @@ def _claude_session(
         (subagents / f"agent-{agent}.meta.json").write_bytes(orjson.dumps(meta))
 
 
+def _scripted_run(root: Path, rng: random.Random, start: datetime) -> None:
+    """One ``claude -p`` run of a CI job: a fresh session reviewing a diff in a few calls."""
+    cwd = "/home/dev/src/payments-api"
+    run = _Writer(_uuid(rng), cwd, CLAUDE_MODELS[0][0], entrypoint="sdk-cli")
+    lines = [_prompt(run, start)]
+    moment, context = start, rng.randint(14_000, 22_000)
+    for _ in range(rng.randint(3, 6)):
+        moment += timedelta(seconds=rng.uniform(6, 25))
+        context += rng.randint(500, 3000)
+        lines += _response(rng, run, moment, context)
+    directory = root / "projects" / cwd.replace("/", "-")
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{run.session_id}.jsonl").write_bytes(b"".join(lines))
+
+
 def _prompt(writer: _Writer, moment: datetime) -> bytes:
-    """A human prompt, as Claude Code records it (the text is a placeholder)."""
+    """A prompt, as Claude Code records it (the text is a placeholder): a person's, or
+    a script's when the writer's entrypoint is ``sdk-cli``."""
     stamp = int(moment.timestamp() * 1000)
     record = {
         "parentUuid": None,
         "isSidechain": False,
         "userType": "external",
+        "entrypoint": writer.entrypoint,
         "cwd": writer.cwd,
         "sessionId": writer.session_id,
         "version": "2.1.90",
@@ -193,6 +216,7 @@ def _line(writer: _Writer, moment: datetime, ids: tuple[str, str], usage: dict[s
         "parentUuid": None,
         "isSidechain": writer.sidechain,
         "userType": "external",
+        "entrypoint": writer.entrypoint,
         "cwd": writer.cwd,
         "sessionId": writer.session_id,
         "version": "2.1.90",
