@@ -88,7 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="a Claude config dir, a projects/ dir, a Codex home, or .jsonl files",
     )
-    replay.add_argument("--json", action="store_true", help="one JSON object per warning")
+    replay.add_argument(
+        "--json", action="store_true", help="one JSON object per warning (and guard decision)"
+    )
+    _add_replay_guard_options(replay)
 
     tips = commands.add_parser(
         "tips", help="what to change to spend less, with the dollars each change would save"
@@ -119,6 +122,48 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_team_parser(commands)
     return parser
+
+
+def _add_replay_guard_options(replay: argparse.ArgumentParser) -> None:
+    """``replay --guard`` and the limits it may try instead of the configured ones."""
+    guard = replay.add_argument_group(
+        "guard", "what the guard would have stopped: [guard] from config.toml in block mode"
+    )
+    guard.add_argument(
+        "--guard", action="store_true", help="print when the guard would have blocked"
+    )
+    for option, what in (
+        ("--hard-cap", "the cycle's spend"),
+        ("--daily-cap", "one local day's spend"),
+        ("--scripted-limit", "one claude -p or Agent SDK session's spend"),
+    ):
+        guard.add_argument(
+            option,
+            type=_amount,
+            metavar="USD",
+            help=f"with --guard: a cap on {what} instead of config.toml's (0: none)",
+        )
+    guard.add_argument(
+        "--refresh-lag",
+        type=_amount,
+        metavar="SECONDS",
+        help="with --guard: how old the hook's figures get before it refreshes them "
+        "(default 120, as the hook does; 0: always current)",
+    )
+
+
+def _amount(text: str) -> float:
+    """An argparse type: a finite number of 0 or more."""
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
+    return value
 
 
 def _add_guard_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -15,7 +15,8 @@ import orjson
 from tokenbuddy.cli.config import user_settings
 from tokenbuddy.cli.table import clean
 from tokenbuddy.core.wording import counted
-from tokenbuddy.services.replay import replay_targets, resolve_targets
+from tokenbuddy.errors import ConfigError
+from tokenbuddy.services.replay import guard_trial, replay_targets, resolve_targets
 from tokenbuddy.store.timezone import resolve_zone
 
 if TYPE_CHECKING:
@@ -24,20 +25,55 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from tokenbuddy.core.alerts import Alert
+    from tokenbuddy.core.guard_replay import GuardTrial
     from tokenbuddy.services.replay import ReplayCounts
+    from tokenbuddy.store.settings import Settings
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    """Replay the logs under ``args.paths`` and print every warning as it would have fired."""
+    """Replay the logs under ``args.paths`` and print every warning as it would have fired
+    (with ``--guard``, every block the guard would have made too)."""
     settings = user_settings()
-    targets = resolve_targets(args.paths)
     zone = resolve_zone(settings.timezone)
+    trial = _guard_trial(args, settings, zone)
+    targets = resolve_targets(args.paths)
     announce = print_json if args.json else text_printer(zone)
-    counts, errors = replay_targets(targets, settings.thresholds, announce, zone=zone)
+    report = None
+    if trial is not None:
+        from tokenbuddy.cli.replay_guard import describe_trial, guard_printer
+
+        print(describe_trial(trial), file=sys.stderr if args.json else sys.stdout, flush=True)
+        report = guard_printer(zone, as_json=args.json)
+    counts, errors = replay_targets(
+        targets, settings.thresholds, announce, zone=zone, guard=trial, report=report
+    )
     for error in errors:
         print(f"tokenbuddy: {clean(error)}", file=sys.stderr)
     print(format_summary(counts), file=sys.stderr)
-    return 0
+    if counts.guard is not None:
+        from tokenbuddy.cli.replay_guard import format_tally
+
+        print(format_tally(counts.guard), file=sys.stderr)
+    return 1 if counts.unreadable_files and not counts.files else 0
+
+
+def _guard_trial(args: argparse.Namespace, settings: Settings, zone: ZoneInfo) -> GuardTrial | None:
+    """The guard to try, for ``--guard``; its options without it are an error."""
+    from tokenbuddy.cli.replay_guard import guard_options_given
+
+    if not args.guard:
+        given = guard_options_given(args)
+        if given:
+            raise ConfigError(f"replay: {', '.join(given)} goes with --guard")
+        return None
+    return guard_trial(
+        settings,
+        zone=zone,
+        hard_cap_usd=args.hard_cap,
+        daily_cap_usd=args.daily_cap,
+        scripted_session_limit_usd=args.scripted_limit,
+        refresh_lag_s=args.refresh_lag,
+    )
 
 
 def alert_record(alert: Alert) -> dict[str, object]:

@@ -11,6 +11,11 @@ announced it (and again when it got materially worse, as live).
 
 The cap-trajectory alert is not replayed: it judges the whole budget cycle's
 spend, which logs of a few sessions do not hold.
+
+With a :class:`~tokenbuddy.core.guard_replay.GuardTrial` (``replay --guard``), the guard's
+policy is asked before each Claude Code request as its hook would have asked it, and what
+it stops is left out of everything after (see :mod:`tokenbuddy.core.guard_replay` for
+the model: the hook calls, what a block stops, how fresh the hook's figures are).
 """
 
 from __future__ import annotations
@@ -21,8 +26,9 @@ from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tokenbuddy.core.alerts import AlertEngine, PromptEvent, RequestEvent
-from tokenbuddy.errors import SourceError
+from tokenbuddy.core.alerts import Alert, AlertEngine, PromptEvent, RequestEvent
+from tokenbuddy.core.guard_replay import HOOK_REFRESH_MS, GuardReplay, GuardTally, GuardTrial
+from tokenbuddy.errors import ConfigError, SourceError
 from tokenbuddy.services.ingest import sync, sync_paths
 from tokenbuddy.sources.discovery import LogRoot, loose_transcripts, roots_at, transcript_source
 from tokenbuddy.store.events import EventStream
@@ -32,7 +38,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from datetime import tzinfo
 
-    from tokenbuddy.core.alerts import Alert, Severity, Thresholds
+    from tokenbuddy.core.alerts import Severity, Thresholds
+    from tokenbuddy.core.guard_replay import GuardBlock, GuardLift
+    from tokenbuddy.store.settings import Settings
 
 Event = RequestEvent | PromptEvent
 
@@ -63,6 +71,8 @@ class ReplayCounts:
     warnings: dict[Severity, int] = field(
         default_factory=lambda: {"critical": 0, "warning": 0, "info": 0}
     )
+    guard: GuardTally | None = None
+    """What the guard judged and stopped, in a replay with it."""
 
 
 def resolve_targets(paths: Iterable[str]) -> ReplayTargets:
@@ -101,10 +111,16 @@ def replay_targets(
     announce: Callable[[Alert], None],
     *,
     zone: tzinfo = UTC,
+    guard: GuardTrial | None = None,
+    report: Callable[[GuardBlock | GuardLift], None] | None = None,
 ) -> tuple[ReplayCounts, list[str]]:
     """Replay every target in a scratch ledger, calling ``announce`` for each warning as it
     would have fired (local times, as the morning an unattended run is projected to, in
-    ``zone``); returns what was read and the errors met on the way."""
+    ``zone``); returns what was read and the errors met on the way.
+
+    With ``guard``, the guard is tried too, and ``report`` is called with each block it
+    would have made and each rule that stopped tripping.
+    """
     engine = AlertEngine(thresholds, zone=zone)
     with (
         tempfile.TemporaryDirectory(prefix="tokenbuddy-replay-") as scratch,
@@ -112,8 +128,53 @@ def replay_targets(
     ):
         errors = targets.errors + ingest(ledger, targets)
         counts = file_counts(ledger)
-        replay(EventStream(ledger), engine, counts, announce)
+        if guard is None:
+            replay(EventStream(ledger), engine, counts, announce)
+        else:
+            trial = GuardReplay(engine, guard)
+            counts.guard = trial.tally
+            replay_guarded(EventStream(ledger), trial, counts, announce, report or _ignore)
     return counts, errors
+
+
+def guard_trial(
+    settings: Settings,
+    *,
+    zone: tzinfo,
+    hard_cap_usd: float | None = None,
+    daily_cap_usd: float | None = None,
+    scripted_session_limit_usd: float | None = None,
+    refresh_lag_s: float | None = None,
+) -> GuardTrial:
+    """The user's ``[guard]`` in block mode, with the limits given here in place of theirs
+    (0 turns a limit off), for a replay to try; its figures refreshed as the hook refreshes
+    them unless ``refresh_lag_s`` says otherwise."""
+    from pydantic import ValidationError
+
+    from tokenbuddy.store.settings import GuardSettings
+
+    values = settings.guard.model_dump()
+    values["mode"] = "block"
+    for name, given in (
+        ("hard_cap_usd", hard_cap_usd),
+        ("daily_cap_usd", daily_cap_usd),
+        ("scripted_session_limit_usd", scripted_session_limit_usd),
+    ):
+        if given is not None:
+            values[name] = given or None
+    try:
+        guard = GuardSettings.model_validate(values)
+    except ValidationError as error:
+        problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in error.errors())
+        raise ConfigError(f"replay: the guard's limits cannot be used ({problems})") from None
+    if refresh_lag_s is not None and not refresh_lag_s >= 0:
+        raise ConfigError("replay: the refresh lag must be 0 or more seconds")
+    lag_ms = HOOK_REFRESH_MS if refresh_lag_s is None else round(refresh_lag_s * 1000)
+    return GuardTrial(guard.model_dump(), zone, settings.cycle_start_day, lag_ms)
+
+
+def _ignore(_outcome: GuardBlock | GuardLift) -> None:
+    return None
 
 
 def ingest(ledger: Ledger, targets: ReplayTargets) -> list[str]:
@@ -159,3 +220,25 @@ def replay(
         for alert in engine.evaluate(event.ts_ms):
             counts.warnings[alert.severity] += 1
             announce(alert)
+
+
+def replay_guarded(
+    events: Iterable[Event],
+    trial: GuardReplay,
+    counts: ReplayCounts,
+    announce: Callable[[Alert], None],
+    report: Callable[[GuardBlock | GuardLift], None],
+) -> None:
+    """Feed each event through the guard's trial: its blocks and lifts go to ``report``,
+    the warnings of what would have happened to ``announce``."""
+    for event in events:
+        if isinstance(event, RequestEvent):
+            counts.requests += 1
+        else:
+            counts.prompts += 1
+        for outcome in trial.feed(event):
+            if isinstance(outcome, Alert):
+                counts.warnings[outcome.severity] += 1
+                announce(outcome)
+            else:
+                report(outcome)
