@@ -223,3 +223,54 @@ def test_scripted_means_what_the_detectors_mean_for_claude_code(entrypoint: str)
     from tokenbuddy.core.records import CLAUDE_CODE
 
     assert policy.is_scripted(entrypoint) == is_scripted(CLAUDE_CODE, entrypoint)
+
+
+def stopped_loop(*decisions: tuple[str, str, int], typed_ms: int | None = None) -> dict[str, Any]:
+    """Figures with no warning left (the stopped loop spends nothing, so it lapsed), the
+    given (decision, rule, minutes ago) decisions, and when a person last typed."""
+    state = status()
+    state["person_typed_ms"] = typed_ms
+    state["guard"]["decisions"] = [
+        {"ts_ms": NOW_MS - ago * MINUTE_MS, "decision": what, "rule": rule}
+        for what, rule, ago in decisions
+    ]
+    return state
+
+
+def test_a_stopped_loop_stays_stopped_after_its_warning_lapses() -> None:
+    state = stopped_loop(("block", "unattended_spend", 25), typed_ms=NOW_MS - 3 * HOUR_MS)
+    assert rules(state, "loop-9", "sdk-cli", PROMPT) == ["unattended_spend"]
+    assert rules(state, "loop-9", "sdk-cli", PRE) == ["unattended_spend"]
+    (trip,) = policy.evaluate(
+        state, session_id="loop-9", entrypoint="sdk-ts", event=PRE, now_ms=NOW_MS
+    )
+    assert trip.message.startswith("unattended spend was stopped 25 min ago")
+    assert rules(state, "person", "cli", PROMPT) == []  # a person typing is never stopped
+    assert rules(state, "person", "cli", PRE) == []  # nor their session's tools
+    assert [scope for scope, _ in policy.standing(state, NOW_MS)] == ["every scripted session"]
+
+
+@pytest.mark.parametrize(
+    ("decisions", "typed_ago"),
+    [
+        ((("block", "unattended_spend", 25),), 10),  # a person typed after the stop
+        ((("block", "unattended_spend", 25), ("allow", "", 5)), None),  # an allow was given
+        ((("block", "unattended_spend", 25 * 60),), None),  # a day has passed
+        ((("block", "hard_cap", 25),), None),  # another rule's block does not stick
+        ((("warn", "unattended_spend", 25),), None),  # a warning stops nothing
+    ],
+)
+def test_a_stopped_loop_is_released_by_a_person_an_allow_or_a_day(
+    decisions: tuple[tuple[str, str, int], ...], typed_ago: int | None
+) -> None:
+    typed_ms = None if typed_ago is None else NOW_MS - typed_ago * MINUTE_MS
+    state = stopped_loop(*decisions, typed_ms=typed_ms)
+    assert rules(state, "loop-9", "sdk-cli", PRE) == []
+    assert policy.standing(state, NOW_MS) == []
+
+
+def test_a_live_warning_and_a_stopped_loop_trip_once() -> None:
+    state = stopped_loop(("block", "unattended_spend", 3))
+    state["alerts"] = [alert("unattended_spend", "critical", None, "loop-1")]
+    assert rules(state, "loop-9", "sdk-cli", PRE) == ["unattended_spend"]
+    assert len(policy.standing(state, NOW_MS)) == 1

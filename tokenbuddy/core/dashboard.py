@@ -184,6 +184,8 @@ class DashboardSnapshot:
     """Of those, the ones never announced before (or materially worse since)."""
     loops: tuple[ScriptLoop, ...] = ()
     """Recent loops of short scripted runs, each one row in place of its sessions."""
+    person_typed_ms: int | None = None
+    """When a person last typed a prompt in any session (None: none seen lately)."""
 
     @property
     def tracked_sessions(self) -> tuple[SessionSummary, ...]:

@@ -11,7 +11,10 @@ With ``mode = "block"`` in ``[guard]``, each rule that trips stops the call:
 - ``unattended_spend``: the person-wide unattended-spend warning is critical: every
   scripted session (new iterations of a loop included) and every session the warning
   names; a prompt typed in an interactive session is never stopped by it (a person
-  typing is what ends unattended spend);
+  typing is what ends unattended spend). Once it has stopped a call, scripted sessions
+  stay stopped until a person types a prompt in any session or an allow is given (at
+  most :data:`STOPPED_LOOP_MS`): a stopped loop spends nothing, so its warning lapses,
+  and without this its next run would start the loop again;
 - ``critical_alert``: another critical runaway warning names this session;
 - ``scripted_session_limit``: this session is scripted (``CLAUDE_CODE_ENTRYPOINT``
   ``sdk-cli`` for ``claude -p``, ``sdk-ts``, ``sdk-py``) and has spent
@@ -40,6 +43,8 @@ RULES = ("hard_cap", "daily_cap", "unattended_spend", "critical_alert", "scripte
 """Every rule, in the order a message lists them."""
 ALERT_FRESH_MS = 15 * MINUTE_MS
 """Warnings in figures older than this are not acted on (the hook refreshes them)."""
+STOPPED_LOOP_MS = 24 * 60 * MINUTE_MS
+"""How long a stop of unattended spend outlives its warning, at most, with nobody typing."""
 WARN_EVERY_MS = 10 * MINUTE_MS
 """In warn mode, one session is told of one rule at most this often."""
 SCRIPTED_PREFIX = "sdk-"
@@ -106,6 +111,10 @@ def evaluate(
     trips = _cap_trips(status, settings, guard, now_ms)
     if settings.get("block_on_critical", True) is not False:
         trips += _alert_trips(status, session_id, entrypoint, event, now_ms)
+        stopped_ms = stopped_loop_ms(status, now_ms)
+        live = any(trip.rule == "unattended_spend" for trip in trips)
+        if stopped_ms is not None and is_scripted(entrypoint) and not live:
+            trips.append(Trip("unattended_spend", _still_stopped(stopped_ms, now_ms)))
     limit = _number(settings.get("scripted_session_limit_usd"))
     spent = _number(_dict(status.get("sessions")).get(session_id))
     if limit and spent is not None and spent >= limit and is_scripted(entrypoint):
@@ -162,6 +171,34 @@ def _alert_trips(
     return trips
 
 
+def stopped_loop_ms(status: dict[str, Any], now_ms: int) -> int | None:
+    """When the guard last stopped unattended spend, if nobody has typed a prompt and no
+    allow was given since (and it was less than :data:`STOPPED_LOOP_MS` ago)."""
+    typed = _number(status.get("person_typed_ms")) or 0.0
+    resumed, stopped = typed, None
+    for decision in guard_part(status).get("decisions") or []:
+        if not isinstance(decision, dict):
+            continue
+        ts_ms = _number(decision.get("ts_ms"))
+        if ts_ms is None:
+            continue
+        if decision.get("decision") == "allow":
+            resumed = max(resumed, ts_ms)
+        elif decision.get("decision") == "block" and decision.get("rule") == "unattended_spend":
+            stopped = ts_ms if stopped is None else max(stopped, ts_ms)
+    if stopped is None or stopped <= resumed or now_ms - stopped >= STOPPED_LOOP_MS:
+        return None
+    return int(stopped)
+
+
+def _still_stopped(stopped_ms: int, now_ms: int) -> str:
+    minutes = max(0, (now_ms - stopped_ms) // MINUTE_MS)
+    return (
+        f"unattended spend was stopped {minutes} min ago and nobody has typed a prompt "
+        "since; scripted runs stay stopped until a person types or allows them"
+    )
+
+
 def standing(status: dict[str, Any], now_ms: int) -> list[tuple[str, Trip]]:
     """Each rule tripped now, with whom it stops (for ``tokenbuddy guard`` and the dashboard).
 
@@ -172,6 +209,10 @@ def standing(status: dict[str, Any], now_ms: int) -> list[tuple[str, Trip]]:
     found = [("every session", trip) for trip in _cap_trips(status, settings, guard, now_ms)]
     if settings.get("block_on_critical", True) is not False:
         found += _standing_alerts(status, now_ms)
+        stopped_ms = stopped_loop_ms(status, now_ms)
+        if stopped_ms is not None and not any(t.rule == "unattended_spend" for _, t in found):
+            trip = Trip("unattended_spend", _still_stopped(stopped_ms, now_ms))
+            found.append(("every scripted session", trip))
     limit = _number(settings.get("scripted_session_limit_usd"))
     for session_id, spent in _dict(status.get("sessions")).items():
         cost = _number(spent)

@@ -109,6 +109,8 @@ class MonitorResult:
     projection: CycleProjection
     windows: tuple[WindowStatus, ...] = ()
     """The subscription windows the window alerts were judged on."""
+    person_typed_ms: int | None = None
+    """When a person last typed a prompt (the guard keeps a stopped loop stopped until then)."""
 
 
 class Monitor:
@@ -149,7 +151,8 @@ class Monitor:
         self.engine.feed_windows(window_reading(w) for w in windows)
         fresh = self.engine.evaluate(now_ms)
         announce = unseen(ledger, fresh) if self.record_announcements else []
-        return MonitorResult(self.engine.active(now_ms), announce, projection, windows)
+        active = self.engine.active(now_ms)
+        return MonitorResult(active, announce, projection, windows, self.engine.person_typed_ms)
 
     def _feed(self, events: Iterable[RequestEvent | PromptEvent]) -> None:
         for event in events:

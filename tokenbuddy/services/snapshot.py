@@ -92,6 +92,7 @@ def build_snapshot(
         alerts=tuple(watch.active),
         announce=tuple(watch.announce),
         loops=tuple(loops[:MAX_SESSIONS]),
+        person_typed_ms=watch.person_typed_ms,
     )
 
 

@@ -77,6 +77,7 @@ def status_payload(
             for alert in snapshot.alerts
         ],
         "sessions": {s.session_id: round(s.cost_usd, 6) for s in snapshot.tracked_sessions},
+        "person_typed_ms": snapshot.person_typed_ms,
         "transcripts": transcripts,
         "statusline": statusline.model_dump(),
     }

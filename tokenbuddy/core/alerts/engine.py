@@ -120,6 +120,11 @@ class AlertEngine:
         """How many sessions the engine currently keeps state for."""
         return len(self._sessions)
 
+    @property
+    def person_typed_ms(self) -> int | None:
+        """When a person last typed a prompt in any session (scripts' prompts aside)."""
+        return self._unattended.typed_ms
+
     def feed_request(self, event: RequestEvent) -> None:
         """Take in one request; events should arrive in roughly time order."""
         self._session(event.session_id).add_request(event, self.thresholds)

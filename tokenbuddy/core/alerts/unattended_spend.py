@@ -135,6 +135,11 @@ class UnattendedSpend:
         self._known: OrderedDict[str, _Known] = OrderedDict()
         self._held: OrderedDict[str, PromptEvent] = OrderedDict()
 
+    @property
+    def typed_ms(self) -> int | None:
+        """When a person last typed a prompt, in any session (None: not seen yet)."""
+        return self._typed_ms
+
     def add_prompt(self, event: PromptEvent) -> None:
         """A prompt: a person's ends the run; a script's is unattended activity."""
         known = self._known.get(event.session_id)
