@@ -45,11 +45,11 @@ def test_a_claude_p_loop_at_night_is_stopped_within_35_minutes_of_its_start(
     assert first.at_ms - ms(start) <= 35 * 60_000
     night = tried.spend(ms(start))
     assert tried.spend(ms(start), first.at_ms) < 0.1 * night
-    # every later run of the loop is stopped at its start while the rule trips
-    lifted = next(o.at_ms for o in tried.outcomes if isinstance(o, GuardLift))
-    later = [b for b in tried.blocks if first.at_ms + 2 * 60_000 < b.at_ms < lifted]
+    # every later run of the loop is stopped at its start, all night: nobody typed
+    assert not [o for o in tried.outcomes if isinstance(o, GuardLift)]
+    later = [b for b in tried.blocks if b.at_ms > first.at_ms + 2 * 60_000]
     assert later and {b.event for b in later} == {policy.USER_PROMPT_SUBMIT}
-    assert tried.tally.stopped_usd["unattended_spend"] > 0.25 * night
+    assert tried.tally.stopped_usd["unattended_spend"] > 0.8 * night
 
 
 def test_the_replayed_figures_are_judged_as_status_json_would_be(tmp_path: Path) -> None:

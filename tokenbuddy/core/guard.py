@@ -173,9 +173,14 @@ def _alert_trips(
 
 def stopped_loop_ms(status: dict[str, Any], now_ms: int) -> int | None:
     """When the guard last stopped unattended spend, if nobody has typed a prompt and no
-    allow was given since (and it was less than :data:`STOPPED_LOOP_MS` ago)."""
-    typed = _number(status.get("person_typed_ms")) or 0.0
-    resumed, stopped = typed, None
+    allow was given since (and it was less than :data:`STOPPED_LOOP_MS` ago).
+
+    A stop within :data:`ALERT_FRESH_MS` after a person typed does not count: it was
+    judged on figures from before the prompt (the warning itself needs half an hour of
+    nobody typing before it can hold again).
+    """
+    typed = _number(status.get("person_typed_ms"))
+    resumed, stopped = (0.0 if typed is None else typed + ALERT_FRESH_MS), None
     for decision in guard_part(status).get("decisions") or []:
         if not isinstance(decision, dict):
             continue

@@ -193,6 +193,11 @@ class GuardReplay:
         )
         self._episodes: dict[tuple[str, str], _Episode] = {}
         """(rule, session for the per-session rules) -> its blocks since it began tripping."""
+        self._stopped_loop_ms: int | None = None
+        """The latest block of unattended spend, as the hook's journal would record it."""
+        self._stopped_incident: tuple[int, float] | None = None
+        """(start, everyone's spend then) of the unattended spend the guard stopped: its
+        blocks after the warning lapsed belong to that incident."""
 
     def feed(self, event: RequestEvent | PromptEvent) -> list[Outcome]:
         """One event of the logs: the hook call it implies judged, what happens fed to the
@@ -315,10 +320,14 @@ class GuardReplay:
         episode.blocks += 1
         episode.sessions.add(session_id)
         episode.session_id = session_id
+        if verdict.rule == "unattended_spend":
+            self._stopped_loop_ms = now_ms
         tally = self.tally
         tally.blocks[verdict.rule] = tally.blocks.get(verdict.rule, 0) + 1
         tally.blocked_sessions.add(session_id)
         incident_ms, spent_since = self.incidents.began(verdict.rule, session_id, self._view_alerts)
+        if verdict.rule == "unattended_spend":
+            incident_ms, spent_since = self._stopped_since(incident_ms, spent_since)
         return GuardBlock(
             at_ms=now_ms,
             event=hook,
@@ -335,11 +344,27 @@ class GuardReplay:
             opens=opens,
         )
 
+    def _stopped_since(
+        self, incident_ms: int | None, spent_since: float
+    ) -> tuple[int | None, float]:
+        """The incident a block of unattended spend belongs to: its warning's, or, once
+        that lapsed, the one the guard stopped (the stop holds until a person types)."""
+        total = self.figures.total_usd
+        if incident_ms is not None:
+            self._stopped_incident = (incident_ms, total - spent_since)
+        elif self._stopped_incident is not None:
+            incident_ms, spent_since = self._stopped_incident[0], total - self._stopped_incident[1]
+        return incident_ms, spent_since
+
     def _refresh(self, now_ms: int, out: list[Outcome]) -> None:
         """Rebuild the hook's figures as of ``now_ms``; a rule that no longer trips in them
         ends its stretch of blocks."""
         self._view_alerts = self.engine.active(now_ms)
-        self._view = hook_view(now_ms, self.figures, self._view_alerts, self.trial.settings)
+        self._view = view = hook_view(now_ms, self.figures, self._view_alerts, self.trial.settings)
+        view["person_typed_ms"] = self.engine.person_typed_ms
+        if self._stopped_loop_ms is not None:  # what a refresh imports from the journal
+            stop = {"ts_ms": self._stopped_loop_ms, "decision": "block", "rule": "unattended_spend"}
+            view["guard"]["decisions"] = [stop]
         self._forget_quiet_sessions(now_ms)
         for key, episode in list(self._episodes.items()):
             rule = key[0]
