@@ -7,11 +7,12 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from tokenbuddy.sources.discovery import log_roots
 from tokenbuddy.tui.app import TokenBuddyApp
 from tokenbuddy.tui.launch import demo_config
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from pathlib import Path
 
     from textual.pilot import Pilot
@@ -26,6 +27,18 @@ def frozen_demo(scratch: Path, **changes: Any) -> DashboardConfig:
     """The demo dashboard at :data:`NOW`: frozen clock, no watcher, no start-up notices."""
     config = demo_config(scratch, NOW, watch=False)
     return dataclasses.replace(config, clock=lambda: NOW, notices=[], **changes)
+
+
+def over_logs(
+    tmp_path: Path, environ: Mapping[str, str], ledger: str, *, live: bool = False, **changes: Any
+) -> DashboardConfig:
+    """The frozen demo's dashboard reading the log roots ``environ`` names into the ledger
+    file ``ledger`` in ``tmp_path``; ``live`` follows them with a fast watcher."""
+    follow: dict[str, Any] = {"watch": True, "refresh_seconds": 0.05} if live else {}
+    roots = log_roots(environ, tmp_path)
+    return frozen_demo(
+        tmp_path / "demo", roots=roots, ledger_path=tmp_path / ledger, **follow, **changes
+    )
 
 
 async def until(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,8 +12,7 @@ import orjson
 import pytest
 from textual.widgets import DataTable, Label, Sparkline, Static, TabbedContent
 
-from tests.tui.pilot import NOW, frozen_demo, loaded, until
-from tokenbuddy.sources.discovery import log_roots
+from tests.tui.pilot import NOW, frozen_demo, loaded, over_logs, until
 from tokenbuddy.tui.app import TokenBuddyApp
 from tokenbuddy.tui.messages import IngestProgressed
 from tokenbuddy.tui.screens import HelpScreen, SessionScreen
@@ -119,11 +117,7 @@ async def test_empty_state_says_where_it_looked_and_how_to_point_elsewhere(
     tmp_path: Path,
 ) -> None:
     environ = {"CLAUDE_CONFIG_DIR": str(tmp_path / "nothing"), "CODEX_HOME": str(tmp_path / "none")}
-    config = dataclasses.replace(
-        frozen_demo(tmp_path / "demo"),
-        roots=log_roots(environ, tmp_path),
-        ledger_path=tmp_path / "empty.sqlite3",
-    )
+    config = over_logs(tmp_path, environ, "empty.sqlite3")
     app = TokenBuddyApp(config)
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot)
@@ -229,13 +223,7 @@ def live_app(tmp_path: Path) -> tuple[Path, datetime, TokenBuddyApp]:
     moment = datetime.fromtimestamp(NOW - 60, UTC)
     transcript.write_bytes(assistant_line(0, "/home/dev/live", moment))
     environ = {"CLAUDE_CONFIG_DIR": str(claude), "CODEX_HOME": str(tmp_path / "codex")}
-    config = dataclasses.replace(
-        frozen_demo(tmp_path / "demo"),
-        roots=log_roots(environ, tmp_path),
-        watch=True,
-        ledger_path=tmp_path / "live.sqlite3",
-        refresh_seconds=0.05,
-    )
+    config = over_logs(tmp_path, environ, "live.sqlite3", live=True)
     return transcript, moment, TokenBuddyApp(config)
 
 
@@ -263,11 +251,7 @@ async def test_text_from_logs_is_never_markup_or_terminal_escapes(tmp_path: Path
     moment = datetime.fromtimestamp(NOW - 60, UTC)
     transcript.write_bytes(assistant_line(0, hostile, moment))
     environ = {"CLAUDE_CONFIG_DIR": str(claude), "CODEX_HOME": str(tmp_path / "codex")}
-    config = dataclasses.replace(
-        frozen_demo(tmp_path / "demo"),
-        roots=log_roots(environ, tmp_path),
-        ledger_path=tmp_path / "hostile.sqlite3",
-    )
+    config = over_logs(tmp_path, environ, "hostile.sqlite3")
     app = TokenBuddyApp(config)
     async with app.run_test(size=(120, 30)) as pilot:
         await loaded(pilot)
@@ -303,13 +287,7 @@ def test_environment_is_isolated() -> None:
 async def test_a_log_dir_created_after_start_is_followed_after_a_rescan(tmp_path: Path) -> None:
     claude = tmp_path / "claude"
     environ = {"CLAUDE_CONFIG_DIR": str(claude), "CODEX_HOME": str(tmp_path / "codex")}
-    config = dataclasses.replace(
-        frozen_demo(tmp_path / "demo"),
-        roots=log_roots(environ, tmp_path),
-        watch=True,
-        ledger_path=tmp_path / "late.sqlite3",
-        refresh_seconds=0.05,
-    )
+    config = over_logs(tmp_path, environ, "late.sqlite3", live=True)
     app = TokenBuddyApp(config)
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot)
@@ -348,14 +326,7 @@ async def test_a_warning_appears_while_a_broken_cache_session_is_appended(
     healthy_lines = len(session.lines)
     environ = {"CLAUDE_CONFIG_DIR": str(claude), "CODEX_HOME": str(tmp_path / "codex")}
     rings: list[str] = []
-    config = dataclasses.replace(
-        frozen_demo(tmp_path / "demo"),
-        roots=log_roots(environ, tmp_path),
-        watch=True,
-        ledger_path=tmp_path / "live.sqlite3",
-        refresh_seconds=0.05,
-        desktop_notifications=False,
-    )
+    config = over_logs(tmp_path, environ, "live.sqlite3", live=True, desktop_notifications=False)
     app = TokenBuddyApp(config)
     monkeypatch.setattr(app, "bell", lambda: rings.append("bell"))
     async with app.run_test(size=(100, 30)) as pilot:
@@ -396,10 +367,10 @@ async def test_the_dashboard_keeps_the_status_line_snapshot_current(tmp_path: Pa
     moment = datetime.fromtimestamp(NOW - 60, UTC)
     transcript.write_bytes(b"".join(assistant_line(n, "/home/dev/live", moment) for n in range(3)))
     status_file = tmp_path / "cache" / "status.json"
-    config = dataclasses.replace(
-        frozen_demo(tmp_path / "demo"),
-        roots=log_roots({"CLAUDE_CONFIG_DIR": str(claude)}, tmp_path),
-        ledger_path=tmp_path / "live.sqlite3",
+    config = over_logs(
+        tmp_path,
+        {"CLAUDE_CONFIG_DIR": str(claude)},
+        "live.sqlite3",
         status_file=status_file,
         statusline=StatuslineSettings(segments=["today"]),
     )

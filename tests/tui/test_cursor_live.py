@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from tests.sources.cursor_local.builders import create_store, split_composer
-from tests.tui.pilot import NOW, frozen_demo, until
-from tokenbuddy.sources.discovery import log_roots
+from tests.tui.pilot import NOW, over_logs, until
 from tokenbuddy.tui.app import TokenBuddyApp
 from tokenbuddy.tui.widgets import SessionsTable
 
@@ -26,13 +24,7 @@ async def test_new_assistant_bubble_shows_up_live(tmp_path: Path) -> None:
         "CODEX_HOME": str(tmp_path / "codex"),
         "TOKENBUDDY_CURSOR_DIR": str(user_dir),
     }
-    config = dataclasses.replace(
-        frozen_demo(tmp_path / "demo"),
-        roots=log_roots(environ, tmp_path),
-        watch=True,
-        ledger_path=tmp_path / "live.sqlite3",
-        refresh_seconds=0.05,
-    )
+    config = over_logs(tmp_path, environ, "live.sqlite3", live=True)
     app = TokenBuddyApp(config)
     async with app.run_test(size=(100, 24)) as pilot:
         await until(lambda: app.snapshot is not None, pilot)
