@@ -18,7 +18,9 @@ from tokenbuddy.team.aggregates import fingerprint
 
 def _rollup(path: Path, rows: list[tuple[Any, ...]]) -> Ledger:
     ledger = Ledger(path)
-    ledger.db.executemany("INSERT INTO usage_rollup VALUES (?,?,?,?,?,?,?,?,?,?,0,?,0,0)", rows)
+    ledger.db.executemany(
+        "INSERT INTO usage_rollup VALUES (?,?,?,?,?,?,?,?,?,?,0,?,0,0,0,0,0)", rows
+    )
     return ledger
 
 

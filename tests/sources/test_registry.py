@@ -12,7 +12,7 @@ import pytest
 
 from tests.sources import fake_agent
 from tokenbuddy.cli.main import build_parser
-from tokenbuddy.core.records import CURSOR, SOURCES
+from tokenbuddy.core.records import CURSOR, SOURCES, SkipReason
 from tokenbuddy.services.ingest import sync, sync_paths
 from tokenbuddy.sources import registry
 from tokenbuddy.sources.discovery import log_roots, roots_at
@@ -29,9 +29,12 @@ def test_every_source_has_discovery_a_reader_and_watch_hints(
 ) -> None:
     found = source.log_dirs({}, tmp_path, "linux", tmp_path / "no-windows")
     assert found and all(isinstance(entry, LogDir) for entry in found)
-    assert (source.transcripts is None) != (source.chat_store is None)
+    kinds = (source.transcripts, source.documents, source.chat_store)
+    assert sum(kind is not None for kind in kinds) == 1
     if source.transcripts is not None:
         assert callable(source.transcripts.open)
+    if source.documents is not None:
+        assert callable(source.documents.read) and callable(source.documents.find)
     assert source.watch.suffixes or source.watch.names
 
 
@@ -91,3 +94,66 @@ def test_an_agent_added_by_one_module_and_one_line_is_discovered_read_and_follow
             "SELECT source, COUNT(*) FROM requests GROUP BY source"
         ).fetchall()
     assert stored == [(fake_agent.NAME, 3)]
+
+
+def chat(session: str, *messages: tuple[int, int]) -> bytes:
+    """A document agent's chat holding one request per (id, output tokens)."""
+    return orjson.dumps(
+        {
+            "session": session,
+            "messages": [
+                {"id": i, "at": "2026-03-01T10:00:00Z", "model": "fake-1", "in": 5, "out": out}
+                for i, out in messages
+            ],
+        }
+    )
+
+
+def test_a_document_agent_is_read_whole_on_every_rewrite_and_counts_each_call_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chat rewritten whole on every message: each rewrite is read again, whole; a
+    call whose counts grew keeps its final counts; a half-written save is a counted skip
+    until the next save; the file's counters are the last read's, not a sum."""
+    from tests.sources import fake_document_agent as agent
+
+    monkeypatch.setattr(registry, "LOG_SOURCES", (*registry.LOG_SOURCES, agent.REGISTRY_LINE))
+    chats = tmp_path / "docs" / "chats"
+    chats.mkdir(parents=True)
+    document = chats / "s1.chat.json"
+    document.write_bytes(chat("s1", (1, 10)))
+    (chats / "notes.json").write_bytes(b"{}")  # not one of its documents
+    environ = {"FAKE_DOCS_HOME": str(tmp_path / "docs"), "CLAUDE_CONFIG_DIR": str(tmp_path / "no")}
+    roots = [root for root in log_roots(environ, tmp_path) if root.source == agent.NAME]
+
+    def totals(ledger: Ledger) -> tuple[int, int]:
+        row = ledger.db.execute("SELECT COUNT(*), SUM(output_tokens) FROM requests").fetchone()
+        return int(row[0]), int(row[1])
+
+    with Ledger(tmp_path / "ledger.sqlite3") as ledger:
+        assert sync(ledger, roots).requests_written == 1
+        assert sync(ledger, roots).files_read == 0  # unchanged: not read again
+        document.write_bytes(chat("s1", (1, 12), (2, 20)))  # the first call grew
+        sync(ledger, roots)
+        assert totals(ledger) == (2, 32)
+        document.write_bytes(chat("s1", (1, 12), (2, 20))[:-9])  # caught mid-save
+        summary = sync(ledger, roots)
+        assert summary.errors == [] and totals(ledger) == (2, 32)
+        stored = ledger.files()[str(document)]
+        assert stored.skipped == {SkipReason.INVALID_JSON: 1}
+        assert stored.cursor.state == {"read": 2}  # a failed read leaves the state as it was
+
+        batches: queue.Queue[frozenset[str]] = queue.Queue()
+        watcher = LogWatcher(roots, batches.put, debounce=0.05)
+        watcher.start()
+        try:
+            document.write_bytes(chat("s1", (1, 12), (2, 20), (3, 30)))
+            changed = batches.get(timeout=10)
+        finally:
+            watcher.stop()
+        assert str(document) in changed
+        sync_paths(ledger, [(str(document), agent.NAME)])
+        assert totals(ledger) == (3, 62)
+        stored = ledger.files()[str(document)]
+        assert (stored.lines, stored.records, stored.skipped) == (1, 3, {})
+        assert stored.cursor.state == {"read": 3}

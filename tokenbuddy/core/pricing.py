@@ -22,7 +22,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from tokenbuddy.core.cursor_models import price_id
-from tokenbuddy.core.records import CLAUDE_CODE, CODEX, CURSOR_LOCAL, UsageRecord
+from tokenbuddy.core.records import (
+    BILLED_BY_AGENT,
+    CLAUDE_CODE,
+    CODEX,
+    CURSOR,
+    CURSOR_LOCAL,
+    UsageRecord,
+)
 from tokenbuddy.core.units import DAY_MS
 
 if TYPE_CHECKING:
@@ -33,6 +40,11 @@ US_INFERENCE_MULTIPLIER = 1.1
 """Anthropic bills US-only inference (``inference_geo: us``) at 1.1x on Claude 4.6 and later."""
 
 _PROVIDER_BY_SOURCE = {CLAUDE_CODE: "anthropic", CODEX: "openai"}
+"""The vendor whose list prices a single-vendor agent's models take; agents that run any
+vendor's models (Gemini CLI, Copilot, OpenCode...) name none, and the price database
+finds the vendor from the model id."""
+_SINGLE_VENDOR_DEFAULT = {CURSOR: "anthropic"}
+_BILLED_SQL = "({})".format(", ".join(f"'{name}'" for name in sorted(BILLED_BY_AGENT)))
 _CLAUDE_VERSION = re.compile(r"claude-(?:opus|sonnet|haiku)-(\d+)(?:[-.](\d{1,2}))?(?![0-9])")
 
 
@@ -146,7 +158,7 @@ def _prices_list(prices: UnitPrices) -> list[float]:
 
 def provider_for(source: str) -> str:
     """The price database provider for a source's requests."""
-    return _PROVIDER_BY_SOURCE.get(source, "anthropic")
+    return _PROVIDER_BY_SOURCE.get(source, _SINGLE_VENDOR_DEFAULT.get(source, ""))
 
 
 def price_context_for(record: UsageRecord) -> str:
@@ -187,7 +199,9 @@ def build_schedule(model: str, provider: str, context: str) -> PriceSchedule | N
     from genai_prices.data_snapshot import get_snapshot
 
     try:
-        found_provider, info = get_snapshot().find_provider_model(model, None, provider, None)
+        found_provider, info = get_snapshot().find_provider_model(
+            model, None, provider or None, None
+        )
     except LookupError:
         return None
     price_context = {"speed": "fast"} if context == "fast" else None
@@ -282,6 +296,14 @@ class PriceBook:
             return built
 
     def cost(self, record: UsageRecord) -> float | None:
+        """The cost of one request in USD: what the agent says was billed for the sources
+        that bill by their own units (:data:`BILLED_BY_AGENT`), else the list price; None
+        when neither is known (an unpriced model)."""
+        if record.reported_cost_usd is not None and record.source in BILLED_BY_AGENT:
+            return record.reported_cost_usd
+        return self.list_cost(record)
+
+    def list_cost(self, record: UsageRecord) -> float | None:
         """The list-price cost of one request in USD, or None when its model is unpriced."""
         key = (record.model, record.source, record.speed)
         try:
@@ -330,7 +352,9 @@ class PriceBook:
                     f"WHEN source = ? AND speed = ? THEN {_schedule_sql(schedule, params)}"
                 )
             models.append(f"WHEN ? THEN (CASE {' '.join(whens)} END)")
-        return (f"(CASE model {' '.join(models)} END)" if models else "NULL"), params
+        listed = f"(CASE model {' '.join(models)} END)" if models else "NULL"
+        billed = f"source IN {_BILLED_SQL} AND reported_cost_usd IS NOT NULL"
+        return f"(CASE WHEN {billed} THEN reported_cost_usd ELSE {listed} END)", params
 
     def _resolve(self, record: UsageRecord) -> PriceSchedule | None:
         """The schedule a request's (model, source, speed) is priced with."""

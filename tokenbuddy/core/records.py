@@ -27,7 +27,17 @@ what Cursor charged."""
 CURSOR_LOCAL = "cursor-local"
 """Estimates from Cursor's local chat store (``state.vscdb``), priced at list price. Where
 billed ``cursor`` rows cover a period, they replace these in every total."""
+GEMINI_CLI = "gemini-cli"
+COPILOT = "copilot"
+"""GitHub Copilot: the Copilot CLI and Copilot Chat in VS Code (the entrypoint tells them apart)."""
+OPENCODE = "opencode"
+QWEN_CODE = "qwen-code"
+CLINE = "cline"
+"""Cline and its forks Roo Code and Kilo Code (the entrypoint names the extension)."""
 SOURCES = (CLAUDE_CODE, CODEX, CURSOR, CURSOR_LOCAL)
+BILLED_BY_AGENT = frozenset({COPILOT})
+"""Sources whose own figure for a request (``reported_cost_usd``) is what was billed: it
+counts in every total, and the list price is only its fallback."""
 
 
 class UsageRecord(NamedTuple):
@@ -36,7 +46,7 @@ class UsageRecord(NamedTuple):
     dedup_key: str
     """Identity of the request across files: the same request seen twice has the same key."""
     source: str
-    """Which agent wrote it: ``claude-code``, ``codex``, ``cursor`` or ``cursor-local``."""
+    """Which agent wrote it: one of :data:`SOURCES`."""
     ts_ms: int
     """When the request completed, in epoch milliseconds (UTC)."""
     session_id: str
@@ -66,7 +76,17 @@ class UsageRecord(NamedTuple):
     """How the session was started, as the agent wrote it: Claude Code's ``entrypoint``
     (``cli``, ``claude-desktop``, ``sdk-cli`` for ``claude -p``...), Codex's ``originator``
     (``codex_cli_rs``, ``codex_exec``...); empty when the log does not say.
-    :func:`tokenbuddy.core.entrypoints.is_scripted` tells a script's from a person's."""
+    :func:`tokenbuddy.core.entrypoints.is_scripted` tells a script's from a person's.
+    Agents with several front ends name the one used: ``copilot-cli`` or ``vscode`` for
+    Copilot, the extension (``cline``, ``roo-code``, ``kilo-code``) for Cline."""
+    reported_cost_usd: float | None = None
+    """The agent's own figure for what the request cost, in USD, where it records one
+    (OpenCode's and Cline's ``cost``, Copilot's AI credits); None when it does not. Kept
+    next to the list-price estimate, and counted instead of it for the sources in
+    :data:`BILLED_BY_AGENT`."""
+    billing_units: float = 0.0
+    """The agent's own billing units for the request, where it records them (Copilot's
+    premium requests)."""
 
     @property
     def cache_write_tokens(self) -> int:

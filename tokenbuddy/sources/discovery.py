@@ -68,9 +68,15 @@ def _dedupe(roots: list[LogRoot]) -> list[LogRoot]:
 
 
 def transcript_files(root: LogRoot, errors: list[str]) -> list[str]:
-    """Every transcript under ``root``, sorted; unreadable directories go to ``errors``."""
-    reader = registry.source(root.source).transcripts
-    if reader is None or not root.exists:
+    """Every transcript or document under ``root``, sorted; unreadable directories go to
+    ``errors``."""
+    source = registry.source(root.source)
+    if not root.exists:
+        return []
+    if source.documents is not None:
+        return source.documents.find(root.path, errors)
+    reader = source.transcripts
+    if reader is None:
         return []
     found: list[str] = []
 

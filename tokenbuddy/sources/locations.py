@@ -49,3 +49,46 @@ def windows_user_dirs(windows_users: Path) -> list[str]:
         return sorted(entry.path for entry in os.scandir(windows_users) if entry.is_dir())
     except OSError:
         return []
+
+
+def app_data_dirs(
+    environ: Mapping[str, str],
+    home: Path,
+    platform: str,
+    windows_users: Path,
+    tail: Path,
+) -> list[LogDir]:
+    """An editor's per-user directory ``tail`` (``Code/User``, ``Cursor/User``) under this
+    platform's application data: ``~/.config`` (Linux, or ``$XDG_CONFIG_HOME``),
+    ``~/Library/Application Support`` (macOS) or ``%APPDATA%`` (Windows); under WSL also
+    the Windows side's ``AppData/Roaming/<tail>`` that exist."""
+    if platform == "darwin":
+        base = home / "Library" / "Application Support"
+    elif platform == "win32":
+        base = Path(environ.get("APPDATA") or home / "AppData" / "Roaming")
+    else:
+        base = config_home(environ, home)
+    found = [LogDir(base / tail, "default")]
+    return found + wsl_dirs(environ, platform, windows_users, Path("AppData", "Roaming") / tail)
+
+
+def home_dirs(
+    environ: Mapping[str, str], home: Path, platform: str, windows_users: Path, name: str
+) -> list[LogDir]:
+    """An agent's dot directory ``name`` (``.gemini``) in the home directory, on every
+    platform (``%USERPROFILE%`` on Windows); under WSL also the Windows side's that exist."""
+    return [LogDir(home / name, "default"), *wsl_dirs(environ, platform, windows_users, Path(name))]
+
+
+def wsl_dirs(
+    environ: Mapping[str, str], platform: str, windows_users: Path, relative: Path
+) -> list[LogDir]:
+    """Under WSL, ``relative`` in each Windows user's directory, where it exists."""
+    if platform != "linux" or not environ.get("WSL_DISTRO_NAME"):
+        return []
+    found = []
+    for user in windows_user_dirs(windows_users):
+        path = Path(user) / relative
+        if path.is_dir():
+            found.append(LogDir(path, "WSL"))
+    return found

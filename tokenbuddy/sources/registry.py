@@ -89,6 +89,37 @@ class Transcripts(NamedTuple):
         return name.endswith(self.suffix) and name.startswith(self.name_prefix)
 
 
+class DocumentRead(NamedTuple):
+    """What one read of one document found."""
+
+    records: list[UsageRecord]
+    prompts: list[PromptMark]
+    state: dict[str, Any]
+    """What the next read of the document carries on from (stored with its cursor)."""
+    whole: bool = True
+    """True when the read covered the whole document, so its counters replace the last
+    read's; False for a read of what changed since ``state`` (counters add up)."""
+
+
+ReadDocument = Callable[[str, dict[str, Any], ParseStats], DocumentRead]
+"""(path, the state the last read left, stats to count into) -> what it found. Raises
+OSError when the document cannot be read; anything unreadable inside it is counted in
+the stats as skipped, never raised."""
+FindDocuments = Callable[[Path, list[str]], list[str]]
+"""(root, errors) -> the documents under a root, sorted; unreadable directories are
+described in ``errors``."""
+
+
+class Documents(NamedTuple):
+    """A reader of documents an agent rewrites whole or updates in place."""
+
+    read: ReadDocument
+    find: FindDocuments
+    companions: tuple[str, ...] = ()
+    """Suffixes of files beside a document whose changes are changes of the document
+    (``-wal`` of a SQLite database): its fingerprint covers them too."""
+
+
 class ChatStore(Protocol):
     """A reader of a database an agent rewrites in place, under each of its roots."""
 
@@ -135,7 +166,7 @@ class LogSource(NamedTuple):
 
     name: str
     log_dirs: Discover
-    reader: Transcripts | ChatStore
+    reader: Transcripts | Documents | ChatStore
     watch: WatchHints
     home_dirs: tuple[str, ...] = ()
     """The directories of the agent's home that are its roots: a directory named on the
@@ -147,9 +178,20 @@ class LogSource(NamedTuple):
         return self.reader if isinstance(self.reader, Transcripts) else None
 
     @property
+    def documents(self) -> Documents | None:
+        """The document reader, or None for another kind of source."""
+        return self.reader if isinstance(self.reader, Documents) else None
+
+    @property
     def chat_store(self) -> ChatStore | None:
-        """The database reader, or None for a transcript source."""
-        return None if isinstance(self.reader, Transcripts) else self.reader
+        """The chat-store reader, or None for another kind of source."""
+        return None if isinstance(self.reader, (Transcripts, Documents)) else self.reader
+
+    @property
+    def reads_files(self) -> bool:
+        """Whether the source's logs are files the ingest reads one by one (transcripts
+        or documents), as opposed to a chat store."""
+        return isinstance(self.reader, (Transcripts, Documents))
 
 
 LOG_SOURCES: tuple[LogSource, ...] = (

@@ -43,6 +43,8 @@ class ReadPlan:
     stat: os.stat_result
     restarted: bool
     """True when an existing cursor was dropped (truncated or replaced file)."""
+    fingerprint: tuple[int, int] | None = None
+    """A document's (size, mtime_ns) with its companion files, as planned."""
 
 
 def head_hash(path: str, length: int) -> str:
@@ -74,6 +76,62 @@ def plan_read(path: str, source: str, cursor: FileCursor | None) -> ReadPlan | N
     if replaced or shrunk or head_hash(path, cursor.offset) != cursor.head_hash:
         return ReadPlan(FileCursor(path, source), stat, restarted=True)
     return ReadPlan(cursor, stat, restarted=False)
+
+
+def plan_document(
+    path: str, source: str, cursor: FileCursor | None, companions: tuple[str, ...] = ()
+) -> ReadPlan | None:
+    """Decide whether a document (read whole, or by its reader's watermark) changed since
+    ``cursor``; None when it did not.
+
+    Its fingerprint is its size and mtime plus those of its ``companions`` (a SQLite
+    database's ``-wal``): a write that lands only in the WAL is a change too. Raises
+    OSError when the document cannot be stat'ed.
+    """
+    stat = os.stat(path)
+    size, mtime_ns = document_fingerprint(path, stat, companions)
+    if cursor is not None and (cursor.device, cursor.inode, cursor.size, cursor.mtime_ns) == (
+        stat.st_dev,
+        stat.st_ino,
+        size,
+        mtime_ns,
+    ):
+        return None
+    fresh = cursor is None or (cursor.device, cursor.inode) != (stat.st_dev, stat.st_ino)
+    base = FileCursor(path, source) if cursor is None or fresh else cursor
+    return ReadPlan(base, stat, fresh and cursor is not None, (size, mtime_ns))
+
+
+def document_fingerprint(
+    path: str, stat: os.stat_result, companions: tuple[str, ...]
+) -> tuple[int, int]:
+    """(size, mtime_ns) of a document and its companion files taken together."""
+    size, mtime_ns = stat.st_size, stat.st_mtime_ns
+    for suffix in companions:
+        try:
+            extra = os.stat(path + suffix)
+        except OSError:
+            continue
+        size += extra.st_size
+        mtime_ns = max(mtime_ns, extra.st_mtime_ns)
+    return size, mtime_ns
+
+
+def advance_document(plan: ReadPlan, state: dict[str, Any]) -> FileCursor:
+    """The cursor after a completed read of a document: its fingerprint as planned (a
+    write during the read changes it again, so the next pass reads it once more)."""
+    size, mtime_ns = plan.fingerprint or (plan.stat.st_size, plan.stat.st_mtime_ns)
+    return replace(
+        plan.cursor,
+        device=plan.stat.st_dev,
+        inode=plan.stat.st_ino,
+        size=size,
+        mtime_ns=mtime_ns,
+        offset=0,
+        head_hash="",
+        pending_bytes=0,
+        state=state,
+    )
 
 
 class ChunkReader:

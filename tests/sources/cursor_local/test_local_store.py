@@ -129,6 +129,14 @@ def test_a_ledger_from_before_schema_5_stops_listing_unknown_tokens_as_unpriced(
             "UPDATE usage_rollup SET unpriced_requests = requests WHERE source = 'cursor-local'"
         )
         ledger.db.execute("ALTER TABLE requests DROP COLUMN entrypoint")  # added by 7
+        for table, column in (
+            ("requests", "reported_cost_usd"),  # added by 8
+            ("requests", "billing_units"),
+            ("usage_rollup", "reported_cost_usd"),
+            ("usage_rollup", "reported_requests"),
+            ("usage_rollup", "billing_units"),
+        ):
+            ledger.db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
         ledger.db.execute("PRAGMA user_version = 4")
         assert queries.unpriced_models(ledger, queries.RequestFilter()) == {
             "gpt-5": 1,

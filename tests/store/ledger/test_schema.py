@@ -14,6 +14,20 @@ from tokenbuddy.services.ingest import sync
 from tokenbuddy.sources.discovery import log_roots
 from tokenbuddy.store.ledger import SCHEMA_VERSION, Ledger
 
+_ADDED_BY_8 = (
+    "ALTER TABLE requests DROP COLUMN reported_cost_usd",
+    "ALTER TABLE requests DROP COLUMN billing_units",
+    "ALTER TABLE usage_rollup DROP COLUMN reported_cost_usd",
+    "ALTER TABLE usage_rollup DROP COLUMN reported_requests",
+    "ALTER TABLE usage_rollup DROP COLUMN billing_units",
+)
+
+
+def _drop_schema_8(db: sqlite3.Connection) -> None:
+    """Take a ledger back to schema 7: without what migration 8 added."""
+    for statement in _ADDED_BY_8:
+        db.execute(statement)
+
 
 def test_a_newer_schema_is_refused_with_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "ledger.sqlite3"
@@ -52,6 +66,7 @@ def test_upgrading_a_v1_ledger_rereads_the_logs_once_without_double_counting(
         sync(ledger, roots)
         before = ledger.db.execute("SELECT COUNT(*), TOTAL(cost_usd) FROM requests").fetchone()
     with sqlite3.connect(path) as db:
+        _drop_schema_8(db)
         db.execute("DROP TABLE prompts")
         db.execute("DROP TABLE announced_alerts")
         db.execute("ALTER TABLE requests DROP COLUMN entrypoint")
@@ -72,11 +87,12 @@ def test_a_schema_5_ledger_gains_the_guard_decisions_once(tmp_path: Path) -> Non
     path = tmp_path / "ledger.sqlite3"
     Ledger(path).close()
     with sqlite3.connect(path) as db:
+        _drop_schema_8(db)
         db.execute("DROP TABLE guard_decisions")
         db.execute("ALTER TABLE requests DROP COLUMN entrypoint")  # added by 7
         db.execute("PRAGMA user_version = 5")
     with Ledger(path) as ledger:
-        assert ledger.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
+        assert ledger.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 8
         ledger.db.execute(
             "INSERT INTO guard_decisions (id, ts_ms, decision, event) VALUES ('a', 1, 'block', 'x')"
         )
@@ -114,6 +130,7 @@ def test_upgrading_a_v6_ledger_fills_in_entrypoints_without_changing_a_count(
     gone_requests = expected.pop(("claude-code", gone_id, "cli"))
     gone.unlink()
     with sqlite3.connect(path) as db:  # the ledger as schema 6 left it
+        _drop_schema_8(db)
         db.execute("ALTER TABLE requests DROP COLUMN entrypoint")
         db.execute("PRAGMA user_version = 6")
     with Ledger(path) as ledger:

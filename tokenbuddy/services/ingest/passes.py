@@ -21,7 +21,7 @@ from tokenbuddy.services.ingest.reads import Batch, commit_reads, group_batches,
 from tokenbuddy.services.ingest.summary import IngestSummary, Progress
 from tokenbuddy.sources import registry
 from tokenbuddy.sources.discovery import LogRoot, transcript_files
-from tokenbuddy.sources.tailer import ReadPlan, plan_read
+from tokenbuddy.sources.tailer import ReadPlan, plan_document, plan_read
 from tokenbuddy.store.ledger import Ledger, StoredFile
 
 if TYPE_CHECKING:
@@ -64,17 +64,27 @@ def sync_paths(ledger: Ledger, paths: Iterable[tuple[str, str]]) -> IngestSummar
     transcripts, store_roots = [], {}
     for path, name in paths:
         source = registry.source(name)
-        if source.transcripts is not None:
+        if source.documents is not None:
+            transcripts.append((document_of(path, source.documents.companions), name))
+        elif source.reads_files:
             transcripts.append((path, name))
         else:
             root = source.watch.root_of(path)
             store_roots[root] = LogRoot(name, root, "watch")
-    plans = plan_reads(ledger, transcripts, summary, track_missing=False)
+    plans = plan_reads(ledger, list(dict.fromkeys(transcripts)), summary, track_missing=False)
     reprice_if_needed(ledger)
     _ingest(ledger, plans, summary, jobs=1, progress=None)
     sync_cursor(ledger, store_roots.values(), summary)
     ledger.refresh_rollup()
     return summary
+
+
+def document_of(path: str, companions: tuple[str, ...]) -> str:
+    """The document a written file stands for: a SQLite database for its ``-wal``."""
+    for suffix in companions:
+        if path.endswith(suffix):
+            return path.removesuffix(suffix)
+    return path
 
 
 def discover_files(roots: Iterable[LogRoot], summary: IngestSummary) -> list[tuple[str, str]]:
@@ -103,8 +113,13 @@ def plan_reads(
     plans = []
     for path, source in files:
         known = stored.get(path)
+        cursor = known.cursor if known and not known.error else None
+        documents = registry.source(source).documents
         try:
-            plan = plan_read(path, source, known.cursor if known and not known.error else None)
+            if documents is None:
+                plan = plan_read(path, source, cursor)
+            else:
+                plan = plan_document(path, source, cursor, documents.companions)
         except OSError as error:
             message = f"cannot read {path}: {error.strerror or error}"
             summary.errors.append(message)

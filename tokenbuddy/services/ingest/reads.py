@@ -11,11 +11,17 @@ from typing import TYPE_CHECKING, Any
 
 from tokenbuddy.core.file_cursor import FileCursor
 from tokenbuddy.core.pricing import PriceBook
-from tokenbuddy.core.records import ParseStats, PromptMark, RateLimitSnapshot, SkipReason
+from tokenbuddy.core.records import (
+    ParseStats,
+    PromptMark,
+    RateLimitSnapshot,
+    SkipReason,
+    UsageRecord,
+)
 from tokenbuddy.services.ingest.pricing import PriceKey, price_key
 from tokenbuddy.services.ingest.summary import BatchReport
 from tokenbuddy.sources import registry
-from tokenbuddy.sources.tailer import ChunkReader, ReadPlan, advance
+from tokenbuddy.sources.tailer import ChunkReader, ReadPlan, advance, advance_document
 from tokenbuddy.store.ledger import FileResult, Ledger, StoredFile, request_row
 from tokenbuddy.store.staging import StagingFile
 
@@ -56,6 +62,8 @@ class FileRead:
     prompts: list[PromptMark] = field(default_factory=list)
     staged_rows: int = 0
     """Rows written to a staging file instead of ``rows`` (bulk loads)."""
+    whole: bool = False
+    """A document read whole: its counters replace the file's stored ones."""
 
     def result(self) -> FileResult:
         """The read as the ledger commits it."""
@@ -72,6 +80,7 @@ class FileRead:
             self.previous,
             self.prompts,
             self.staged_rows,
+            self.whole,
         )
 
 
@@ -114,8 +123,11 @@ def read_file(
     unpriced records (a bulk load prices them as it merges)."""
     cursor = plan.cursor
     stats = ParseStats()
+    source = registry.source(cursor.source)
+    if source.documents is not None:
+        return read_document(plan, source.documents, book, previous)
     reader = ChunkReader(cursor.path, cursor.offset)
-    transcripts = registry.source(cursor.source).transcripts
+    transcripts = source.transcripts
     assert transcripts is not None, f"{cursor.source} writes no transcripts"
     parser = transcripts.open(cursor.path, cursor.state, stats)
     try:
@@ -128,14 +140,46 @@ def read_file(
     except OSError as error:
         message = f"cannot read {cursor.path}: {error.strerror or error}"
         return FileRead(plan, previous, None, [], [], stats, message)
-    records = parser.records
-    rows: Sequence[tuple[Any, ...]] = records
-    if book is not None:
-        cost = book.cost
-        rows = [request_row(record, cost(record)) for record in records]
+    rows = priced(parser.records, book)
     return FileRead(
         plan, previous, new_cursor, rows, parser.rate_limits, stats, prompts=parser.prompts
     )
+
+
+def read_document(
+    plan: ReadPlan,
+    documents: registry.Documents,
+    book: PriceBook | None,
+    previous: StoredFile | None,
+) -> FileRead:
+    """Read one document that changed, whole or from its reader's watermark."""
+    cursor = plan.cursor
+    stats = ParseStats()
+    try:
+        found = documents.read(cursor.path, dict(cursor.state), stats)
+    except OSError as error:
+        message = f"cannot read {cursor.path}: {error.strerror or error}"
+        return FileRead(plan, previous, None, [], [], stats, message)
+    stats.records = len(found.records)
+    return FileRead(
+        plan,
+        previous,
+        advance_document(plan, found.state),
+        priced(found.records, book),
+        [],
+        stats,
+        prompts=found.prompts,
+        whole=found.whole,
+    )
+
+
+def priced(records: list[UsageRecord], book: PriceBook | None) -> Sequence[tuple[Any, ...]]:
+    """Request rows for ``records``, priced with ``book``; without one, the unpriced
+    records (a bulk load prices them as it merges)."""
+    if book is None:
+        return records
+    cost = book.cost
+    return [request_row(record, cost(record)) for record in records]
 
 
 def read_batch(batch: Batch, book: PriceBook) -> BatchRead:

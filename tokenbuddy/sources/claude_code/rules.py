@@ -129,6 +129,8 @@ def usage_record(  # noqa: PLR0917 - one call per request on the hot path: no gr
             agent_id or context.agent_id,
             context.agent_type or ("subagent" if sidechain else ""),
             entrypoint or "",
+            None,
+            0.0,
         ),
     )
 

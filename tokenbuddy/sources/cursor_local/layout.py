@@ -16,13 +16,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tokenbuddy.sources.locations import (
-    WINDOWS_USERS,
-    LogDir,
-    config_home,
-    configured_dirs,
-    windows_user_dirs,
-)
+from tokenbuddy.sources.locations import WINDOWS_USERS, LogDir, app_data_dirs, configured_dirs
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -46,20 +40,7 @@ def log_dirs(
     configured = configured_dirs(environ, "TOKENBUDDY_CURSOR_DIR")
     if configured is not None:
         return [LogDir(path, "TOKENBUDDY_CURSOR_DIR") for path in configured]
-    tail = Path("Cursor", "User")
-    if platform == "darwin":
-        base = home / "Library" / "Application Support"
-    elif platform == "win32":
-        base = Path(environ.get("APPDATA") or home / "AppData" / "Roaming")
-    else:
-        base = config_home(environ, home)
-    found = [LogDir(base / tail, "default")]
-    if platform == "linux" and environ.get("WSL_DISTRO_NAME"):
-        for user in windows_user_dirs(windows_users):
-            path = Path(user, "AppData", "Roaming") / tail
-            if path.is_dir():
-                found.append(LogDir(path, "WSL"))
-    return found
+    return app_data_dirs(environ, home, platform, windows_users, Path("Cursor", "User"))
 
 
 def workspace_dbs(user_dir: Path) -> list[Path]:

@@ -16,8 +16,9 @@ from tokenbuddy.store.ledger import rollup, schema
 from tokenbuddy.store.ledger.dedup import (
     KEEP_LARGEST,
     KEEP_SMALLEST,
-    LARGEST_COPY_SOURCE,
     RECORD_COLUMNS,
+    SMALLEST_COPY_SQL,
+    keeps_smallest,
 )
 from tokenbuddy.store.ledger.files import INSERT_PROMPTS, INSERT_RATE_LIMITS, advance_file
 from tokenbuddy.store.staging import STAGING_COLUMNS
@@ -31,13 +32,13 @@ if TYPE_CHECKING:
 
 _MERGE_STAGED = (
     "INSERT INTO requests ({cols}) SELECT {fields}, {{cost}}, {total}"
-    " FROM ({{staged}}) WHERE source {{test}} '{claude}'"
+    " FROM ({{staged}}) WHERE source {{test}} {smallest}"
 ).format(
     cols=", ".join(RECORD_COLUMNS),
     fields=", ".join(STAGING_COLUMNS),
     total="input_tokens + output_tokens + cache_write_5m_tokens + cache_write_1h_tokens"
     " + cache_read_tokens",
-    claude=LARGEST_COPY_SOURCE,
+    smallest=SMALLEST_COPY_SQL,
 )
 """Merge every staging file in one pass, in the order the rows were staged, pricing each
 row with the cost expression (``{cost}``) and adding its ``total_tokens`` on the way.
@@ -110,10 +111,10 @@ def _merge_staged(
         f"SELECT {', '.join(STAGING_COLUMNS)} FROM {schema_name}.staging" for schema_name in schemas
     )
     expression, params = cost
-    merge_sql = _MERGE_STAGED.format(staged=staged, cost=expression, test="=") + KEEP_LARGEST
-    db.execute(merge_sql, params)
-    if any(r.cursor.source != LARGEST_COPY_SOURCE for r in results):
-        merge_sql = _MERGE_STAGED.format(staged=staged, cost=expression, test="!=")
+    merge_sql = _MERGE_STAGED.format(staged=staged, cost=expression, test="NOT IN")
+    db.execute(merge_sql + KEEP_LARGEST, params)
+    if any(keeps_smallest(r.cursor.source) for r in results):
+        merge_sql = _MERGE_STAGED.format(staged=staged, cost=expression, test="IN")
         db.execute(merge_sql + KEEP_SMALLEST, params)
     if mark_dirty:
         db.execute(

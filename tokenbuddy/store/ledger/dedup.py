@@ -4,8 +4,10 @@ Deduplication happens by primary key, the request's dedup key:
 
 - Claude Code keeps the copy of a request with the largest token total (early
   streamed lines carry partial output counts); on a tie it prefers the main
-  conversation's copy over a replay. Attribution (session, project, subagent)
-  comes from the main conversation's copy whenever one was seen.
+  conversation's copy over a replay. So do the agents whose documents are rewritten
+  as a call completes (Gemini CLI, Copilot, OpenCode, Qwen Code, Cline). Attribution
+  (session, project, subagent) comes from the main conversation's copy whenever one
+  was seen.
 - Codex keys a request by its cumulative totals, so a forked rollout that
   replays history collides with the original; the smaller delta is the true one.
 - Either way, a copy that knows how its session was started (its entrypoint) fills
@@ -20,11 +22,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from tokenbuddy.core.records import CLAUDE_CODE, UsageRecord
+from tokenbuddy.core.records import CODEX, CURSOR, CURSOR_LOCAL, UsageRecord
 
-LARGEST_COPY_SOURCE = CLAUDE_CODE
-"""The source whose copies of a request keep the largest (:data:`KEEP_LARGEST`); every
-other source keeps the smallest (:data:`KEEP_SMALLEST`)."""
+SMALLEST_COPY_SOURCES = (CODEX, CURSOR, CURSOR_LOCAL)
+"""The sources whose copies of a request keep the smallest (:data:`KEEP_SMALLEST`); every
+other source keeps the largest (:data:`KEEP_LARGEST`): Claude Code's streamed lines, and
+the documents other agents rewrite as a call completes, only ever grow a call's counts."""
+SMALLEST_COPY_SQL = "({})".format(", ".join(f"'{name}'" for name in SMALLEST_COPY_SOURCES))
+""":data:`SMALLEST_COPY_SOURCES` as an SQL list."""
+
+
+def keeps_smallest(source: str) -> bool:
+    """Whether a source's copies of a request settle on the smallest."""
+    return source in SMALLEST_COPY_SOURCES
+
+
 RECORD_COLUMNS = (
     *UsageRecord._fields,
     "cost_usd",
@@ -48,6 +60,8 @@ _TOKEN_COLUMNS = (
     "inference_geo",
     "cost_usd",
     "total_tokens",
+    "reported_cost_usd",
+    "billing_units",
 )
 _ATTRIBUTION_COLUMNS = (
     "session_id",
@@ -89,8 +103,8 @@ KEEP_LARGEST = (
     )
     + f" WHERE {_LARGER} OR {_MAIN_COPY} OR {_FILLS_ENTRYPOINT}"
 )
-"""The upsert clause of :data:`LARGEST_COPY_SOURCE`: the larger copy's figures, the main
-conversation's attribution, an entrypoint from whichever copy has one."""
+"""The upsert clause of the sources not in :data:`SMALLEST_COPY_SOURCES`: the larger
+copy's figures, the main conversation's attribution, an entrypoint from whichever copy has one."""
 KEEP_SMALLEST = (
     " ON CONFLICT(dedup_key) DO UPDATE SET "
     + ", ".join(
@@ -103,7 +117,7 @@ KEEP_SMALLEST = (
     )
     + f" WHERE {_SMALLER} OR {_FILLS_ENTRYPOINT}"
 )
-"""The upsert clause of every other source: the smaller copy, whole (an entrypoint from
+"""The upsert clause of :data:`SMALLEST_COPY_SOURCES`: the smaller copy, whole (an entrypoint from
 whichever copy has one)."""
 UPSERT_KEEP_LARGEST = _INSERT + KEEP_LARGEST
 """Insert one :func:`request_row`, or settle it with the stored copy (largest kept)."""

@@ -18,9 +18,9 @@ from tokenbuddy.core.file_cursor import FileCursor
 from tokenbuddy.core.report import BUCKET_MS
 from tokenbuddy.store.ledger import rollup
 from tokenbuddy.store.ledger.dedup import (
-    LARGEST_COPY_SOURCE,
     UPSERT_KEEP_LARGEST,
     UPSERT_KEEP_SMALLEST,
+    keeps_smallest,
 )
 
 if TYPE_CHECKING:
@@ -54,6 +54,9 @@ class FileResult:
     """Human prompts seen in the new bytes."""
     staged_records: int = 0
     """Requests of this read written to a staging file instead of ``rows`` (bulk loads)."""
+    whole: bool = False
+    """The read covered the whole file (a document read again), so its counters replace
+    the stored ones instead of adding to them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,10 +133,10 @@ def commit_files(db: sqlite3.Connection, results: Iterable[FileResult]) -> int:
     for result in results:
         if not advance_file(db, result):
             continue
-        if result.cursor.source == LARGEST_COPY_SOURCE:
-            keep_largest.extend(result.rows)
-        else:
+        if keeps_smallest(result.cursor.source):
             keep_smallest.extend(result.rows)
+        else:
+            keep_largest.extend(result.rows)
         rate_limits.extend(result.rate_limits)
         prompts.extend(result.prompts)
     # Inserting in key order keeps the primary-key B-tree writes local.
@@ -156,7 +159,7 @@ def _first(row: tuple[Any, ...]) -> Any:
 def advance_file(db: sqlite3.Connection, result: FileResult) -> bool:
     """Store the file's new cursor and counters; False if another process got there first."""
     cursor, previous = result.cursor, result.previous
-    fresh = previous is None or result.restarted or bool(previous.error)
+    fresh = previous is None or result.restarted or result.whole or bool(previous.error)
     lines, records = result.lines, len(result.rows) + result.staged_records
     skipped, notes = dict(result.skipped), dict(result.notes)
     if previous is not None and not fresh:

@@ -29,7 +29,8 @@ _ROLLUP_SELECT = f"""
            SUM(input_tokens), SUM(output_tokens),
            SUM(cache_write_5m_tokens + cache_write_1h_tokens), SUM(cache_read_tokens),
            TOTAL(cost_usd), SUM(cost_usd IS NULL AND NOT {UNKNOWN_TOKENS}), COUNT(*),
-           MIN(ts_ms), MAX(ts_ms)
+           MIN(ts_ms), MAX(ts_ms),
+           TOTAL(reported_cost_usd), COUNT(reported_cost_usd), TOTAL(billing_units)
     FROM requests WHERE {{range}} {COUNTED}
     GROUP BY 1, 2, 3, 4, 5
 """

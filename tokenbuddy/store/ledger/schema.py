@@ -17,9 +17,19 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 _MIGRATIONS: dict[int, str] = {
+    # 8: what an agent itself says a request cost (OpenCode's and Cline's ``cost``,
+    # Copilot's AI credits) and its own billing units (Copilot's premium requests), kept
+    # next to the list-price estimate; the rollup sums them per bucket.
+    8: """
+    ALTER TABLE requests ADD COLUMN reported_cost_usd REAL;
+    ALTER TABLE requests ADD COLUMN billing_units REAL NOT NULL DEFAULT 0;
+    ALTER TABLE usage_rollup ADD COLUMN reported_cost_usd REAL NOT NULL DEFAULT 0;
+    ALTER TABLE usage_rollup ADD COLUMN reported_requests INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE usage_rollup ADD COLUMN billing_units REAL NOT NULL DEFAULT 0;
+    """,
     # 7: how each request's session was started (Claude Code's entrypoint, Codex's
     # originator). As for 2, the logs still on disk are read once more: the requests
     # are already in the ledger, and the upserts keep one copy and fill in its
