@@ -185,6 +185,14 @@ def skipped_lines(ledger: Ledger) -> int:
     return total
 
 
+def requests_by_source(ledger: Ledger) -> dict[str, RequestSpan]:
+    """Each source's request count and its first and last request's timestamps."""
+    rows = ledger.db.execute(
+        "SELECT source, COUNT(*), MIN(ts_ms), MAX(ts_ms) FROM requests GROUP BY source"
+    )
+    return {str(name): RequestSpan(int(count), first, last) for name, count, first, last in rows}
+
+
 class RequestSpan(NamedTuple):
     """How many requests the ledger holds, and the first and last one's timestamps."""
 
