@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from tokenbuddy.core.records import (
     CLAUDE_CODE,
+    CLINE,
     CODEX,
     CURSOR_LOCAL,
     ParseStats,
@@ -41,7 +42,7 @@ from tokenbuddy.core.records import (
     RateLimitSnapshot,
     UsageRecord,
 )
-from tokenbuddy.sources import claude_code, codex, cursor_local
+from tokenbuddy.sources import claude_code, cline, codex, cursor_local
 from tokenbuddy.sources.locations import LogDir
 
 if TYPE_CHECKING:
@@ -214,6 +215,13 @@ LOG_SOURCES: tuple[LogSource, ...] = (
         cursor_local.log_dirs,
         cursor_local.LocalStore(),
         WatchHints(cursor_local.GLOBAL_STORAGE, False, (), cursor_local.WATCHED_NAMES),
+    ),
+    LogSource(
+        CLINE,
+        cline.log_dirs,
+        Documents(cline.read, cline.find),
+        WatchHints(suffixes=(), names=cline.WATCHED_NAMES),
+        cline.HOME_DIRS,
     ),
 )
 """In the order discovery lists them (``doctor`` shows them so)."""
