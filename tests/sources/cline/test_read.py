@@ -13,7 +13,7 @@ from tokenbuddy.core.records import CLINE as SOURCE
 from tokenbuddy.core.records import ParseStats, PromptMark, SkipReason, UsageRecord
 from tokenbuddy.sources import cline
 from tokenbuddy.sources.cline import task
-from tokenbuddy.sources.registry import DocumentRead
+from tokenbuddy.sources.documents import DocumentRead
 
 T = BASE_TS
 

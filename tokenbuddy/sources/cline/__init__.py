@@ -56,7 +56,7 @@ from tokenbuddy.sources.cline.layout import DOCUMENT_NAMES, GLOBAL_STORAGE, find
 
 if TYPE_CHECKING:
     from tokenbuddy.core.records import ParseStats
-    from tokenbuddy.sources.registry import DocumentRead
+    from tokenbuddy.sources.documents import DocumentRead
 
 HOME_DIRS = (GLOBAL_STORAGE,)
 """A ``User`` dir named on the command line is read for its ``globalStorage``."""

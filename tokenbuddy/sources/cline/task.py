@@ -21,7 +21,7 @@ import orjson
 from tokenbuddy.core.records import CLINE, ParseStats, PromptMark, SkipReason, UsageRecord
 from tokenbuddy.sources.cline.layout import entrypoint_of
 from tokenbuddy.sources.cline.usage import Usage, model_id, usage_of
-from tokenbuddy.sources.registry import DocumentRead
+from tokenbuddy.sources.documents import DocumentRead
 
 NOT_A_LIST = "ui_messages.json that is not a list of messages"
 BAD_REQUEST_TEXT = "api_req_started whose text is not a JSON object"
