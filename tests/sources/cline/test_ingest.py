@@ -154,3 +154,12 @@ def test_report_through_the_cli_has_exact_totals_and_unpriced_models(
     # Sonnet 4.5 at list price: 1k in $0.003, 2k out $0.03, 10k writes $0.0375, 100k reads $0.03.
     assert report["totals"]["cost_usd"] == pytest.approx(0.1005)
     assert report["unpriced_models"] == {"": 1}
+
+
+def test_the_benchmark_history_is_read_in_full(tmp_path: Path) -> None:
+    files.history(tmp_path / "User", sessions=6, calls=5, seed=3)
+    roots = [LogRoot(SOURCE, tmp_path / "User" / "globalStorage", "test")]
+    with Ledger(tmp_path / "ledger.sqlite3") as ledger:
+        assert sync(ledger, roots).requests_written == 30
+        entrypoints = ledger.db.execute("SELECT DISTINCT entrypoint FROM requests").fetchall()
+    assert sorted(row[0] for row in entrypoints) == ["cline", "kilo-code", "roo-code"]
