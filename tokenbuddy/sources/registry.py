@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from tokenbuddy.core.records import (
     CLAUDE_CODE,
+    CLINE,
     CODEX,
     CURSOR_LOCAL,
     ParseStats,
@@ -41,7 +42,8 @@ from tokenbuddy.core.records import (
     RateLimitSnapshot,
     UsageRecord,
 )
-from tokenbuddy.sources import claude_code, codex, cursor_local
+from tokenbuddy.sources import claude_code, cline, codex, cursor_local
+from tokenbuddy.sources.documents import DocumentRead
 from tokenbuddy.sources.locations import LogDir
 
 if TYPE_CHECKING:
@@ -87,18 +89,6 @@ class Transcripts(NamedTuple):
     def is_transcript(self, name: str) -> bool:
         """Whether a file of this name under one of the source's roots is a transcript."""
         return name.endswith(self.suffix) and name.startswith(self.name_prefix)
-
-
-class DocumentRead(NamedTuple):
-    """What one read of one document found."""
-
-    records: list[UsageRecord]
-    prompts: list[PromptMark]
-    state: dict[str, Any]
-    """What the next read of the document carries on from (stored with its cursor)."""
-    whole: bool = True
-    """True when the read covered the whole document, so its counters replace the last
-    read's; False for a read of what changed since ``state`` (counters add up)."""
 
 
 ReadDocument = Callable[[str, dict[str, Any], ParseStats], DocumentRead]
@@ -214,6 +204,13 @@ LOG_SOURCES: tuple[LogSource, ...] = (
         cursor_local.log_dirs,
         cursor_local.LocalStore(),
         WatchHints(cursor_local.GLOBAL_STORAGE, False, (), cursor_local.WATCHED_NAMES),
+    ),
+    LogSource(
+        CLINE,
+        cline.log_dirs,
+        Documents(cline.read, cline.find),
+        WatchHints(suffixes=(), names=cline.WATCHED_NAMES),
+        cline.HOME_DIRS,
     ),
 )
 """In the order discovery lists them (``doctor`` shows them so)."""
