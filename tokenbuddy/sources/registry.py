@@ -36,12 +36,13 @@ from tokenbuddy.core.records import (
     CLAUDE_CODE,
     CODEX,
     CURSOR_LOCAL,
+    OPENCODE,
     ParseStats,
     PromptMark,
     RateLimitSnapshot,
     UsageRecord,
 )
-from tokenbuddy.sources import claude_code, codex, cursor_local
+from tokenbuddy.sources import claude_code, codex, cursor_local, opencode
 from tokenbuddy.sources.locations import LogDir
 
 if TYPE_CHECKING:
@@ -214,6 +215,12 @@ LOG_SOURCES: tuple[LogSource, ...] = (
         cursor_local.log_dirs,
         cursor_local.LocalStore(),
         WatchHints(cursor_local.GLOBAL_STORAGE, False, (), cursor_local.WATCHED_NAMES),
+    ),
+    LogSource(
+        OPENCODE,
+        opencode.log_dirs,
+        Documents(opencode.read, opencode.find, opencode.COMPANIONS),
+        WatchHints(suffixes=opencode.WATCHED_SUFFIXES),
     ),
 )
 """In the order discovery lists them (``doctor`` shows them so)."""
