@@ -43,6 +43,7 @@ from tokenbuddy.core.records import (
     UsageRecord,
 )
 from tokenbuddy.sources import claude_code, codex, cursor_local, opencode
+from tokenbuddy.sources.documents import DocumentRead
 from tokenbuddy.sources.locations import LogDir
 
 if TYPE_CHECKING:
@@ -88,18 +89,6 @@ class Transcripts(NamedTuple):
     def is_transcript(self, name: str) -> bool:
         """Whether a file of this name under one of the source's roots is a transcript."""
         return name.endswith(self.suffix) and name.startswith(self.name_prefix)
-
-
-class DocumentRead(NamedTuple):
-    """What one read of one document found."""
-
-    records: list[UsageRecord]
-    prompts: list[PromptMark]
-    state: dict[str, Any]
-    """What the next read of the document carries on from (stored with its cursor)."""
-    whole: bool = True
-    """True when the read covered the whole document, so its counters replace the last
-    read's; False for a read of what changed since ``state`` (counters add up)."""
 
 
 ReadDocument = Callable[[str, dict[str, Any], ParseStats], DocumentRead]

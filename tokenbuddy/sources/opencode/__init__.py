@@ -28,7 +28,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tokenbuddy.sources import registry
+from tokenbuddy.sources.documents import DocumentRead
 from tokenbuddy.sources.locations import LogDir, configured_dirs, wsl_dirs
 from tokenbuddy.sources.opencode.database import database_names, read_database
 from tokenbuddy.sources.opencode.storage import is_message_file, message_files, read_message
@@ -75,11 +75,11 @@ def find(root: Path, errors: list[str]) -> list[str]:
     return sorted(found)
 
 
-def read(path: str, state: dict[str, Any], stats: ParseStats) -> registry.DocumentRead:
+def read(path: str, state: dict[str, Any], stats: ParseStats) -> DocumentRead:
     """Read a database from its watermark, or a message file whole; any other file a
     live write hands over (a part or session file) holds no calls of its own."""
     if path.endswith(".db"):
         return read_database(path, state, stats)
     if is_message_file(path):
         return read_message(path, state, stats)
-    return registry.DocumentRead([], [], state)
+    return DocumentRead([], [], state)

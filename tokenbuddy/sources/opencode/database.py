@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from tokenbuddy.core.records import ParseStats, PromptMark, UsageRecord
-from tokenbuddy.sources import registry
 from tokenbuddy.sources.cursor_local.database import open_consistent
+from tokenbuddy.sources.documents import DocumentRead
 from tokenbuddy.sources.opencode.calls import Session, is_step_finish, message_calls, prompt_of
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ MAX_DEPTH = 16
 """How far up a chain of parent sessions is followed (a cycle stops there)."""
 
 
-def read_database(path: str, state: dict[str, Any], stats: ParseStats) -> registry.DocumentRead:
+def read_database(path: str, state: dict[str, Any], stats: ParseStats) -> DocumentRead:
     """The calls and prompts in messages updated since ``state``'s watermark."""
     try:
         with open_consistent(Path(path)) as (db, _mode):
@@ -53,16 +53,14 @@ def read_database(path: str, state: dict[str, Any], stats: ParseStats) -> regist
         stats.skip(DB_BUSY if "locked" in text or "busy" in text else DB_INVALID)
     except sqlite3.DatabaseError:
         stats.skip(DB_INVALID)
-    return registry.DocumentRead([], [], state, whole=False)
+    return DocumentRead([], [], state, whole=False)
 
 
-def _read(
-    db: sqlite3.Connection, state: dict[str, Any], stats: ParseStats
-) -> registry.DocumentRead:
+def _read(db: sqlite3.Connection, state: dict[str, Any], stats: ParseStats) -> DocumentRead:
     message_columns = _columns(db, "message")
     if not {"id", "session_id", "data"} <= message_columns:
         stats.skip(DB_NOT_OPENCODE)
-        return registry.DocumentRead([], [], state, whole=False)
+        return DocumentRead([], [], state, whole=False)
     sessions = _sessions(db)
     incremental = "time_updated" in message_columns
     since = int(state.get("updated", 0)) if incremental else 0
@@ -83,7 +81,7 @@ def _read(
         found = steps.get(message_id, [])
         _collect(message_id, message, found, session, stats, records=records, prompts=prompts)
     new_state = {"updated": latest} if incremental else {}
-    return registry.DocumentRead(records, prompts, new_state, whole=not incremental)
+    return DocumentRead(records, prompts, new_state, whole=not incremental)
 
 
 def _collect(

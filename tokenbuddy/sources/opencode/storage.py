@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 
 from tokenbuddy.core.records import ParseStats, PromptMark, SkipReason, UsageRecord
-from tokenbuddy.sources import registry
+from tokenbuddy.sources.documents import DocumentRead
 from tokenbuddy.sources.opencode.calls import (
     Session,
     assistant_fields,
@@ -42,7 +42,7 @@ def is_message_file(path: str) -> bool:
     return path.endswith(".json") and Path(path).parent.parent.name == "message"
 
 
-def read_message(path: str, state: dict[str, Any], stats: ParseStats) -> registry.DocumentRead:
+def read_message(path: str, state: dict[str, Any], stats: ParseStats) -> DocumentRead:
     """The calls or the prompt in one message file."""
     with open(path, "rb") as handle:
         data = handle.read()
@@ -51,10 +51,10 @@ def read_message(path: str, state: dict[str, Any], stats: ParseStats) -> registr
         message = orjson.loads(data)
     except orjson.JSONDecodeError:
         stats.skip(SkipReason.INVALID_JSON)
-        return registry.DocumentRead([], [], state)
+        return DocumentRead([], [], state)
     if not isinstance(message, dict):
         stats.skip(SkipReason.NOT_AN_OBJECT)
-        return registry.DocumentRead([], [], state)
+        return DocumentRead([], [], state)
     records: list[UsageRecord] = []
     prompts: list[PromptMark] = []
     file = Path(path)
@@ -70,7 +70,7 @@ def read_message(path: str, state: dict[str, Any], stats: ParseStats) -> registr
         prompts = [] if prompt is None else [prompt]
     else:
         stats.skip("message of unknown role")
-    return registry.DocumentRead(records, prompts, {})
+    return DocumentRead(records, prompts, {})
 
 
 def _storage_of(message_file: Path) -> Path:

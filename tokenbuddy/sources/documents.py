@@ -1,0 +1,23 @@
+"""What a document reader returns: one read of one document.
+
+It lives apart from :mod:`tokenbuddy.sources.registry` (which re-exports it) so that the
+reader modules the registry imports can build it without importing the registry back.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from tokenbuddy.core.records import PromptMark, UsageRecord
+
+
+class DocumentRead(NamedTuple):
+    """What one read of one document found."""
+
+    records: list[UsageRecord]
+    prompts: list[PromptMark]
+    state: dict[str, Any]
+    """What the next read of the document carries on from (stored with its cursor)."""
+    whole: bool = True
+    """True when the read covered the whole document, so its counters replace the last
+    read's; False for a read of what changed since ``state`` (counters add up)."""
