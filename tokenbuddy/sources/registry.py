@@ -37,12 +37,13 @@ from tokenbuddy.core.records import (
     CLINE,
     CODEX,
     CURSOR_LOCAL,
+    OPENCODE,
     ParseStats,
     PromptMark,
     RateLimitSnapshot,
     UsageRecord,
 )
-from tokenbuddy.sources import claude_code, cline, codex, cursor_local
+from tokenbuddy.sources import claude_code, cline, codex, cursor_local, opencode
 from tokenbuddy.sources.documents import DocumentRead
 from tokenbuddy.sources.locations import LogDir
 
@@ -211,6 +212,12 @@ LOG_SOURCES: tuple[LogSource, ...] = (
         Documents(cline.read, cline.find),
         WatchHints(suffixes=(), names=cline.WATCHED_NAMES),
         cline.HOME_DIRS,
+    ),
+    LogSource(
+        OPENCODE,
+        opencode.log_dirs,
+        Documents(opencode.read, opencode.find, opencode.COMPANIONS),
+        WatchHints(suffixes=opencode.WATCHED_SUFFIXES),
     ),
 )
 """In the order discovery lists them (``doctor`` shows them so)."""
