@@ -35,13 +35,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from tokenbuddy.core.records import (
     CLAUDE_CODE,
     CODEX,
+    COPILOT,
     CURSOR_LOCAL,
     ParseStats,
     PromptMark,
     RateLimitSnapshot,
     UsageRecord,
 )
-from tokenbuddy.sources import claude_code, codex, cursor_local
+from tokenbuddy.sources import claude_code, codex, copilot, cursor_local
 from tokenbuddy.sources.locations import LogDir
 
 if TYPE_CHECKING:
@@ -214,6 +215,13 @@ LOG_SOURCES: tuple[LogSource, ...] = (
         cursor_local.log_dirs,
         cursor_local.LocalStore(),
         WatchHints(cursor_local.GLOBAL_STORAGE, False, (), cursor_local.WATCHED_NAMES),
+    ),
+    LogSource(
+        COPILOT,
+        copilot.log_dirs,
+        Documents(lambda *read: DocumentRead(*copilot.read(*read)), copilot.find),
+        WatchHints(suffixes=copilot.SUFFIXES),
+        copilot.HOME_DIRS,
     ),
 )
 """In the order discovery lists them (``doctor`` shows them so)."""
