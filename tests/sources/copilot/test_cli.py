@@ -128,12 +128,13 @@ def test_zero_usage_models_and_token_details_shutdowns(tmp_path: Path) -> None:
     """An all-zero model is no record; a build with only session-wide tokenDetails is
     counted under its current model; an unknown model stays unpriced, not $0."""
     home = tmp_path / ".copilot"
-    details = {kind: {"tokenCount": count} for kind, count in
-               [("input", 900), ("output", 50), ("cache_read", 400), ("cache_write", 0)]}  # fmt: skip
-    f.cli_session(home, "s2", f.start(T0, "s2", "mystery-model-9"),
-                  f.shutdown(T0 + 5, {"gpt-5": f.metric(0, 0, 0, 0, 0.0)}))  # fmt: skip
-    f.cli_session(home, "s3", f.start(T0, "s3", "mystery-model-9"),
-                  f.shutdown(T0 + 5, {}, tokenDetails=details, currentModel="mystery-model-9"))  # fmt: skip
+    counts = [("input", 900), ("output", 50), ("cache_read", 400), ("cache_write", 0)]
+    details = {kind: {"tokenCount": count} for kind, count in counts}
+    mystery = "mystery-model-9"
+    aborted = f.shutdown(T0 + 5, {"gpt-5": f.metric(0, 0, 0, 0, 0.0)})
+    f.cli_session(home, "s2", f.start(T0, "s2", mystery), aborted)
+    ended = f.shutdown(T0 + 5, {}, tokenDetails=details, currentModel=mystery)
+    f.cli_session(home, "s3", f.start(T0, "s3", mystery), ended)
     with Ledger(tmp_path / "ledger.sqlite3") as ledger:
         sync(ledger, roots_of(home))
         rows = ledger.db.execute(
