@@ -36,6 +36,7 @@ from tokenbuddy.core.records import (
     CLAUDE_CODE,
     CLINE,
     CODEX,
+    COPILOT,
     CURSOR_LOCAL,
     OPENCODE,
     ParseStats,
@@ -43,7 +44,7 @@ from tokenbuddy.core.records import (
     RateLimitSnapshot,
     UsageRecord,
 )
-from tokenbuddy.sources import claude_code, cline, codex, cursor_local, opencode
+from tokenbuddy.sources import claude_code, cline, codex, copilot, cursor_local, opencode
 from tokenbuddy.sources.documents import DocumentRead
 from tokenbuddy.sources.locations import LogDir
 
@@ -218,6 +219,13 @@ LOG_SOURCES: tuple[LogSource, ...] = (
         opencode.log_dirs,
         Documents(opencode.read, opencode.find, opencode.COMPANIONS),
         WatchHints(suffixes=opencode.WATCHED_SUFFIXES),
+    ),
+    LogSource(
+        COPILOT,
+        copilot.log_dirs,
+        Documents(copilot.read, copilot.find),
+        WatchHints(suffixes=copilot.SUFFIXES),
+        copilot.HOME_DIRS,
     ),
 )
 """In the order discovery lists them (``doctor`` shows them so)."""
