@@ -36,12 +36,15 @@ from tokenbuddy.core.records import (
     CLAUDE_CODE,
     CODEX,
     CURSOR_LOCAL,
+    GEMINI_CLI,
+    QWEN_CODE,
     ParseStats,
     PromptMark,
     RateLimitSnapshot,
     UsageRecord,
 )
-from tokenbuddy.sources import claude_code, codex, cursor_local
+from tokenbuddy.sources import claude_code, codex, cursor_local, gemini_cli, qwen_code
+from tokenbuddy.sources.documents import DocumentRead
 from tokenbuddy.sources.locations import LogDir
 
 if TYPE_CHECKING:
@@ -87,18 +90,6 @@ class Transcripts(NamedTuple):
     def is_transcript(self, name: str) -> bool:
         """Whether a file of this name under one of the source's roots is a transcript."""
         return name.endswith(self.suffix) and name.startswith(self.name_prefix)
-
-
-class DocumentRead(NamedTuple):
-    """What one read of one document found."""
-
-    records: list[UsageRecord]
-    prompts: list[PromptMark]
-    state: dict[str, Any]
-    """What the next read of the document carries on from (stored with its cursor)."""
-    whole: bool = True
-    """True when the read covered the whole document, so its counters replace the last
-    read's; False for a read of what changed since ``state`` (counters add up)."""
 
 
 ReadDocument = Callable[[str, dict[str, Any], ParseStats], DocumentRead]
@@ -215,6 +206,14 @@ LOG_SOURCES: tuple[LogSource, ...] = (
         cursor_local.LocalStore(),
         WatchHints(cursor_local.GLOBAL_STORAGE, False, (), cursor_local.WATCHED_NAMES),
     ),
+    LogSource(
+        GEMINI_CLI,
+        gemini_cli.log_dirs,
+        Documents(gemini_cli.read, gemini_cli.find),
+        WatchHints(suffixes=gemini_cli.SUFFIXES),
+        gemini_cli.HOME_DIRS,
+    ),
+    LogSource(QWEN_CODE, qwen_code.log_dirs, Transcripts(qwen_code.open_session), WatchHints()),
 )
 """In the order discovery lists them (``doctor`` shows them so)."""
 
