@@ -19,6 +19,20 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 FIXTURES = SHARED / "fixtures"
 
 
+AGENT_VARIABLES = (
+    "TOKENBUDDY_GEMINI_DIR",
+    "GEMINI_CLI_HOME",
+    "TOKENBUDDY_COPILOT_DIR",
+    "COPILOT_HOME",
+    "TOKENBUDDY_VSCODE_USER_DIR",
+    "TOKENBUDDY_OPENCODE_DIR",
+    "TOKENBUDDY_QWEN_DIR",
+    "APPDATA",
+)
+"""Variables naming other agents' homes: unset, so their defaults fall under the
+temporary HOME."""
+
+
 @pytest.fixture(autouse=True)
 def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point HOME, TOKENBUDDY_HOME and the agents' dirs at empty temporary directories."""
@@ -27,6 +41,9 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("TOKENBUDDY_HOME", str(tmp_path / "tokenbuddy"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    for agent_variable in AGENT_VARIABLES:
+        monkeypatch.delenv(agent_variable, raising=False)
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "claude"))
     monkeypatch.setenv("CODEX_HOME", str(tmp_path / "codex"))
     monkeypatch.setenv("TZ", "UTC")

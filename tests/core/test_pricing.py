@@ -216,6 +216,11 @@ def test_the_sql_price_expression_equals_the_python_price_bit_for_bit(tmp_path: 
         ("claude-code", "claude-mystery-9"),
         ("codex", "gpt-5"),
         ("codex", "gpt-5.4"),
+        ("gemini-cli", "gemini-2.5-pro"),
+        ("opencode", "claude-sonnet-4-5"),
+        ("copilot", "claude-sonnet-4.5"),
+        ("copilot", "gpt-5-mini"),
+        ("copilot", "copilot-mystery-1"),
     ]
     records = []
     for number in range(3000):
@@ -231,8 +236,9 @@ def test_the_sql_price_expression_equals_the_python_price_bit_for_bit(tmp_path: 
         when = rng.randint(1_735_000_000_000, 1_795_000_000_000)
         extras = (0, rng.choice([0, 0, 2]), rng.choice(["", "", "fast"]))
         geo = rng.choice(["", "", "us"])
+        own = rng.choice([None, round(rng.random(), 4)]) if source in OWN_COSTS else None
         record = UsageRecord(f"k{number}", source, when, "s", "/p", model, *tokens, *extras,
-                             geo, False, "", "")  # fmt: skip
+                             geo, False, "", "", "", own)  # fmt: skip
         records.append(record)
     book = PriceBook()
     expected = {r.dedup_key: book.cost(r) for r in records}
@@ -247,3 +253,11 @@ def test_the_sql_price_expression_equals_the_python_price_bit_for_bit(tmp_path: 
         got = dict(ledger.db.execute(f"SELECT dedup_key, {expression} FROM requests", params))
     assert got == expected
     assert any(cost is None for cost in got.values()), "an unknown model stays unpriced"
+    billed = [r for r in records if r.source == "copilot" and r.reported_cost_usd is not None]
+    assert billed and all(got[r.dedup_key] == r.reported_cost_usd for r in billed)
+    listed = [r for r in records if r.source == "opencode" and r.reported_cost_usd is not None]
+    assert listed and all(got[r.dedup_key] == book.list_cost(r) for r in listed)
+
+
+OWN_COSTS = ("opencode", "copilot")
+"""Sources whose records carry the agent's own cost in the test above."""

@@ -53,10 +53,7 @@ def format_doctor(report: dict[str, Any]) -> str:
         out.append(f"  {files['unreadable']:,} unreadable (see errors below)")
     skipped = report["lines_skipped"]
     out.append(f"Lines read    {report['lines_read']:,}, skipped {sum(skipped.values()):,}")
-    for reason, count in sorted(skipped.items(), key=lambda item: -item[1]):
-        out.append(f"  {count:>8,}  {reason}")
-    for fact, count in report["notes"].items():
-        out.append(f"Note          {count:,} {fact}")
+    out += format_agents(report["agents"])
     if report["unpriced_models"]:
         out.append("Unpriced models (not in any cost):")
         for model, count in sorted(report["unpriced_models"].items()):
@@ -72,6 +69,29 @@ def format_doctor(report: dict[str, Any]) -> str:
             "(a Claude config dir, comma-separated for several) or CODEX_HOME.",
         ]
     return "\n".join(out)
+
+
+def format_agents(agents: list[dict[str, Any]]) -> list[str]:
+    """One line per agent (files, requests, lines skipped), then what it skipped and why
+    and its notes; agents with nothing found are one short line."""
+    out = ["", "Agents:"]
+    for agent in agents:
+        skipped = agent["lines_skipped"]
+        if not (agent["files"] or agent["requests"] or skipped or agent["roots_found"]):
+            out.append(f"  {agent['name']:<16} nothing found")
+            continue
+        line = f"  {agent['name']:<16} {counted(agent['files'], 'file')}"
+        line += f", {counted(agent['requests'], 'request')}"
+        if agent["last_request_ms"] is not None:
+            line += f" (latest {_utc(agent['last_request_ms'])})"
+        if skipped:
+            line += f", {counted(sum(skipped.values()), 'line')} skipped"
+        out.append(line)
+        for reason, count in sorted(skipped.items(), key=lambda item: -item[1]):
+            out.append(f"    {count:>8,}  skipped: {clean(reason)}")
+        for fact, count in agent["notes"].items():
+            out.append(f"    {count:>8,}  {clean(fact)}")
+    return out
 
 
 def format_cursor(cursor: dict[str, Any]) -> list[str]:

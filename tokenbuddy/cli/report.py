@@ -80,6 +80,7 @@ _KEY_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("Session", "session_id"),
     ],
     "model": [("Model", "model"), ("Source", "source")],
+    "agent": [("Agent", "agent")],
 }
 
 
@@ -95,12 +96,16 @@ def format_report(kind: str, report: dict[str, Any], zone: ZoneInfo) -> str:
         "Requests",
         "Cost",
     ]
+    own_costs = report["totals"]["reported_requests"] > 0
+    if own_costs:
+        headers.append("Agent's cost")
     rows = [
-        [_key_cell(field, row[field], zone) for _, field in key_columns] + _number_cells(row)
+        [_key_cell(field, row[field], zone) for _, field in key_columns]
+        + _number_cells(row, own_costs)
         for row in report["rows"]
     ]
     total_label = ["Total"] + [""] * (len(key_columns) - 1)
-    rows.append(total_label + _number_cells(report["totals"]))
+    rows.append(total_label + _number_cells(report["totals"], own_costs))
     text = render_table(headers, rows, numeric_from=len(key_columns))
     return text + _footer(report)
 
@@ -116,8 +121,11 @@ def _key_cell(field: str, value: Any, zone: ZoneInfo) -> str:
     return clean(str(value))
 
 
-def _number_cells(row: dict[str, Any]) -> list[str]:
+def _number_cells(row: dict[str, Any], own_costs: bool) -> list[str]:
+    """The numbers of a row; with ``own_costs``, what the agents themselves say it cost
+    (``-`` where they record nothing)."""
     ratio = row["cache_hit_ratio"]
+    own = row["reported_cost_usd"]
     return [
         tokens(row["input_tokens"]),
         tokens(row["output_tokens"]),
@@ -126,11 +134,18 @@ def _number_cells(row: dict[str, Any]) -> list[str]:
         "-" if ratio is None else f"{ratio:.1%}",
         tokens(row["requests"]),
         dollars(row["cost_usd"]),
-    ]
+    ] + ([("-" if own is None else dollars(own))] if own_costs else [])
 
 
 def _footer(report: dict[str, Any]) -> str:
     lines = []
+    totals = report["totals"]
+    if totals["reported_requests"]:
+        lines.append(
+            f"Agent's cost: what the agents recorded themselves, for"
+            f" {counted(totals['reported_requests'], 'request')} (Cost is the list price,"
+            " except where an agent's figure is what was billed: Copilot's AI credits)"
+        )
     unpriced = report["unpriced_models"]
     if unpriced:
         listed = ", ".join(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from tokenbuddy.core.agents import short_agent_name
 from tokenbuddy.core.entrypoints import is_scripted
 from tokenbuddy.core.units import HOUR_MS, MINUTE_MS
 
@@ -137,7 +138,7 @@ class WindowStatus:
     def label(self) -> str:
         """``Claude 5h``, ``Codex 7d``..."""
         source, _, scope = self.source.partition("/")
-        agent = {"claude-code": "Claude", "codex": "Codex"}.get(source, source)
+        agent = short_agent_name(source)
         if scope:
             agent = f"{agent} {scope}"
         minutes = self.window_minutes

@@ -15,6 +15,7 @@ person is at the keys.
 
 from __future__ import annotations
 
+from tokenbuddy.core.agents import agent_name, front_end
 from tokenbuddy.core.records import CLAUDE_CODE, CODEX, CURSOR, CURSOR_LOCAL
 
 PROMPTS_UNSEEN = frozenset({CURSOR, CURSOR_LOCAL})
@@ -60,7 +61,10 @@ def shows_prompts(source: str) -> bool:
 def entrypoint_label(source: str, entrypoint: str) -> str:
     """A person's name for the front end: ``claude -p``, ``codex exec``, ``Claude Code``;
     an unknown entrypoint as written, and none at all as the agent's name."""
+    named = front_end(source, entrypoint)
+    if named is not None:
+        return named
     known = _CODEX_LABELS if source == CODEX else _CLAUDE_LABELS
     if entrypoint:
         return known.get(entrypoint) or _CODEX_LABELS.get(entrypoint) or entrypoint
-    return {CLAUDE_CODE: "Claude Code", CODEX: "Codex"}.get(source, source or "an agent")
+    return agent_name(source) if source else "an agent"

@@ -12,6 +12,14 @@ def dollars(usd: float, *, whole_from: float | None = None) -> str:
     return f"${usd:,.2f}"
 
 
+def unit_dollars(usd: float) -> str:
+    """A price per unit: to the cent from a cent on, else to three significant figures
+    (``$0.004``, ``$0.000125``), so a sub-cent price never reads ``$0.00``."""
+    if usd >= 0.01 or usd == 0:
+        return dollars(usd)
+    return f"${usd:.3g}" if usd >= 1e-4 else f"${usd:.2e}"
+
+
 def brief_dollars(usd: float) -> str:
     """``$3.42``, ``$12.8``, ``$128``: three significant figures below $1,000, short
     enough for a status line."""

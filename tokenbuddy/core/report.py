@@ -1,4 +1,4 @@
-"""Report rows: grouping summed usage by day, ISO week, month, session or model.
+"""Report rows: grouping summed usage by day, ISO week, month, session, model or agent.
 
 The ledger sums requests per 15-minute UTC bucket (every time zone's offset is
 a multiple of 15 minutes); this module folds those buckets into the user's
@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from zoneinfo import ZoneInfo
 
-ReportKind = Literal["daily", "weekly", "monthly", "session", "model"]
-REPORT_KINDS: tuple[ReportKind, ...] = ("daily", "weekly", "monthly", "session", "model")
+ReportKind = Literal["daily", "weekly", "monthly", "session", "model", "agent"]
+REPORT_KINDS: tuple[ReportKind, ...] = ("daily", "weekly", "monthly", "session", "model", "agent")
 BUCKET_MS = 15 * MINUTE_MS
 
 

@@ -24,11 +24,19 @@ class Totals:
     cost_usd: float = 0.0
     """Cost of the priced requests only; unpriced ones are listed separately."""
     requests: int = 0
+    reported_cost_usd: float = 0.0
+    """What the agents themselves say the requests cost (OpenCode's and Cline's ``cost``,
+    Copilot's AI credits), for the requests that carry such a figure."""
+    reported_requests: int = 0
+    """Requests carrying the agent's own cost figure."""
+    billing_units: float = 0.0
+    """The agents' own billing units (Copilot's premium requests)."""
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> Totals:
-        """From six summed columns in field order; a NULL sum (no rows) counts as 0."""
-        return cls(
+        """From six summed columns in field order, optionally followed by the three of the
+        agents' own figures; a NULL sum (no rows) counts as 0."""
+        totals = cls(
             input_tokens=int(row[0] or 0),
             output_tokens=int(row[1] or 0),
             cache_write_tokens=int(row[2] or 0),
@@ -36,6 +44,11 @@ class Totals:
             cost_usd=float(row[4] or 0.0),
             requests=int(row[5] or 0),
         )
+        if len(row) >= 9:
+            totals.reported_cost_usd = float(row[6] or 0.0)
+            totals.reported_requests = int(row[7] or 0)
+            totals.billing_units = float(row[8] or 0.0)
+        return totals
 
     def add(self, other: Totals) -> None:
         """Add another group's sums to these."""
@@ -45,6 +58,9 @@ class Totals:
         self.cache_read_tokens += other.cache_read_tokens
         self.cost_usd += other.cost_usd
         self.requests += other.requests
+        self.reported_cost_usd += other.reported_cost_usd
+        self.reported_requests += other.reported_requests
+        self.billing_units += other.billing_units
 
     @property
     def cache_hit_ratio(self) -> float | None:
@@ -53,7 +69,8 @@ class Totals:
 
     def as_dict(self) -> dict[str, Any]:
         """The sums as the JSON reports print them: cost rounded to a hundredth of a cent,
-        cache writes under Anthropic's name for them, ``cache_creation_tokens``."""
+        cache writes under Anthropic's name for them, ``cache_creation_tokens``; the
+        agents' own cost figure is null when no request carried one."""
         ratio = self.cache_hit_ratio
         return {
             "input_tokens": self.input_tokens,
@@ -63,4 +80,9 @@ class Totals:
             "cost_usd": round(self.cost_usd, 6),
             "requests": self.requests,
             "cache_hit_ratio": None if ratio is None else round(ratio, 4),
+            "reported_cost_usd": (
+                round(self.reported_cost_usd, 6) if self.reported_requests else None
+            ),
+            "reported_requests": self.reported_requests,
+            "billing_units": round(self.billing_units, 6),
         }

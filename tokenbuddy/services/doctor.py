@@ -6,12 +6,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tokenbuddy import __version__
+from tokenbuddy.core.agents import agent_name
 from tokenbuddy.services.session import Session, open_session
+from tokenbuddy.sources import registry
 from tokenbuddy.store import cursor as cursor_store
 from tokenbuddy.store import queries
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
+
+    from tokenbuddy.store.ledger import StoredFile
 
 
 def diagnose(*, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
@@ -38,6 +42,7 @@ def gather(session: Session) -> dict[str, Any]:
             notes[fact] = notes.get(fact, 0) + count
     ledger = session.ledger
     requests, first_ms, last_ms = queries.request_span(ledger)
+    by_source = queries.requests_by_source(ledger)
     return {
         "version": __version__,
         "ledger": str(session.paths.ledger),
@@ -61,6 +66,7 @@ def gather(session: Session) -> dict[str, Any]:
             "unreadable": sum(1 for f in stored.values() if f.error),
             "waiting_for_line_end": sum(1 for f in stored.values() if f.cursor.pending_bytes),
         },
+        "agents": agent_rows(session, stored, by_source),
         "lines_read": sum(f.lines for f in stored.values()),
         "lines_skipped": skipped,
         "notes": notes,
@@ -78,3 +84,41 @@ def gather(session: Session) -> dict[str, Any]:
         ),
         "config_problems": session.problems,
     }
+
+
+def agent_rows(
+    session: Session, stored: Mapping[str, StoredFile], by_source: Mapping[str, queries.RequestSpan]
+) -> list[dict[str, Any]]:
+    """One row per agent tokenbuddy reads, in the registry's order (then any other source
+    holding requests, such as billed Cursor rows): where it looked, what it read, and what
+    it skipped and why."""
+    names = [source.name for source in registry.LOG_SOURCES]
+    names += sorted(set(by_source) - set(names))
+    rows = []
+    for name in names:
+        files = [entry for entry in stored.values() if entry.cursor.source == name]
+        skipped: dict[str, int] = {}
+        notes: dict[str, int] = {}
+        for entry in files:
+            for reason, count in entry.skipped.items():
+                skipped[reason] = skipped.get(reason, 0) + count
+            for fact, count in entry.notes.items():
+                notes[fact] = notes.get(fact, 0) + count
+        span = by_source.get(name, queries.RequestSpan(0, None, None))
+        roots = [root for root in session.roots if root.source == name]
+        rows.append(
+            {
+                "source": name,
+                "name": agent_name(name),
+                "roots_found": sum(1 for root in roots if root.exists),
+                "roots_searched": len(roots),
+                "files": sum(1 for entry in files if not entry.missing),
+                "requests": span.requests,
+                "first_request_ms": span.first_ms,
+                "last_request_ms": span.last_ms,
+                "lines_read": sum(entry.lines for entry in files),
+                "lines_skipped": skipped,
+                "notes": notes,
+            }
+        )
+    return rows

@@ -1,4 +1,4 @@
-"""Usage and cost reports from the ledger: by day, week, month, session or model."""
+"""Usage and cost reports from the ledger: by day, week, month, session, model or agent."""
 
 from __future__ import annotations
 
@@ -68,6 +68,8 @@ def build_report(
         rows = queries.session_rows(ledger, request_filter)
     elif kind == "model":
         rows = queries.model_rows(ledger, request_filter)
+    elif kind == "agent":
+        rows = queries.agent_rows(ledger, request_filter)
     else:
         rows = fold_buckets(kind, queries.bucket_totals(ledger, request_filter), zone)
     return {

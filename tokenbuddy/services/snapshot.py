@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from tokenbuddy.core.agents import short_agent_name
 from tokenbuddy.core.alerts import Thresholds
 from tokenbuddy.core.dashboard import (
     ACTIVE_MS,
@@ -37,6 +38,7 @@ from tokenbuddy.store import sessions as session_store
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
+    from tokenbuddy.core.report import ReportRow
     from tokenbuddy.store.ledger import Ledger
 
 SESSION_WINDOW_MS = 24 * HOUR_MS
@@ -175,14 +177,31 @@ def _breakdowns(ledger: Ledger, today_ms: int, cycle_ms: int) -> tuple[Breakdown
     for period, since in (("today", today_ms), ("cycle", cycle_ms), ("all time", None)):
         request_filter = queries.RequestFilter(since_ms=since)
         models = queries.model_rows(ledger, request_filter)
+        result.append(Breakdown(f"By model, {period}", _models(models)))
+        result.append(Breakdown(f"By project, {period}", _projects(ledger, request_filter)))
+        agents = queries.agent_rows(ledger, request_filter)
         result.append(
             Breakdown(
-                f"By model, {period}",
-                tuple((str(row.key["model"]), row.totals) for row in models),
+                f"By agent, {period}",
+                tuple((str(row.key["agent"]), row.totals) for row in agents),
             )
         )
-        result.append(Breakdown(f"By project, {period}", _projects(ledger, request_filter)))
     return tuple(result)
+
+
+def _models(rows: list[ReportRow]) -> tuple[tuple[str, Totals], ...]:
+    """(label, totals) per model and source: a model that several agents ran is named
+    with each agent (``claude-sonnet-4-5 · OpenCode``)."""
+    agents: dict[str, int] = {}
+    for row in rows:
+        agents[row.key["model"]] = agents.get(row.key["model"], 0) + 1
+    labelled = []
+    for row in rows:
+        model = str(row.key["model"])
+        if agents[model] > 1:
+            model += f" · {short_agent_name(row.key['source'])}"
+        labelled.append((model, row.totals))
+    return tuple(labelled)
 
 
 def _projects(

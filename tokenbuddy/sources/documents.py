@@ -1,10 +1,6 @@
-"""What one read of one document finds: the type a :class:`~tokenbuddy.sources.registry.Documents`
-reader returns.
-
-It lives apart from the registry so that a reader module, which the registry imports,
-can build one without importing the registry back (grimp's cycle check counts lazy
-imports too). The registry re-exports it.
-"""
+"""What one read of one document found: the type a :class:`~tokenbuddy.sources.registry.Documents`
+reader returns, kept apart from the registry so that readers the registry lists can
+build it without importing the registry back."""
 
 from __future__ import annotations
 

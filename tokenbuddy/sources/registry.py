@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from tokenbuddy.core.records import (
     CLAUDE_CODE,
+    CLINE,
     CODEX,
     CURSOR_LOCAL,
     GEMINI_CLI,
@@ -43,7 +44,7 @@ from tokenbuddy.core.records import (
     RateLimitSnapshot,
     UsageRecord,
 )
-from tokenbuddy.sources import claude_code, codex, cursor_local, gemini_cli, qwen_code
+from tokenbuddy.sources import claude_code, cline, codex, cursor_local, gemini_cli, qwen_code
 from tokenbuddy.sources.documents import DocumentRead
 from tokenbuddy.sources.locations import LogDir
 
@@ -205,6 +206,13 @@ LOG_SOURCES: tuple[LogSource, ...] = (
         cursor_local.log_dirs,
         cursor_local.LocalStore(),
         WatchHints(cursor_local.GLOBAL_STORAGE, False, (), cursor_local.WATCHED_NAMES),
+    ),
+    LogSource(
+        CLINE,
+        cline.log_dirs,
+        Documents(cline.read, cline.find),
+        WatchHints(suffixes=(), names=cline.WATCHED_NAMES),
+        cline.HOME_DIRS,
     ),
     LogSource(
         GEMINI_CLI,

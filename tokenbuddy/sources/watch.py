@@ -122,9 +122,21 @@ def watch_target(root: LogRoot) -> tuple[str, bool]:
 
 
 def source_of(path: str, roots: Iterable[LogRoot]) -> str | None:
-    """Which source's root a path is under, or None."""
-    for root in roots:
-        prefix = str(root.path).rstrip("/") + "/"
-        if path.startswith(prefix):
-            return root.source
-    return None
+    """Which source's root a path is under, or None. Where roots nest (Cline's
+    ``globalStorage`` inside Cursor's ``User`` dir), the sources whose watch hints claim
+    the file come first, then the deepest root."""
+    under = [root for root in roots if path.startswith(str(root.path).rstrip("/") + "/")]
+    claiming = [root for root in under if _claims(root.source, path)]
+    candidates = claiming or under
+    if not candidates:
+        return None
+    return max(candidates, key=lambda root: len(str(root.path))).source
+
+
+def _claims(source: str, path: str) -> bool:
+    """Whether a source's watch hints name the written file."""
+    try:
+        hints = registry.source(source).watch
+    except KeyError:
+        return False
+    return path.endswith(hints.suffixes) or os.path.basename(path) in hints.names

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 
+from tokenbuddy.core.agents import agent_name
 from tokenbuddy.core.report import BUCKET_MS, ReportRow
 from tokenbuddy.core.totals import Totals
 from tokenbuddy.errors import ConfigError
@@ -28,6 +29,8 @@ _SUMS = (
     "SUM(input_tokens), SUM(output_tokens), SUM(cache_write_tokens), SUM(cache_read_tokens),"
     " TOTAL(cost_usd), SUM(requests)"
 )
+_REPORT_SUMS = _SUMS + ", TOTAL(reported_cost_usd), SUM(reported_requests), TOTAL(billing_units)"
+"""The sums and the agents' own figures (:meth:`Totals.from_row` reads both)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +67,7 @@ def bucket_totals(ledger: Ledger, request_filter: RequestFilter) -> list[tuple[i
     """Sums per 15-minute UTC bucket, as (bucket start in epoch ms, totals)."""
     where, params = request_filter.where()
     rows = ledger.db.execute(
-        f"SELECT bucket, {_SUMS} FROM usage_rollup{where} GROUP BY 1 ORDER BY 1", params
+        f"SELECT bucket, {_REPORT_SUMS} FROM usage_rollup{where} GROUP BY 1 ORDER BY 1", params
     )
     return [(row[0] * BUCKET_MS, Totals.from_row(row[1:])) for row in rows]
 
@@ -75,7 +78,7 @@ def session_rows(ledger: Ledger, request_filter: RequestFilter) -> list[ReportRo
     where, params = request_filter.where()
     rows = ledger.db.execute(
         "SELECT session_id, source, MIN(first_ts_ms), MAX(last_ts_ms),"
-        f" GROUP_CONCAT(DISTINCT model), {_SUMS} FROM usage_rollup{where}"
+        f" GROUP_CONCAT(DISTINCT model), {_REPORT_SUMS} FROM usage_rollup{where}"
         " GROUP BY session_id, source ORDER BY 4",
         params,
     )
@@ -119,7 +122,7 @@ def model_rows(ledger: Ledger, request_filter: RequestFilter) -> list[ReportRow]
     """One row per model, most expensive first."""
     where, params = request_filter.where()
     rows = ledger.db.execute(
-        f"SELECT model, source, {_SUMS} FROM usage_rollup{where} GROUP BY model, source"
+        f"SELECT model, source, {_REPORT_SUMS} FROM usage_rollup{where} GROUP BY model, source"
         " ORDER BY TOTAL(cost_usd) DESC, model",
         params,
     )
@@ -128,11 +131,25 @@ def model_rows(ledger: Ledger, request_filter: RequestFilter) -> list[ReportRow]
     ]
 
 
+def agent_rows(ledger: Ledger, request_filter: RequestFilter) -> list[ReportRow]:
+    """One row per source, most expensive first."""
+    where, params = request_filter.where()
+    rows = ledger.db.execute(
+        f"SELECT source, {_REPORT_SUMS} FROM usage_rollup{where} GROUP BY source"
+        " ORDER BY TOTAL(cost_usd) DESC, source",
+        params,
+    )
+    return [
+        ReportRow({"agent": agent_name(row[0]), "source": row[0]}, Totals.from_row(row[1:]))
+        for row in rows
+    ]
+
+
 def project_totals(ledger: Ledger, request_filter: RequestFilter) -> list[tuple[str, Totals]]:
     """Sums per project path, most expensive first."""
     where, params = request_filter.where()
     rows = ledger.db.execute(
-        f"SELECT project, {_SUMS} FROM usage_rollup{where} GROUP BY project"
+        f"SELECT project, {_REPORT_SUMS} FROM usage_rollup{where} GROUP BY project"
         " ORDER BY TOTAL(cost_usd) DESC",
         params,
     )
@@ -183,6 +200,14 @@ def skipped_lines(ledger: Ledger) -> int:
     for (skipped,) in ledger.db.execute("SELECT skipped FROM files WHERE skipped != '{}'"):
         total += sum(orjson.loads(skipped).values())
     return total
+
+
+def requests_by_source(ledger: Ledger) -> dict[str, RequestSpan]:
+    """Each source's request count and its first and last request's timestamps."""
+    rows = ledger.db.execute(
+        "SELECT source, COUNT(*), MIN(ts_ms), MAX(ts_ms) FROM requests GROUP BY source"
+    )
+    return {str(name): RequestSpan(int(count), first, last) for name, count, first, last in rows}
 
 
 class RequestSpan(NamedTuple):

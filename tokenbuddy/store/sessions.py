@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import orjson
 
 from tokenbuddy.core.dashboard import RequestLine
-from tokenbuddy.core.records import CLAUDE_CODE, CODEX
+from tokenbuddy.core.records import CLAUDE_CODE, CLINE, CODEX, COPILOT
 from tokenbuddy.core.report import BUCKET_MS
 from tokenbuddy.store.ledger import COUNTED
 
@@ -105,7 +105,7 @@ def subagent_costs(ledger: Ledger, ids: list[str]) -> dict[SessionKey, float]:
     return {(sid, source): float(cost) for sid, source, cost in rows}
 
 
-_ENTRYPOINT_SOURCES = frozenset({CLAUDE_CODE, CODEX})
+_ENTRYPOINT_SOURCES = frozenset({CLAUDE_CODE, CODEX, COPILOT, CLINE})
 """The sources whose logs say how a session was started."""
 _FIRST_ENTRYPOINTS = (
     "WITH keys(sid, src) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]')"

@@ -49,3 +49,27 @@ def test_subagents_with_a_small_share_are_counted_in_cheaper_model() -> None:
     expected = 20_000 * (0.5 - 0.3) * PER_M + 10 * (5 - 3) * PER_M + 400 * (25 - 15) * PER_M
     assert tip.saving_usd_in_window == pytest.approx(expected)
     assert "1 subagent request" in tip.evidence[0]
+
+
+def test_other_agents_routine_work_moves_within_its_model_s_family() -> None:
+    """Gemini Pro to Flash, GPT-5 to its mini, Claude Opus to Sonnet, in whatever agent ran
+    them; at list price on both sides even where the agent billed its own figure."""
+    gemini = [rec(T0 + i * MINUTE, model="gemini-2.5-pro", source="gemini-cli", session="g1",
+                  plain=20_000, output=250) for i in range(4)]  # fmt: skip
+    gpt = rec(T0, model="gpt-5", source="opencode", session="o1", plain=10_000, output=100)
+    opus = rec(T0, model="claude-opus-4.6", source="copilot", session="p1", plain=1_000, output=50)
+    opus = opus._replace(reported_cost_usd=0.04)
+    long_reply = rec(T0, model="gemini-2.5-pro", source="gemini-cli", output=5_000)
+    cheap = rec(T0, model="gemini-2.5-flash", source="gemini-cli", output=10)
+    codex = rec(T0, model="gpt-5", source=CODEX, session="c1", plain=50_000, output=10)
+    tip = tips_for([*gemini, gpt, opus, long_reply, cheap, codex])["cheaper-model"]
+    on_pro = 20_000 * 1.25 + 250 * 10
+    on_flash = 20_000 * 0.30 + 250 * 2.50
+    expected = 4 * (on_pro - on_flash) + 10_000 * (1.25 - 0.25) + 100 * (10 - 2)
+    expected += 1_000 * (5 - 3) + 50 * (25 - 15)
+    assert tip.requests_counted == 6
+    assert tip.saving_usd_in_window == pytest.approx(expected * PER_M)
+    assert tip.evidence[0].startswith("6 requests of other agents with at most 300")
+    assert "Gemini CLI: switch with `gemini -m gemini-2.5-flash`" in tip.action
+    assert "OpenCode: switch with" in tip.action and "GitHub Copilot: switch" in tip.action
+    assert "/model sonnet" not in tip.action  # no Claude Code request was counted

@@ -47,3 +47,33 @@ def test_a_session_of_pure_chat_counts_whole_and_a_silent_prompt_ends_the_run() 
     assert chat_opening([p.ts_ms for p in prompts], replies) == replies
     prompts, records = chat("s1", [1, 1, 0, 1, 1, 1])
     assert chat_opening([p.ts_ms for p in prompts], priced(records)) == []
+
+
+def test_the_user_s_own_copilot_chat_is_the_baseline_not_an_opening() -> None:
+    """Copilot Chat requests are what a chat costs this user: each opening request saves
+    its cost less their average chat request (billed AI credits); the chat's own sessions
+    are never openings to move."""
+    prompts, records = chat("s1", [1, 1, 1, 1])
+    each = (10 * 3 + 3_000 * 3.75 + 20_000 * 0.3 + 500 * 15) * PER_M
+    copilot = []
+    for i in range(10):
+        asked = T0 + i * 2 * MINUTE
+        prompts.append(PromptMark("copilot", "vs1", asked))
+        request = rec(asked + SECOND, session="vs1", model=SONNET, source="copilot", output=400)
+        copilot.append(request._replace(entrypoint="vscode", reported_cost_usd=0.004))
+    tip = tips_for(records + copilot, prompts)["draft-in-free-chat"]
+    assert tip.requests_counted == 4
+    assert tip.saving_usd_in_window == pytest.approx(4 * (each - 0.004))
+    assert tip.evidence[1] == (
+        "your Copilot Chat: 10 requests over the window for $0.04 ($0.004 a request), "
+        f"against ${each:.2f} a request in these openings"
+    )
+    assert tip.action.startswith("You already use Copilot Chat")
+    assert "average cost of your own Copilot Chat requests" in tip.method
+
+
+def test_an_opening_cheaper_than_the_user_s_chat_saves_nothing() -> None:
+    prompts, records = chat("s1", [1, 1, 1, 1])
+    dear = rec(T0, session="vs1", model=SONNET, source="copilot")
+    dear = dear._replace(entrypoint="vscode", reported_cost_usd=5.0)
+    assert "draft-in-free-chat" not in tips_for([*records, dear], prompts)

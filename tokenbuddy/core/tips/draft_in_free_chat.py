@@ -1,8 +1,11 @@
 """The ``draft-in-free-chat`` tip: chat-like session openings a free chat could take.
 
 Sessions that open with :data:`CHAT_MIN_PROMPTS` or more human prompts each answered by
-exactly one main-thread request (no tool loop): their whole cost, which a chat the user
-already has would have absorbed.
+exactly one main-thread request (no tool loop): their cost, which a chat the user
+already has would have absorbed. Where the ledger holds the user's own chat (Copilot
+Chat in VS Code), its real cost per request is the baseline: each opening request saves
+its cost less what an average chat request of theirs cost (AI credits where Copilot
+recorded them, else list price); without one, the chat is taken to cost nothing extra.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
+from tokenbuddy.core.money import dollars, unit_dollars
+from tokenbuddy.core.records import COPILOT
 from tokenbuddy.core.tips.tip import Tally, offer_tip
 from tokenbuddy.core.wording import counted
 
@@ -21,6 +26,21 @@ if TYPE_CHECKING:
 
 CHAT_MIN_PROMPTS = 4
 """Prompts in a row, each answered by a single request, that make a chat-like opening."""
+CHAT_FRONT_ENDS = frozenset({(COPILOT, "vscode")})
+"""(source, entrypoint) of the chats people already have: their requests are the
+baseline, not openings to move."""
+
+
+def is_chat(request: PricedRequest) -> bool:
+    """A request made in a chat the user already has (Copilot Chat in VS Code)."""
+    return (request.record.source, request.record.entrypoint) in CHAT_FRONT_ENDS
+
+
+def chat_baseline(requests: Sequence[PricedRequest]) -> tuple[int, float] | None:
+    """(requests, their cost) of the user's own chat over the window; None without one.
+    Unpriced chat requests are left out of both."""
+    costs = [r.cost_usd for r in requests if is_chat(r) and r.cost_usd is not None]
+    return (len(costs), sum(costs)) if costs else None
 
 
 def chat_opening(prompts: Sequence[int], replies: Sequence[PricedRequest]) -> list[PricedRequest]:
@@ -65,10 +85,21 @@ def draft_in_free_chat_tip(
     requests: Sequence[PricedRequest], prompts: Sequence[PromptMark], ctx: TipContext
 ) -> Tip | None:
     """Sessions opening with a tool-free back-and-forth a free chat could have taken."""
+    baseline = chat_baseline(requests)
+    per_chat = baseline[1] / baseline[0] if baseline else 0.0
     tally = Tally()
-    for times, replies in _by_session(requests, prompts):
+    opening_cost = 0.0
+    metered = [r for r in requests if not is_chat(r)]
+    for times, replies in _by_session(metered, prompts):
         for request in chat_opening(times, replies):
-            tally.add(request.record, request.cost_usd or 0.0)
+            opening_cost += request.cost_usd or 0.0
+            tally.add(request.record, max((request.cost_usd or 0.0) - per_chat, 0.0))
+    details = None
+    if baseline is not None and tally.requests:
+        details = [
+            _baseline_line(baseline, opening_cost / tally.requests),
+            *tally.top_sessions(),
+        ]
     return offer_tip(
         ctx,
         tally,
@@ -85,14 +116,36 @@ def draft_in_free_chat_tip(
             f"back-and-forth: {counted(tally.requests, 'request')}"
         ),
         action=(
-            "Draft, plan and ask exploratory questions in a chat your company already pays for "
-            "(e.g. Microsoft 365 Copilot Chat), then start the agent with the result: "
-            '`claude "<the plan>"`.'
+            (
+                "You already use Copilot Chat: draft, plan and ask exploratory questions there "
+                "(or in another chat your company pays for, e.g. Microsoft 365 Copilot Chat), "
+                if baseline
+                else "Draft, plan and ask exploratory questions in a chat your company already "
+                "pays for (e.g. Microsoft 365 Copilot Chat), "
+            )
+            + 'then start the agent with the result: `claude "<the plan>"`.'
         ),
         method=(
             "The ledger has no tool-use flag, so a session's opening counts as chat when its "
             f"first {CHAT_MIN_PROMPTS} or more human prompts were each followed by exactly one "
-            "main-thread request before the next prompt; saving = the whole cost of those "
-            "requests as priced in the ledger (the chat costs nothing extra)."
+            "main-thread request before the next prompt; "
+            + (
+                "saving = the cost of each of those requests less the average cost of your "
+                "own Copilot Chat requests over the same window."
+                if baseline
+                else "saving = the whole cost of those requests as priced in the ledger (the "
+                "chat costs nothing extra)."
+            )
         ),
+        details=details,
+    )
+
+
+def _baseline_line(baseline: tuple[int, float], per_opening: float) -> str:
+    """The evidence of the user's own chat: what a request there cost, against here."""
+    requests, cost = baseline
+    return (
+        f"your Copilot Chat: {counted(requests, 'request')} over the window for "
+        f"{dollars(cost)} ({unit_dollars(cost / requests)} a request), against "
+        f"{unit_dollars(per_opening)} a request in these openings"
     )

@@ -1,4 +1,4 @@
-"""The breakdown tables: spend by model and by project for one period."""
+"""The breakdown tables: spend by agent, by model and by project for one period."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 class BreakdownTables(Vertical):
-    """Spend by model and by project for today, the cycle or all time (key: b)."""
+    """Spend by agent, by model and by project for today, the cycle or all time (key: b)."""
 
     PERIODS = ("today", "cycle", "all time")
     period: reactive[int] = reactive(0)
@@ -26,6 +26,8 @@ class BreakdownTables(Vertical):
     NARROW = 100
     """Below this many columns Share and Reqs are left out, so Cost and Cache stay in view."""
     WIDE_ONLY = ("Share", "Reqs")
+    TABLES = (("#by-agent", "Agent"), ("#by-model", "Model"), ("#by-project", "Project"))
+    """Each table's id and first column; the breakdown it shows is ``By <first>, <period>``."""
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -36,6 +38,7 @@ class BreakdownTables(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Label(id="breakdown-title")
+        yield DataTable(id="by-agent", cursor_type="none")
         with Horizontal(id="breakdown-tables"):
             yield DataTable(id="by-model", cursor_type="none")
             yield DataTable(id="by-project", cursor_type="none")
@@ -57,7 +60,7 @@ class BreakdownTables(Vertical):
 
     def _set_columns(self, narrow: bool) -> None:
         self._narrow = narrow
-        for table_id, first in (("#by-model", "Model"), ("#by-project", "Project")):
+        for table_id, first in self.TABLES:
             table = self.query_one(table_id, DataTable)
             table.clear(columns=True)
             for column in (first, "Cost", "Share", "Reqs", "Cache"):
@@ -79,8 +82,8 @@ class BreakdownTables(Vertical):
         by_label = {b.label: b for b in self._snapshot.breakdowns}
         self.query_one("#breakdown-title", Label).update(period_title(period, self.PERIODS))
         self.shown_period = period
-        for table_id, name in (("#by-model", "model"), ("#by-project", "project")):
-            breakdown = by_label.get(f"By {name}, {period}")
+        for table_id, name in self.TABLES:
+            breakdown = by_label.get(f"By {name.lower()}, {period}")
             self._fill_table(self.query_one(table_id, DataTable), breakdown, bool(self._narrow))
 
     @staticmethod
@@ -100,8 +103,8 @@ class BreakdownTables(Vertical):
 
 
 def period_title(period: str, periods: tuple[str, ...]) -> Text:
-    """``Spend by model and project: [today] cycle  all time  (b: next)``."""
-    text = Text("By model and project: ", style="bold")
+    """``By agent, model and project: [today] cycle  all time  (b: next)``."""
+    text = Text("By agent, model and project: ", style="bold")
     for name in periods:
         text.append(f" {name} ", style="reverse bold" if name == period else "dim")
         text.append(" ")
