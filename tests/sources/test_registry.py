@@ -157,3 +157,28 @@ def test_a_document_agent_is_read_whole_on_every_rewrite_and_counts_each_call_on
         stored = ledger.files()[str(document)]
         assert (stored.lines, stored.records, stored.skipped) == (1, 3, {})
         assert stored.cursor.state == {"read": 3}
+
+
+@pytest.mark.parametrize(
+    ("name", "stray"),
+    [
+        ("copilot", "settings.json"),
+        ("copilot", "workspaceStorage/abc/workspace.json"),
+        ("gemini-cli", "tmp/proj/logs.json"),
+        ("opencode", "storage/part/msg_1/prt_1.json"),
+        ("cline", "saoudrizwan.claude-dev/tasks/t1/api_conversation_history.json"),
+    ],
+)
+def test_a_stray_file_written_under_a_document_root_is_not_read(
+    name: str, stray: str, tmp_path: Path
+) -> None:
+    """The live watcher hands over every ``.json`` written under a root; only the source's
+    own documents are read, and no other file gets a row in the ledger."""
+    path = tmp_path / "root" / stray
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b'{"not": "a chat"}')
+    documents = registry.source(name).documents
+    assert documents is not None and not documents.is_document(str(path))
+    with Ledger(tmp_path / "ledger.sqlite3") as ledger:
+        summary = sync_paths(ledger, [(str(path), name)])
+        assert summary.files_seen == 0 and ledger.files() == {}

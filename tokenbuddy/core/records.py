@@ -34,7 +34,17 @@ OPENCODE = "opencode"
 QWEN_CODE = "qwen-code"
 CLINE = "cline"
 """Cline and its forks Roo Code and Kilo Code (the entrypoint names the extension)."""
-SOURCES = (CLAUDE_CODE, CODEX, CURSOR, CURSOR_LOCAL, CLINE, OPENCODE, COPILOT)
+SOURCES = (
+    CLAUDE_CODE,
+    CODEX,
+    CURSOR,
+    CURSOR_LOCAL,
+    GEMINI_CLI,
+    COPILOT,
+    OPENCODE,
+    QWEN_CODE,
+    CLINE,
+)
 BILLED_BY_AGENT = frozenset({COPILOT})
 """Sources whose own figure for a request (``reported_cost_usd``) is what was billed: it
 counts in every total, and the list price is only its fallback."""

@@ -56,13 +56,14 @@ def log_roots(
 
 
 def _dedupe(roots: list[LogRoot]) -> list[LogRoot]:
-    """Drop roots that are the same directory reached twice (a symlinked ~/.claude)."""
-    seen: set[str] = set()
+    """Drop roots that are the same directory reached twice by one source (a symlinked
+    ~/.claude); two sources may share a directory (a VS Code ``User`` dir)."""
+    seen: set[tuple[str, str]] = set()
     unique = []
     for root in roots:
-        real = os.path.realpath(root.path)
-        if real not in seen:
-            seen.add(real)
+        key = (root.source, os.path.realpath(root.path))
+        if key not in seen:
+            seen.add(key)
             unique.append(root)
     return unique
 

@@ -38,13 +38,24 @@ from tokenbuddy.core.records import (
     CODEX,
     COPILOT,
     CURSOR_LOCAL,
+    GEMINI_CLI,
     OPENCODE,
+    QWEN_CODE,
     ParseStats,
     PromptMark,
     RateLimitSnapshot,
     UsageRecord,
 )
-from tokenbuddy.sources import claude_code, cline, codex, copilot, cursor_local, opencode
+from tokenbuddy.sources import (
+    claude_code,
+    cline,
+    codex,
+    copilot,
+    cursor_local,
+    gemini_cli,
+    opencode,
+    qwen_code,
+)
 from tokenbuddy.sources.documents import DocumentRead
 from tokenbuddy.sources.locations import LogDir
 
@@ -110,6 +121,13 @@ class Documents(NamedTuple):
     companions: tuple[str, ...] = ()
     """Suffixes of files beside a document whose changes are changes of the document
     (``-wal`` of a SQLite database): its fingerprint covers them too."""
+    claims: Callable[[str], bool] | None = None
+    """Whether a file written under one of the source's roots is one of its documents
+    (the live watcher hands over every ``.json`` there); None: every file it is handed."""
+
+    def is_document(self, path: str) -> bool:
+        """Whether ``path`` (a companion mapped to its document) is one of its documents."""
+        return self.claims is None or self.claims(path)
 
 
 class ChatStore(Protocol):
@@ -208,24 +226,32 @@ LOG_SOURCES: tuple[LogSource, ...] = (
         WatchHints(cursor_local.GLOBAL_STORAGE, False, (), cursor_local.WATCHED_NAMES),
     ),
     LogSource(
-        CLINE,
-        cline.log_dirs,
-        Documents(cline.read, cline.find),
-        WatchHints(suffixes=(), names=cline.WATCHED_NAMES),
-        cline.HOME_DIRS,
-    ),
-    LogSource(
-        OPENCODE,
-        opencode.log_dirs,
-        Documents(opencode.read, opencode.find, opencode.COMPANIONS),
-        WatchHints(suffixes=opencode.WATCHED_SUFFIXES),
+        GEMINI_CLI,
+        gemini_cli.log_dirs,
+        Documents(gemini_cli.read, gemini_cli.find, claims=gemini_cli.claims),
+        WatchHints(suffixes=gemini_cli.SUFFIXES),
+        gemini_cli.HOME_DIRS,
     ),
     LogSource(
         COPILOT,
         copilot.log_dirs,
-        Documents(copilot.read, copilot.find),
+        Documents(copilot.read, copilot.find, claims=copilot.claims),
         WatchHints(suffixes=copilot.SUFFIXES),
         copilot.HOME_DIRS,
+    ),
+    LogSource(
+        OPENCODE,
+        opencode.log_dirs,
+        Documents(opencode.read, opencode.find, opencode.COMPANIONS, opencode.claims),
+        WatchHints(suffixes=opencode.WATCHED_SUFFIXES),
+    ),
+    LogSource(QWEN_CODE, qwen_code.log_dirs, Transcripts(qwen_code.open_session), WatchHints()),
+    LogSource(
+        CLINE,
+        cline.log_dirs,
+        Documents(cline.read, cline.find, claims=cline.claims),
+        WatchHints(suffixes=(), names=cline.WATCHED_NAMES),
+        cline.HOME_DIRS,
     ),
 )
 """In the order discovery lists them (``doctor`` shows them so)."""

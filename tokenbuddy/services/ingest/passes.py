@@ -65,7 +65,9 @@ def sync_paths(ledger: Ledger, paths: Iterable[tuple[str, str]]) -> IngestSummar
     for path, name in paths:
         source = registry.source(name)
         if source.documents is not None:
-            transcripts.append((document_of(path, source.documents.companions), name))
+            document = document_of(path, source.documents.companions)
+            if source.documents.is_document(document):
+                transcripts.append((document, name))
         elif source.reads_files:
             transcripts.append((path, name))
         else:

@@ -50,6 +50,7 @@ sums, ``deleted_api_reqs``), ``src/core/api/providers/openai.ts``/``openrouter.t
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from tokenbuddy.sources.cline.layout import DOCUMENT_NAMES, GLOBAL_STORAGE, find, log_dirs
@@ -62,6 +63,11 @@ HOME_DIRS = (GLOBAL_STORAGE,)
 """A ``User`` dir named on the command line is read for its ``globalStorage``."""
 WATCHED_NAMES = frozenset(DOCUMENT_NAMES)
 """The files whose writes mean a task saved its messages."""
+
+
+def claims(path: str) -> bool:
+    """Whether a written file is a task's messages document."""
+    return os.path.basename(path) in WATCHED_NAMES
 
 
 def read(path: str, state: dict[str, Any], stats: ParseStats) -> DocumentRead:

@@ -144,6 +144,12 @@ def is_chat(path: str) -> bool:
     return in_place and path.endswith(SUFFIXES)
 
 
+def claims(path: str) -> bool:
+    """Whether a written file is a CLI session or a chat (not ``settings.json`` and the
+    like under a ``User`` dir)."""
+    return is_cli_session(path) or is_chat(path)
+
+
 def read(path: str, state: dict[str, Any], stats: ParseStats) -> DocumentRead:
     """Read one session: a CLI's from its offset, a VS Code chat whole."""
     if is_cli_session(path):

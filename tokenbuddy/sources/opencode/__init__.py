@@ -75,6 +75,12 @@ def find(root: Path, errors: list[str]) -> list[str]:
     return sorted(found)
 
 
+def claims(path: str) -> bool:
+    """Whether a written file is a database or a message file (not a part or a session)."""
+    name = os.path.basename(path)
+    return (name.startswith("opencode") and name.endswith(".db")) or is_message_file(path)
+
+
 def read(path: str, state: dict[str, Any], stats: ParseStats) -> DocumentRead:
     """Read a database from its watermark, or a message file whole; any other file a
     live write hands over (a part or session file) holds no calls of its own."""
