@@ -54,3 +54,13 @@ def short_agent_name(source: str) -> str:
 def front_end(source: str, entrypoint: str) -> str | None:
     """The front end of an agent that has several (``Copilot CLI``, ``Roo Code``), or None."""
     return _FRONT_ENDS.get((source, entrypoint))
+
+
+CACHE_UNRECORDED = frozenset({(COPILOT, "vscode")})
+"""(source, entrypoint) of front ends whose logs hold no cache figures (Copilot Chat in VS
+Code records prompt and output tokens only): a cache hit ratio of 0 there says nothing."""
+
+
+def records_cache(source: str, entrypoint: str) -> bool:
+    """Whether a request's logs would show its cache reads and writes."""
+    return (source, entrypoint) not in CACHE_UNRECORDED

@@ -201,3 +201,14 @@ def test_real_sessions_show_no_cache_collapse(shared_fixtures: Path) -> None:
     events = [request_event(r, book.cost(r), None) for r in final.values()]
     assert len(events) == 711
     assert kinds(replay(AlertEngine(), events), "cache_collapse") == []
+
+
+def test_a_front_end_that_records_no_cache_figures_never_reads_as_a_collapse() -> None:
+    """Copilot Chat in VS Code logs prompt and output tokens only: its requests show no
+    cache reads whatever the cache did, so they are not judged; a Copilot CLI session,
+    whose logs carry cache figures, is."""
+    stream = broken(T0, 30)
+    chat = [e._replace(source="copilot", entrypoint="vscode") for e in stream]
+    assert kinds(replay(AlertEngine(), chat), "cache_collapse") == []
+    cli = [e._replace(source="copilot", entrypoint="copilot-cli") for e in stream]
+    assert ("cache_collapse", "critical") in kinds(replay(AlertEngine(), cli), "cache_collapse")

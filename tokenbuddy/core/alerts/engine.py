@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from typing import TYPE_CHECKING
 
+from tokenbuddy.core.agents import records_cache
 from tokenbuddy.core.alerts.cache_collapse import CacheLineage, cache_alert, lineage_for
 from tokenbuddy.core.alerts.events import SEVERITY_RANK
 from tokenbuddy.core.alerts.limits import cap_alert, window_alert
@@ -64,7 +65,8 @@ class _Session:
         self.last_seen_ms = max(self.last_seen_ms, event.ts_ms)
         if event.entrypoint:
             self.scripted = is_scripted(event.source, event.entrypoint)
-        lineage_for(self.lineages, event, limits).add(event, limits)
+        if records_cache(event.source, event.entrypoint):
+            lineage_for(self.lineages, event, limits).add(event, limits)
         if self.last_prompt_ms is None or event.ts_ms >= self.last_prompt_ms:
             self.streak = extend_streak(self.streak, event, self.last_prompt_ms, limits)
 
