@@ -66,7 +66,9 @@ def format_doctor(report: dict[str, Any]) -> str:
         out += [
             "",
             "No agent logs were found. Point tokenbuddy at them with CLAUDE_CONFIG_DIR",
-            "(a Claude config dir, comma-separated for several) or CODEX_HOME.",
+            "(a Claude config dir, comma-separated for several), CODEX_HOME,",
+            "TOKENBUDDY_GEMINI_DIR, TOKENBUDDY_COPILOT_DIR, TOKENBUDDY_VSCODE_USER_DIR",
+            "(Copilot Chat, Cline), TOKENBUDDY_OPENCODE_DIR or TOKENBUDDY_QWEN_DIR.",
         ]
     return "\n".join(out)
 
