@@ -199,9 +199,18 @@ def test_doctor_lists_roots_counts_and_paths(
     assert ("claude-code", True) in roots and ("codex", False) in roots
     assert report["lines_skipped"] == {"invalid JSON": 1}
     assert report["requests"] == 4
+    agents = {row["source"]: row for row in report["agents"]}  # type: ignore[union-attr]
+    assert list(agents)[:3] == ["claude-code", "codex", "cursor-local"]
+    assert {"gemini-cli", "copilot", "opencode", "qwen-code", "cline"} <= set(agents)
+    claude = agents["claude-code"]
+    assert (claude["name"], claude["files"], claude["requests"]) == ("Claude Code", 2, 4)
+    assert claude["lines_skipped"] == {"invalid JSON": 1}
+    assert agents["copilot"]["requests"] == 0 and agents["copilot"]["lines_skipped"] == {}
     assert main(["doctor"]) == 0
     text = capsys.readouterr().out
     assert "invalid JSON" in text and "Log directories searched" in text
+    assert "  Claude Code      2 files, 4 requests" in text
+    assert "  Gemini CLI       nothing found" in text
 
 
 def test_doctor_lists_a_file_that_cannot_be_read_once(

@@ -10,6 +10,7 @@ import orjson
 
 from tokenbuddy.cli.progress import terminal_progress
 from tokenbuddy.cli.table import clean
+from tokenbuddy.core.model_ids import model_label
 from tokenbuddy.core.wording import counted
 from tokenbuddy.services.doctor import diagnose
 
@@ -57,7 +58,7 @@ def format_doctor(report: dict[str, Any]) -> str:
     if report["unpriced_models"]:
         out.append("Unpriced models (not in any cost):")
         for model, count in sorted(report["unpriced_models"].items()):
-            out.append(f"  {clean(model)}: {counted(count, 'request')}")
+            out.append(f"  {clean(model_label(model))}: {counted(count, 'request')}")
     out += format_cursor(report["cursor"])
     if report["errors"]:
         out += ["", "Errors:"]

@@ -11,6 +11,7 @@ import orjson
 
 from tokenbuddy.cli.progress import terminal_progress
 from tokenbuddy.cli.table import clean, render_table, tokens
+from tokenbuddy.core.model_ids import model_label
 from tokenbuddy.core.money import dollars
 from tokenbuddy.core.wording import counted
 from tokenbuddy.errors import ConfigError
@@ -118,6 +119,8 @@ def _key_cell(field: str, value: Any, zone: ZoneInfo) -> str:
         return clean(str(value).rstrip("/").rsplit("/", 1)[-1] or str(value))
     if field == "session_id":
         return clean(str(value)[:8])
+    if field == "model":
+        return clean(model_label(str(value)))
     return clean(str(value))
 
 
@@ -149,7 +152,8 @@ def _footer(report: dict[str, Any]) -> str:
     unpriced = report["unpriced_models"]
     if unpriced:
         listed = ", ".join(
-            f"{clean(m)} ({counted(n, 'request')})" for m, n in sorted(unpriced.items())
+            f"{clean(model_label(m))} ({counted(n, 'request')})"
+            for m, n in sorted(unpriced.items())
         )
         lines.append(f"Not in any cost, no known price: {listed}")
     if report.get("unknown_token_requests"):

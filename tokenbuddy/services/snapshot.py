@@ -25,6 +25,7 @@ from tokenbuddy.core.metrics import (
     local_now,
     start_of_day,
 )
+from tokenbuddy.core.model_ids import model_label, undated_model
 from tokenbuddy.core.projects import project_name
 from tokenbuddy.core.report import fold_buckets
 from tokenbuddy.core.script_loops import group_script_loops
@@ -190,17 +191,19 @@ def _breakdowns(ledger: Ledger, today_ms: int, cycle_ms: int) -> tuple[Breakdown
 
 
 def _models(rows: list[ReportRow]) -> tuple[tuple[str, Totals], ...]:
-    """(label, totals) per model and source: a model that several agents ran is named
-    with each agent (``claude-sonnet-4-5 · OpenCode``)."""
+    """(label, totals) per model and source: a model that several agents ran (dated or
+    not) is named with each agent (``claude-sonnet-4-5 · OpenCode``)."""
     agents: dict[str, int] = {}
     for row in rows:
-        agents[row.key["model"]] = agents.get(row.key["model"], 0) + 1
+        family = undated_model(str(row.key["model"]))
+        agents[family] = agents.get(family, 0) + 1
     labelled = []
     for row in rows:
         model = str(row.key["model"])
-        if agents[model] > 1:
-            model += f" · {short_agent_name(row.key['source'])}"
-        labelled.append((model, row.totals))
+        label = model_label(model)
+        if agents[undated_model(model)] > 1:
+            label += f" · {short_agent_name(row.key['source'])}"
+        labelled.append((label, row.totals))
     return tuple(labelled)
 
 

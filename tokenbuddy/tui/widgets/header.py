@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import Label, ProgressBar
 
+from tokenbuddy.core.model_ids import model_label
 from tokenbuddy.tui.formatting import ago, dollars, percent, safe, tokens
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ def cache_text(snapshot: DashboardSnapshot) -> Text:
         text.append_text(window_text(window, snapshot.now_ms))
     if snapshot.unpriced_models:
         text.append("  unpriced: ", style="dim")
-        text.append_text(safe(", ".join(sorted(snapshot.unpriced_models))))
+        text.append_text(safe(", ".join(sorted(map(model_label, snapshot.unpriced_models)))))
     return text
 
 
