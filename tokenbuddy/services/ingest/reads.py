@@ -129,8 +129,8 @@ def read_file(
     reader = ChunkReader(cursor.path, cursor.offset)
     transcripts = source.transcripts
     assert transcripts is not None, f"{cursor.source} writes no transcripts"
-    parser = transcripts.open(cursor.path, cursor.state, stats)
     try:
+        parser = transcripts.open(cursor.path, cursor.state, stats)
         for chunk in reader:
             parser.feed_chunk(chunk)
         unrecovered = reader.overlong_lines - parser.finish(reader.overlong_edges)
@@ -140,6 +140,8 @@ def read_file(
     except OSError as error:
         message = f"cannot read {cursor.path}: {error.strerror or error}"
         return FileRead(plan, previous, None, [], [], stats, message)
+    except Exception as error:  # noqa: BLE001 - a reader's flaw costs one file, not the pass
+        return FileRead(plan, previous, None, [], [], stats, unparsable(cursor.path, error))
     rows = priced(parser.records, book)
     return FileRead(
         plan, previous, new_cursor, rows, parser.rate_limits, stats, prompts=parser.prompts
@@ -160,6 +162,8 @@ def read_document(
     except OSError as error:
         message = f"cannot read {cursor.path}: {error.strerror or error}"
         return FileRead(plan, previous, None, [], [], stats, message)
+    except Exception as error:  # noqa: BLE001 - a reader's flaw costs one file, not the pass
+        return FileRead(plan, previous, None, [], [], stats, unparsable(cursor.path, error))
     stats.records = len(found.records)
     return FileRead(
         plan,
@@ -170,6 +174,15 @@ def read_document(
         stats,
         prompts=found.prompts,
         whole=found.whole,
+    )
+
+
+def unparsable(path: str, error: Exception) -> str:
+    """The file error of a reader that failed on a file it should have read: the file is
+    left unread (and tried again on the next pass) while every other file is read."""
+    return (
+        f"cannot parse {path}: {type(error).__name__}: {error} (left unread; tokenbuddy"
+        " doctor lists it: please report it with the agent's version)"
     )
 
 
