@@ -40,6 +40,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from tokenbuddy.core.records import CURSOR, UsageRecord
+from tokenbuddy.core.units import DAY_MS
 from tokenbuddy.errors import SourceError
 
 if TYPE_CHECKING:
@@ -111,7 +112,7 @@ class CsvRows:
     not_charged: int = 0
     """Errored, aborted and free rows: kept with their tokens, $0 billed."""
     ranges: list[tuple[int, int]] = field(default_factory=list)
-    """Each file's first and last request time: the period it bills."""
+    """Each file's period: the UTC days from its first request to its last."""
 
     def bad(self, reason: str) -> None:
         """Count one unreadable row."""
@@ -155,8 +156,14 @@ def parse_export(text: str, name: str) -> CsvRows:
         rows.priced.append((record._replace(dedup_key=key), billed))
     if rows.priced:
         stamps = [record.ts_ms for record, _ in rows.priced]
-        rows.ranges.append((min(stamps), max(stamps)))
+        rows.ranges.append(_whole_days(min(stamps), max(stamps)))
     return rows
+
+
+def _whole_days(first_ms: int, last_ms: int) -> tuple[int, int]:
+    """The UTC days from the first row's to the last row's: the dashboard exports whole
+    days, so an estimate a few seconds before the first billed row is covered too."""
+    return first_ms - first_ms % DAY_MS, last_ms - last_ms % DAY_MS + DAY_MS - 1
 
 
 def _identity(record: UsageRecord, member: str) -> tuple[object, ...]:

@@ -103,7 +103,8 @@ def test_team_export_keys_rows_by_member() -> None:
 def test_identical_rows_of_one_file_are_ranked_not_merged() -> None:
     rows = parse_export(export(V2, [Row(T0), Row(T0)]), "a")
     assert [r.dedup_key[-2:] for r, _ in rows.priced] == [":0", ":1"]
-    assert rows.ranges == [(T0, T0)]
+    day = T0 - T0 % 86_400_000
+    assert rows.ranges == [(day, day + 86_400_000 - 1)]
 
 
 def test_bad_dates_and_models_are_counted() -> None:
