@@ -99,7 +99,9 @@ def test_an_export_without_cost_is_an_estimate_and_says_so(
     out = capsys.readouterr().out
     assert "(1 v3 export)" in out
     assert "1 errored, aborted or free requests: kept with their tokens, $0 billed" in out
-    assert "4 requests without a billed cost (no Cost column)" in out and "1 of them unpriced" in out
+    assert (
+        "4 requests without a billed cost (no Cost column)" in out and "1 of them unpriced" in out
+    )
     with ledger() as db:
         stored = db.db.execute(
             "SELECT cost_usd, reported_cost_usd FROM requests WHERE source = 'cursor'"

@@ -57,6 +57,7 @@ NOT_CHARGED = ("errored", "aborted", "not charged", "no charge")
 """``Kind`` words meaning the request was processed but not charged."""
 FREE_WORDS = frozenset({"free", "included"})
 _NOT_A_NUMBER = re.compile(r"[^0-9,.\-]")
+_NOT_A_DIGIT = re.compile(r"\D")
 _DASHBOARD_DATES = ("%b %d, %Y, %I:%M %p", "%b %d, %Y %I:%M %p", "%m/%d/%Y %H:%M:%S")
 
 
@@ -229,7 +230,9 @@ def _billed(row: Mapping[str, str], generation: Generation) -> float | None:
 
 def parse_tokens(value: str | None) -> int:
     """A token count: ``1,234`` and ``1.234`` are 1234; empty, ``-`` or words are 0."""
-    digits = re.sub(r"\D", "", value or "")
+    if value and value.isdigit():
+        return int(value)
+    digits = _NOT_A_DIGIT.sub("", value or "")
     return int(digits) if digits else 0
 
 

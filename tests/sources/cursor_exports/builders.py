@@ -11,18 +11,16 @@ import io
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-V1 = (
-    "Date,Model,Input (w/ Cache Write),Input (w/o Cache Write),Cache Read,Output Tokens,"
-    "Total Tokens,Cost,Cost to you"
-).split(",")
-V2 = (
-    "Date,Kind,Model,Max Mode,Input (w/ Cache Write),Input (w/o Cache Write),Cache Read,"
-    "Output Tokens,Total Tokens,Cost"
-).split(",")
-V3 = (
-    "Date,Cloud Agent ID,Automation ID,Kind,Model,Max Mode,Input (w/ Cache Write),"
-    "Input (w/o Cache Write),Cache Read,Output Tokens,Total Tokens,Requests"
-).split(",")
+TOKENS = [
+    "Input (w/ Cache Write)",
+    "Input (w/o Cache Write)",
+    "Cache Read",
+    "Output Tokens",
+    "Total Tokens",
+]
+V1 = ["Date", "Model", *TOKENS, "Cost", "Cost to you"]
+V2 = ["Date", "Kind", "Model", "Max Mode", *TOKENS, "Cost"]
+V3 = ["Date", "Cloud Agent ID", "Automation ID", "Kind", "Model", "Max Mode", *TOKENS, "Requests"]
 
 
 def iso(ms: int) -> str:

@@ -114,9 +114,7 @@ def test_bad_dates_and_models_are_counted() -> None:
     assert rows.bad_rows == {Skip.NO_DATE: 1, Skip.NO_MODEL: 1}
 
 
-@pytest.mark.parametrize(
-    "header", ["a,b", "Date,Kind,Cost", "Model,Cost", "Date,Model,Max Mode"]
-)
+@pytest.mark.parametrize("header", ["a,b", "Date,Kind,Cost", "Model,Cost", "Date,Model,Max Mode"])
 def test_not_an_export(header: str) -> None:
     with pytest.raises(SourceError, match="not a Cursor usage export"):
         parse_export(header + "\n1,2\n", "x.csv")

@@ -119,9 +119,7 @@ def test_a_ledger_from_before_schema_5_stops_listing_unknown_tokens_as_unpriced(
     tmp_path: Path, user_dir: Path
 ) -> None:
     path = create_store(user_dir)
-    split_composer(
-        path, "c3", [("gpt-5", NOW_MS - 1000, None), ("composer-1.5", NOW_MS, (5, 5))]
-    )
+    split_composer(path, "c3", [("gpt-5", NOW_MS - 1000, None), ("composer-1.5", NOW_MS, (5, 5))])
     ledger_path = tmp_path / "ledger.sqlite3"
     with Ledger(ledger_path) as ledger:
         sync_cursor(ledger, roots(user_dir))
