@@ -13,6 +13,7 @@ from tokenbuddy.cli.main import main
 from tokenbuddy.core.records import CURSOR_LOCAL
 from tokenbuddy.core.units import DAY_MS
 from tokenbuddy.services.ingest import sync_cursor
+from tokenbuddy.sources.cursor_csv import CLOCK_SLACK_MS
 from tokenbuddy.sources.discovery import LogRoot
 from tokenbuddy.store import cursor as cursor_store
 from tokenbuddy.store import queries
@@ -21,11 +22,8 @@ from tokenbuddy.store.paths import app_paths
 from tokenbuddy.store.vendors import CURSOR_LIST_PRICE, reconciliation
 
 HOUR = 3_600_000
+SLACK = CLOCK_SLACK_MS
 DAYS = 90
-
-
-def day_start(ms: int) -> int:
-    return ms - ms % DAY_MS
 
 
 def ledger() -> Ledger:
@@ -67,9 +65,9 @@ def test_a_billed_week_inside_months_of_estimates(tmp_path: Path) -> None:
     with ledger() as db:
         counts = requests_by_source(db)
         ranges = cursor_store.billed_ranges(db.db)
-    # The export bills whole UTC days: the week's estimates give way to the billed rows,
-    # and the months around it still count.
-    assert ranges == [(day_start(week[0]), day_start(week[-1]) + DAY_MS - 1)]
+    # The export bills from its first row to its last (give or take a few minutes): the
+    # week's estimates give way to the billed rows, and the months around it still count.
+    assert ranges == [(week[0] + 5_000 - SLACK, week[-1] + 5_000 + SLACK)]
     assert counts == {"cursor": 7, "cursor-local": DAYS - 7}
 
 
@@ -84,7 +82,7 @@ def test_overlapping_imports_never_double_count_and_ranges_merge(tmp_path: Path)
         counts = requests_by_source(db)
         ranges = cursor_store.billed_ranges(db.db)
     assert counts["cursor"] == 15
-    assert ranges == [(day_start(stamps[10]), day_start(stamps[24]) + DAY_MS - 1)]
+    assert ranges == [(stamps[10] + 5_000 - SLACK, stamps[24] + 5_000 + SLACK)]
     assert counts["cursor-local"] == DAYS - 15
 
 

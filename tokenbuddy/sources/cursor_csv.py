@@ -40,7 +40,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from tokenbuddy.core.records import CURSOR, UsageRecord
-from tokenbuddy.core.units import DAY_MS
 from tokenbuddy.errors import SourceError
 
 if TYPE_CHECKING:
@@ -58,6 +57,8 @@ NOT_CHARGED = ("errored", "aborted", "not charged", "no charge")
 FREE_WORDS = frozenset({"free", "included"})
 _NOT_A_NUMBER = re.compile(r"[^0-9,.\-]")
 _NOT_A_DIGIT = re.compile(r"\D")
+CLOCK_SLACK_MS = 5 * 60_000
+"""How far apart Cursor's local record of a request and its billed row may be in time."""
 _DASHBOARD_DATES = ("%b %d, %Y, %I:%M %p", "%b %d, %Y %I:%M %p", "%m/%d/%Y %H:%M:%S")
 
 
@@ -113,7 +114,7 @@ class CsvRows:
     not_charged: int = 0
     """Errored, aborted and free rows: kept with their tokens, $0 billed."""
     ranges: list[tuple[int, int]] = field(default_factory=list)
-    """Each file's period: the UTC days from its first request to its last."""
+    """Each file's period: its first request's time to its last's (see :func:`_period`)."""
 
     def bad(self, reason: str) -> None:
         """Count one unreadable row."""
@@ -157,14 +158,14 @@ def parse_export(text: str, name: str) -> CsvRows:
         rows.priced.append((record._replace(dedup_key=key), billed))
     if rows.priced:
         stamps = [record.ts_ms for record, _ in rows.priced]
-        rows.ranges.append(_whole_days(min(stamps), max(stamps)))
+        rows.ranges.append(_period(min(stamps), max(stamps)))
     return rows
 
 
-def _whole_days(first_ms: int, last_ms: int) -> tuple[int, int]:
-    """The UTC days from the first row's to the last row's: the dashboard exports whole
-    days, so an estimate a few seconds before the first billed row is covered too."""
-    return first_ms - first_ms % DAY_MS, last_ms - last_ms % DAY_MS + DAY_MS - 1
+def _period(first_ms: int, last_ms: int) -> tuple[int, int]:
+    """The period a file bills: its first row's time to its last, widened by
+    :data:`CLOCK_SLACK_MS` on each side, as a request's local and billed times differ."""
+    return first_ms - CLOCK_SLACK_MS, last_ms + CLOCK_SLACK_MS
 
 
 def _identity(record: UsageRecord, member: str) -> tuple[object, ...]:

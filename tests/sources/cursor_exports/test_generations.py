@@ -6,7 +6,13 @@ import pytest
 
 from tests.sources.cursor_exports.builders import V1, V2, V3, Row, export
 from tokenbuddy.errors import SourceError
-from tokenbuddy.sources.cursor_csv import Skip, parse_date, parse_export, parse_units
+from tokenbuddy.sources.cursor_csv import (
+    CLOCK_SLACK_MS,
+    Skip,
+    parse_date,
+    parse_export,
+    parse_units,
+)
 
 T0 = 1_772_000_000_000
 """2026-02-25T06:13:20Z."""
@@ -103,8 +109,7 @@ def test_team_export_keys_rows_by_member() -> None:
 def test_identical_rows_of_one_file_are_ranked_not_merged() -> None:
     rows = parse_export(export(V2, [Row(T0), Row(T0)]), "a")
     assert [r.dedup_key[-2:] for r, _ in rows.priced] == [":0", ":1"]
-    day = T0 - T0 % 86_400_000
-    assert rows.ranges == [(day, day + 86_400_000 - 1)]
+    assert rows.ranges == [(T0 - CLOCK_SLACK_MS, T0 + CLOCK_SLACK_MS)]
 
 
 def test_bad_dates_and_models_are_counted() -> None:
