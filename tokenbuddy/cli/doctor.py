@@ -116,10 +116,14 @@ def format_cursor(cursor: dict[str, Any]) -> list[str]:
             out.append(f"    {count:>8,}  skipped: {reason}")
     workspaces = sum(1 for entry in cursor["databases"] if entry["kind"] == "workspace")
     out.append(f"  {workspaces:,} workspace databases (conversation → project)")
-    if cursor["billed_until_ms"] is not None:
+    for version, counts in cursor["versions"].items():
         out.append(
-            "  billed Cursor rows replace the local estimates up to"
-            f" {_utc(cursor['billed_until_ms'])}"
+            f"  composerData _v={clean(version)}: {counts['real']:,} requests with real token"
+            f" counts, {counts['estimated']:,} estimated, {counts['unknown']:,} unknown"
+        )
+    for low, high in cursor["billed_ranges"]:
+        out.append(
+            f"  billed Cursor rows replace the local estimates from {_utc(low)} to {_utc(high)}"
         )
     if cursor["unknown_token_requests"]:
         out.append(

@@ -147,7 +147,8 @@ def _footer(report: dict[str, Any]) -> str:
         lines.append(
             f"Agent's cost: what the agents recorded themselves, for"
             f" {counted(totals['reported_requests'], 'request')} (Cost is the list price,"
-            " except where an agent's figure is what was billed: Copilot's AI credits)"
+            " except where an agent's figure is what was billed: Copilot's AI credits, and"
+            " Cursor's billed rows; a Cursor row without one is a list-price estimate)"
         )
     unpriced = report["unpriced_models"]
     if unpriced:

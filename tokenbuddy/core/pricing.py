@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from tokenbuddy.core.cursor_models import price_id
+from tokenbuddy.core.cursor_models import own_schedule, price_id
 from tokenbuddy.core.records import (
     BILLED_BY_AGENT,
     CLAUDE_CODE,
@@ -358,13 +358,18 @@ class PriceBook:
 
     def _resolve(self, record: UsageRecord) -> PriceSchedule | None:
         """The schedule a request's (model, source, speed) is priced with."""
-        if record.source == CURSOR_LOCAL:
-            mapped = price_id(record.model)
-            if mapped is None:
-                return None
-            provider, model = mapped
-            return _KnownTokensOnly(self.schedule(model, provider, ""))
+        if record.source in (CURSOR, CURSOR_LOCAL):
+            schedule = self._cursor_schedule(record.model)
+            return _KnownTokensOnly(schedule) if record.source == CURSOR_LOCAL else schedule
         return self.schedule(record.model, provider_for(record.source), price_context_for(record))
+
+    def _cursor_schedule(self, model: str) -> PriceSchedule | None:
+        """A Cursor model name's schedule: Cursor's own price, else its alias's list price."""
+        own = own_schedule(model)
+        mapped = price_id(model)
+        if own is not None or mapped is None:
+            return None if own is None else PriceSchedule.from_json(own)
+        return self.schedule(mapped[1], mapped[0], "")
 
 
 class _KnownTokensOnly(PriceSchedule):
