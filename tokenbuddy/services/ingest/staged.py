@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tokenbuddy.core.price_sql import cost_sql
 from tokenbuddy.core.pricing import transcript_schedule_key
 from tokenbuddy.services import price_loader
 from tokenbuddy.services.ingest.pricing import PriceKey, ScheduleCache, price_book
@@ -51,7 +52,7 @@ def ingest_staged(
             tracker.add(report)
             report = BatchReport()
         own.close()
-        cost = book.cost_sql(price_keys)
+        cost = cost_sql(book, price_keys)
         with ledger.rollback_journal(), ledger.bulk_load():
             ledger.commit_staged(results, sorted(staged), cost)
     finally:
