@@ -98,7 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tips.add_argument("--json", action="store_true", help='print {"tips": [...]}')
     tips.add_argument(
-        "--since", metavar="YYYY-MM-DD", help="first day of the window (default: 14 days ago)"
+        "--since",
+        metavar="YYYY-MM-DD",
+        help="first day of the window (default: 14 days before its end)",
+    )
+    tips.add_argument(
+        "--until", metavar="YYYY-MM-DD", help="last day of the window (default: today)"
     )
 
     statusline = commands.add_parser(

@@ -61,7 +61,7 @@ def run_report(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             progress=progress,
         )
-    for error in [*zone_notice(zone_name), *problems]:
+    for error in [*zone_notice(zone_name), *problems, *_skipped_notice(report)]:
         print(f"tokenbuddy: {error}", file=sys.stderr)
     if args.json:
         sys.stdout.write(orjson.dumps(report).decode() + "\n")
@@ -157,8 +157,12 @@ def _footer(report: dict[str, Any]) -> str:
             f"{report['unknown_token_requests']:,} Cursor requests with unknown tokens"
             " (Cursor did not record them; not in any cost)"
         )
-    if report["skipped_lines"]:
-        lines.append(
-            f"{report['skipped_lines']:,} log lines skipped (see `tokenbuddy doctor` for why)"
-        )
     return ("\n\n" + "\n".join(lines)) if lines else ""
+
+
+def _skipped_notice(report: dict[str, Any]) -> list[str]:
+    """The lines skipped in the logs the report read (its source, its period), if any."""
+    skipped = report["skipped_lines"]
+    if not skipped:
+        return []
+    return [f"{counted(skipped, 'log line')} skipped (see `tokenbuddy doctor` for why)"]

@@ -12,6 +12,7 @@ from tokenbuddy.core.report import (
     grand_total,
     local_day_bounds,
 )
+from tokenbuddy.services.empty_result import explain_empty
 from tokenbuddy.services.session import open_session
 from tokenbuddy.store import queries
 
@@ -35,7 +36,8 @@ def usage_report(
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """Bring the ledger up to date, then build the report; returns it and the problems met
-    on the way (settings, missing log dirs, files that could not be read)."""
+    on the way (settings, missing log dirs, files that could not be read), and when the
+    report came out empty, why (:func:`~tokenbuddy.services.empty_result.explain_empty`)."""
     session = open_session(jobs=jobs, progress=progress)
     with session.ledger:
         report = build_report(
@@ -47,7 +49,20 @@ def usage_report(
             source=source,
             project=project,
         )
-    return report, [*session.problems, *session.summary.errors]
+        if not report["rows"]:
+            since_ms, until_ms = local_day_bounds(since, until, zone)
+            report_notes = explain_empty(
+                session.ledger,
+                session.roots,
+                zone=zone,
+                since_ms=since_ms,
+                until_ms=until_ms,
+                source=source,
+                project=project,
+            )
+        else:
+            report_notes = []
+    return report, [*session.problems, *session.summary.errors, *report_notes]
 
 
 def build_report(
@@ -76,7 +91,7 @@ def build_report(
         "rows": [row.as_dict() for row in rows],
         "totals": grand_total(rows).as_dict(),
         "unpriced_models": queries.unpriced_models(ledger, request_filter),
-        "skipped_lines": queries.skipped_lines(ledger),
+        "skipped_lines": queries.skipped_lines(ledger, source, since_ms),
         "unknown_token_requests": _unknown_tokens(ledger, request_filter),
     }
 

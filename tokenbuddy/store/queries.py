@@ -194,10 +194,19 @@ def unpriced_models(ledger: Ledger, request_filter: RequestFilter) -> dict[str, 
     return {model: count for model, count in rows}
 
 
-def skipped_lines(ledger: Ledger) -> int:
-    """Lines skipped across every file the ledger has read."""
+def skipped_lines(ledger: Ledger, source: str | None = None, since_ms: int | None = None) -> int:
+    """Lines skipped in the files the ledger has read: every file's, or only those of
+    ``source`` last written from ``since_ms`` on (an older file's lines cannot be newer)."""
+    where = "skipped != '{}'"
+    params: list[object] = []
+    if source is not None:
+        where += " AND source = ?"
+        params.append(source)
+    if since_ms is not None:
+        where += " AND mtime_ns >= ?"
+        params.append(since_ms * 1_000_000)
     total = 0
-    for (skipped,) in ledger.db.execute("SELECT skipped FROM files WHERE skipped != '{}'"):
+    for (skipped,) in ledger.db.execute(f"SELECT skipped FROM files WHERE {where}", params):
         total += sum(orjson.loads(skipped).values())
     return total
 
@@ -245,5 +254,28 @@ def files_under(ledger: Ledger, source: str, directory: str) -> int:
     (count,) = ledger.db.execute(
         "SELECT COUNT(*) FROM files WHERE source = ? AND missing = 0 AND substr(path, 1, ?) = ?",
         (source, len(prefix), prefix),
+    ).fetchone()
+    return int(count)
+
+
+def requests_between(
+    ledger: Ledger, since_ms: int | None, until_ms: int | None, request_filter: RequestFilter
+) -> int:
+    """How many requests of the filter's source and project fall from ``since_ms``
+    (inclusive) to ``until_ms`` (exclusive), to the millisecond (from the requests)."""
+    clauses: list[str] = ["1"]
+    params: list[object] = []
+    for bound, operator in ((since_ms, ">="), (until_ms, "<")):
+        if bound is not None:
+            clauses.append(f"ts_ms {operator} ?")
+            params.append(bound)
+    if request_filter.source:
+        clauses.append("source = ?")
+        params.append(request_filter.source)
+    if request_filter.project:
+        clauses.append("instr(lower(project), lower(?)) > 0")
+        params.append(request_filter.project)
+    (count,) = ledger.db.execute(
+        f"SELECT COUNT(*) FROM requests WHERE {' AND '.join(clauses)}", params
     ).fetchone()
     return int(count)
