@@ -54,13 +54,17 @@ class RequestFilter:
                     raise ConfigError("report bounds must fall on a quarter hour")
                 clauses.append(f"bucket {operator} ?")
                 params.append(bound // BUCKET_MS)
+        self.add_matching(clauses, params)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def add_matching(self, clauses: list[str], params: list[Any]) -> None:
+        """The source and project conditions (columns both tables have)."""
         if self.source:
             clauses.append("source = ?")
             params.append(self.source)
         if self.project:
             clauses.append("instr(lower(project), lower(?)) > 0")
             params.append(self.project)
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
 def bucket_totals(ledger: Ledger, request_filter: RequestFilter) -> list[tuple[int, Totals]]:
@@ -269,12 +273,7 @@ def requests_between(
         if bound is not None:
             clauses.append(f"ts_ms {operator} ?")
             params.append(bound)
-    if request_filter.source:
-        clauses.append("source = ?")
-        params.append(request_filter.source)
-    if request_filter.project:
-        clauses.append("instr(lower(project), lower(?)) > 0")
-        params.append(request_filter.project)
+    request_filter.add_matching(clauses, params)
     (count,) = ledger.db.execute(
         f"SELECT COUNT(*) FROM requests WHERE {' AND '.join(clauses)}", params
     ).fetchone()
