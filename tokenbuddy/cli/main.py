@@ -37,9 +37,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     report = commands.add_parser(
-        "report", help="usage and cost by day, week, month, session or model"
+        "report", help="usage and cost by day, week, month, session, model, agent or 5h block"
     )
-    report.add_argument("kind", choices=REPORT_KINDS, help="how to group the requests")
+    report.add_argument(
+        "kind",
+        choices=[*REPORT_KINDS, "blocks"],
+        help="how to group the requests (blocks: Claude's 5-hour windows, Claude Code's "
+        "requests unless --source names another agent)",
+    )
     report.add_argument(
         "--json", action="store_true", help="print one JSON object instead of a table"
     )
@@ -58,6 +63,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument(
         "--project", metavar="SUBSTRING", help="only projects whose path contains this"
+    )
+    report.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="daily, weekly, monthly: each period's rows per model under it",
+    )
+    report.add_argument(
+        "--order",
+        choices=("asc", "desc"),
+        default="asc",
+        help="daily, weekly, monthly, session: oldest first (asc, default) or latest first",
+    )
+    report.add_argument(
+        "--wide",
+        action="store_true",
+        help="every column and exact numbers, however wide the terminal",
     )
     report.add_argument("--jobs", type=int, default=None, help=argparse.SUPPRESS)
 

@@ -15,6 +15,9 @@ from tokenbuddy.core.units import DAY_MS
 from tokenbuddy.store.blocks import block_requests, request_times
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from zoneinfo import ZoneInfo
+
     from tokenbuddy.store.ledger import Ledger
 
 
@@ -64,3 +67,38 @@ def _chain_head(ledger: Ledger, source: str | None, now_ms: int) -> int | None:
         if heads:
             return heads[-1]
         lookback *= 4
+
+
+def blocks_report(
+    *,
+    zone: ZoneInfo,
+    source: str | None = CLAUDE_CODE,
+    since_ms: int | None = None,
+    until_ms: int | None = None,
+    jobs: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[list[Block], ActiveBlock | None, list[str]]:
+    """Bring the ledger up to date, then its blocks from ``since_ms`` to ``until_ms``, the
+    active one, and the problems met on the way (with why there are no blocks, if none)."""
+    from tokenbuddy import clock
+    from tokenbuddy.services.empty_result import explain_empty
+    from tokenbuddy.services.session import open_session
+
+    session = open_session(jobs=jobs, progress=progress)
+    now_ms = clock.now_ms()
+    with session.ledger:
+        blocks = usage_blocks(session.ledger, source=source, since_ms=since_ms, until_ms=until_ms)
+        active = active_block(blocks, now_ms) if blocks else None
+        empty = (
+            []
+            if blocks
+            else explain_empty(
+                session.ledger,
+                session.roots,
+                zone=zone,
+                since_ms=since_ms,
+                until_ms=until_ms,
+                source=source,
+            )
+        )
+    return blocks, active, [*session.problems, *session.summary.errors, *empty]

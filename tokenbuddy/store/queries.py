@@ -76,6 +76,18 @@ def bucket_totals(ledger: Ledger, request_filter: RequestFilter) -> list[tuple[i
     return [(row[0] * BUCKET_MS, Totals.from_row(row[1:])) for row in rows]
 
 
+def bucket_model_totals(
+    ledger: Ledger, request_filter: RequestFilter
+) -> list[tuple[int, str, Totals]]:
+    """Sums per 15-minute UTC bucket and model, as (bucket start in epoch ms, model, totals)."""
+    where, params = request_filter.where()
+    rows = ledger.db.execute(
+        f"SELECT bucket, model, {_REPORT_SUMS} FROM usage_rollup{where} GROUP BY 1, 2 ORDER BY 1",
+        params,
+    )
+    return [(row[0] * BUCKET_MS, row[1], Totals.from_row(row[2:])) for row in rows]
+
+
 def session_rows(ledger: Ledger, request_filter: RequestFilter) -> list[ReportRow]:
     """One row per session, most recently active last; its project is where it last ran,
     its entrypoint how it was started (see :func:`.sessions.entrypoints`)."""
