@@ -273,6 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tokenbuddy: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        print("tokenbuddy: interrupted; the ledger keeps what was read before", file=sys.stderr)
         return 130
     except BrokenPipeError:
         sys.stderr.close()
