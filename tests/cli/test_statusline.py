@@ -190,9 +190,15 @@ def test_bad_input_prints_a_neutral_line_and_exits_0(
 def test_malformed_json_is_logged_in_the_state_dir(isolated_environment: Path) -> None:
     assert run_statusline(b'{"session_id": ') == "⚡ tokenbuddy"
     log = app_paths().statusline_log.read_text()
-    assert "ValueError: not JSON (at character 15)" in log
+    assert "ValueError: the input on stdin is not JSON (at character 15); it began" in log
     assert run_statusline(b"garbage") == "⚡ tokenbuddy"
-    assert "ValueError: not JSON (at character 0)" in app_paths().statusline_log.read_text()
+    assert "not JSON (at character 0); it began 'garbage'" in app_paths().statusline_log.read_text()
+    assert run_statusline(b'{"model" "x"}') == "⚡ tokenbuddy"
+    log = app_paths().statusline_log.read_text()
+    assert "not JSON (Expecting ':' delimiter at line 1 column 10)" in log
+    assert "SystemError" not in log and "Scanner" not in log
+    assert run_statusline(b"[1, 2]") == "⚡ tokenbuddy"
+    assert "is a JSON list, not the object" in app_paths().statusline_log.read_text()
 
 
 def test_the_real_sample_gives_a_line(isolated_environment: Path, shared_fixtures: Path) -> None:

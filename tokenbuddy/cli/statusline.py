@@ -67,14 +67,23 @@ def fast_dirs() -> tuple[str, str]:
 
 
 def read_stdin() -> tuple[dict[str, Any], str]:
-    """Claude Code's JSON and its text; {} when stdin is a terminal, empty or not an object."""
+    """Claude Code's JSON and its text; {} when stdin is a terminal or empty. Input that
+    is not a JSON object raises ValueError saying what is wrong and how it began."""
     if sys.stdin is None or sys.stdin.isatty():
         return {}, ""
     text = sys.stdin.buffer.read(MAX_STDIN).decode("utf-8", errors="replace")
     if not text.strip():
         return {}, ""
-    value = parse_json(text)
-    return (value, text) if isinstance(value, dict) else ({}, "")
+    try:
+        value = parse_json(text)
+    except ValueError as error:
+        raise ValueError(f"the input on stdin is {error}; it began {text[:60]!r}") from None
+    if not isinstance(value, dict):
+        raise ValueError(
+            f"the input on stdin is a JSON {type(value).__name__}, not the object "
+            "Claude Code sends (session_id, transcript_path, model...)"
+        )
+    return value, text
 
 
 def read_status(path: str) -> dict[str, Any]:
