@@ -414,3 +414,28 @@ def test_status_json_and_a_bar_format_conflict(
 ) -> None:
     assert main(["status", "--json", "--format", "tmux"]) == 1
     assert "two different outputs" in capsys.readouterr().err
+
+
+def test_bar_formats_are_served_from_the_status_line_snapshot(
+    claude_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tokenbuddy import clock
+    from tokenbuddy.store.paths import app_paths
+
+    status_file = app_paths().status_file
+    status_file.parent.mkdir(parents=True, exist_ok=True)
+    now = clock.now_ms()
+    snapshot = {
+        "version": 1, "updated_ms": now, "synced_ms": now, "today_usd": 12.34,
+        "cycle_usd": 50.0, "cap_usd": 200.0, "used_ratio": 0.25, "burn_usd_per_hour": 3.0,
+        "alerts": [{"kind": "spend_spike", "severity": "warning", "rank": 2,
+                    "session_id": None, "message": "spend at 5x"}],
+    }  # fmt: skip
+    status_file.write_text(json.dumps(snapshot))
+    assert main(["status", "--format", "plain"]) == 0
+    assert "$12.3 today" in capsys.readouterr().out
+    assert not app_paths().ledger.exists(), "the logs and the ledger were left alone"
+    assert main(["status", "--format=waybar"]) == 0
+    waybar = json.loads(capsys.readouterr().out)
+    assert waybar["class"] == "warning" and waybar["percentage"] == 25
+    assert "⚠ spend at 5x" in waybar["tooltip"] and "of $200" in waybar["tooltip"]

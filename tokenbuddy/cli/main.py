@@ -263,6 +263,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tokenbuddy.cli.statusline import run_fast
 
         return run_fast(arguments[1:])
+    if arguments[:1] == ["status"]:
+        from tokenbuddy.cli.status_bar import bar_format, run_fast_status
+
+        form = bar_format(arguments[1:])
+        if form is not None and (code := run_fast_status(form)) is not None:
+            return code
     parser = build_parser()
     args = parser.parse_args(arguments)
     if args.demo and args.command is not None:
