@@ -439,3 +439,29 @@ def test_bar_formats_are_served_from_the_status_line_snapshot(
     waybar = json.loads(capsys.readouterr().out)
     assert waybar["class"] == "warning" and waybar["percentage"] == 25
     assert "⚠ spend at 5x" in waybar["tooltip"] and "of $200" in waybar["tooltip"]
+
+
+def test_doctor_does_not_count_deleted_files(
+    claude_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = run_json(capsys, "doctor")
+    files = {r["source"]: r["files"] for r in report["log_roots"] if r["exists"]}  # type: ignore[union-attr]
+    assert files["claude-code"] == 2
+    (claude_dir / "projects" / "-home-dev-shop" / "s2.jsonl").unlink()
+    report = run_json(capsys, "doctor")
+    files = {r["source"]: r["files"] for r in report["log_roots"] if r["exists"]}  # type: ignore[union-attr]
+    assert files["claude-code"] == 1
+    assert report["requests"] == 4, "the deleted file's requests stay in the ledger"
+
+
+def test_an_invalid_timezone_setting_falls_back_with_a_notice(
+    claude_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TOKENBUDDY_TIMEZONE", "Nowhere/Zone")
+    assert main(["report", "daily"]) == 0
+    captured = capsys.readouterr()
+    assert "unknown time zone 'Nowhere/Zone'" in captured.err and "instead" in captured.err
+    assert "2026-11-21" in captured.out
+    assert main(["tips"]) == 0
+    assert "Nowhere/Zone" in capsys.readouterr().err
+    assert main(["report", "daily", "--tz", "Nowhere/Zone"]) == 1  # asked for on the line

@@ -19,7 +19,7 @@ from tokenbuddy.cli.table import table_width
 from tokenbuddy.core.wording import counted
 from tokenbuddy.errors import ConfigError
 from tokenbuddy.services.report import ORDERED_KINDS, PERIOD_KINDS, usage_report
-from tokenbuddy.store.timezone import resolve_zone, zone_notice
+from tokenbuddy.store.timezone import configured_zone, resolve_zone, zone_notice
 
 __all__ = ["format_report", "parse_day", "run_report"]
 
@@ -49,7 +49,11 @@ def _configured_zone() -> str | None:
 def run_report(args: argparse.Namespace) -> int:
     """Sync the ledger, then print the requested report."""
     zone_name = args.tz or _configured_zone()
-    zone = resolve_zone(zone_name)
+    zone_problems: list[str] = []
+    if args.tz:
+        zone = resolve_zone(args.tz)
+    else:
+        zone, zone_problems = configured_zone(zone_name)
     since, until = parse_day(args.since, "--since"), parse_day(args.until, "--until")
     if since and until and since > until:
         raise ConfigError("--since is after --until")
@@ -58,7 +62,7 @@ def run_report(args: argparse.Namespace) -> int:
         from tokenbuddy.cli.blocks import print_blocks, run_blocks
 
         text, problems = run_blocks(args, zone, since, until)
-        return print_blocks(text, [*zone_notice(zone_name), *problems])
+        return print_blocks(text, [*zone_problems, *zone_notice(zone_name), *problems])
     with terminal_progress() as progress:
         report, problems = usage_report(
             args.kind,
@@ -72,7 +76,7 @@ def run_report(args: argparse.Namespace) -> int:
             breakdown=args.breakdown,
             order=args.order,
         )
-    for error in [*zone_notice(zone_name), *problems, *_skipped_notice(report)]:
+    for error in [*zone_problems, *zone_notice(zone_name), *problems, *_skipped_notice(report)]:
         print(f"tokenbuddy: {error}", file=sys.stderr)
     if args.json:
         sys.stdout.write(orjson.dumps(report).decode() + "\n")

@@ -14,7 +14,7 @@ from tokenbuddy.services.monitor import Monitor
 from tokenbuddy.services.session import open_session
 from tokenbuddy.services.snapshot import build_snapshot
 from tokenbuddy.services.status_file import publish_status
-from tokenbuddy.store.timezone import resolve_zone, zone_notice
+from tokenbuddy.store.timezone import configured_zone, zone_notice
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -44,7 +44,7 @@ def current_status(*, progress: Callable[[int, int], None] | None = None) -> Cur
     with session.ledger:
         settings = session.settings
         assert settings is not None
-        zone = resolve_zone(settings.timezone)
+        zone, zone_problems = configured_zone(settings.timezone)
         budget = BudgetSettings.from_settings(settings)
         monitor = Monitor(zone, budget, settings.thresholds, record_announcements=False)
         now_ms = clock.now_ms()
@@ -58,6 +58,7 @@ def current_status(*, progress: Callable[[int, int], None] | None = None) -> Cur
             guard=GuardSetup.from_settings(session.paths, settings),
         )
     problems = [
+        *zone_problems,
         *zone_notice(settings.timezone),
         *session.problems,
         *session.summary.errors,

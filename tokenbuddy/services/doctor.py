@@ -29,7 +29,9 @@ def gather(session: Session) -> dict[str, Any]:
     """Everything doctor reports, as one JSON-ready object."""
     stored = session.ledger.files()
     files_by_root: dict[str, int] = {}
-    for path in stored:
+    for path, entry in stored.items():
+        if entry.missing:
+            continue  # deleted since it was read: its requests stay, the file is gone
         for root in session.roots:
             if path.startswith(str(root.path)):
                 files_by_root[str(root.path)] = files_by_root.get(str(root.path), 0) + 1

@@ -106,13 +106,13 @@ def tips_since(
     before the end) to the end of ``until`` (default: now)."""
     from tokenbuddy.services.empty_result import explain_empty
     from tokenbuddy.services.session import open_session
-    from tokenbuddy.store.timezone import resolve_zone, zone_notice
+    from tokenbuddy.store.timezone import configured_zone, zone_notice
 
     session = open_session(settings=True, progress=progress)
     with session.ledger:
         settings = session.settings
         assert settings is not None
-        zone = resolve_zone(settings.timezone)
+        zone, zone_problems = configured_zone(settings.timezone)
         end_ms = window_end(until, clock.now_ms(), zone)
         since_ms = window_start(since, end_ms, zone)
         tips = priced_tips(session.ledger, since_ms, end_ms)
@@ -123,5 +123,10 @@ def tips_since(
                 session.ledger, session.roots, zone=zone, since_ms=since_ms, until_ms=end_ms
             )
         )
-    problems = [*zone_notice(settings.timezone), *session.problems, *session.summary.errors]
+    problems = [
+        *zone_problems,
+        *zone_notice(settings.timezone),
+        *session.problems,
+        *session.summary.errors,
+    ]
     return TipsRun(tips, since_ms, end_ms, zone, [*problems, *empty])
