@@ -31,6 +31,8 @@ def gather(session: Session) -> dict[str, Any]:
     stored = session.ledger.files()
     files_by_root: dict[str, int] = {}
     for path, entry in stored.items():
+        if entry.missing:
+            continue  # deleted since it was read: its requests stay, the file is gone
         for root in session.roots:
             if entry.cursor.source == root.source and path.startswith(f"{root.path}{os.sep}"):
                 files_by_root[str(root.path)] = files_by_root.get(str(root.path), 0) + 1

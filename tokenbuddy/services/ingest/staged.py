@@ -59,4 +59,5 @@ def ingest_staged(
         own.close()
         for path in staged:
             path.unlink(missing_ok=True)
+        clear_stale(staging_dir)  # a worker stopped mid-batch (Ctrl+C) left its file
     return book.new_schedules

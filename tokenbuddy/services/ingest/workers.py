@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import signal
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,9 @@ class WorkList:
 
 
 def _init_worker(staging_dir: Path, work: WorkList) -> None:
+    # Ctrl+C reaches the whole process group: the parent alone stops the read (it
+    # terminates the pool), so a worker never prints its own traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.disable()  # parsing allocates much but makes no reference cycles: nothing to collect
     price_loader.forget_in_child()
     _worker["staging"] = StagingFile(staging_dir)
