@@ -11,6 +11,11 @@ which holds the cache reads and writes (Cline ``src/core/api/providers/openai.ts
 (``anthropic`` or ``openai``) and price ``openai`` requests on ``tokensIn`` less both
 cache counts (Roo ``src/shared/cost.ts``, ``calculateApiCostOpenAI``).
 
+Cline's Gemini handler (``src/core/api/providers/gemini.ts``) reports the thinking tokens
+as ``thoughtsTokenCount`` beside ``outputTokens`` (candidates only), and ``tokensOut`` does
+not hold them: such a request's output is short by its thinking, which only its ``cost``
+includes.
+
 DeepSeek has no cache writes: both Cline's handler (``src/core/api/providers/deepseek.ts``)
 and Roo's report its ``prompt_cache_miss_tokens`` as ``cacheWriteTokens``, so for a
 DeepSeek model the "cache writes" are input read without the cache, and are counted so.
