@@ -88,6 +88,9 @@ class TokenBuddyApp(RemoteViews):
     CSS_PATH = "app.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
+        # Ctrl+C quits from every screen, over any focused input's copy: what users of
+        # terminal programs expect, and the same key everywhere.
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
         Binding("question_mark", "help", "Help"),
         Binding("c", "toggle_chart", "Chart h/d"),
         Binding("b", "cycle_breakdown", "Period"),

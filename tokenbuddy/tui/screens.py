@@ -363,6 +363,7 @@ Keys
   ?         this help (escape closes it)
   escape    back
   q         quit (closes this help)
+  ctrl+c    quit, from any screen
 
 Figures
   Today     list-price cost of today's requests
