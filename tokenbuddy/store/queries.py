@@ -224,3 +224,26 @@ def request_span(ledger: Ledger) -> RequestSpan:
         "SELECT COUNT(*), MIN(ts_ms), MAX(ts_ms) FROM requests"
     ).fetchone()
     return RequestSpan(int(count), first_ms, last_ms)
+
+
+def filtered_span(ledger: Ledger, request_filter: RequestFilter) -> RequestSpan:
+    """How many requests match ``request_filter``, and the first and last one's quarter
+    hour (from the rollup, so a project filter costs the same as none)."""
+    where, params = request_filter.where()
+    count, first, last = ledger.db.execute(
+        f"SELECT SUM(requests), MIN(bucket), MAX(bucket) FROM usage_rollup{where}", params
+    ).fetchone()
+    if not count:
+        return RequestSpan(0, None, None)
+    return RequestSpan(int(count), first * BUCKET_MS, last * BUCKET_MS)
+
+
+def files_under(ledger: Ledger, source: str, directory: str) -> int:
+    """How many files of ``source`` under ``directory`` the ledger has read (and still
+    finds on disk)."""
+    prefix = directory.rstrip("/") + "/"
+    (count,) = ledger.db.execute(
+        "SELECT COUNT(*) FROM files WHERE source = ? AND missing = 0 AND substr(path, 1, ?) = ?",
+        (source, len(prefix), prefix),
+    ).fetchone()
+    return int(count)
