@@ -64,7 +64,7 @@ async def test_chart_steps_through_its_periods(tmp_path: Path) -> None:
         ]
         for bars, title in expected:
             await pilot.press("c")
-            await until(lambda: len(list(sparkline.data or [])) == bars, pilot, what=title)
+            await until(lambda n=bars: len(list(sparkline.data or [])) == n, pilot, what=title)
             assert label_text(app, "#chart-title").startswith(title)
         days = app.query_one(SpendChart)
         assert not days.daily

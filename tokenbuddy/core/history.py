@@ -50,16 +50,6 @@ class HistoryQuery:
 
 
 @dataclass(frozen=True, slots=True)
-class LedgerExtent:
-    """What the ledger holds, to say why a query found nothing."""
-
-    first_day: date | None
-    last_day: date | None
-    projects: tuple[str, ...] = ()
-    """Projects of the range asked about (every project), costliest first."""
-
-
-@dataclass(frozen=True, slots=True)
 class HistoryPage:
     """One page of the sessions a :class:`HistoryQuery` matches, the latest started first."""
 
@@ -91,20 +81,3 @@ def parse_day(text: str, what: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise ConfigError(f"{what} must be a day as YYYY-MM-DD, not {text!r}") from None
-
-
-def why_empty(query: HistoryQuery, extent: LedgerExtent) -> str:
-    """Why no session matched ``query``, from what the ledger holds."""
-    if extent.first_day is None or extent.last_day is None:
-        return "The ledger holds no request yet: no agent logs were read."
-    held = f"the ledger's requests run from {extent.first_day} to {extent.last_day}"
-    outside = (query.since is not None and query.since > extent.last_day) or (
-        query.until is not None and query.until < extent.first_day
-    )
-    if outside or not extent.projects:
-        return f"No session {query.describe()}: {held}."
-    names = ", ".join(extent.projects[:5])
-    return (
-        f"No session {query.describe()}. Projects with sessions {query.describe_range()}: {names}"
-        f"{' and more' if len(extent.projects) > 5 else ''}."
-    )

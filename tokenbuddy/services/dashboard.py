@@ -11,18 +11,25 @@ here too; their modules are imported on first use (keyring, HTTP, PostgreSQL).
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tokenbuddy.core.metrics import budget_cycle, local_now
 from tokenbuddy.core.spans import span_start_ms, tips_window
 from tokenbuddy.core.units import DAY_MS
 from tokenbuddy.services.backlog_process import BacklogProcess
+from tokenbuddy.services.empty_result import explain_empty
 from tokenbuddy.services.guard import allow, guard_state
 from tokenbuddy.services.history import history_page
 from tokenbuddy.services.ingest import IngestSummary, sync, sync_paths
 from tokenbuddy.services.monitor import Monitor
-from tokenbuddy.services.snapshot import build_snapshot, daily_spend, first_day_of, session_detail
+from tokenbuddy.services.snapshot import (
+    SESSION_WINDOW_MS,
+    build_snapshot,
+    daily_spend,
+    first_day_of,
+    session_detail,
+)
 from tokenbuddy.services.status_file import publish_status
 from tokenbuddy.services.tips import priced_tips
 from tokenbuddy.sources.watch import LogWatcher, source_of
@@ -170,6 +177,9 @@ class DashboardService:
             snapshot = build_snapshot(
                 ledger, self.now_ms(), settings.zone, settings.budget, self._monitor
             )
+            reasons = self._empty_reasons(ledger, snapshot)
+            if reasons:
+                snapshot = replace(snapshot, empty_reasons=tuple(reasons))
             if settings.status_file is not None and settings.statusline is not None:
                 self._published = publish_status(
                     ledger,
@@ -179,6 +189,16 @@ class DashboardService:
                     guard=settings.guard,
                 )
         return snapshot
+
+    def _empty_reasons(self, ledger: Ledger, snapshot: DashboardSnapshot) -> list[str]:
+        """Why the ledger holds nothing, or nothing of the last day: what was looked at."""
+        roots, zone = self.settings.roots, self.settings.zone
+        if snapshot.is_empty:
+            return explain_empty(ledger, roots, zone=zone)
+        if not snapshot.sessions and not snapshot.loops:
+            since_ms = snapshot.now_ms - SESSION_WINDOW_MS
+            return explain_empty(ledger, roots, zone=zone, since_ms=since_ms)
+        return []
 
     def guard_state(self) -> GuardState | None:
         """What the guard stops now, its allows and latest decisions, as of the last
@@ -213,7 +233,8 @@ class DashboardService:
     def history(self, query: HistoryQuery) -> HistoryPage:
         """One page of the sessions of a date range and project (the history view)."""
         with Ledger(self.settings.ledger_path) as ledger:
-            return history_page(ledger, query, self.now_ms(), self.settings.zone)
+            settings = self.settings
+            return history_page(ledger, query, self.now_ms(), settings.zone, settings.roots)
 
     def daily_spend(self, span: Span) -> DailySpend:
         """Spend per local day over ``span`` (the chart's longer spans)."""

@@ -18,6 +18,7 @@ from tokenbuddy.core.dashboard import (
     DashboardSnapshot,
     SessionDetail,
     SessionSummary,
+    WindowStatus,
 )
 from tokenbuddy.core.metrics import (
     budget_cycle,
@@ -30,6 +31,7 @@ from tokenbuddy.core.script_loops import group_script_loops
 from tokenbuddy.core.spans import DailySpend, Span, span_days, span_first_day
 from tokenbuddy.core.totals import Totals
 from tokenbuddy.core.units import HOUR_MS, MINUTE_MS
+from tokenbuddy.services.blocks import current_block
 from tokenbuddy.services.budget import BudgetSettings
 from tokenbuddy.services.monitor import Monitor
 from tokenbuddy.store import queries, spend
@@ -95,7 +97,13 @@ def build_snapshot(
         announce=tuple(watch.announce),
         loops=tuple(loops[:MAX_SESSIONS]),
         person_typed_ms=watch.person_typed_ms,
+        block=None if _claude_5h_known(watch.windows) else current_block(ledger, now_ms),
     )
+
+
+def _claude_5h_known(windows: tuple[WindowStatus, ...]) -> bool:
+    """Whether Claude's own 5-hour percentage was read (the status line or OAuth)."""
+    return any(window.label == "Claude 5h" for window in windows)
 
 
 def _ms(moment: Any) -> int:

@@ -213,7 +213,7 @@ class TokenBuddyApp(Browsing):
         self.query_one("#main").display = not empty
         if empty:
             self.query_one("#empty", EmptyState).show(
-                self.config.roots, str(self.config.config_file)
+                self.config.roots, str(self.config.config_file), message.snapshot.empty_reasons
             )
         self.query_one(SessionsTable).show(message.snapshot)
         self._hint_if_no_recent_sessions(message.snapshot)
@@ -253,11 +253,12 @@ class TokenBuddyApp(Browsing):
         hint = self.query_one("#sessions-hint", Static)
         hint.display = not snapshot.sessions and not snapshot.loops and not snapshot.is_empty
         if hint.display:
+            why = "; ".join(snapshot.empty_reasons)
             hint.update(
                 Text(
-                    f"No session in the last 24 hours. The ledger holds "
-                    f"{snapshot.total_requests:,} requests: b shows all-time breakdowns, "
-                    "c the last 30 days, and tokenbuddy report daily every day.",
+                    f"No session in the last 24 hours{': ' + why if why else ''}. The ledger"
+                    f" holds {snapshot.total_requests:,} requests: h browses every session,"
+                    " c steps the chart back to all time, b shows all-time breakdowns.",
                     style="dim",
                 )
             )
