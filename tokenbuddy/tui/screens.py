@@ -363,7 +363,10 @@ Keys
   enter     open the highlighted session (or a warning's session)
   s         back to the sessions tab
   w         jump to the warnings (shown only while there are some)
-  c         chart: per hour (24 h) / per day (30 days)
+  c         period of the chart and tips: 24 h, 7/30/90 days,
+            cycle, all time
+  h         history: any date range and project, page by
+            page (n/p); enter opens a session
   b         breakdown period: today / cycle / all time
   t         conservation tips, with the saving of each per month
   v         vendor sources, and local vs billed spend
