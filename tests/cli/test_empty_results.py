@@ -125,3 +125,13 @@ def test_skipped_lines_go_to_stderr_only_when_they_concern_the_query(
     later = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
     assert main(["report", "daily", "--since", later]) == 0
     assert "line skipped" not in capsys.readouterr().err
+
+
+def test_a_named_codex_home_that_does_not_exist_is_warned_about_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Codex home stands for two roots (sessions and archived_sessions): one warning."""
+    monkeypatch.setenv("CODEX_HOME", str(tmp_path / "typo" / "codex"))
+    assert main(["report", "daily", "--json"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("(from CODEX_HOME) does not exist") == 1

@@ -99,6 +99,7 @@ def blocks_report(
                 since_ms=since_ms,
                 until_ms=until_ms,
                 source=source,
+                missing_said=True,
             )
         )
     return blocks, active, [*session.problems, *session.summary.errors, *empty]

@@ -74,4 +74,6 @@ def _quiet_today(session: Session, snapshot: DashboardSnapshot, zone: ZoneInfo) 
     today = datetime.fromtimestamp(snapshot.now_ms / 1000, UTC).astimezone(zone)
     midnight = today.replace(hour=0, minute=0, second=0, microsecond=0)
     since_ms = int(midnight.timestamp() * 1000)
-    return explain_empty(session.ledger, session.roots, zone=zone, since_ms=since_ms)
+    return explain_empty(
+        session.ledger, session.roots, zone=zone, since_ms=since_ms, missing_said=True
+    )

@@ -41,14 +41,17 @@ def explain_empty(
     until_ms: int | None = None,
     source: str | None = None,
     project: str | None = None,
+    missing_said: bool = False,
 ) -> list[str]:
     """One line per reason the query (``since_ms`` inclusive, ``until_ms`` exclusive,
     ``source`` and ``project`` as in a report) matched no request; empty when it matches
     some. Call it when a result came out empty, to say so instead of a bare ``$0.00``:
-    it counts the requests of the period to be sure, which costs a scan of that period."""
+    it counts the requests of the period to be sure, which costs a scan of that period.
+    With ``missing_said``, named directories that are not there at all are left out: the
+    caller already printed :func:`tokenbuddy.services.session.missing_roots`."""
     held = queries.filtered_span(ledger, queries.RequestFilter(source=source))
     if not held.requests:
-        return _nothing_read(ledger, roots, source)
+        return _nothing_read(ledger, roots, source, missing_said=missing_said)
     chosen = queries.RequestFilter(source=source, project=project)
     if project:
         held = queries.filtered_span(ledger, chosen)
@@ -63,7 +66,9 @@ def _of_source(source: str | None) -> str:
     return f" among the {agent_name(source)} requests" if source else ""
 
 
-def _nothing_read(ledger: Ledger, roots: Sequence[LogRoot], source: str | None) -> list[str]:
+def _nothing_read(
+    ledger: Ledger, roots: Sequence[LogRoot], source: str | None, *, missing_said: bool
+) -> list[str]:
     """What was looked at, when the ledger holds nothing of ``source`` (or at all)."""
     looked_at = [root for root in roots if source is None or root.source == source]
     if not looked_at:
@@ -73,12 +78,27 @@ def _nothing_read(ledger: Ledger, roots: Sequence[LogRoot], source: str | None) 
     for root in looked_at:
         if root.origin == "default" and not root.path.exists():
             absent_defaults.append(_shown(root.path))
-            continue
-        lines.append(_root_line(ledger, root))
-    if absent_defaults:
+        elif not (missing_said and _warned_missing(root)):
+            lines.append(_root_line(ledger, root))
+    if len(absent_defaults) > LISTED_DEFAULTS:
+        lines.append(
+            f"no agent logs in any of the {len(absent_defaults)} places the agents keep them"
+            " by default (`tokenbuddy doctor` lists them)"
+        )
+    elif absent_defaults:
         lines.append("no agent logs where the agents keep them: " + ", ".join(absent_defaults))
     what = agent_name(source) + " " if source else ""
-    return [f"no {what}requests in the ledger", *lines]
+    return list(dict.fromkeys([f"no {what}requests in the ledger", *lines]))
+
+
+LISTED_DEFAULTS = 3
+"""Absent default directories named one by one; more are counted (nine agents have ~20)."""
+
+
+def _warned_missing(root: LogRoot) -> bool:
+    """A directory the user named that is not there at all: opening the ledger already
+    warned about it (:func:`tokenbuddy.services.session.missing_roots`)."""
+    return root.origin != "default" and not root.path.exists() and not root.path.parent.exists()
 
 
 def _root_line(ledger: Ledger, root: LogRoot) -> str:

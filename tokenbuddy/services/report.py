@@ -64,6 +64,7 @@ def usage_report(
                 until_ms=until_ms,
                 source=source,
                 project=project,
+                missing_said=True,
             )
         else:
             report_notes = []

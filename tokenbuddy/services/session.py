@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tokenbuddy.core.agents import agent_name
 from tokenbuddy.services.ingest import IngestSummary, sync
 from tokenbuddy.sources.discovery import LogRoot, log_roots
 from tokenbuddy.sources.registry import LOG_SOURCES
@@ -36,13 +37,15 @@ class Session:
 
 def missing_roots(roots: list[LogRoot]) -> list[str]:
     """A warning for each log dir the user named (not a default) that is not there at all,
-    so a typo in CLAUDE_CONFIG_DIR does not quietly give partial numbers."""
-    return [
+    so a typo in CLAUDE_CONFIG_DIR does not quietly give partial numbers (once per named
+    dir, though a Codex home stands for two roots)."""
+    warnings = [
         f"{root.path.parent if root.path.name in NAMED_SUBDIRS else root.path} "
-        f"(from {root.origin}) does not exist; its {root.source} logs are not counted"
+        f"(from {root.origin}) does not exist; its {agent_name(root.source)} logs are not counted"
         for root in roots
         if root.origin != "default" and not root.path.exists() and not root.path.parent.exists()
     ]
+    return list(dict.fromkeys(warnings))
 
 
 NAMED_SUBDIRS = frozenset(name for entry in LOG_SOURCES for name in entry.home_dirs)

@@ -120,7 +120,12 @@ def tips_since(
             []
             if tips
             else explain_empty(
-                session.ledger, session.roots, zone=zone, since_ms=since_ms, until_ms=end_ms
+                session.ledger,
+                session.roots,
+                zone=zone,
+                since_ms=since_ms,
+                until_ms=end_ms,
+                missing_said=True,
             )
         )
     problems = [
