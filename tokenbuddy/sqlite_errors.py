@@ -1,0 +1,56 @@
+"""SQLite's storage errors worded for the user, by error code, for the ledger and the team
+sync state alike.
+
+A full disk, a read-only file, a lock held past the busy timeout, a permission problem
+and a damaged file each get one sentence that says which it is, with SQLite's own words
+after it in parentheses.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+FULL = 13
+READONLY = 8
+BUSY = 5
+LOCKED = 6
+CANTOPEN = 14
+PERM = 3
+AUTH = 23
+CORRUPT = 11
+NOTADB = 26
+IOERR = 10
+
+
+def primary_code(error: sqlite3.Error) -> int:
+    """SQLite's primary result code of ``error`` (its extended code's low byte), or -1."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return -1 if code is None else int(code) & 0xFF
+
+
+def is_corruption(error: BaseException) -> bool:
+    """Whether ``error`` says the database file itself is damaged (or is no database)."""
+    if not isinstance(error, sqlite3.DatabaseError):
+        return False
+    if primary_code(error) in {CORRUPT, NOTADB}:
+        return True
+    text = str(error)
+    return "malformed" in text or "file is not a database" in text
+
+
+def describe(subject: str, error: sqlite3.Error) -> str:
+    """One sentence on what went wrong with ``subject`` (``the ledger at PATH``)."""
+    code = primary_code(error)
+    if code == FULL:
+        return f"cannot write {subject}: the disk is full ({error})"
+    if code == READONLY:
+        return f"{subject} is read-only ({error})"
+    if code in {BUSY, LOCKED}:
+        return f"{subject} is locked by another process beyond the timeout ({error})"
+    if code in {CANTOPEN, PERM, AUTH}:
+        return f"cannot open {subject}: no permission, or its directory is missing ({error})"
+    if is_corruption(error):
+        return f"{subject} is damaged ({error})"
+    if code == IOERR:
+        return f"cannot read or write {subject}: a disk I/O error ({error})"
+    return f"cannot write {subject}: {error}"
