@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from tokenbuddy.errors import LedgerCorruptError, LedgerError
+
 FULL = 13
 READONLY = 8
 BUSY = 5
@@ -38,19 +40,35 @@ def is_corruption(error: BaseException) -> bool:
     return "malformed" in text or "file is not a database" in text
 
 
+_WORDING = {
+    FULL: "cannot write {subject}: the disk is full ({error})",
+    READONLY: "{subject} is read-only ({error})",
+    BUSY: "{subject} is locked by another process beyond the timeout ({error})",
+    LOCKED: "{subject} is locked by another process beyond the timeout ({error})",
+    CANTOPEN: "cannot open {subject}: no permission, or its directory is missing ({error})",
+    PERM: "cannot open {subject}: no permission ({error})",
+    AUTH: "cannot open {subject}: no permission ({error})",
+    IOERR: "cannot read or write {subject}: a disk I/O error ({error})",
+}
+"""One sentence per primary result code; anything else is ``cannot write SUBJECT: ...``."""
+
+
 def describe(subject: str, error: sqlite3.Error) -> str:
     """One sentence on what went wrong with ``subject`` (``the ledger at PATH``)."""
-    code = primary_code(error)
-    if code == FULL:
-        return f"cannot write {subject}: the disk is full ({error})"
-    if code == READONLY:
-        return f"{subject} is read-only ({error})"
-    if code in {BUSY, LOCKED}:
-        return f"{subject} is locked by another process beyond the timeout ({error})"
-    if code in {CANTOPEN, PERM, AUTH}:
-        return f"cannot open {subject}: no permission, or its directory is missing ({error})"
     if is_corruption(error):
         return f"{subject} is damaged ({error})"
-    if code == IOERR:
-        return f"cannot read or write {subject}: a disk I/O error ({error})"
-    return f"cannot write {subject}: {error}"
+    wording = _WORDING.get(primary_code(error), "cannot write {subject}: {error}")
+    return wording.format(subject=subject, error=error)
+
+
+def ledger_error(subject: str, error: sqlite3.Error) -> LedgerError:
+    """``error`` as the ledger error it is: :class:`LedgerCorruptError` for a damaged file."""
+    kind = LedgerCorruptError if is_corruption(error) else LedgerError
+    return kind(describe(subject, error))
+
+
+def as_ledger_error(error: BaseException) -> LedgerError | None:
+    """A SQLite error that escaped untranslated, as the ledger error it is; None for others."""
+    if isinstance(error, sqlite3.Error):
+        return ledger_error("the ledger", error)
+    return None

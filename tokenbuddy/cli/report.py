@@ -161,4 +161,9 @@ def _footer(report: dict[str, Any]) -> str:
         lines.append(
             f"{report['skipped_lines']:,} log lines skipped (see `tokenbuddy doctor` for why)"
         )
+    if report.get("implausible_dates"):
+        lines.append(
+            f"{counted(report['implausible_dates'], 'request')} dated before 2020 or over a"
+            " day ahead of the clock: not counted"
+        )
     return ("\n\n" + "\n".join(lines)) if lines else ""

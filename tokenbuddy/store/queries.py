@@ -196,10 +196,16 @@ def unpriced_models(ledger: Ledger, request_filter: RequestFilter) -> dict[str, 
 
 def skipped_lines(ledger: Ledger) -> int:
     """Lines skipped across every file the ledger has read."""
-    total = 0
+    return sum(skipped_by_reason(ledger).values())
+
+
+def skipped_by_reason(ledger: Ledger) -> dict[str, int]:
+    """Lines skipped across every file the ledger has read, by reason."""
+    totals: dict[str, int] = {}
     for (skipped,) in ledger.db.execute("SELECT skipped FROM files WHERE skipped != '{}'"):
-        total += sum(orjson.loads(skipped).values())
-    return total
+        for reason, count in orjson.loads(skipped).items():
+            totals[reason] = totals.get(reason, 0) + count
+    return totals
 
 
 def requests_by_source(ledger: Ledger) -> dict[str, RequestSpan]:

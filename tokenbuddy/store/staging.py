@@ -75,6 +75,11 @@ class StagingFile:
         self._db.close()
 
 
+def staging_dir(ledger_path: Path) -> Path:
+    """Where the bulk loads into the ledger at ``ledger_path`` keep their staging files."""
+    return ledger_path.parent / "staging"
+
+
 def clear_stale(directory: Path) -> None:
     """Remove staging files left by processes that are gone (killed mid-load)."""
     if not directory.is_dir():

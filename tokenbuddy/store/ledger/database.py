@@ -11,8 +11,9 @@ import os
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from tokenbuddy.errors import LedgerError
-from tokenbuddy.store.ledger import bulk_merge, rollup, schema
+from tokenbuddy.errors import LedgerCorruptError, LedgerError
+from tokenbuddy.sqlite_errors import ledger_error
+from tokenbuddy.store.ledger import backups, bulk_merge, rollup, schema
 from tokenbuddy.store.ledger import files as log_files
 from tokenbuddy.store.ledger import price_cache as prices
 from tokenbuddy.transaction import Transaction
@@ -20,6 +21,7 @@ from tokenbuddy.transaction import Transaction
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from contextlib import AbstractContextManager
+    from datetime import date
     from pathlib import Path
 
     from tokenbuddy.core.pricing import PriceSchedule
@@ -38,7 +40,9 @@ class Ledger:
             schema.configure(self._db)
             schema.migrate(self._db, path)
             schema.ensure_indexes(self._db)
-        except (sqlite3.DatabaseError, OSError) as error:
+        except sqlite3.DatabaseError as error:
+            raise ledger_error(f"the ledger at {path}", error) from error
+        except OSError as error:
             raise LedgerError(f"cannot open the ledger at {path}: {error}") from error
 
     def __enter__(self) -> Ledger:
@@ -56,6 +60,34 @@ class Ledger:
         """The raw connection, for store's own query modules: callers outside store use
         those typed queries instead."""
         return self._db
+
+    def integrity_problems(self) -> list[str]:
+        """What ``PRAGMA quick_check`` finds wrong with the file; empty when it is sound."""
+        try:
+            return backups.quick_check(self._db)
+        except sqlite3.DatabaseError as error:
+            return [str(error)]
+
+    def back_up(self, today: date) -> backups.Backup | None:
+        """Take today's copy of the ledger unless it exists; None when it did.
+
+        The copy is checked first: a damaged ledger raises :class:`LedgerCorruptError`
+        instead of rotating a sound copy out.
+        """
+        directory = backups.backup_dir(self.path)
+        if not backups.is_due(directory, today):
+            return None
+        problems = self.integrity_problems()
+        if problems:
+            raise LedgerCorruptError(
+                f"the ledger at {self.path} failed its integrity check: {problems[0]}"
+            )
+        try:
+            return backups.take(self._db, directory, today)
+        except sqlite3.Error as error:
+            raise ledger_error(f"the backup of the ledger in {directory}", error) from error
+        except OSError as error:
+            raise LedgerError(f"cannot back the ledger up in {directory}: {error}") from error
 
     def transaction(self) -> Transaction:
         """One write transaction, for callers that need several writes to land together."""
