@@ -4,7 +4,8 @@
     ├── ConfigError            a setting or command-line value cannot be used
     ├── LedgerError            the SQLite ledger cannot be opened, migrated or written
     │   ├── LedgerVersionError the ledger was written by a newer tokenbuddy
-    │   └── LedgerCorruptError the ledger file is damaged (recovered from a backup)
+    │   ├── LedgerCorruptError the ledger file is damaged (recovered from a backup)
+    │   └── LedgerReadOnlyError the ledger can be read but not written (reports still answer)
     ├── SourceError            a log root or file cannot be read at all
     ├── CredentialError        a vendor credential is missing, unreadable or cannot be stored
     │   └── KeyringUnavailableError  no usable OS keyring backend (never falls back to a file)
@@ -43,6 +44,11 @@ class LedgerVersionError(LedgerError):
 class LedgerCorruptError(LedgerError):
     """The ledger file is damaged: SQLite reports it malformed, or it failed its integrity
     check. The commands recover from the newest sound backup when they meet it."""
+
+
+class LedgerReadOnlyError(LedgerError):
+    """The ledger exists and can be read, but not written (a read-only file, directory or
+    file system): reports answer from what it holds, with a notice."""
 
 
 class SourceError(TokenBuddyError):

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import sqlite3
 
-from tokenbuddy.errors import LedgerCorruptError, LedgerError
+from tokenbuddy.errors import (
+    LedgerCorruptError,
+    LedgerError,
+    LedgerReadOnlyError,
+    TokenBuddyError,
+)
 
 FULL = 13
 READONLY = 8
@@ -61,9 +66,21 @@ def describe(subject: str, error: sqlite3.Error) -> str:
     return wording.format(subject=subject, error=error)
 
 
+def worded(kind: type[TokenBuddyError], subject: str, error: sqlite3.Error) -> TokenBuddyError:
+    """``error`` as a ``kind`` worded for the user; a ledger's is the precise subclass."""
+    if issubclass(kind, LedgerError):
+        return ledger_error(subject, error)
+    return kind(describe(subject, error))
+
+
 def ledger_error(subject: str, error: sqlite3.Error) -> LedgerError:
-    """``error`` as the ledger error it is: :class:`LedgerCorruptError` for a damaged file."""
-    kind = LedgerCorruptError if is_corruption(error) else LedgerError
+    """``error`` as the ledger error it is: :class:`LedgerCorruptError` for a damaged file,
+    :class:`LedgerReadOnlyError` for one that cannot be written."""
+    kind = LedgerError
+    if is_corruption(error):
+        kind = LedgerCorruptError
+    elif primary_code(error) in {READONLY, CANTOPEN, PERM, AUTH}:
+        kind = LedgerReadOnlyError
     return kind(describe(subject, error))
 
 

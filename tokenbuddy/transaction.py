@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from tokenbuddy.sqlite_errors import describe
+from tokenbuddy.sqlite_errors import worded
 
 if TYPE_CHECKING:
     from tokenbuddy.errors import TokenBuddyError
@@ -44,7 +44,7 @@ class Transaction:
         except sqlite3.OperationalError as failure:
             if self._error is None:
                 raise
-            raise self._error(describe(self._subject, failure)) from failure
+            raise worded(self._error, self._subject, failure) from failure
 
     def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
         if exc_type is None:
@@ -68,4 +68,4 @@ class Transaction:
     def _raise_for_user(self, failure: sqlite3.DatabaseError) -> None:
         """Raise ``failure`` as ``error`` when there is one; return otherwise."""
         if self._error is not None:
-            raise self._error(describe(self._subject, failure)) from failure
+            raise worded(self._error, self._subject, failure) from failure

@@ -257,6 +257,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         sys.stderr.close()
         return 1
+    except OSError as error:  # a full disk, a read-only or forbidden file: one line, no traceback
+        where = f" {error.filename}" if error.filename else ""
+        print(
+            f"tokenbuddy: cannot write or read{where}: {error.strerror or error}", file=sys.stderr
+        )
+        return 1
 
 
 COMMANDS = {

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tokenbuddy.errors import LedgerReadOnlyError
 from tokenbuddy.services.ingest import IngestSummary, sync
 from tokenbuddy.services.recovery import guarded
 from tokenbuddy.sources.discovery import LogRoot, log_roots
@@ -84,6 +85,23 @@ def open_session(
     else:
         roots = session_roots(paths)
     problems.extend(missing_roots(roots))
+    try:
+        ledger, summary = _synced(paths, roots, jobs, progress)
+    except LedgerReadOnlyError as error:
+        # Reports can still answer from what the ledger holds; no new log is read.
+        ledger = Ledger(paths.ledger, read_only=True)
+        problems.append(f"read-only: {error}; showing what the ledger holds, no new logs read")
+        return Session(paths, roots, ledger, IngestSummary(), loaded, problems)
+    return Session(paths, roots, ledger, summary, loaded, problems)
+
+
+def _synced(
+    paths: AppPaths,
+    roots: list[LogRoot],
+    jobs: int | None,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[Ledger, IngestSummary]:
+    """The ledger, brought up to date with the logs and backed up for the day."""
     ledger = Ledger(paths.ledger)
     try:
         summary = sync(ledger, roots, jobs=jobs, progress=progress)
@@ -91,7 +109,7 @@ def open_session(
     except BaseException:
         ledger.close()
         raise
-    return Session(paths, roots, ledger, summary, loaded, problems)
+    return ledger, summary
 
 
 def session_roots(paths: AppPaths) -> list[LogRoot]:

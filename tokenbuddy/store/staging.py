@@ -65,7 +65,8 @@ class StagingFile:
                 )
                 staged += len(rows)
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:  # SQLite ends it itself on a full disk
+                self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
         self._rows = staged

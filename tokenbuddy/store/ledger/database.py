@@ -7,11 +7,12 @@ the writes in one :class:`~tokenbuddy.transaction.Transaction`.
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from tokenbuddy.errors import LedgerCorruptError, LedgerError
+from tokenbuddy.errors import LedgerCorruptError, LedgerError, LedgerReadOnlyError
 from tokenbuddy.sqlite_errors import ledger_error
 from tokenbuddy.store.ledger import backups, bulk_merge, rollup, schema
 from tokenbuddy.store.ledger import files as log_files
@@ -32,9 +33,15 @@ if TYPE_CHECKING:
 class Ledger:
     """An open ledger database. Use as a context manager, or call :meth:`close`."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        """Open (creating, migrating) the ledger at ``path``; with ``read_only``, open an
+        existing one as it is, for reports from a ledger that cannot be written."""
         self.path = path
+        self.read_only = read_only
         try:
+            if read_only:
+                self._db = schema.open_read_only(path)
+                return
             _create_private(path)
             self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
             schema.configure(self._db)
@@ -43,7 +50,8 @@ class Ledger:
         except sqlite3.DatabaseError as error:
             raise ledger_error(f"the ledger at {path}", error) from error
         except OSError as error:
-            raise LedgerError(f"cannot open the ledger at {path}: {error}") from error
+            kind = LedgerReadOnlyError if error.errno in _READ_ONLY_ERRNOS else LedgerError
+            raise kind(f"cannot open the ledger at {path}: {error}") from error
 
     def __enter__(self) -> Ledger:
         return self
@@ -87,7 +95,8 @@ class Ledger:
         except sqlite3.Error as error:
             raise ledger_error(f"the backup of the ledger in {directory}", error) from error
         except OSError as error:
-            raise LedgerError(f"cannot back the ledger up in {directory}: {error}") from error
+            kind = LedgerReadOnlyError if error.errno in _READ_ONLY_ERRNOS else LedgerError
+            raise kind(f"cannot back the ledger up in {directory}: {error.strerror}") from error
 
     def transaction(self) -> Transaction:
         """One write transaction, for callers that need several writes to land together."""
@@ -189,6 +198,9 @@ class Ledger:
         """Replace the cost of requests, by dedup key."""
         with self.transaction():
             prices.set_costs(self._db, costs)
+
+
+_READ_ONLY_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
 
 
 def _create_private(path: Path) -> None:
