@@ -66,7 +66,10 @@ def test_a_busy_database_is_reported_when_the_transaction_starts(
     other.execute("BEGIN IMMEDIATE")
     try:
         with (
-            pytest.raises(LedgerError, match=r"^the ledger is locked by another process beyond the timeout \(database is locked\)$"),
+            pytest.raises(
+                LedgerError,
+                match=r"^the ledger is locked by another process beyond the timeout \(database is locked\)$",
+            ),
             Transaction(db, error=LedgerError, subject="the ledger"),
         ):
             pytest.fail("the body must not run")
