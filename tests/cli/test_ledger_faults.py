@@ -175,7 +175,7 @@ def small_mount(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Path
     try:
         yield mount
     finally:
-        subprocess.run(["umount", "--lazy", str(mount)], check=True)
+        subprocess.run(["umount", str(mount)], check=True)
 
 
 def test_a_full_disk_is_one_line_and_a_non_zero_exit(

@@ -43,10 +43,7 @@ class Ledger:
                 self._db = schema.open_read_only(path)
                 return
             _create_private(path)
-            self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
-            schema.configure(self._db)
-            schema.migrate(self._db, path)
-            schema.ensure_indexes(self._db)
+            self._db = _connected(path)
         except sqlite3.DatabaseError as error:
             raise ledger_error(f"the ledger at {path}", error) from error
         except OSError as error:
@@ -198,6 +195,20 @@ class Ledger:
         """Replace the cost of requests, by dedup key."""
         with self.transaction():
             prices.set_costs(self._db, costs)
+
+
+def _connected(path: Path) -> sqlite3.Connection:
+    """A configured connection to the ledger at ``path``, migrated to this schema; closed
+    again when any of that fails (a long-running dashboard must not leak them)."""
+    db = sqlite3.connect(path, isolation_level=None, timeout=30)
+    try:
+        schema.configure(db)
+        schema.migrate(db, path)
+        schema.ensure_indexes(db)
+    except BaseException:
+        db.close()
+        raise
+    return db
 
 
 _READ_ONLY_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
