@@ -68,7 +68,7 @@ def test_a_busy_database_is_reported_when_the_transaction_starts(
         with (
             pytest.raises(
                 LedgerError,
-                match=r"^the ledger is locked by another process beyond the timeout \(database is locked\)$",
+                match=r"^the ledger is locked by another process beyond the timeout \(database",
             ),
             Transaction(db, error=LedgerError, subject="the ledger"),
         ):
