@@ -12,12 +12,14 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from tokenbuddy.errors import LedgerCorruptError, LedgerError
 from tokenbuddy.services.ingest import sync
 from tokenbuddy.sqlite_errors import as_ledger_error, is_corruption
 from tokenbuddy.store.ledger import Ledger, backups
+
+Result = TypeVar("Result")
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -111,11 +113,11 @@ def damage_in(error: BaseException) -> bool:
 
 
 def guarded(
-    run: Callable[[], int],
+    run: Callable[[], Result],
     ledger_path: Path,
     roots: Callable[[], Iterable[LogRoot]],
     notify: Callable[[str], None] = lambda text: print(f"tokenbuddy: {text}", file=sys.stderr),
-) -> int:
+) -> Result:
     """Run a command; when it meets a damaged ledger, recover it, say so, and run it again.
 
     A second failure is reported as it is: the recovery is tried once.
