@@ -85,7 +85,7 @@ def ledger_error(subject: str, error: sqlite3.Error) -> LedgerError:
 
 
 def as_ledger_error(error: BaseException) -> LedgerError | None:
-    """A SQLite error that escaped untranslated, as the ledger error it is; None for others."""
-    if isinstance(error, sqlite3.Error):
-        return ledger_error("the ledger", error)
+    """A SQLite error that escaped untranslated, worded for the user; None for others."""
+    if isinstance(error, sqlite3.Error):  # the ledger's, or another database's on the way
+        return ledger_error("a SQLite database", error)
     return None

@@ -234,3 +234,23 @@ def test_an_unwritable_ledger_directory_still_answers(
         ledger_path.parent.chmod(0o700)
     assert after == before
     assert "read-only" in err
+
+
+def test_damage_in_another_database_never_moves_a_sound_ledger(
+    history: Path, ledger_path: Path, tmp_path: Path
+) -> None:
+    from tokenbuddy.errors import LedgerError
+    from tokenbuddy.services.recovery import guarded
+
+    assert main(["report", "daily"]) == 0
+    other = tmp_path / "other.sqlite3"
+    other.write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 64)
+
+    def reads_another_database() -> int:
+        with sqlite3.connect(other) as db:
+            db.execute("SELECT * FROM sqlite_master").fetchall()
+        return 0
+
+    with pytest.raises(LedgerError, match="damaged"):
+        guarded(reads_another_database, ledger_path, list)
+    assert not list(ledger_path.parent.glob("*.damaged-*"))

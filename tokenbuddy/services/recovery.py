@@ -112,6 +112,18 @@ def damage_in(error: BaseException) -> bool:
     return False
 
 
+def ledger_damaged(ledger_path: Path) -> bool:
+    """Whether the ledger itself is damaged: a damaged file met on the way may be another
+    database (an agent's store, the team sync state), and a sound ledger is never moved."""
+    try:
+        with Ledger(ledger_path) as ledger:
+            return bool(ledger.integrity_problems())
+    except LedgerCorruptError:
+        return True
+    except LedgerError:
+        return False
+
+
 def guarded(
     run: Callable[[], Result],
     ledger_path: Path,
@@ -125,7 +137,7 @@ def guarded(
     try:
         return run()
     except Exception as error:  # noqa: BLE001 - raised again unless it is the ledger's damage
-        if not damage_in(error):
+        if not damage_in(error) or not ledger_damaged(ledger_path):
             _raise_translated(error)
         reason = _first_line(error)
     notify(recover(ledger_path, roots(), reason).message())
