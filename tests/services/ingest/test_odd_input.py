@@ -68,6 +68,17 @@ def test_a_fifo_and_a_dev_zero_symlink_are_skipped_counted_and_named() -> None:
     assert "Not regular files" in run_cli("doctor").stdout
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_where_cursor_keeps_its_database_is_passed_over() -> None:
+    store = Path(os.environ["TOKENBUDDY_CURSOR_DIR"]) / "globalStorage"
+    store.mkdir(parents=True)
+    os.mkfifo(store / "state.vscdb")
+    append(transcript(), lines(assistant(1)))
+    report = run_cli("report", "daily", "--json")
+    assert report.returncode == 0, report.stderr
+    assert orjson.loads(report.stdout)["totals"]["requests"] == 1
+
+
 def test_records_dated_1900_and_3000_are_both_skipped_and_counted(ledger: Ledger) -> None:
     path = transcript()
     append(
