@@ -39,10 +39,10 @@ def format_doctor(report: dict[str, Any]) -> str:
     """The diagnosis as readable text."""
     out = [f"tokenbuddy {report['version']}", ""]
     out.append(f"Ledger        {report['ledger']}  ({counted(report['requests'], 'request')})")
+    out += format_integrity(report)
     config_state = "" if report["config_file_exists"] else "  (not created; defaults in use)"
     out.append(f"Config        {report['config_file']}{config_state}")
     out.extend(f"  problem: {clean(problem)}" for problem in report["config_problems"])
-    out += format_integrity(report)
     out.append(f"Cache         {report['cache_dir']}")
     out.append(f"State         {report['state_dir']}  (statusline.log)")
     out += ["", "Log directories searched:"]
