@@ -31,6 +31,7 @@ from textual.widgets import TabbedContent
 
 from tokenbuddy.tui.app import TokenBuddyApp
 from tokenbuddy.tui.config import DashboardConfig
+from tokenbuddy.tui.history_screen import HistoryScreen
 from tokenbuddy.tui.launch import demo_config
 from tokenbuddy.tui.screens import HelpScreen, SessionScreen
 from tokenbuddy.tui.widgets import BreakdownTables
@@ -59,6 +60,10 @@ def _tips_shown(app: TokenBuddyApp) -> bool:
     return app.query_one("#main", TabbedContent).active == "tips-tab"
 
 
+def _history_shown(app: TokenBuddyApp) -> bool:
+    return isinstance(app.screen, HistoryScreen) and app.screen.page is not None
+
+
 def _breakdown_shown(app: TokenBuddyApp) -> bool:
     active = app.query_one("#main", TabbedContent).active
     return active == "breakdown-tab" and app.query_one(BreakdownTables).shown_period is not None
@@ -81,6 +86,7 @@ SHOTS = (
     Shot("breakdown-120x36", LARGE, ("b",), _breakdown_shown, "tokenbuddy: breakdown"),
     Shot("session-120x36", LARGE, ("enter",), _on_screen(SessionScreen), "tokenbuddy: session"),
     Shot("tips-120x36", LARGE, ("t",), _tips_shown, "tokenbuddy: tips"),
+    Shot("history-120x36", LARGE, ("h",), _history_shown, "tokenbuddy: history"),
     Shot("help-120x36", LARGE, ("question_mark",), _on_screen(HelpScreen), "tokenbuddy: help"),
 )
 

@@ -43,10 +43,22 @@ def parse_json(text: str) -> Any:
     except SystemError:
         # Past the first value the scanner raises json.decoder's error, which it looks up
         # among the modules already imported: without json loaded it fails this way.
-        raise ValueError("not JSON (malformed or cut short)") from None
+        raise ValueError(_why_not_json(text)) from None
     if text[end:].strip():
         raise ValueError("extra data after the JSON value")
     return value
+
+
+def _why_not_json(text: str) -> str:
+    """What is wrong with ``text``, as :mod:`json` words it (loaded only on this error
+    path, never on a good run)."""
+    import json
+
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as error:
+        return f"not JSON ({error.msg} at line {error.lineno} column {error.colno})"
+    return "not JSON (malformed or cut short)"
 
 
 def dump_json(value: Any) -> str:

@@ -200,9 +200,18 @@ def test_doctor_lists_roots_counts_and_paths(
     assert ("claude-code", True) in roots and ("codex", False) in roots
     assert report["lines_skipped"] == {"invalid JSON": 1}
     assert report["requests"] == 4
+    agents = {row["source"]: row for row in report["agents"]}  # type: ignore[union-attr]
+    assert list(agents)[:3] == ["claude-code", "codex", "cursor-local"]
+    assert {"gemini-cli", "copilot", "opencode", "qwen-code", "cline"} <= set(agents)
+    claude = agents["claude-code"]
+    assert (claude["name"], claude["files"], claude["requests"]) == ("Claude Code", 2, 4)
+    assert claude["lines_skipped"] == {"invalid JSON": 1}
+    assert agents["copilot"]["requests"] == 0 and agents["copilot"]["lines_skipped"] == {}
     assert main(["doctor"]) == 0
     text = capsys.readouterr().out
     assert "invalid JSON" in text and "Log directories searched" in text
+    assert "  Claude Code      2 files, 4 requests" in text
+    assert "  Gemini CLI       nothing found" in text
 
 
 def test_doctor_lists_a_file_that_cannot_be_read_once(
@@ -415,3 +424,54 @@ def test_status_json_and_a_bar_format_conflict(
 ) -> None:
     assert main(["status", "--json", "--format", "tmux"]) == 1
     assert "two different outputs" in capsys.readouterr().err
+
+
+def test_bar_formats_are_served_from_the_status_line_snapshot(
+    claude_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tokenbuddy import clock
+    from tokenbuddy.store.paths import app_paths
+
+    status_file = app_paths().status_file
+    status_file.parent.mkdir(parents=True, exist_ok=True)
+    now = clock.now_ms()
+    snapshot = {
+        "version": 1, "updated_ms": now, "synced_ms": now, "today_usd": 12.34,
+        "cycle_usd": 50.0, "cap_usd": 200.0, "used_ratio": 0.25, "burn_usd_per_hour": 3.0,
+        "alerts": [{"kind": "spend_spike", "severity": "warning", "rank": 2,
+                    "session_id": None, "message": "spend at 5x"}],
+    }  # fmt: skip
+    status_file.write_text(json.dumps(snapshot))
+    assert main(["status", "--format", "plain"]) == 0
+    assert "$12.3 today" in capsys.readouterr().out
+    assert not app_paths().ledger.exists(), "the logs and the ledger were left alone"
+    assert main(["status", "--format=waybar"]) == 0
+    waybar = json.loads(capsys.readouterr().out)
+    assert waybar["class"] == "warning" and waybar["percentage"] == 25
+    assert "⚠ spend at 5x" in waybar["tooltip"] and "of $200" in waybar["tooltip"]
+
+
+def test_doctor_does_not_count_deleted_files(
+    claude_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = run_json(capsys, "doctor")
+    files = {r["source"]: r["files"] for r in report["log_roots"] if r["exists"]}  # type: ignore[union-attr]
+    assert files["claude-code"] == 2
+    (claude_dir / "projects" / "-home-dev-shop" / "s2.jsonl").unlink()
+    report = run_json(capsys, "doctor")
+    files = {r["source"]: r["files"] for r in report["log_roots"] if r["exists"]}  # type: ignore[union-attr]
+    assert files["claude-code"] == 1
+    assert report["requests"] == 4, "the deleted file's requests stay in the ledger"
+
+
+def test_an_invalid_timezone_setting_falls_back_with_a_notice(
+    claude_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TOKENBUDDY_TIMEZONE", "Nowhere/Zone")
+    assert main(["report", "daily"]) == 0
+    captured = capsys.readouterr()
+    assert "unknown time zone 'Nowhere/Zone'" in captured.err and "instead" in captured.err
+    assert "2026-11-21" in captured.out
+    assert main(["tips"]) == 0
+    assert "Nowhere/Zone" in capsys.readouterr().err
+    assert main(["report", "daily", "--tz", "Nowhere/Zone"]) == 1  # asked for on the line

@@ -190,9 +190,15 @@ def test_bad_input_prints_a_neutral_line_and_exits_0(
 def test_malformed_json_is_logged_in_the_state_dir(isolated_environment: Path) -> None:
     assert run_statusline(b'{"session_id": ') == "⚡ tokenbuddy"
     log = app_paths().statusline_log.read_text()
-    assert "ValueError: not JSON (at character 15)" in log
+    assert "ValueError: the input on stdin is not JSON (at character 15); it began" in log
     assert run_statusline(b"garbage") == "⚡ tokenbuddy"
-    assert "ValueError: not JSON (at character 0)" in app_paths().statusline_log.read_text()
+    assert "not JSON (at character 0); it began 'garbage'" in app_paths().statusline_log.read_text()
+    assert run_statusline(b'{"model" "x"}') == "⚡ tokenbuddy"
+    log = app_paths().statusline_log.read_text()
+    assert "not JSON (Expecting ':' delimiter at line 1 column 10)" in log
+    assert "SystemError" not in log and "Scanner" not in log
+    assert run_statusline(b"[1, 2]") == "⚡ tokenbuddy"
+    assert "is a JSON list, not the object" in app_paths().statusline_log.read_text()
 
 
 def test_the_real_sample_gives_a_line(isolated_environment: Path, shared_fixtures: Path) -> None:
@@ -359,6 +365,10 @@ def test_install_command_line(
     from tokenbuddy.cli.main import main
 
     os.environ["CLAUDE_CONFIG_DIR"] = str(isolated_environment / "cc")
+    assert main(["statusline", "--install"]) == 1
+    assert "cc does not exist, so Claude Code does not run from there" in capsys.readouterr().err
+    assert not (isolated_environment / "cc").exists()
+    (isolated_environment / "cc").mkdir()
     assert main(["statusline", "--install"]) == 0
     assert "installed" in capsys.readouterr().out
     assert (isolated_environment / "cc" / "settings.json").exists()
@@ -372,6 +382,8 @@ def test_install_says_when_other_config_dirs_were_left_alone(
     from tokenbuddy.cli.main import main
 
     first, second = isolated_environment / "one", isolated_environment / "two"
+    first.mkdir()
+    second.mkdir()
     os.environ["CLAUDE_CONFIG_DIR"] = f"{first},{second}"
     assert main(["statusline", "--install"]) == 0
     out = capsys.readouterr().out
@@ -414,3 +426,23 @@ def test_the_default_segments_agree_with_the_settings() -> None:
     from tokenbuddy.store.settings import StatuslineSettings
 
     assert list(DEFAULT_SEGMENTS) == StatuslineSettings().segments
+
+
+def test_a_changed_cap_is_not_shown_stale(isolated_environment: Path) -> None:
+    from tokenbuddy.cli.statusline import current_cap
+
+    config = isolated_environment / "config.toml"
+    config.write_text("monthly_cap_usd = 100\n")
+    snapshot = {
+        "version": 1, "cap_usd": 100.0, "used_ratio": 0.5, "cycle_usd": 50.0,
+        "days_to_cap": 9.0,
+        "guard": {"config_file": str(config), "config_mtime_ns": config.stat().st_mtime_ns},
+    }  # fmt: skip
+    assert current_cap(snapshot, {}) == (snapshot, False)
+    shown, changed = current_cap(snapshot, {"TOKENBUDDY_MONTHLY_CAP_USD": "200"})
+    assert changed and shown["cap_usd"] == 200.0 and shown["used_ratio"] == 0.25
+    assert shown["days_to_cap"] is None
+    config.write_text("monthly_cap_usd = 400\n")
+    os.utime(config, ns=(1, 1))
+    shown, changed = current_cap(snapshot, {})
+    assert changed and shown["cap_usd"] is None

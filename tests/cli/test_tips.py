@@ -70,7 +70,7 @@ def test_a_window_too_short_to_scale_to_a_month_is_refused(
 ) -> None:
     since = (datetime.now(UTC) - timedelta(days=2)).date().isoformat()
     assert main(["tips", "--since", since]) == 1
-    assert "at least 7 days ago" in capsys.readouterr().err
+    assert "at least 7 days before" in capsys.readouterr().err
 
 
 def test_an_empty_ledger_has_no_tips(

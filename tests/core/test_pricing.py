@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 from genai_prices import Usage, calc_price
 
+from tokenbuddy.core.price_sql import cost_sql
 from tokenbuddy.core.pricing import PriceBook, PriceSchedule, build_schedule, geo_multiplier
 from tokenbuddy.core.records import CLAUDE_CODE, CODEX, UsageRecord
 
@@ -243,7 +244,7 @@ def test_the_sql_price_expression_equals_the_python_price_bit_for_bit(tmp_path: 
     book = PriceBook()
     expected = {r.dedup_key: book.cost(r) for r in records}
     keys = {(r.model, r.source, r.speed) for r in records}
-    expression, params = book.cost_sql(keys)
+    expression, params = cost_sql(book, keys)
     with Ledger(tmp_path / "ledger.sqlite3") as ledger:
         ledger.db.executemany(
             f"INSERT INTO requests ({', '.join(RECORD_COLUMNS)})"

@@ -15,6 +15,8 @@ import pytest
 from tests.conftest import environ_for
 from tests.incidents import Session
 from tokenbuddy.core.alerts import Thresholds
+from tokenbuddy.core.spans import SPANS
+from tokenbuddy.core.units import DAY_MS
 from tokenbuddy.services.budget import BudgetSettings
 from tokenbuddy.services.dashboard import DashboardService
 from tokenbuddy.services.guard import GuardSetup
@@ -104,7 +106,9 @@ def test_session_detail_and_tips_come_from_the_ledger(tmp_path: Path) -> None:
     assert detail is not None and len(detail.requests) == 3
     assert detail.summary.session_id == session.session_id
     assert service.session_detail("no-such-session", None) is None
-    assert isinstance(service.tips(), list)
+    view = service.tips(SPANS[2])  # the last 30 days
+    assert isinstance(view.tips, list)
+    assert (view.window.until_ms - view.window.since_ms) // DAY_MS in (29, 30)
 
 
 @pytest.fixture

@@ -72,3 +72,26 @@ def test_reports_without_agent_figures_add_no_column(ledger: Ledger) -> None:
     report = build_report(ledger, "daily", zone=UTC, source="claude-code")
     assert report["totals"]["reported_requests"] == 0
     assert "Agent's cost" not in format_report("daily", report, UTC)
+
+
+def test_the_dashboard_names_a_model_with_its_agent_when_several_agents_ran_it(
+    ledger: Ledger,
+) -> None:
+    from tokenbuddy.core.report import ReportRow
+    from tokenbuddy.core.totals import Totals
+    from tokenbuddy.services.snapshot import _models
+
+    rows = [
+        ReportRow({"model": "claude-sonnet-4-5-20250929", "source": "claude-code"}, Totals()),
+        ReportRow({"model": "claude-sonnet-4-5", "source": "opencode"}, Totals()),
+        ReportRow({"model": "gemini-2.5-pro", "source": "gemini-cli"}, Totals()),
+        ReportRow({"model": "", "source": "cline"}, Totals()),
+    ]
+    assert [label for label, _ in _models(rows)] == [
+        "claude-sonnet-4-5-20250929 · Claude",
+        "claude-sonnet-4-5 · OpenCode",
+        "gemini-2.5-pro",
+        "(model not recorded)",
+    ]
+    report = build_report(ledger, "model", zone=UTC)
+    assert "copilot-mystery-1" in format_report("model", report, UTC)

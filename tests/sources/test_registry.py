@@ -182,3 +182,31 @@ def test_a_stray_file_written_under_a_document_root_is_not_read(
     with Ledger(tmp_path / "ledger.sqlite3") as ledger:
         summary = sync_paths(ledger, [(str(path), name)])
         assert summary.files_seen == 0 and ledger.files() == {}
+
+
+def test_a_reader_that_fails_on_one_file_costs_that_file_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader's flaw on one file (here: a record it cannot handle) is that file's error,
+    named in doctor and tried again on the next pass; the other files are read."""
+    from tests.sources import fake_document_agent as agent
+
+    def fragile(path: str, state: dict[str, object], stats: object) -> object:
+        if path.endswith("bad.chat.json"):
+            raise TypeError("unhashable type: 'list'")
+        return agent.read(path, state, stats)  # type: ignore[arg-type]
+
+    line = agent.REGISTRY_LINE._replace(reader=registry.Documents(fragile, agent.find))  # type: ignore[arg-type]
+    monkeypatch.setattr(registry, "LOG_SOURCES", (*registry.LOG_SOURCES, line))
+    chats = tmp_path / "docs" / "chats"
+    chats.mkdir(parents=True)
+    (chats / "good.chat.json").write_bytes(chat("s1", (1, 10)))
+    (chats / "bad.chat.json").write_bytes(chat("s2", (2, 20)))
+    environ = {"FAKE_DOCS_HOME": str(tmp_path / "docs"), "CLAUDE_CONFIG_DIR": str(tmp_path / "no")}
+    roots = [root for root in log_roots(environ, tmp_path) if root.source == agent.NAME]
+    with Ledger(tmp_path / "ledger.sqlite3") as ledger:
+        summary = sync(ledger, roots)
+        assert summary.requests_written == 1
+        assert len(summary.errors) == 1
+        assert summary.errors[0].startswith(f"cannot parse {chats / 'bad.chat.json'}: TypeError")
+        assert ledger.files()[str(chats / "bad.chat.json")].error == summary.errors[0]

@@ -33,7 +33,7 @@ HOUR = 3_600_000
 
 
 def csv_row(at_ms: int, cost: str, model: str = "claude-4.5-sonnet", kind: str = "Included") -> str:
-    return f'{iso(at_ms)},{kind},{model},No,1500,1000,20000,300,21800,"{cost}"'
+    return f'{iso(at_ms)},"{kind}",{model},No,1500,1000,20000,300,22800,"{cost}"'
 
 
 def write_csv(path: Path, rows: list[str], header: str = HEADER) -> Path:
@@ -80,14 +80,14 @@ def test_extra_columns_kinds_and_token_split() -> None:
         HEADER + ",Cloud Agent ID,Automation ID\n"
         f"{csv_row(NOW_MS, '$0.49', kind='Usage-based')},agent-1,\n"
         f"{csv_row(NOW_MS + 1, '$0.30', kind='Errored, Not Charged')},,\n"
-        "not a date,Included,gpt-5,No,1,1,0,1,2,Included\n"
+        "not a date,Included,gpt-5,No,1,1,0,1,3,Included\n"
     )
     rows = parse_export(text, "export.csv")
     (first, cost), (_, errored) = rows.priced
     assert cost == 0.49 and errored == 0.0
     assert (first.input_tokens, first.cache_write_5m_tokens, first.cache_read_tokens) == (
         1000,
-        500,
+        1500,
         20000,
     )
     assert first.output_tokens == 300 and first.source == "cursor"
@@ -164,7 +164,7 @@ def test_billed_rows_take_precedence_over_local_estimates(tmp_path: Path) -> Non
         db.refresh_rollup()
         assert total_cost(db) == pytest.approx(3 * estimate)
         store_pull(db, api_events(stamps[0] + 10, stamps[1] + 10, cents=50.0), NOW_MS, NOW_MS)
-        assert cursor_store.billed_until(db.db) == stamps[1] + 10
+        assert cursor_store.billed_ranges(db.db) == [(stamps[0] + 10 - HOUR, stamps[1] + 10)]
         assert total_cost(db) == pytest.approx(2 * 0.50 + estimate)
         now = datetime.fromtimestamp(NOW_MS / 1000, UTC)
         day = sum(daily_spend(db, now, zone).values())

@@ -47,23 +47,32 @@ async def test_dashboard_shows_figures_and_opens_a_session(tmp_path: Path) -> No
         assert chart.daily
 
 
-async def test_chart_switches_between_hours_and_days(tmp_path: Path) -> None:
+async def test_chart_steps_through_its_periods(tmp_path: Path) -> None:
     app = TokenBuddyApp(frozen_demo(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot)
         sparkline = app.query_one("#chart", Sparkline)
         assert len(list(sparkline.data or [])) == 24
-        await pilot.press("c")
-        assert app.query_one(SpendChart).daily
-        assert len(list(sparkline.data or [])) == 30
-        assert "Per day (30 d)" in label_text(app, "#chart-title")
+        # NOW is Nov 20: the cycle from Nov 1 has 20 days; the demo history is 30 days old.
+        expected = [
+            (7, "Per day over the last 7 days"),
+            (30, "Per day over the last 30 days"),
+            (90, "Per day over the last 90 days"),
+            (20, "Per day over this cycle (since Nov 1, 2026)"),
+            (30, "Per day over all time (since Oct 22, 2026)"),
+            (24, "Per hour over the last 24 h"),
+        ]
+        for bars, title in expected:
+            await pilot.press("c")
+            await until(lambda n=bars: len(list(sparkline.data or [])) == n, pilot, what=title)
+            assert label_text(app, "#chart-title").startswith(title)
+        days = app.query_one(SpendChart)
+        assert not days.daily
         await pilot.press("b")
         assert app.query_one("#main", TabbedContent).active == "breakdown-tab"
         assert "today" in label_text(app, "#breakdown-title")
         await pilot.press("b")
         assert app.query_one(BreakdownTables).shown_period == "cycle"
-        await pilot.press("c")
-        assert len(list(sparkline.data or [])) == 24
 
 
 async def test_chart_axis_follows_the_mode(tmp_path: Path) -> None:

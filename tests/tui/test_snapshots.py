@@ -24,6 +24,7 @@ from tokenbuddy.services.budget import BudgetSettings
 from tokenbuddy.sources.discovery import LogRoot
 from tokenbuddy.tui.app import TokenBuddyApp
 from tokenbuddy.tui.config import DashboardConfig
+from tokenbuddy.tui.history_screen import HistoryScreen
 from tokenbuddy.tui.loop_screen import LoopScreen
 from tokenbuddy.tui.screens import HelpScreen, SessionScreen
 from tokenbuddy.tui.widgets import BreakdownTables, SpendChart
@@ -161,6 +162,36 @@ def test_chart_daily(snap_compare: SnapCompare, tmp_path: Path) -> None:
         "c", then=lambda app: app.query_one(SpendChart).daily, what="the daily chart"
     )
     assert compare(snap_compare, frozen_config(tmp_path), run_before)
+
+
+def test_chart_cycle(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    """(c) ``c`` four times: spend per day over the budget cycle, read on demand."""
+    run_before = after_first_snapshot(
+        "c",
+        "c",
+        "c",
+        "c",
+        then=lambda app: "cycle (since" in str(app.query_one("#chart-title").render()),
+        what="the cycle's chart",
+    )
+    assert compare(snap_compare, frozen_config(tmp_path), run_before)
+
+
+def _history_shown(app: TokenBuddyApp) -> bool:
+    return isinstance(app.screen, HistoryScreen) and app.screen.page is not None
+
+
+def test_history(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    """(h) ``h`` opens the history: every session, the latest started first, a page at a
+    time, with the range's totals and the search fields."""
+    run_before = after_first_snapshot("h", then=_history_shown, what="the history")
+    assert compare(snap_compare, frozen_config(tmp_path), run_before)
+
+
+def test_history_large(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    """(h) The history at 120x36."""
+    run_before = after_first_snapshot("h", then=_history_shown, what="the history")
+    assert compare(snap_compare, frozen_config(tmp_path), run_before, size=LARGE)
 
 
 def test_session_detail(snap_compare: SnapCompare, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import orjson
 
 from tokenbuddy.cli.progress import terminal_progress
 from tokenbuddy.cli.table import clean
+from tokenbuddy.core.model_ids import model_label
 from tokenbuddy.core.wording import counted
 from tokenbuddy.services.doctor import diagnose, repair
 
@@ -68,7 +69,7 @@ def format_doctor(report: dict[str, Any]) -> str:
     if report["unpriced_models"]:
         out.append("Unpriced models (not in any cost):")
         for model, count in sorted(report["unpriced_models"].items()):
-            out.append(f"  {clean(model)}: {counted(count, 'request')}")
+            out.append(f"  {clean(model_label(model))}: {counted(count, 'request')}")
     out += format_cursor(report["cursor"])
     if report["not_regular_files"]:
         out += ["", "Not regular files (FIFOs, devices, sockets; never opened):"]
@@ -150,10 +151,14 @@ def format_cursor(cursor: dict[str, Any]) -> list[str]:
             out.append(f"    {count:>8,}  skipped: {reason}")
     workspaces = sum(1 for entry in cursor["databases"] if entry["kind"] == "workspace")
     out.append(f"  {workspaces:,} workspace databases (conversation → project)")
-    if cursor["billed_until_ms"] is not None:
+    for version, counts in cursor["versions"].items():
         out.append(
-            "  billed Cursor rows replace the local estimates up to"
-            f" {_utc(cursor['billed_until_ms'])}"
+            f"  composerData _v={clean(version)}: {counts['real']:,} requests with real token"
+            f" counts, {counts['estimated']:,} estimated, {counts['unknown']:,} unknown"
+        )
+    for low, high in cursor["billed_ranges"]:
+        out.append(
+            f"  billed Cursor rows replace the local estimates from {_utc(low)} to {_utc(high)}"
         )
     if cursor["unknown_token_requests"]:
         out.append(

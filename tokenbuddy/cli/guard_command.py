@@ -77,7 +77,7 @@ def run_allow(args: argparse.Namespace) -> int:
     from tokenbuddy.services.guard import allow
     from tokenbuddy.store.paths import app_paths
     from tokenbuddy.store.settings import load_settings
-    from tokenbuddy.store.timezone import resolve_zone
+    from tokenbuddy.store.timezone import configured_zone
 
     minutes = parse_duration(args.duration)
     paths = app_paths()
@@ -88,7 +88,7 @@ def run_allow(args: argparse.Namespace) -> int:
         )
     except ValueError as error:
         raise ConfigError(f"--for {args.duration}: {error}") from None
-    zone = resolve_zone(load_settings(paths.config_file)[0].timezone)
+    zone, _ = configured_zone(load_settings(paths.config_file)[0].timezone)
     scope = f"session {clean(args.session)}" if args.session else "every session"
     print(f"guard: blocks lifted for {scope} until {_clock_time(lifted.until_ms, zone)}")
     return 0

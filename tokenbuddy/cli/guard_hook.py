@@ -38,7 +38,7 @@ import os
 import sys
 
 from tokenbuddy import clock
-from tokenbuddy.cli.statusline import fast_dirs, read_status, start_refresh
+from tokenbuddy.cli.statusline import config_changed, fast_dirs, read_status, start_refresh
 from tokenbuddy.core import guard as policy
 from tokenbuddy.core.units import MINUTE_MS
 from tokenbuddy.fast_json import dump_json, parse_json
@@ -247,7 +247,7 @@ def keep_fresh(
     settings = policy.guard_settings(status)
     active = settings.get("mode") in ("warn", "block")
     oldest = min(_ms(status.get("updated_ms")), _ms(status.get("synced_ms")))
-    if _config_changed(guard) or (active and now_ms - oldest > STALE_MS):
+    if config_changed(guard) or (active and now_ms - oldest > STALE_MS):
         _start_refresh(hook_input, state_dir, every_root=True)
     elif active and settings.get("scripted_session_limit_usd") and policy.is_scripted(entrypoint):
         transcript = hook_input.get("transcript_path")
@@ -263,18 +263,6 @@ def keep_fresh(
 
 def _ms(value: Any) -> int:
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
-
-
-def _config_changed(guard: dict[str, Any]) -> bool:
-    """Whether ``config.toml`` changed since the figures were written (its settings may)."""
-    path = guard.get("config_file")
-    if not isinstance(path, str):
-        return False
-    try:
-        mtime = os.stat(path).st_mtime_ns
-    except OSError:
-        mtime = 0
-    return bool(mtime != guard.get("config_mtime_ns", 0))
 
 
 def _start_refresh(hook_input: dict[str, Any], state_dir: str, *, every_root: bool) -> None:

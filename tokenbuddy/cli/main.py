@@ -37,9 +37,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     report = commands.add_parser(
-        "report", help="usage and cost by day, week, month, session or model"
+        "report", help="usage and cost by day, week, month, session, model, agent or 5h block"
     )
-    report.add_argument("kind", choices=REPORT_KINDS, help="how to group the requests")
+    report.add_argument(
+        "kind",
+        choices=[*REPORT_KINDS, "blocks"],
+        help="how to group the requests (blocks: Claude's 5-hour windows, Claude Code's "
+        "requests unless --source names another agent)",
+    )
     report.add_argument(
         "--json", action="store_true", help="print one JSON object instead of a table"
     )
@@ -58,6 +63,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument(
         "--project", metavar="SUBSTRING", help="only projects whose path contains this"
+    )
+    report.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="daily, weekly, monthly: each period's rows per model under it",
+    )
+    report.add_argument(
+        "--order",
+        choices=("asc", "desc"),
+        default="asc",
+        help="daily, weekly, monthly, session: oldest first (asc, default) or latest first",
+    )
+    report.add_argument(
+        "--wide",
+        action="store_true",
+        help="every column and exact numbers, however wide the terminal",
     )
     report.add_argument("--jobs", type=int, default=None, help=argparse.SUPPRESS)
 
@@ -104,7 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tips.add_argument("--json", action="store_true", help='print {"tips": [...]}')
     tips.add_argument(
-        "--since", metavar="YYYY-MM-DD", help="first day of the window (default: 14 days ago)"
+        "--since",
+        metavar="YYYY-MM-DD",
+        help="first day of the window (default: 14 days before its end)",
+    )
+    tips.add_argument(
+        "--until", metavar="YYYY-MM-DD", help="last day of the window (default: today)"
     )
 
     statusline = commands.add_parser(
@@ -243,26 +269,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tokenbuddy.cli.statusline import run_fast
 
         return run_fast(arguments[1:])
+    if arguments[:1] == ["status"]:
+        from tokenbuddy.cli.status_bar import bar_format, run_fast_status
+
+        form = bar_format(arguments[1:])
+        if form is not None and (code := run_fast_status(form)) is not None:
+            return code
     parser = build_parser()
     args = parser.parse_args(arguments)
     if args.demo and args.command is not None:
         parser.error("--demo opens the dashboard on demo data; it takes no command")
     try:
         return _dispatch(args)
-    except TokenBuddyError as error:
-        print(f"tokenbuddy: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
+    except (TokenBuddyError, KeyboardInterrupt, OSError) as error:
+        return _failed(error)
+
+
+def _failed(error: BaseException) -> int:
+    """Say what stopped the command in one line on stderr; returns the exit code."""
+    if isinstance(error, KeyboardInterrupt):
+        print("tokenbuddy: interrupted; the ledger keeps what was read before", file=sys.stderr)
         return 130
-    except BrokenPipeError:
+    if isinstance(error, BrokenPipeError):
         sys.stderr.close()
         return 1
-    except OSError as error:  # a full disk, a read-only or forbidden file: one line, no traceback
+    if isinstance(error, OSError):  # a full disk, a read-only or forbidden file
         where = f" {error.filename}" if error.filename else ""
         print(
             f"tokenbuddy: cannot write or read{where}: {error.strerror or error}", file=sys.stderr
         )
         return 1
+    print(f"tokenbuddy: {error}", file=sys.stderr)
+    return 1
 
 
 COMMANDS = {

@@ -17,7 +17,7 @@ from tokenbuddy.cli.table import clean
 from tokenbuddy.core.wording import counted
 from tokenbuddy.errors import ConfigError
 from tokenbuddy.services.replay import guard_trial, replay_targets, resolve_targets
-from tokenbuddy.store.timezone import resolve_zone
+from tokenbuddy.store.timezone import configured_zone
 
 if TYPE_CHECKING:
     import argparse
@@ -34,7 +34,9 @@ def run_replay(args: argparse.Namespace) -> int:
     """Replay the logs under ``args.paths`` and print every warning as it would have fired
     (with ``--guard``, every block the guard would have made too)."""
     settings = user_settings()
-    zone = resolve_zone(settings.timezone)
+    zone, zone_problems = configured_zone(settings.timezone)
+    for problem in zone_problems:
+        print(f"tokenbuddy: {problem}", file=sys.stderr)
     trial = _guard_trial(args, settings, zone)
     targets = resolve_targets(args.paths)
     announce = print_json if args.json else text_printer(zone)

@@ -62,26 +62,11 @@ def _guard(payload: dict[str, Any], now_ms: int, zone: ZoneInfo) -> dict[str, An
 def one_line(
     form: str, payload: dict[str, Any], snapshot: DashboardSnapshot, zone: ZoneInfo
 ) -> str:
-    """The status line's facts for a bar: ``plain``, ``tmux`` or ``waybar`` (JSON)."""
-    from tokenbuddy.cli.statusline_render import render
+    """The status line's facts for a bar: ``plain``, ``tmux`` or ``waybar`` (JSON), as the
+    fast path prints them from the status file (:mod:`tokenbuddy.cli.status_bar`)."""
+    from tokenbuddy.cli.status_bar import bar_line
 
-    now_ms = snapshot.now_ms
-    if form == "tmux":
-        return render({}, payload, color=True, now_ms=now_ms, dialect="tmux")
-    line = render({}, payload, color=False, now_ms=now_ms)
-    if form == "plain":
-        return line
-    worst = snapshot.alerts[0].severity if snapshot.alerts else None
-    tooltip = format_status(snapshot, zone)
-    waybar: dict[str, Any] = {
-        "text": line,
-        "tooltip": tooltip,
-        "class": worst or "ok",
-        "alt": worst or "ok",
-    }
-    if snapshot.projection.used_ratio is not None:
-        waybar["percentage"] = min(round(snapshot.projection.used_ratio * 100), 100)
-    return orjson.dumps(waybar).decode()
+    return bar_line(form, payload, snapshot.now_ms)
 
 
 def _iso(ts_ms: int | None, zone: ZoneInfo) -> str | None:

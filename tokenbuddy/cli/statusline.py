@@ -67,14 +67,23 @@ def fast_dirs() -> tuple[str, str]:
 
 
 def read_stdin() -> tuple[dict[str, Any], str]:
-    """Claude Code's JSON and its text; {} when stdin is a terminal, empty or not an object."""
+    """Claude Code's JSON and its text; {} when stdin is a terminal or empty. Input that
+    is not a JSON object raises ValueError saying what is wrong and how it began."""
     if sys.stdin is None or sys.stdin.isatty():
         return {}, ""
     text = sys.stdin.buffer.read(MAX_STDIN).decode("utf-8", errors="replace")
     if not text.strip():
         return {}, ""
-    value = parse_json(text)
-    return (value, text) if isinstance(value, dict) else ({}, "")
+    try:
+        value = parse_json(text)
+    except ValueError as error:
+        raise ValueError(f"the input on stdin is {error}; it began {text[:60]!r}") from None
+    if not isinstance(value, dict):
+        raise ValueError(
+            f"the input on stdin is a JSON {type(value).__name__}, not the object "
+            "Claude Code sends (session_id, transcript_path, model...)"
+        )
+    return value, text
 
 
 def read_status(path: str) -> dict[str, Any]:
@@ -116,6 +125,42 @@ def _windows_changed(stdin: dict[str, Any], status: dict[str, Any], now_ms: int)
     return False
 
 
+def current_cap(status: dict[str, Any], environ: Any) -> tuple[dict[str, Any], bool]:
+    """The snapshot with the cap in force now, and whether it changed since the snapshot:
+    ``TOKENBUDDY_MONTHLY_CAP_USD`` replaces the snapshot's cap (its days left wait for
+    the refresh), and after a ``config.toml`` change the cap is left out until then,
+    rather than shown stale (reading TOML here would cost every run)."""
+    if not status:
+        return status, False
+    cap = _number(status.get("cap_usd"))
+    named = environ.get("TOKENBUDDY_MONTHLY_CAP_USD", "").strip()
+    if named:
+        try:
+            wanted: float | None = float(named)
+        except ValueError:
+            wanted = cap
+        if wanted is not None and wanted > 0 and wanted != cap:
+            cycle = _number(status.get("cycle_usd")) or 0.0
+            return {**status, "cap_usd": wanted, "used_ratio": cycle / wanted,
+                    "days_to_cap": None}, True  # fmt: skip
+        return status, False
+    if config_changed(_dict(status.get("guard"))):
+        return {**status, "cap_usd": None}, True
+    return status, False
+
+
+def config_changed(guard: dict[str, Any]) -> bool:
+    """Whether ``config.toml`` changed since the snapshot was written."""
+    path = guard.get("config_file")
+    if not isinstance(path, str):
+        return False
+    try:
+        mtime = os.stat(path).st_mtime_ns
+    except OSError:
+        mtime = 0
+    return bool(mtime != guard.get("config_mtime_ns", 0))
+
+
 def start_refresh(stdin_text: str, state_dir: str, *, every_root: bool = False) -> None:
     """Start ``tokenbuddy statusline --refresh`` detached, handing it Claude Code's JSON
     (``every_root``: with ``--all``, which brings every log root up to date too)."""
@@ -144,8 +189,9 @@ def run_fast(argv: list[str]) -> int:
     try:
         stdin, stdin_text = read_stdin()
         status = read_status(os.path.join(cache_dir, "status.json"))
+        status, cap_changed = current_cap(status, os.environ)
         line = render(stdin, status, color=color, now_ms=now_ms)
-        if needs_refresh(stdin, status, now_ms):
+        if cap_changed or needs_refresh(stdin, status, now_ms):
             start_refresh(stdin_text, state_dir)
     except Exception as error:  # noqa: BLE001 - the prompt must never break
         from tokenbuddy.store.problem_log import log_problem

@@ -110,7 +110,14 @@ def write_settings_json(path: Path, settings: dict[str, Any]) -> Path | None:
 
 
 def install(path: Path, paths: AppPaths, *, force: bool) -> str:
-    """Add tokenbuddy's ``statusLine``; returns what was done, for the user."""
+    """Add tokenbuddy's ``statusLine``; returns what was done, for the user. A config
+    dir that does not exist is refused: a typo in CLAUDE_CONFIG_DIR is likelier than a
+    Claude Code that never ran."""
+    if not path.parent.is_dir():
+        raise ConfigError(
+            f"{path.parent} does not exist, so Claude Code does not run from there; "
+            "check CLAUDE_CONFIG_DIR (or run Claude Code once first)"
+        )
     settings = load_settings_json(path)
     current = settings.get("statusLine")
     if is_ours(current):

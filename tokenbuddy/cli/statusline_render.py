@@ -209,6 +209,103 @@ def _cap_segment(inputs: Inputs) -> str | None:
     return paint(text, colour)
 
 
+def _model_segment(inputs: Inputs) -> str | None:
+    """Claude Code's name for the model (``Sonnet 4``)."""
+    model = _dict(inputs.stdin.get("model"))
+    name = model.get("display_name") or model.get("id")
+    return clean(name) if isinstance(name, str) and name else None
+
+
+def _context_segment(inputs: Inputs) -> str | None:
+    """How full the context window is: Claude Code's percentage, else its current
+    usage (or, from older versions, the input tokens) over the window's size."""
+    window = _dict(inputs.stdin.get("context_window"))
+    used = _number(window.get("used_percentage"))
+    if used is None:
+        size = _number(window.get("context_window_size"))
+        current = _dict(window.get("current_usage"))
+        if current:
+            keys = ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+            tokens: float | None = sum(_number(current.get(key)) or 0.0 for key in keys)
+        else:
+            tokens = _number(window.get("total_input_tokens"))
+        if not size or tokens is None:
+            return None
+        used = 100 * tokens / size
+    colour = RED if used >= 90 else YELLOW if used >= 70 else ""
+    return inputs.paint(f"ctx {used:.0f}%", colour)
+
+
+def _duration_segment(inputs: Inputs) -> str | None:
+    """How long the session has run, by Claude Code's count (``1h05m``, ``12m``)."""
+    elapsed = _number(_dict(inputs.stdin.get("cost")).get("total_duration_ms"))
+    if elapsed is None:
+        return None
+    minutes = int(elapsed // 60_000)
+    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+
+
+def _lines_segment(inputs: Inputs) -> str | None:
+    """Lines added and removed in the session, where Claude Code reports them."""
+    cost = _dict(inputs.stdin.get("cost"))
+    added = _number(cost.get("total_lines_added"))
+    removed = _number(cost.get("total_lines_removed"))
+    if added is None and removed is None:
+        return None
+    return (
+        f"{inputs.paint(f'+{added or 0:.0f}', GREEN)} {inputs.paint(f'-{removed or 0:.0f}', RED)}"
+    )
+
+
+def _git_segment(inputs: Inputs) -> str | None:
+    """The git branch of Claude Code's working directory, read from ``.git/HEAD``
+    (never by running git: this runs after every message)."""
+    workspace = _dict(inputs.stdin.get("workspace"))
+    directory = workspace.get("current_dir") or inputs.stdin.get("cwd")
+    if not isinstance(directory, str) or not directory:
+        return None
+    branch = git_branch(directory)
+    return None if branch is None else f"⎇ {clean(branch)}"
+
+
+def git_branch(directory: str) -> str | None:
+    """The branch checked out in the repository holding ``directory`` (a short commit
+    id when detached); None outside a repository or when HEAD cannot be read."""
+    import os
+
+    path = os.path.abspath(directory)
+    for _ in range(64):
+        dot_git = os.path.join(path, ".git")
+        if os.path.isdir(dot_git):
+            return _head_branch(os.path.join(dot_git, "HEAD"))
+        if os.path.isfile(dot_git):  # a worktree or submodule: "gitdir: <path>"
+            try:
+                with open(dot_git, encoding="utf-8") as handle:
+                    pointer = handle.read(4096).strip()
+            except OSError:
+                return None
+            if not pointer.startswith("gitdir:"):
+                return None
+            git_dir = os.path.join(path, pointer[len("gitdir:") :].strip())
+            return _head_branch(os.path.join(git_dir, "HEAD"))
+        parent = os.path.dirname(path)
+        if parent == path:
+            return None
+        path = parent
+    return None
+
+
+def _head_branch(head: str) -> str | None:
+    try:
+        with open(head, encoding="utf-8") as handle:
+            text = handle.read(4096).strip()
+    except OSError:
+        return None
+    if text.startswith("ref:"):
+        return text[len("ref:") :].strip().removeprefix("refs/heads/")
+    return text[:7] or None
+
+
 SEGMENTS: dict[str, Callable[[Inputs], str | None]] = {
     "session": _session_segment,
     "today": _today_segment,
@@ -219,6 +316,11 @@ SEGMENTS: dict[str, Callable[[Inputs], str | None]] = {
     "seven_day": lambda inputs: _window_segment(inputs, "seven_day", "7d"),
     "warning": _warning_segment,
     "guard": _guard_segment,
+    "model": _model_segment,
+    "context": _context_segment,
+    "duration": _duration_segment,
+    "git": _git_segment,
+    "lines": _lines_segment,
 }
 
 

@@ -39,6 +39,31 @@ def tokens(value: int) -> str:
     return f"{value:,}"
 
 
+def compact(value: int) -> str:
+    """A count in at most 6 characters: ``9,999``, ``52.3k``, ``52.3M``, ``1.2B``."""
+    for limit, suffix in ((1_000_000_000, "B"), (1_000_000, "M"), (1_000, "k")):
+        if value >= 10_000 and value >= limit:
+            shown = f"{value / limit:.1f}"
+            return (shown[:-2] if len(shown) > 5 else shown) + suffix
+    return f"{value:,}"
+
+
+def table_width(wide: bool) -> int | None:
+    """How wide a table may be: the terminal's width when stdout is one (``$COLUMNS``
+    wins), else None (a pipe or ``--wide``: every column, exact numbers)."""
+    import os
+    import shutil
+    import sys
+
+    if wide:
+        return None
+    if os.environ.get("COLUMNS", "").isdigit():
+        return int(os.environ["COLUMNS"])
+    if not sys.stdout.isatty():
+        return None
+    return shutil.get_terminal_size().columns
+
+
 def clean(text: str) -> str:
     """Text from logs made safe to print: control characters become ``?``."""
     return "".join(ch if ch.isprintable() else "?" for ch in text)

@@ -17,6 +17,7 @@ from tokenbuddy.cli.report import parse_day
 from tokenbuddy.cli.table import clean
 from tokenbuddy.core.money import dollars
 from tokenbuddy.core.wording import counted
+from tokenbuddy.errors import ConfigError
 from tokenbuddy.services.tips import tips_since
 
 if TYPE_CHECKING:
@@ -30,9 +31,11 @@ WIDTH = 100
 
 def run_tips(args: argparse.Namespace) -> int:
     """Sync the ledger, then print the tips for the window."""
-    since = parse_day(args.since, "--since")
+    since, until = parse_day(args.since, "--since"), parse_day(args.until, "--until")
+    if since and until and since > until:
+        raise ConfigError("--since is after --until")
     with terminal_progress() as progress:
-        run = tips_since(since, progress=progress)
+        run = tips_since(since, until=until, progress=progress)
     for problem in run.problems:
         print(f"tokenbuddy: {problem}", file=sys.stderr)
     if args.json:

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from tokenbuddy.services.vendor_poll import PollOutcome
     from tokenbuddy.store.vendors import Reconciliation
 
+CURSOR_LIST_PRICE = "cursor (list price)"
+"""The reconcile provider of Cursor rows priced at list price, as ``store.vendors`` names
+it (this module does not load the store at start-up)."""
+
 
 def run_vendors(args: argparse.Namespace) -> int:
     """``vendors pull``: poll every enabled, configured source now."""
@@ -147,4 +151,10 @@ def _reconcile_table(result: Reconciliation) -> str:
         ]
     )
     headers = ["date (UTC)", "provider", "model", "local", "billed", "billed - local"]
-    return render_table(headers, rows, numeric_from=3)
+    table = render_table(headers, rows, numeric_from=3)
+    if any(r.provider == CURSOR_LIST_PRICE for r in result.rows):
+        table += (
+            f"\n{CURSOR_LIST_PRICE}: Cursor's own token counts from an export without a Cost"
+            " column, priced at list price (an estimate, not what Cursor billed)"
+        )
+    return table

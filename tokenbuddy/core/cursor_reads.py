@@ -33,6 +33,8 @@ class ComposerRead:
     version: str
     bubbles: int = 0
     records: list[UsageRecord] = field(default_factory=list)
+    estimated_tokens: int = 0
+    """Requests whose counts come from conversation-level figures, not their bubbles."""
 
     @property
     def unknown_tokens(self) -> int:

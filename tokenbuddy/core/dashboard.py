@@ -16,6 +16,7 @@ from tokenbuddy.core.units import HOUR_MS, MINUTE_MS
 
 if TYPE_CHECKING:
     from tokenbuddy.core.alerts import Alert
+    from tokenbuddy.core.blocks import ActiveBlock
     from tokenbuddy.core.metrics import BurnRate, Cycle
     from tokenbuddy.core.projection import CycleProjection, WindowProjection
     from tokenbuddy.core.totals import Totals
@@ -187,6 +188,11 @@ class DashboardSnapshot:
     """Recent loops of short scripted runs, each one row in place of its sessions."""
     person_typed_ms: int | None = None
     """When a person last typed a prompt in any session (None: none seen lately)."""
+    block: ActiveBlock | None = None
+    """Claude's active 5-hour block from the ledger, when its own 5h percentage is not
+    known (None: known, or no block in progress)."""
+    empty_reasons: tuple[str, ...] = ()
+    """Why the ledger, or the sessions of the last day, are empty (what was looked at)."""
 
     @property
     def tracked_sessions(self) -> tuple[SessionSummary, ...]:

@@ -30,3 +30,12 @@ def undated_model(model: str) -> str:
     and ``gpt-4o``.
     """
     return _DATE_SUFFIX.sub("", model.strip())
+
+
+UNRECORDED_MODEL = "(model not recorded)"
+"""How a request whose log names no model (Roo Code's and Kilo Code's) is shown."""
+
+
+def model_label(model: str) -> str:
+    """A model id as people read it: :data:`UNRECORDED_MODEL` when there is none."""
+    return model or UNRECORDED_MODEL

@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from tokenbuddy.core.cursor_models import price_id
+from tokenbuddy.core.cursor_models import own_schedule, price_id
 from tokenbuddy.core.records import (
     BILLED_BY_AGENT,
     CLAUDE_CODE,
@@ -33,7 +33,7 @@ from tokenbuddy.core.records import (
 from tokenbuddy.core.units import DAY_MS
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Mapping
 
 _EPOCH = date(1970, 1, 1)
 US_INFERENCE_MULTIPLIER = 1.1
@@ -44,7 +44,7 @@ _PROVIDER_BY_SOURCE = {CLAUDE_CODE: "anthropic", CODEX: "openai"}
 vendor's models (Gemini CLI, Copilot, OpenCode...) name none, and the price database
 finds the vendor from the model id."""
 _SINGLE_VENDOR_DEFAULT = {CURSOR: "anthropic"}
-_BILLED_SQL = "({})".format(", ".join(f"'{name}'" for name in sorted(BILLED_BY_AGENT)))
+BILLED_SQL = "({})".format(", ".join(f"'{name}'" for name in sorted(BILLED_BY_AGENT)))
 _CLAUDE_VERSION = re.compile(r"claude-(?:opus|sonnet|haiku)-(\d+)(?:[-.](\d{1,2}))?(?![0-9])")
 
 
@@ -131,7 +131,7 @@ class PriceSchedule:
         return {
             "model_id": self.model_id,
             "periods": [
-                [p.start_day, [[t, _prices_list(u)] for t, u in p.tiers]] for p in self.periods
+                [p.start_day, [[t, prices_list(u)] for t, u in p.tiers]] for p in self.periods
             ],
         }
 
@@ -145,7 +145,7 @@ class PriceSchedule:
         return cls(str(data["model_id"]), periods)
 
 
-def _prices_list(prices: UnitPrices) -> list[float]:
+def prices_list(prices: UnitPrices) -> list[float]:
     return [
         prices.input,
         prices.cache_write_5m,
@@ -170,10 +170,10 @@ def geo_multiplier(record: UsageRecord) -> float:
     """1.1 for US-only inference on Claude 4.6 and later models, else 1."""
     if record.inference_geo != "us":
         return 1.0
-    return _us_multiplier(record.model)
+    return us_multiplier(record.model)
 
 
-def _us_multiplier(model: str) -> float:
+def us_multiplier(model: str) -> float:
     """What US-only inference multiplies a request of ``model`` by."""
     match = _CLAUDE_VERSION.search(model)
     if match is None:
@@ -320,51 +320,20 @@ class PriceBook:
         """The schedule a transcript's request with this (model, source, speed) is priced with."""
         return self.schedule(*transcript_schedule_key(model, source, speed))
 
-    def cost_sql(self, keys: Iterable[tuple[str, str, str]]) -> tuple[str, list[Any]]:
-        """An SQL expression over ``requests`` columns that equals :meth:`cost`, and its
-        parameters, for rows whose (model, source, speed) is among ``keys``.
-
-        A bulk load prices its rows as it merges them, so its parsing processes
-        never need the price database. The result is bit for bit what :meth:`cost`
-        gives: the same products of the same doubles (prices are bound, not
-        printed), summed in the same order. Cursor estimates are not supported.
-        """
-        by_model: dict[str, list[tuple[str, str, PriceSchedule]]] = {}
-        for model, source, speed in sorted(keys):
-            schedule = self.transcript_schedule(model, source, speed)
-            if schedule is not None and schedule.periods:
-                by_model.setdefault(model, []).append((source, speed, schedule))
-        # One comparison of the model per candidate, then its few (source, speed) variants.
-        models: list[str] = []
-        params: list[Any] = []
-        for model, variants in by_model.items():
-            params.append(model)
-            whens: list[str] = []
-            multiplier = _us_multiplier(model)
-            for source, speed, schedule in variants:
-                if multiplier != 1.0:
-                    params += [source, speed]
-                    whens.append("WHEN source = ? AND speed = ? AND inference_geo = 'us'")
-                    whens.append(f"THEN {_schedule_sql(schedule, params)} * ?")
-                    params.append(multiplier)
-                params += [source, speed]
-                whens.append(
-                    f"WHEN source = ? AND speed = ? THEN {_schedule_sql(schedule, params)}"
-                )
-            models.append(f"WHEN ? THEN (CASE {' '.join(whens)} END)")
-        listed = f"(CASE model {' '.join(models)} END)" if models else "NULL"
-        billed = f"source IN {_BILLED_SQL} AND reported_cost_usd IS NOT NULL"
-        return f"(CASE WHEN {billed} THEN reported_cost_usd ELSE {listed} END)", params
-
     def _resolve(self, record: UsageRecord) -> PriceSchedule | None:
         """The schedule a request's (model, source, speed) is priced with."""
-        if record.source == CURSOR_LOCAL:
-            mapped = price_id(record.model)
-            if mapped is None:
-                return None
-            provider, model = mapped
-            return _KnownTokensOnly(self.schedule(model, provider, ""))
+        if record.source in (CURSOR, CURSOR_LOCAL):
+            schedule = self._cursor_schedule(record.model)
+            return _KnownTokensOnly(schedule) if record.source == CURSOR_LOCAL else schedule
         return self.schedule(record.model, provider_for(record.source), price_context_for(record))
+
+    def _cursor_schedule(self, model: str) -> PriceSchedule | None:
+        """A Cursor model name's schedule: Cursor's own price, else its alias's list price."""
+        own = own_schedule(model)
+        mapped = price_id(model)
+        if own is not None or mapped is None:
+            return None if own is None else PriceSchedule.from_json(own)
+        return self.schedule(mapped[1], mapped[0], "")
 
 
 class _KnownTokensOnly(PriceSchedule):
@@ -381,35 +350,3 @@ class _KnownTokensOnly(PriceSchedule):
         if self._inner is None or record.total_tokens == 0:
             return None
         return self._inner.cost(record)
-
-
-_TOTAL_INPUT_SQL = (
-    "(input_tokens + cache_write_5m_tokens + cache_write_1h_tokens + cache_read_tokens)"
-)
-_UNIT_COST_SQL = (
-    "(input_tokens * ? + cache_write_5m_tokens * ? + cache_write_1h_tokens * ?"
-    " + cache_read_tokens * ? + output_tokens * ? + web_search_requests * ?)"
-)
-
-
-def _schedule_sql(schedule: PriceSchedule, params: list[Any]) -> str:
-    """:meth:`PriceSchedule.cost` in SQL: the newest period started by the request's day."""
-    periods = schedule.periods
-    whens = []
-    for period in reversed(periods[1:]):
-        params.append(period.start_day * DAY_MS)
-        whens.append(f"WHEN ts_ms >= ? THEN {_period_sql(period, params)}")
-    first = _period_sql(periods[0], params)
-    return f"(CASE {' '.join(whens)} ELSE {first} END)" if whens else first
-
-
-def _period_sql(period: PricePeriod, params: list[Any]) -> str:
-    """:meth:`PricePeriod.prices_for` in SQL: the last tier whose threshold is exceeded."""
-    tiers = period.tiers
-    whens = []
-    for threshold, prices in reversed(tiers[1:]):
-        params.append(threshold)
-        params += _prices_list(prices)
-        whens.append(f"WHEN {_TOTAL_INPUT_SQL} > ? THEN {_UNIT_COST_SQL}")
-    params += _prices_list(tiers[0][1])
-    return f"(CASE {' '.join(whens)} ELSE {_UNIT_COST_SQL} END)" if whens else _UNIT_COST_SQL

@@ -45,9 +45,11 @@ SOURCES = (
     QWEN_CODE,
     CLINE,
 )
-BILLED_BY_AGENT = frozenset({COPILOT})
+BILLED_BY_AGENT = frozenset({COPILOT, CURSOR})
 """Sources whose own figure for a request (``reported_cost_usd``) is what was billed: it
-counts in every total, and the list price is only its fallback."""
+counts in every total, and the list price is only its fallback (Copilot's AI credits;
+Cursor's billed rows, where a usage event or an export's Cost column says what was
+charged; a Cursor export without a Cost column is priced at list price, an estimate)."""
 
 
 class UsageRecord(NamedTuple):

@@ -57,6 +57,24 @@ def fold_buckets(
     return [ReportRow({field_name: label}, periods[label]) for label in sorted(periods)]
 
 
+def fold_model_buckets(
+    kind: ReportKind, buckets: Iterable[tuple[int, str, Totals]], zone: ZoneInfo
+) -> dict[str, list[ReportRow]]:
+    """Each local period's rows per model, the most expensive first: a period's breakdown."""
+    periods: dict[str, dict[str, Totals]] = {}
+    for start_ms, model, totals in buckets:
+        local_day = datetime.fromtimestamp(start_ms / 1000, UTC).astimezone(zone).date()
+        models = periods.setdefault(period_key(kind, local_day), {})
+        models.setdefault(model, Totals()).add(totals)
+    return {
+        label: sorted(
+            (ReportRow({"model": model}, totals) for model, totals in models.items()),
+            key=lambda row: (-row.totals.cost_usd, row.key["model"]),
+        )
+        for label, models in periods.items()
+    }
+
+
 def grand_total(rows: Iterable[ReportRow]) -> Totals:
     """The sum of every row."""
     total = Totals()

@@ -8,18 +8,20 @@ from typing import TYPE_CHECKING, Any
 
 from tokenbuddy import clock
 from tokenbuddy.services.budget import BudgetSettings
+from tokenbuddy.services.empty_result import explain_empty
 from tokenbuddy.services.guard import GuardSetup
 from tokenbuddy.services.monitor import Monitor
 from tokenbuddy.services.session import open_session
 from tokenbuddy.services.snapshot import build_snapshot
 from tokenbuddy.services.status_file import publish_status, recent_transcripts, status_payload
-from tokenbuddy.store.timezone import resolve_zone, zone_notice
+from tokenbuddy.store.timezone import configured_zone, zone_notice
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from zoneinfo import ZoneInfo
 
     from tokenbuddy.core.dashboard import DashboardSnapshot
+    from tokenbuddy.services.session import Session
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +33,8 @@ class CurrentStatus:
     """What the status file now holds (the status line's facts)."""
     zone: ZoneInfo
     problems: list[str]
-    """Time zone, settings and log-dir problems, and files that could not be read."""
+    """Time zone, settings and log-dir problems, files that could not be read, and why
+    today is empty when it is."""
 
 
 def current_status(*, progress: Callable[[int, int], None] | None = None) -> CurrentStatus:
@@ -41,11 +44,12 @@ def current_status(*, progress: Callable[[int, int], None] | None = None) -> Cur
     with session.ledger:
         settings = session.settings
         assert settings is not None
-        zone = resolve_zone(settings.timezone)
+        zone, zone_problems = configured_zone(settings.timezone)
         budget = BudgetSettings.from_settings(settings)
         monitor = Monitor(zone, budget, settings.thresholds, record_announcements=False)
         now_ms = clock.now_ms()
         snapshot = build_snapshot(session.ledger, now_ms, zone, budget, monitor)
+        quiet = _quiet_today(session, snapshot, zone) if not snapshot.today.requests else []
         if session.ledger.read_only:  # nothing can be written: the status is only shown
             transcripts = recent_transcripts(session.ledger, now_ms)
             payload = status_payload(snapshot, transcripts, settings.statusline)
@@ -57,5 +61,21 @@ def current_status(*, progress: Callable[[int, int], None] | None = None) -> Cur
                 session.paths.status_file,
                 guard=GuardSetup.from_settings(session.paths, settings),
             )
-    problems = [*zone_notice(settings.timezone), *session.problems, *session.summary.errors]
+    problems = [
+        *zone_problems,
+        *zone_notice(settings.timezone),
+        *session.problems,
+        *session.summary.errors,
+        *quiet,
+    ]
     return CurrentStatus(snapshot, payload, zone, problems)
+
+
+def _quiet_today(session: Session, snapshot: DashboardSnapshot, zone: ZoneInfo) -> list[str]:
+    """Why today shows $0.00: no logs found at all, or when the newest request was."""
+    from datetime import UTC, datetime
+
+    today = datetime.fromtimestamp(snapshot.now_ms / 1000, UTC).astimezone(zone)
+    midnight = today.replace(hour=0, minute=0, second=0, microsecond=0)
+    since_ms = int(midnight.timestamp() * 1000)
+    return explain_empty(session.ledger, session.roots, zone=zone, since_ms=since_ms)

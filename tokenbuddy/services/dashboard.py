@@ -11,17 +11,27 @@ here too; their modules are imported on first use (keyring, HTTP, PostgreSQL).
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
+from tokenbuddy.core.metrics import budget_cycle, local_now
+from tokenbuddy.core.spans import span_start_ms, tips_window
 from tokenbuddy.core.units import DAY_MS
 from tokenbuddy.services.backlog_process import BacklogProcess
+from tokenbuddy.services.empty_result import explain_empty
 from tokenbuddy.services.guard import allow, guard_state
+from tokenbuddy.services.history import history_page
 from tokenbuddy.services.ingest import IngestSummary, sync, sync_paths
 from tokenbuddy.services.monitor import Monitor
 from tokenbuddy.services.recovery import guarded
 from tokenbuddy.services.session import local_today
-from tokenbuddy.services.snapshot import build_snapshot, session_detail
+from tokenbuddy.services.snapshot import (
+    SESSION_WINDOW_MS,
+    build_snapshot,
+    daily_spend,
+    first_day_of,
+    session_detail,
+)
 from tokenbuddy.services.status_file import publish_status
 from tokenbuddy.services.tips import priced_tips
 from tokenbuddy.sources.watch import LogWatcher, source_of
@@ -34,6 +44,8 @@ if TYPE_CHECKING:
 
     from tokenbuddy.core.alerts import Thresholds
     from tokenbuddy.core.dashboard import DashboardSnapshot, SessionDetail
+    from tokenbuddy.core.history import HistoryPage, HistoryQuery
+    from tokenbuddy.core.spans import DailySpend, Span, TipsWindow
     from tokenbuddy.core.tips import Tip
     from tokenbuddy.services.budget import BudgetSettings
     from tokenbuddy.services.guard import Allow, GuardSetup, GuardState
@@ -44,8 +56,6 @@ if TYPE_CHECKING:
     from tokenbuddy.store.vendors import Reconciliation, SourceState
     from tokenbuddy.team import TeamOverview
 
-TIPS_WINDOW_DAYS = 14
-"""Tips look at the last two weeks."""
 RECONCILE_DAYS = 30
 """The vendors screen compares local and billed spend over the last 30 days."""
 
@@ -81,6 +91,15 @@ class VendorCredentials:
     """Provider -> why its credential cannot be read (shown as a warning)."""
     keyring_problem: str = ""
     """Why no credential can be stored here (no keyring backend), or empty."""
+
+
+@dataclass(frozen=True, slots=True)
+class TipsView:
+    """The tips over a span, and the window they actually looked at."""
+
+    span: Span
+    window: TipsWindow
+    tips: list[Tip]
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +192,9 @@ class DashboardService:
             snapshot = build_snapshot(
                 ledger, self.now_ms(), settings.zone, settings.budget, self._monitor
             )
+            reasons = self._empty_reasons(ledger, snapshot)
+            if reasons:
+                snapshot = replace(snapshot, empty_reasons=tuple(reasons))
             if settings.status_file is not None and settings.statusline is not None:
                 self._published = publish_status(
                     ledger,
@@ -182,6 +204,16 @@ class DashboardService:
                     guard=settings.guard,
                 )
         return snapshot
+
+    def _empty_reasons(self, ledger: Ledger, snapshot: DashboardSnapshot) -> list[str]:
+        """Why the ledger holds nothing, or nothing of the last day: what was looked at."""
+        roots, zone = self.settings.roots, self.settings.zone
+        if snapshot.is_empty:
+            return explain_empty(ledger, roots, zone=zone)
+        if not snapshot.sessions and not snapshot.loops:
+            since_ms = snapshot.now_ms - SESSION_WINDOW_MS
+            return explain_empty(ledger, roots, zone=zone, since_ms=since_ms)
+        return []
 
     def guard_state(self) -> GuardState | None:
         """What the guard stops now, its allows and latest decisions, as of the last
@@ -203,11 +235,29 @@ class DashboardService:
         with Ledger(self.settings.ledger_path) as ledger:
             return session_detail(ledger, session_id, source, self.now_ms())
 
-    def tips(self) -> list[Tip]:
-        """The conservation tips of the last two weeks, re-priced."""
-        now_ms = self.now_ms()
+    def tips(self, span: Span) -> TipsView:
+        """The conservation tips over ``span`` (kept between a week and 90 days), re-priced."""
+        now_ms, zone = self.now_ms(), self.settings.zone
+        now = local_now(now_ms, zone)
+        cycle = budget_cycle(now, self.settings.budget.cycle_start_day)
         with Ledger(self.settings.ledger_path) as ledger:
-            return priced_tips(ledger, now_ms - TIPS_WINDOW_DAYS * DAY_MS, now_ms)
+            start_ms = span_start_ms(span, now, cycle, first_day_of(ledger, zone))
+            window = tips_window(span, start_ms, now_ms)
+            return TipsView(span, window, priced_tips(ledger, window.since_ms, now_ms))
+
+    def history(self, query: HistoryQuery) -> HistoryPage:
+        """One page of the sessions of a date range and project (the history view)."""
+        with Ledger(self.settings.ledger_path) as ledger:
+            settings = self.settings
+            return history_page(ledger, query, self.now_ms(), settings.zone, settings.roots)
+
+    def daily_spend(self, span: Span) -> DailySpend:
+        """Spend per local day over ``span`` (the chart's longer spans)."""
+        settings = self.settings
+        with Ledger(settings.ledger_path) as ledger:
+            return daily_spend(
+                ledger, span, self.now_ms(), settings.zone, settings.budget.cycle_start_day
+            )
 
     def start_watcher(self, on_change: Callable[[frozenset[str]], None]) -> LogWatcher:
         """Follow the roots that exist now (slow on big trees: recursive watches)."""

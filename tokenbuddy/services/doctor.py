@@ -3,6 +3,7 @@ skipped and why, and what is wrong with the settings."""
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from tokenbuddy import __version__
@@ -57,9 +58,11 @@ def gather(session: Session) -> dict[str, Any]:
     """Everything doctor reports, as one JSON-ready object."""
     stored = session.ledger.files()
     files_by_root: dict[str, int] = {}
-    for path in stored:
+    for path, entry in stored.items():
+        if entry.missing:
+            continue  # deleted since it was read: its requests stay, the file is gone
         for root in session.roots:
-            if path.startswith(str(root.path)):
+            if entry.cursor.source == root.source and path.startswith(f"{root.path}{os.sep}"):
                 files_by_root[str(root.path)] = files_by_root.get(str(root.path), 0) + 1
     skipped: dict[str, int] = {}
     notes: dict[str, int] = {}

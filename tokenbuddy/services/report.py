@@ -9,9 +9,11 @@ from tokenbuddy.core.report import (
     ReportKind,
     ReportRow,
     fold_buckets,
+    fold_model_buckets,
     grand_total,
     local_day_bounds,
 )
+from tokenbuddy.services.empty_result import explain_empty
 from tokenbuddy.services.ingest import IngestSummary
 from tokenbuddy.services.session import open_session
 from tokenbuddy.store import queries
@@ -34,9 +36,12 @@ def usage_report(
     project: str | None = None,
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    breakdown: bool = False,
+    order: str = "asc",
 ) -> tuple[dict[str, Any], list[str]]:
     """Bring the ledger up to date, then build the report; returns it and the problems met
-    on the way (settings, missing log dirs, files that could not be read)."""
+    on the way (settings, missing log dirs, files that could not be read), and when the
+    report came out empty, why (:func:`~tokenbuddy.services.empty_result.explain_empty`)."""
     session = open_session(jobs=jobs, progress=progress)
     with session.ledger:
         report = build_report(
@@ -47,8 +52,28 @@ def usage_report(
             until=until,
             source=source,
             project=project,
+            breakdown=breakdown,
+            order=order,
         )
-    return report, [*session.problems, *session.summary.errors, *not_regular(session.summary)]
+        if not report["rows"]:
+            since_ms, until_ms = local_day_bounds(since, until, zone)
+            report_notes = explain_empty(
+                session.ledger,
+                session.roots,
+                zone=zone,
+                since_ms=since_ms,
+                until_ms=until_ms,
+                source=source,
+                project=project,
+            )
+        else:
+            report_notes = []
+    return report, [
+        *session.problems,
+        *session.summary.errors,
+        *report_notes,
+        *not_regular(session.summary),
+    ]
 
 
 def not_regular(summary: IngestSummary) -> list[str]:
@@ -70,12 +95,16 @@ def build_report(
     until: date | None = None,
     source: str | None = None,
     project: str | None = None,
+    breakdown: bool = False,
+    order: str = "asc",
 ) -> dict[str, Any]:
-    """The report as one JSON-ready object (the shape ``--json`` prints)."""
+    """The report as one JSON-ready object (the shape ``--json`` prints). With
+    ``breakdown``, each period's row carries ``model_breakdown``: its rows per model.
+    ``order`` ``desc`` puts the latest period or session first."""
     since_ms, until_ms = local_day_bounds(since, until, zone)
     request_filter = queries.RequestFilter(since_ms, until_ms, source, project)
     rows: list[ReportRow]
-    skipped = queries.skipped_by_reason(ledger)
+    skipped = queries.skipped_by_reason(ledger, source, since_ms)
     if kind == "session":
         rows = queries.session_rows(ledger, request_filter)
     elif kind == "model":
@@ -84,14 +113,38 @@ def build_report(
         rows = queries.agent_rows(ledger, request_filter)
     else:
         rows = fold_buckets(kind, queries.bucket_totals(ledger, request_filter), zone)
+    shown = [row.as_dict() for row in rows]
+    if breakdown and kind in PERIOD_KINDS:
+        _add_breakdown(
+            shown,
+            kind,
+            fold_model_buckets(kind, queries.bucket_model_totals(ledger, request_filter), zone),
+        )
+    if order == "desc" and kind in ORDERED_KINDS:
+        shown.reverse()
     return {
-        "rows": [row.as_dict() for row in rows],
+        "rows": shown,
         "totals": grand_total(rows).as_dict(),
         "unpriced_models": queries.unpriced_models(ledger, request_filter),
         "skipped_lines": sum(skipped.values()),
         "implausible_dates": skipped.get(SkipReason.IMPLAUSIBLE_DATE, 0),
         "unknown_token_requests": _unknown_tokens(ledger, request_filter),
     }
+
+
+PERIOD_KINDS = frozenset({"daily", "weekly", "monthly"})
+"""The reports whose rows are periods (``--breakdown`` splits them by model)."""
+ORDERED_KINDS = PERIOD_KINDS | {"session"}
+"""The reports in time order (``--order`` applies); the others are by cost."""
+
+
+def _add_breakdown(
+    shown: list[dict[str, Any]], kind: ReportKind, models: dict[str, list[ReportRow]]
+) -> None:
+    """Put each period's rows per model in its row, as ``model_breakdown``."""
+    label_field = {"daily": "date", "weekly": "week", "monthly": "month"}[kind]
+    for row in shown:
+        row["model_breakdown"] = [model.as_dict() for model in models.get(row[label_field], [])]
 
 
 def _unknown_tokens(ledger: Ledger, request_filter: queries.RequestFilter) -> int:

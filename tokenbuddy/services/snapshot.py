@@ -7,7 +7,7 @@ requests table through its time and session indexes.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tokenbuddy.core.agents import short_agent_name
@@ -18,6 +18,7 @@ from tokenbuddy.core.dashboard import (
     DashboardSnapshot,
     SessionDetail,
     SessionSummary,
+    WindowStatus,
 )
 from tokenbuddy.core.metrics import (
     budget_cycle,
@@ -25,11 +26,13 @@ from tokenbuddy.core.metrics import (
     local_now,
     start_of_day,
 )
+from tokenbuddy.core.model_ids import model_label, undated_model
 from tokenbuddy.core.projects import project_name
-from tokenbuddy.core.report import fold_buckets
 from tokenbuddy.core.script_loops import group_script_loops
+from tokenbuddy.core.spans import DailySpend, Span, span_days, span_first_day
 from tokenbuddy.core.totals import Totals
 from tokenbuddy.core.units import HOUR_MS, MINUTE_MS
+from tokenbuddy.services.blocks import current_block
 from tokenbuddy.services.budget import BudgetSettings
 from tokenbuddy.services.monitor import Monitor
 from tokenbuddy.store import queries, spend
@@ -95,7 +98,13 @@ def build_snapshot(
         announce=tuple(watch.announce),
         loops=tuple(loops[:MAX_SESSIONS]),
         person_typed_ms=watch.person_typed_ms,
+        block=None if _claude_5h_known(watch.windows) else current_block(ledger, now_ms),
     )
+
+
+def _claude_5h_known(windows: tuple[WindowStatus, ...]) -> bool:
+    """Whether Claude's own 5-hour percentage was read (the status line or OAuth)."""
+    return any(window.label == "Claude 5h" for window in windows)
 
 
 def _ms(moment: Any) -> int:
@@ -112,10 +121,10 @@ def _rollup_totals(ledger: Ledger, since_ms: int | None) -> Totals:
 
 def _sessions(ledger: Ledger, now_ms: int) -> list[SessionSummary]:
     rows = session_store.recent_sessions(ledger, now_ms - SESSION_WINDOW_MS, MAX_WINDOW_SESSIONS)
-    return _summaries(ledger, rows, now_ms)
+    return session_summaries(ledger, rows, now_ms)
 
 
-def _summaries(
+def session_summaries(
     ledger: Ledger, rows: list[session_store.SessionTotals], now_ms: int
 ) -> list[SessionSummary]:
     ids = [row.session_id for row in rows]
@@ -165,11 +174,36 @@ def _hourly(ledger: Ledger, now: Any) -> tuple[float, ...]:
 
 
 def _daily(ledger: Ledger, now: Any, zone: ZoneInfo) -> tuple[float, ...]:
-    first_day = start_of_day(now) - timedelta(days=29)
-    buckets = queries.bucket_totals(ledger, queries.RequestFilter(since_ms=_ms(first_day)))
-    by_day = {row.key["date"]: row.totals.cost_usd for row in fold_buckets("daily", buckets, zone)}
-    days = [(first_day + timedelta(days=offset)).date().isoformat() for offset in range(30)]
-    return tuple(by_day.get(day, 0.0) for day in days)
+    return _daily_from(ledger, now.date() - timedelta(days=29), now, zone)
+
+
+def _daily_from(
+    ledger: Ledger, first_day: date, now: datetime, zone: ZoneInfo
+) -> tuple[float, ...]:
+    """Spend per local day from ``first_day`` to today, oldest first."""
+    by_day: dict[date, float] = {}
+    start_ms = _ms(datetime.combine(first_day, time(0), zone))
+    for bucket_ms, cost in spend.bucket_costs(ledger, start_ms):
+        day = datetime.fromtimestamp(bucket_ms / 1000, zone).date()
+        by_day[day] = by_day.get(day, 0.0) + cost
+    return tuple(by_day.get(day, 0.0) for day in span_days(first_day, now))
+
+
+def daily_spend(
+    ledger: Ledger, span: Span, now_ms: int, zone: ZoneInfo, cycle_start_day: int
+) -> DailySpend:
+    """Spend per local day over ``span`` up to today (all time: from the first request)."""
+    now = local_now(now_ms, zone)
+    first_day = span_first_day(
+        span, now, budget_cycle(now, cycle_start_day), first_day_of(ledger, zone)
+    )
+    return DailySpend(span, first_day, _daily_from(ledger, first_day, now, zone))
+
+
+def first_day_of(ledger: Ledger, zone: ZoneInfo) -> date | None:
+    """The local day of the ledger's first request (None: an empty ledger)."""
+    first_ms = spend.first_bucket_ms(ledger)
+    return None if first_ms is None else datetime.fromtimestamp(first_ms / 1000, zone).date()
 
 
 def _breakdowns(ledger: Ledger, today_ms: int, cycle_ms: int) -> tuple[Breakdown, ...]:
@@ -190,17 +224,19 @@ def _breakdowns(ledger: Ledger, today_ms: int, cycle_ms: int) -> tuple[Breakdown
 
 
 def _models(rows: list[ReportRow]) -> tuple[tuple[str, Totals], ...]:
-    """(label, totals) per model and source: a model that several agents ran is named
-    with each agent (``claude-sonnet-4-5 · OpenCode``)."""
+    """(label, totals) per model and source: a model that several agents ran (dated or
+    not) is named with each agent (``claude-sonnet-4-5 · OpenCode``)."""
     agents: dict[str, int] = {}
     for row in rows:
-        agents[row.key["model"]] = agents.get(row.key["model"], 0) + 1
+        family = undated_model(str(row.key["model"]))
+        agents[family] = agents.get(family, 0) + 1
     labelled = []
     for row in rows:
         model = str(row.key["model"])
-        if agents[model] > 1:
-            model += f" · {short_agent_name(row.key['source'])}"
-        labelled.append((model, row.totals))
+        label = model_label(model)
+        if agents[undated_model(model)] > 1:
+            label += f" · {short_agent_name(row.key['source'])}"
+        labelled.append((label, row.totals))
     return tuple(labelled)
 
 
@@ -228,5 +264,5 @@ def session_detail(
     if not lines:
         return None
     rows = session_store.session_totals(ledger, session_id, source)
-    summary = _summaries(ledger, rows, now_ms)[0]
+    summary = session_summaries(ledger, rows, now_ms)[0]
     return SessionDetail(summary, lines, session_store.subagent_spend(ledger, session_id, source))

@@ -177,9 +177,9 @@ def write_snapshot(
     from tokenbuddy.services.monitor import Monitor
     from tokenbuddy.services.snapshot import build_snapshot
     from tokenbuddy.services.status_file import publish_status
-    from tokenbuddy.store.timezone import resolve_zone
+    from tokenbuddy.store.timezone import configured_zone
 
-    zone = resolve_zone(settings.timezone)
+    zone, _ = configured_zone(settings.timezone)  # the bad name is said by other commands
     budget = BudgetSettings.from_settings(settings)
     now_ms = clock.now_ms()
     monitor = Monitor(zone, budget, settings.thresholds, record_announcements=False)

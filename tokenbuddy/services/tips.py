@@ -63,41 +63,70 @@ class TipsRun:
     tips: list[Tip]
     since_ms: int
     now_ms: int
+    """The window's end: now, or the end of ``--until``."""
     zone: ZoneInfo
     """The zone the window's days are counted in."""
     problems: list[str]
-    """Time zone, settings and log-dir problems, and files that could not be read."""
+    """Time zone, settings and log-dir problems, files that could not be read, and why
+    the window holds no request when it holds none."""
 
 
 def window_start(since: date | None, now_ms: int, zone: ZoneInfo) -> int:
-    """The window's first moment: local midnight of ``since``, else 14 days ago."""
+    """The window's first moment: local midnight of ``since``, else 14 days before
+    ``now_ms`` (the window's end)."""
     if since is None:
         return now_ms - DEFAULT_WINDOW_DAYS * DAY_MS
     start, _ = local_day_bounds(since, None, zone)
     assert start is not None
     if now_ms - start < MIN_WINDOW_DAYS * DAY_MS:
         raise ConfigError(
-            f"--since must be at least {MIN_WINDOW_DAYS} days ago: a shorter window "
-            "would turn a few requests into a monthly saving"
+            f"--since must be at least {MIN_WINDOW_DAYS} days before the window's end "
+            "(today, or --until): a shorter window would turn a few requests into a "
+            "monthly saving"
         )
     return start
 
 
+def window_end(until: date | None, now_ms: int, zone: ZoneInfo) -> int:
+    """The window's end: the midnight after ``until``, but never later than now."""
+    if until is None:
+        return now_ms
+    _, end = local_day_bounds(None, until, zone)
+    assert end is not None
+    return min(end, now_ms)
+
+
 def tips_since(
-    since: date | None, *, progress: Callable[[int, int], None] | None = None
+    since: date | None,
+    *,
+    until: date | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> TipsRun:
     """Bring the ledger up to date, then find the tips from ``since`` (default: two weeks
-    ago) to now."""
+    before the end) to the end of ``until`` (default: now)."""
+    from tokenbuddy.services.empty_result import explain_empty
     from tokenbuddy.services.session import open_session
-    from tokenbuddy.store.timezone import resolve_zone, zone_notice
+    from tokenbuddy.store.timezone import configured_zone, zone_notice
 
     session = open_session(settings=True, progress=progress)
     with session.ledger:
         settings = session.settings
         assert settings is not None
-        zone = resolve_zone(settings.timezone)
-        now_ms = clock.now_ms()
-        since_ms = window_start(since, now_ms, zone)
-        tips = priced_tips(session.ledger, since_ms, now_ms)
-    problems = [*zone_notice(settings.timezone), *session.problems, *session.summary.errors]
-    return TipsRun(tips, since_ms, now_ms, zone, problems)
+        zone, zone_problems = configured_zone(settings.timezone)
+        end_ms = window_end(until, clock.now_ms(), zone)
+        since_ms = window_start(since, end_ms, zone)
+        tips = priced_tips(session.ledger, since_ms, end_ms)
+        empty = (
+            []
+            if tips
+            else explain_empty(
+                session.ledger, session.roots, zone=zone, since_ms=since_ms, until_ms=end_ms
+            )
+        )
+    problems = [
+        *zone_problems,
+        *zone_notice(settings.timezone),
+        *session.problems,
+        *session.summary.errors,
+    ]
+    return TipsRun(tips, since_ms, end_ms, zone, [*problems, *empty])

@@ -28,7 +28,11 @@ read; a rewound call stays counted (it was billed).
 
 A ``gemini`` message carries ``model`` and ``tokens {input, output, cached, thoughts,
 tool, total}`` copied from the API's usage metadata (see :mod:`gemini_usage` for what
-each includes). ``user`` messages are prompts a person typed (in main sessions);
+each includes). ``recordMessageTokens`` queues a call's tokens until the next ``gemini``
+message is recorded, and a synthetic message (``recordSyntheticMessage``) takes them with
+no ``model``: such a call is priced at the model the chat's previous ``gemini`` message
+named. Every message has an ``id`` (``newMessage``); one without is a counted skip.
+``user`` messages are prompts a person typed (in main sessions);
 ``info``, ``error`` and ``warning`` messages carry nothing to count. The project is the
 root the slug's ``.project_root`` or ``projects.json`` names (a hash dir is matched
 against the SHA-256 of the roots ``projects.json`` lists); "" when neither knows it.
@@ -69,6 +73,9 @@ SUBAGENT = "subagent"
 
 NOT_A_CONVERSATION = "not a Gemini CLI conversation"
 NO_TOKENS = "gemini message without token counts (yet)"
+NO_MESSAGE_ID = "message without an id"
+MODEL_CARRIED = "gemini message naming no model (the chat's previous model used)"
+NO_MODEL = "gemini message naming no model, nor any before it (unpriced)"
 REPEATED_MESSAGES = "messages repeated in a metadata update (not counted again)"
 KNOWN_TYPES = frozenset({"user", "gemini", "info", "error", "warning"})
 
@@ -167,6 +174,9 @@ class ChatReader:
         self.project = project_root(where.project_dir)
         self.session_id = ""
         self.subagent = bool(where.parent_session)
+        self.model = ""
+        """The model the chat's latest ``gemini`` message named: a message recorded with
+        no model (a synthetic one that took queued tokens) ran on it."""
         self.calls: dict[str, UsageRecord] = {}
         self.prompts: dict[tuple[str, int], PromptMark] = {}
 
@@ -209,6 +219,7 @@ class ChatReader:
         end = data.rfind(b"\n") + 1
         carried = state if offset else {}
         self.session_id = str(carried.get("session_id", "")) or Path(path).stem
+        self.model = str(carried.get("model", ""))
         self.subagent = self.subagent or carried.get("kind") == SUBAGENT
         for line in split_lines(data[:end]):
             self.stats.lines += 1
@@ -216,7 +227,8 @@ class ChatReader:
             if record is not None:
                 self.line(record)
         kind = SUBAGENT if self.subagent else ""
-        new_state = {"offset": offset + end, "session_id": self.session_id, "kind": kind}
+        new_state = {"offset": offset + end, "session_id": self.session_id, "kind": kind,
+                     "model": self.model}  # fmt: skip
         return self.result(new_state, offset == 0)
 
     def line(self, record: dict[str, Any]) -> None:
@@ -244,8 +256,11 @@ class ChatReader:
     def message(self, message: Any) -> None:
         """A ``gemini`` message's call, a ``user`` message's prompt; others carry neither."""
         kind = message.get("type") if isinstance(message, dict) else None
-        if kind not in KNOWN_TYPES:
+        if not isinstance(kind, str) or kind not in KNOWN_TYPES:
             self.stats.skip(SkipReason.UNKNOWN_TYPE)
+            return
+        if not isinstance(message.get("id"), str) or not message["id"]:
+            self.stats.skip(NO_MESSAGE_ID)
             return
         if kind == "user":
             self.prompt(message)
@@ -259,26 +274,30 @@ class ChatReader:
 
     def call(self, message: dict[str, Any]) -> None:
         """One model call, when its tokens are known; copies keep the largest."""
+        named = model_id(message.get("model"))
+        model = named or self.model
+        self.model = model
         tokens = message.get("tokens")
         if tokens is None:
             self.stats.note(NO_TOKENS)
             return
-        record = self.usage(message, tokens)
+        if not named:
+            self.stats.note(MODEL_CARRIED if model else NO_MODEL)
+        record = self.usage(message, tokens, model)
         if record is None:
             return
         known = self.calls.get(record.dedup_key)
         if known is None or record.total_tokens >= known.total_tokens:
             self.calls[record.dedup_key] = record
 
-    def usage(self, message: dict[str, Any], tokens: Any) -> UsageRecord | None:
+    def usage(self, message: dict[str, Any], tokens: Any, model: str) -> UsageRecord | None:
         if not isinstance(tokens, dict):
             self.stats.skip(SkipReason.BAD_USAGE)
             return None
         raw = tuple(tokens.get(field) for field in TOKEN_FIELDS)
         counts = token_counts(raw, thoughts_apart=True)
         ts_ms = parse_timestamp(message.get("timestamp"))
-        model = model_id(message.get("model"))
-        reason = _skip_reason(counts is None, ts_ms is None, not model)
+        reason = _skip_reason(counts is None, ts_ms is None)
         if reason or counts is None or ts_ms is None:
             self.stats.skip(reason or SkipReason.BAD_USAGE)
             return None
@@ -295,12 +314,10 @@ class ChatReader:
         )  # fmt: skip
 
 
-def _skip_reason(bad_usage: bool, no_timestamp: bool, no_model: bool) -> str:
+def _skip_reason(bad_usage: bool, no_timestamp: bool) -> str:
     if bad_usage:
         return SkipReason.BAD_USAGE
-    if no_timestamp:
-        return SkipReason.NO_TIMESTAMP
-    return SkipReason.NO_MODEL if no_model else ""
+    return SkipReason.NO_TIMESTAMP if no_timestamp else ""
 
 
 PROJECT_ROOT_FILE = ".project_root"

@@ -91,9 +91,18 @@ def token_counts(raw: tuple[Any, ...], *, thoughts_apart: bool) -> TokenCounts |
     return TokenCounts(prompt_n - cached_n + tool_n, output, cached_n, min(thoughts_n, output))
 
 
+RUNTIME_PREFIX = "$runtime|"
+"""Qwen Code's runtime model snapshot ids, ``$runtime|<auth type>|<model id>``
+(``packages/core/src/utils/runtimeModelPrefix.ts`` in QwenLM/qwen-code)."""
+
+
 def model_id(raw: Any) -> str:
     """The model id as a price database knows it: lowercase, without a provider or API
-    path prefix (``models/gemini-2.5-pro``, ``qwen/qwen3-coder-plus``); "" when absent."""
+    path prefix (``models/gemini-2.5-pro``, ``qwen/qwen3-coder-plus``) or Qwen Code's
+    runtime snapshot prefix (``$runtime|openai|qwen3-coder-plus``); "" when absent."""
     if not isinstance(raw, str):
         return ""
-    return raw.strip().rsplit("/", 1)[-1].lower()
+    model = raw.strip()
+    while model.startswith(RUNTIME_PREFIX) and model.count("|") >= 2:
+        model = model.split("|", 2)[2]
+    return model.rsplit("/", 1)[-1].lower()

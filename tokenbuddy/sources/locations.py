@@ -92,3 +92,14 @@ def wsl_dirs(
         if path.is_dir():
             found.append(LogDir(path, "WSL"))
     return found
+
+
+REMOTE_SERVERS = (".vscode-server", ".vscode-server-insiders")
+"""The dot dirs a VS Code remote (SSH, WSL, container, tunnel) server keeps its data in, on
+the machine the extensions run on: ``<dir>/data/User`` is its ``User`` dir."""
+
+
+def remote_user_dirs(home: Path, servers: tuple[str, ...] = REMOTE_SERVERS) -> list[LogDir]:
+    """The ``User`` dirs of the editor servers in the home directory (stable and Insiders),
+    where remote windows' chats and extension data live."""
+    return [LogDir(home / server / "data" / "User", "default") for server in servers]

@@ -114,7 +114,7 @@ class SessionParser:
     def feed(self, record: dict[str, Any]) -> None:
         """One parsed record."""
         kind = record.get("type")
-        if kind not in KNOWN_TYPES:
+        if not isinstance(kind, str) or kind not in KNOWN_TYPES:
             self.stats.skip(SkipReason.UNKNOWN_TYPE)
         elif kind == "assistant":
             self.call(record)
@@ -125,7 +125,8 @@ class SessionParser:
 
     def prompt(self, record: dict[str, Any]) -> None:
         """A prompt mark for what a person typed in a main session."""
-        if record.get("subtype") not in PROMPT_SUBTYPES or record.get("provenance") in NOT_TYPED:
+        subtype, provenance = _name(record.get("subtype")), _name(record.get("provenance"))
+        if subtype not in PROMPT_SUBTYPES or provenance in NOT_TYPED:
             return
         ts_ms = parse_timestamp(record.get("timestamp"))
         session_id = record.get("sessionId")
@@ -175,6 +176,12 @@ class SessionParser:
                 _text(record.get("agentId")), _text(record.get("agentName")),
             )  # fmt: skip
         return None
+
+
+def _name(value: Any) -> str | None:
+    """A subtype or provenance as written: a string, None when absent, "" when it is
+    something else (which names nothing this reader knows)."""
+    return value if value is None or isinstance(value, str) else ""
 
 
 def _text(value: Any) -> str:

@@ -50,7 +50,8 @@ CONFIG_TEMPLATE = """\
 # The Claude Code status line (tokenbuddy statusline --install).
 [statusline]
 # segments = ["session", "today", "burn", "cap", "cache", "five_hour", "warning", "guard"]
-# (also available: "seven_day")
+# (also available: "seven_day", and from Claude Code's own input "model", "context"
+# for the context window used, "duration", "git" for the branch, "lines" added/removed)
 # separator = " · "
 # prefix = "⚡ "
 # color = true

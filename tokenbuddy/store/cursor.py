@@ -1,13 +1,14 @@
 """Cursor in the ledger: local estimates, billed rows, and which of them count.
 
-Tables (ledger migration 4):
+Tables (ledger migrations 4 and 9):
 
 - ``cursor_dbs``: each ``state.vscdb`` read, with the size and mtime of the file and its
   WAL when last read (an unchanged database costs a ``stat``), and what it held;
 - ``cursor_composers``: each conversation's ``lastUpdatedAt`` when last read, so only
   conversations that moved are re-read;
 - ``cursor_projects``: composer id → workspace folder, from the workspace databases;
-- ``billed_until``: the newest billed Cursor request (see :data:`~tokenbuddy.store.ledger.COUNTED`).
+- ``cursor_billed_ranges``: the periods billed rows cover, one per import or pull, merged
+  (see :data:`~tokenbuddy.store.ledger.COUNTED`).
 
 Estimates are source ``cursor-local``; billed rows are source ``cursor``, either API usage
 events (keyed ``cursor:<user>:<ms>:<model>``) or imported CSV rows (``cursor:csv:...``).
@@ -22,15 +23,21 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from tokenbuddy.core.records import CURSOR, CURSOR_LOCAL
+from tokenbuddy.core.records import CURSOR
 from tokenbuddy.core.report import BUCKET_MS
 from tokenbuddy.core.units import DAY_MS
-from tokenbuddy.store.ledger import BILLED_UNTIL_MS, RECORD_COLUMNS, request_row
+from tokenbuddy.store.ledger import (
+    BILLED_RANGES,
+    COUNTED,
+    IN_BILLED_RANGE,
+    RECORD_COLUMNS,
+    request_row,
+)
 from tokenbuddy.store.ledger.rollup import mark_dirty
 
 if TYPE_CHECKING:
     import sqlite3
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Sequence
 
     from tokenbuddy.core.cursor_reads import DbRead, DbStat
     from tokenbuddy.core.pricing import PriceBook
@@ -52,10 +59,14 @@ _UPSERT = (
     " input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,"
     " cache_write_5m_tokens = excluded.cache_write_5m_tokens,"
     " cache_read_tokens = excluded.cache_read_tokens, cost_usd = excluded.cost_usd,"
-    " total_tokens = excluded.total_tokens"
+    " total_tokens = excluded.total_tokens, reported_cost_usd = excluded.reported_cost_usd,"
+    " billing_units = excluded.billing_units"
     " WHERE requests.ts_ms != excluded.ts_ms OR requests.project != excluded.project"
     " OR requests.model != excluded.model OR requests.total_tokens != excluded.total_tokens"
     " OR requests.cost_usd IS NOT excluded.cost_usd"
+    " OR requests.reported_cost_usd IS NOT excluded.reported_cost_usd"
+    " OR requests.billing_units != excluded.billing_units"
+    " OR requests.cache_write_5m_tokens != excluded.cache_write_5m_tokens"
 )
 """Upsert a request whose fields may change between reads (a CSV re-import, a bubble
 that gained its token counts)."""
@@ -132,10 +143,10 @@ def commit_read(ledger: Ledger, read: DbRead, book: PriceBook) -> int:
         db.executemany(_UPSERT, rows)
         mark_dirty(db, {row[2] // BUCKET_MS for row in rows})
         db.executemany(
-            "INSERT OR REPLACE INTO cursor_composers VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO cursor_composers VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (read.path, c.composer_id, c.last_updated_ms, c.version, c.bubbles,
-                 len(c.records), c.unknown_tokens)
+                 len(c.records), c.unknown_tokens, c.estimated_tokens)
                 for c in read.changed
             ],
         )  # fmt: skip
@@ -195,27 +206,34 @@ def _save_db(
 # -- billed rows -----------------------------------------------------------------------------
 
 
-def billed_until(db: sqlite3.Connection) -> int:
-    """The newest billed Cursor request's timestamp; -1 when none is stored."""
-    return int(db.execute(f"SELECT {BILLED_UNTIL_MS}").fetchone()[0])
+def billed_ranges(db: sqlite3.Connection) -> list[tuple[int, int]]:
+    """The periods billed Cursor rows cover, ``(low_ms, high_ms)`` ascending."""
+    rows = db.execute(f"SELECT low_ms, high_ms FROM {BILLED_RANGES} ORDER BY low_ms")
+    return [(int(low), int(high)) for low, high in rows]
 
 
-def note_billed(db: sqlite3.Connection, timestamps: Iterable[int]) -> None:
-    """Move the billed boundary to the newest of ``timestamps`` (inside a transaction).
+def add_billed_range(db: sqlite3.Connection, low_ms: int, high_ms: int) -> None:
+    """Record that billed rows cover ``[low_ms, high_ms]``, merging it with the periods it
+    overlaps or touches (inside a transaction).
 
-    The rollup buckets of the estimates it passes are marked dirty: the next refresh
+    The rollup buckets of the estimates it newly covers are marked dirty: the next refresh
     leaves them out.
     """
-    newest = max(timestamps, default=None)
-    before = billed_until(db)
-    if newest is None or newest <= before:
+    if high_ms < low_ms:
         return
     db.execute(
         "INSERT OR IGNORE INTO dirty_buckets SELECT DISTINCT ts_ms / ? FROM requests"
-        f" WHERE {_LOCAL_KEYS} AND +ts_ms > ? AND +ts_ms <= ?",
-        (BUCKET_MS, before, newest),
+        f" WHERE {_LOCAL_KEYS} AND +ts_ms >= ? AND +ts_ms <= ? AND NOT {IN_BILLED_RANGE}",
+        (BUCKET_MS, low_ms, high_ms),
     )
-    db.execute("INSERT OR REPLACE INTO billed_until VALUES (?, ?)", (CURSOR_LOCAL, newest))
+    touching = db.execute(
+        f"SELECT low_ms, high_ms FROM {BILLED_RANGES} WHERE low_ms <= ? AND high_ms >= ?",
+        (high_ms + 1, low_ms - 1),
+    ).fetchall()
+    for low, high in touching:
+        low_ms, high_ms = min(low_ms, low), max(high_ms, high)
+    db.executemany(f"DELETE FROM {BILLED_RANGES} WHERE low_ms = ? AND high_ms = ?", touching)
+    db.execute(f"INSERT INTO {BILLED_RANGES} VALUES (?, ?)", (low_ms, high_ms))
 
 
 def drop_csv_covered_by_api(db: sqlite3.Connection, low_ms: int, high_ms: int) -> int:
@@ -257,16 +275,24 @@ def _delete_marking_buckets(db: sqlite3.Connection, rows: str, params: tuple[Any
     return int(db.execute(f"DELETE{rows}", params).rowcount)
 
 
-def store_billed(db: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-    """After billed Cursor rows were upserted: settle CSV/API overlaps and requests seen
-    through both the personal and the team API, then move the boundary."""
+def store_billed(
+    db: sqlite3.Connection, rows: Sequence[tuple[Any, ...]], since_ms: int, until_ms: int
+) -> None:
+    """After a pull's billed Cursor rows were upserted: settle CSV/API overlaps and requests
+    seen through both the personal and the team API, then record the period they bill.
+
+    The period runs from the pull's start to its last event (at most ``until_ms``): a pull
+    that found no event leaves the estimates alone, and requests Cursor has not listed yet
+    keep their estimates until a later pull lists them.
+    """
     billed = [row for row in rows if row[1] == CURSOR]
     if not billed:
         return
     stamps = [row[2] for row in billed]
     drop_csv_covered_by_api(db, min(stamps) - 1000, max(stamps) + 1000)
     drop_team_events_seen_personally(db, min(stamps), max(stamps))
-    note_billed(db, stamps)
+    first, last = min(stamps), max(stamps)
+    add_billed_range(db, min(since_ms, first), min(last, until_ms))
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,8 +312,11 @@ class ImportResult:
         return self.rows - self.written
 
 
-def import_billed(ledger: Ledger, rows: Sequence[tuple[Any, ...]]) -> ImportResult:
-    """Upsert billed Cursor rows (an imported CSV) in one transaction, then refresh the rollup."""
+def import_billed(
+    ledger: Ledger, rows: Sequence[tuple[Any, ...]], ranges: Sequence[tuple[int, int]]
+) -> ImportResult:
+    """Upsert billed Cursor rows (imported exports) in one transaction, record the period
+    each file covers, then refresh the rollup."""
     if not rows:
         return ImportResult(0, 0, 0)
     db = ledger.db
@@ -298,7 +327,8 @@ def import_billed(ledger: Ledger, rows: Sequence[tuple[Any, ...]]) -> ImportResu
         written = db.total_changes - before
         mark_dirty(db, {s // BUCKET_MS for s in stamps})
         covered = drop_csv_covered_by_api(db, min(stamps), max(stamps))
-        note_billed(db, stamps)
+        for low, high in ranges:
+            add_billed_range(db, low, high)
     ledger.refresh_rollup()
     return ImportResult(len(rows), max(written - covered, 0), covered)
 
@@ -313,7 +343,7 @@ def unknown_token_requests(
     return int(
         ledger.db.execute(
             f"SELECT COUNT(*) FROM requests WHERE {_LOCAL_KEYS} AND total_tokens = 0"
-            f" AND +ts_ms >= ? AND +ts_ms < ? AND +ts_ms > {BILLED_UNTIL_MS}",
+            f" AND +ts_ms >= ? AND +ts_ms < ? AND {COUNTED}",
             (since_ms if since_ms is not None else -(2**62), until_ms or 2**62),
         ).fetchone()[0]
     )
@@ -342,21 +372,42 @@ def doctor_report(ledger: Ledger) -> dict[str, Any]:
                 "error": error,
             }
         )
-    until = billed_until(db)
-    return {"databases": dbs, "billed_until_ms": until if until >= 0 else None}
+    return {"databases": dbs, "billed_ranges": billed_ranges(db), "versions": _version_counts(db)}
+
+
+def _version_counts(db: sqlite3.Connection) -> dict[str, dict[str, int]]:
+    """Per ``composerData`` ``_v``: requests with real, estimated and unknown token counts."""
+    rows = db.execute(
+        "SELECT version, TOTAL(requests), TOTAL(estimated_tokens), TOTAL(unknown_tokens)"
+        " FROM cursor_composers GROUP BY version ORDER BY version"
+    )
+    return {
+        version or "none": {
+            "real": int(requests - estimated - unknown),
+            "estimated": int(estimated),
+            "unknown": int(unknown),
+        }
+        for version, requests, estimated, unknown in rows
+    }
 
 
 def reconciliation_sums(
     db: sqlite3.Connection, since_ms: int | None, until_ms: int | None
-) -> list[tuple[int, str, str, float]]:
-    """(UTC day index, source, model, dollars) of Cursor estimates and billed rows, over the
-    period billed rows cover; estimates are read whether or not they count."""
+) -> list[tuple[int, str, str, float, bool]]:
+    """(UTC day index, source, model, dollars, estimated) of Cursor estimates and billed
+    rows inside the periods billed rows cover; estimates are read whether or not they
+    count. ``estimated`` marks billed rows priced at list price (an export without a Cost
+    column) apart from those whose figure Cursor billed."""
     low = since_ms if since_ms is not None else -(2**62)
-    high = min(until_ms if until_ms is not None else 2**62, billed_until(db) + 1)
+    high = until_ms if until_ms is not None else 2**62
     rows = db.execute(
-        f"SELECT ts_ms / {DAY_MS}, source, model, TOTAL(cost_usd) FROM requests"
-        " WHERE ts_ms >= ? AND ts_ms < ? AND source IN ('cursor', 'cursor-local')"
-        " GROUP BY 1, 2, 3",
+        f"SELECT ts_ms / {DAY_MS}, source, model, TOTAL(cost_usd),"
+        " source = 'cursor' AND reported_cost_usd IS NULL FROM requests"
+        f" WHERE ts_ms >= ? AND ts_ms < ? AND source IN ('cursor', 'cursor-local')"
+        f" AND {IN_BILLED_RANGE} GROUP BY 1, 2, 3, 5",
         (low, high),
     )
-    return [(int(day), str(source), str(model), float(usd)) for day, source, model, usd in rows]
+    return [
+        (int(day), str(source), str(model), float(usd), bool(estimated))
+        for day, source, model, usd, estimated in rows
+    ]

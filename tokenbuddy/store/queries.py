@@ -54,13 +54,17 @@ class RequestFilter:
                     raise ConfigError("report bounds must fall on a quarter hour")
                 clauses.append(f"bucket {operator} ?")
                 params.append(bound // BUCKET_MS)
+        self.add_matching(clauses, params)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def add_matching(self, clauses: list[str], params: list[Any]) -> None:
+        """The source and project conditions (columns both tables have)."""
         if self.source:
             clauses.append("source = ?")
             params.append(self.source)
         if self.project:
             clauses.append("instr(lower(project), lower(?)) > 0")
             params.append(self.project)
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
 def bucket_totals(ledger: Ledger, request_filter: RequestFilter) -> list[tuple[int, Totals]]:
@@ -70,6 +74,18 @@ def bucket_totals(ledger: Ledger, request_filter: RequestFilter) -> list[tuple[i
         f"SELECT bucket, {_REPORT_SUMS} FROM usage_rollup{where} GROUP BY 1 ORDER BY 1", params
     )
     return [(row[0] * BUCKET_MS, Totals.from_row(row[1:])) for row in rows]
+
+
+def bucket_model_totals(
+    ledger: Ledger, request_filter: RequestFilter
+) -> list[tuple[int, str, Totals]]:
+    """Sums per 15-minute UTC bucket and model, as (bucket start in epoch ms, model, totals)."""
+    where, params = request_filter.where()
+    rows = ledger.db.execute(
+        f"SELECT bucket, model, {_REPORT_SUMS} FROM usage_rollup{where} GROUP BY 1, 2 ORDER BY 1",
+        params,
+    )
+    return [(row[0] * BUCKET_MS, row[1], Totals.from_row(row[2:])) for row in rows]
 
 
 def session_rows(ledger: Ledger, request_filter: RequestFilter) -> list[ReportRow]:
@@ -194,15 +210,26 @@ def unpriced_models(ledger: Ledger, request_filter: RequestFilter) -> dict[str, 
     return {model: count for model, count in rows}
 
 
-def skipped_lines(ledger: Ledger) -> int:
-    """Lines skipped across every file the ledger has read."""
-    return sum(skipped_by_reason(ledger).values())
+def skipped_lines(ledger: Ledger, source: str | None = None, since_ms: int | None = None) -> int:
+    """Lines skipped in the files the ledger has read: every file's, or only those of
+    ``source`` last written from ``since_ms`` on (an older file's lines cannot be newer)."""
+    return sum(skipped_by_reason(ledger, source, since_ms).values())
 
 
-def skipped_by_reason(ledger: Ledger) -> dict[str, int]:
-    """Lines skipped across every file the ledger has read, by reason."""
+def skipped_by_reason(
+    ledger: Ledger, source: str | None = None, since_ms: int | None = None
+) -> dict[str, int]:
+    """The lines :func:`skipped_lines` counts, by reason."""
+    where = "skipped != '{}'"
+    params: list[object] = []
+    if source is not None:
+        where += " AND source = ?"
+        params.append(source)
+    if since_ms is not None:
+        where += " AND mtime_ns >= ?"
+        params.append(since_ms * 1_000_000)
     totals: dict[str, int] = {}
-    for (skipped,) in ledger.db.execute("SELECT skipped FROM files WHERE skipped != '{}'"):
+    for (skipped,) in ledger.db.execute(f"SELECT skipped FROM files WHERE {where}", params):
         for reason, count in orjson.loads(skipped).items():
             totals[reason] = totals.get(reason, 0) + count
     return totals
@@ -230,3 +257,44 @@ def request_span(ledger: Ledger) -> RequestSpan:
         "SELECT COUNT(*), MIN(ts_ms), MAX(ts_ms) FROM requests"
     ).fetchone()
     return RequestSpan(int(count), first_ms, last_ms)
+
+
+def filtered_span(ledger: Ledger, request_filter: RequestFilter) -> RequestSpan:
+    """How many requests match ``request_filter``, and the first and last one's quarter
+    hour (from the rollup, so a project filter costs the same as none)."""
+    where, params = request_filter.where()
+    count, first, last = ledger.db.execute(
+        f"SELECT SUM(requests), MIN(bucket), MAX(bucket) FROM usage_rollup{where}", params
+    ).fetchone()
+    if not count:
+        return RequestSpan(0, None, None)
+    return RequestSpan(int(count), first * BUCKET_MS, last * BUCKET_MS)
+
+
+def files_under(ledger: Ledger, source: str, directory: str) -> int:
+    """How many files of ``source`` under ``directory`` the ledger has read (and still
+    finds on disk)."""
+    prefix = directory.rstrip("/") + "/"
+    (count,) = ledger.db.execute(
+        "SELECT COUNT(*) FROM files WHERE source = ? AND missing = 0 AND substr(path, 1, ?) = ?",
+        (source, len(prefix), prefix),
+    ).fetchone()
+    return int(count)
+
+
+def requests_between(
+    ledger: Ledger, since_ms: int | None, until_ms: int | None, request_filter: RequestFilter
+) -> int:
+    """How many requests of the filter's source and project fall from ``since_ms``
+    (inclusive) to ``until_ms`` (exclusive), to the millisecond (from the requests)."""
+    clauses: list[str] = ["1"]
+    params: list[object] = []
+    for bound, operator in ((since_ms, ">="), (until_ms, "<")):
+        if bound is not None:
+            clauses.append(f"ts_ms {operator} ?")
+            params.append(bound)
+    request_filter.add_matching(clauses, params)
+    (count,) = ledger.db.execute(
+        f"SELECT COUNT(*) FROM requests WHERE {' AND '.join(clauses)}", params
+    ).fetchone()
+    return int(count)

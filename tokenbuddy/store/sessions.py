@@ -27,7 +27,7 @@ SessionKey = tuple[str, str]
 _JSON_IDS = "(SELECT value FROM json_each(?))"
 """The session ids of a JSON array parameter: any number of them in one parameter (a
 loop's runs can be thousands, past the limit of some SQLite builds on parameters)."""
-_SESSION_COLUMNS = (
+SESSION_COLUMNS = (
     "session_id, source, MIN(first_ts_ms), MAX(last_ts_ms), GROUP_CONCAT(DISTINCT model),"
     " SUM(input_tokens), SUM(cache_write_tokens), SUM(cache_read_tokens), TOTAL(cost_usd),"
     " SUM(requests)"
@@ -61,7 +61,7 @@ def recent_sessions(ledger: Ledger, since_ms: int, limit: int) -> list[SessionTo
     """Sessions with a request since ``since_ms`` (to its bucket), latest first, at most
     ``limit``; their sums cover their whole history."""
     rows = ledger.db.execute(
-        f"SELECT {_SESSION_COLUMNS} FROM usage_rollup"
+        f"SELECT {SESSION_COLUMNS} FROM usage_rollup"
         " WHERE session_id IN (SELECT DISTINCT session_id FROM usage_rollup WHERE bucket >= ?)"
         " GROUP BY session_id, source ORDER BY MAX(last_ts_ms) DESC LIMIT ?",
         (since_ms // BUCKET_MS, limit),
@@ -72,7 +72,7 @@ def recent_sessions(ledger: Ledger, since_ms: int, limit: int) -> list[SessionTo
 def session_totals(ledger: Ledger, session_id: str, source: str) -> list[SessionTotals]:
     """One session's sums: one row, or none when the rollup has no such session."""
     rows = ledger.db.execute(
-        f"SELECT {_SESSION_COLUMNS} FROM usage_rollup WHERE session_id = ? AND source = ?"
+        f"SELECT {SESSION_COLUMNS} FROM usage_rollup WHERE session_id = ? AND source = ?"
         " GROUP BY session_id, source",
         (session_id, source),
     )

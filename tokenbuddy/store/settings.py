@@ -49,8 +49,15 @@ STATUSLINE_SEGMENTS = (
     "seven_day",
     "warning",
     "guard",
+    "model",
+    "context",
+    "duration",
+    "git",
+    "lines",
 )
 """Every segment the status line can show, in the default order."""
+OPTIONAL_SEGMENTS = frozenset({"seven_day", "model", "context", "duration", "git", "lines"})
+"""Segments shown only when ``[statusline] segments`` names them."""
 
 
 class StatuslineSettings(BaseModel):
@@ -59,7 +66,7 @@ class StatuslineSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     segments: list[str] = Field(
-        default_factory=lambda: [s for s in STATUSLINE_SEGMENTS if s != "seven_day"]
+        default_factory=lambda: [s for s in STATUSLINE_SEGMENTS if s not in OPTIONAL_SEGMENTS]
     )
     """Which segments, in order (any of STATUSLINE_SEGMENTS)."""
     separator: str = " · "

@@ -47,3 +47,10 @@ def bucket_costs(ledger: Ledger, since_ms: int) -> list[BucketCost]:
         (since_ms // BUCKET_MS,),
     )
     return [BucketCost(int(bucket) * BUCKET_MS, float(cost)) for bucket, cost in rows]
+
+
+def first_bucket_ms(ledger: Ledger) -> int | None:
+    """Where the rollup's earliest bucket starts (None: an empty ledger); one step down
+    its primary key."""
+    bucket = ledger.db.execute("SELECT MIN(bucket) FROM usage_rollup").fetchone()[0]
+    return None if bucket is None else int(bucket) * BUCKET_MS

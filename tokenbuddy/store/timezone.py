@@ -24,6 +24,17 @@ def resolve_zone(name: str | None) -> ZoneInfo:
     return local_zone()
 
 
+def configured_zone(name: str | None) -> tuple[ZoneInfo, list[str]]:
+    """The zone the settings name (``timezone``, ``TOKENBUDDY_TIMEZONE``), else the local
+    one; a name that is not a zone falls back to the local zone with a notice, as an
+    invalid setting does, instead of stopping the command."""
+    try:
+        return resolve_zone(name), []
+    except ConfigError as error:
+        local = local_zone()
+        return local, [f"timezone setting: {error}; days are counted in {local.key} instead"]
+
+
 def zone_notice(name: str | None) -> list[str]:
     """Why the zone in use is not the one ``$TZ`` names, when it came from ``$TZ`` and
     that is not a zone name tokenbuddy can read (a POSIX rule like ``CET-1CEST``, a typo)."""

@@ -33,7 +33,7 @@ from tokenbuddy.store.ledger.rollup import mark_dirty
 
 if TYPE_CHECKING:
     import sqlite3
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Sequence
 
     from tokenbuddy.core.vendor_usage import PullResult
     from tokenbuddy.store.ledger import Ledger
@@ -48,6 +48,7 @@ _UPSERT_VENDOR_REQUEST = (
     "INSERT INTO requests ({cols}) VALUES ({marks}) ON CONFLICT(dedup_key) DO UPDATE SET {sets}"
     " WHERE requests.cost_usd IS NOT excluded.cost_usd"
     " OR requests.total_tokens != excluded.total_tokens"
+    " OR requests.reported_cost_usd IS NOT excluded.reported_cost_usd"
 ).format(
     cols=", ".join(_COLUMNS),
     marks=", ".join("?" * len(_COLUMNS)),
@@ -149,7 +150,7 @@ def store_pull(ledger: Ledger, result: PullResult, now_ms: int, next_poll_ms: in
         _replace_usage(ledger.db, result)
         _replace_costs(ledger.db, result)
         ledger.db.executemany(INSERT_RATE_LIMITS, result.rate_limits)
-        _upsert_requests(ledger.db, result.requests)
+        _upsert_requests(ledger.db, result)
         _mark_success(ledger.db, result, now_ms, next_poll_ms)
     if result.requests:
         ledger.refresh_rollup()
@@ -183,12 +184,12 @@ def _replace_costs(db: sqlite3.Connection, result: PullResult) -> None:
     )
 
 
-def _upsert_requests(db: sqlite3.Connection, priced: Iterable[tuple[UsageRecord, float]]) -> None:
+def _upsert_requests(db: sqlite3.Connection, result: PullResult) -> None:
     """Upsert vendor-priced requests by dedup key; new rows mark their rollup bucket dirty."""
-    rows = [request_row(record, cost) for record, cost in priced]
+    rows = [request_row(record, cost) for record, cost in result.requests]
     db.executemany(_UPSERT_VENDOR_REQUEST, rows)
     mark_dirty(db, {row[2] // BUCKET_MS for row in rows})
-    cursor_store.store_billed(db, rows)
+    cursor_store.store_billed(db, rows, result.since_ms, result.until_ms)
 
 
 def _mark_success(db: sqlite3.Connection, result: PullResult, now_ms: int, next_ms: int) -> None:
@@ -257,8 +258,9 @@ def reconciliation(ledger: Ledger, since_ms: int | None, until_ms: int | None) -
 
     Only days inside the period a provider's pulls covered are compared; providers
     never pulled are left out (their bill is unknown, not zero). Cursor's local
-    estimates are compared with its billed rows (API events and imported CSV rows) up
-    to the newest billed row, on the days both have requests.
+    estimates are compared with its billed rows (API events and imported CSV rows) inside
+    the periods those cover, on the days both have requests; rows of an export without a
+    Cost column are a list-price estimate, under :data:`CURSOR_LIST_PRICE`.
     """
     db = ledger.db
     coverage = _coverage(db)
@@ -274,19 +276,28 @@ def reconciliation(ledger: Ledger, since_ms: int | None, until_ms: int | None) -
     return Reconciliation(tuple(rows))
 
 
+CURSOR_LIST_PRICE = "cursor (list price)"
+"""The provider label of Cursor rows from an export without a Cost column: their tokens
+are Cursor's, their dollars a list-price estimate, not what Cursor billed."""
+
+
 def _cursor_sums(
     db: sqlite3.Connection, since_ms: int | None, until_ms: int | None
 ) -> dict[tuple[str, str, str], list[float]]:
-    """Cursor estimate vs billed per UTC day and model, on days with both."""
+    """Cursor estimate vs billed per UTC day and model, on the billed periods' days with
+    both; a day whose billed rows are all list-price estimates is labelled so."""
     sums: dict[tuple[str, str, str], list[float]] = {}
     days: dict[int, set[str]] = {}
     rows = cursor_store.reconciliation_sums(db, since_ms, until_ms)
-    for day, source, _model, _usd in rows:
-        days.setdefault(day, set()).add(source)
-    for day, source, model, usd in rows:
-        if len(days[day]) == 2:
-            key = (day_of(day * DAY_MS), "cursor", undated_model(model))
-            sums.setdefault(key, [0.0, 0.0])[source == "cursor"] += usd
+    for day, source, _model, _usd, estimated in rows:
+        days.setdefault(day, set()).add(f"{source}~" if estimated else source)
+    for day, source, model, usd, _estimated in rows:
+        kinds = days[day]
+        if "cursor-local" not in kinds or kinds == {"cursor-local"}:
+            continue
+        provider = "cursor" if "cursor" in kinds else CURSOR_LIST_PRICE
+        key = (day_of(day * DAY_MS), provider, undated_model(model))
+        sums.setdefault(key, [0.0, 0.0])[source == "cursor"] += usd
     return sums
 
 

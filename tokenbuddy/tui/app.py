@@ -19,7 +19,6 @@ from textual.binding import Binding, BindingType
 from textual.widgets import (
     DataTable,
     Footer,
-    Label,
     OptionList,
     ProgressBar,
     Static,
@@ -28,9 +27,9 @@ from textual.widgets import (
 )
 
 from tokenbuddy.services.dashboard import DashboardService
+from tokenbuddy.tui.browsing import Browsing
 from tokenbuddy.tui.config import DashboardConfig
 from tokenbuddy.tui.loop_screen import LoopScreen
-from tokenbuddy.tui.remote import RemoteViews
 from tokenbuddy.tui.screens import HelpScreen, SessionScreen
 from tokenbuddy.tui.widgets import (
     ALLOW_MINUTES,
@@ -43,7 +42,6 @@ from tokenbuddy.tui.widgets import (
     TipsPanel,
     WarningsPanel,
     clock_time,
-    top_tip_text,
 )
 from tokenbuddy.tui.widgets.sessions import loop_at
 
@@ -65,7 +63,6 @@ if TYPE_CHECKING:
         LogsChanged,
         SessionLoaded,
         SnapshotBuilt,
-        TipsComputed,
         WatchStarted,
     )
 
@@ -76,23 +73,27 @@ TOAST_SEVERITY: dict[str, SeverityLevel] = {
     "info": "information",
 }
 TIPS_SECONDS = 600.0
-"""Tips look at two weeks: recomputing them every ten minutes is plenty."""
+"""Tips look at a week or more: recomputing them every ten minutes is plenty."""
 REFRESH_SECONDS = 30.0
 """With no log activity, rebuild the snapshot this often (time moves rates and ages)."""
 
 
-class TokenBuddyApp(RemoteViews):
+class TokenBuddyApp(Browsing):
     """Live token spend of your coding agents."""
 
     TITLE = "tokenbuddy"
     CSS_PATH = "app.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
+        # Ctrl+C quits from every screen, over any focused input's copy: what users of
+        # terminal programs expect, and the same key everywhere.
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
         Binding("question_mark", "help", "Help"),
-        Binding("c", "toggle_chart", "Chart h/d"),
-        Binding("b", "cycle_breakdown", "Period"),
+        Binding("c", "cycle_chart", "Period"),
+        Binding("b", "cycle_breakdown", "Breakdown"),
         Binding("r", "rescan", "Re-scan"),
         Binding("t", "show_tips", "Tips"),
+        Binding("h", "history", "History"),
         Binding("s", "show_sessions", "Sessions", show=False),
         Binding("v", "vendors", "Vendors"),
         Binding("m", "team", "Team", show=False),
@@ -102,11 +103,12 @@ class TokenBuddyApp(RemoteViews):
 
     DASHBOARD_ACTIONS: ClassVar[frozenset[str]] = frozenset(
         {
-            "toggle_chart",
+            "cycle_chart",
             "cycle_breakdown",
             "rescan",
             "focus_warnings",
             "show_tips",
+            "history",
             "vendors",
             "team",
             "show_sessions",
@@ -182,7 +184,7 @@ class TokenBuddyApp(RemoteViews):
         self.ingest_backlog()
         self.set_interval(self.config.rescan_seconds, self.action_rescan)
         self.set_interval(REFRESH_SECONDS, self._refresh_if_stale)
-        self.set_interval(TIPS_SECONDS, self.compute_tips)
+        self.set_interval(TIPS_SECONDS, self.recompute_tips)
 
     def on_unmount(self) -> None:
         if self._watcher is not None:
@@ -211,7 +213,7 @@ class TokenBuddyApp(RemoteViews):
         self.query_one("#main").display = not empty
         if empty:
             self.query_one("#empty", EmptyState).show(
-                self.config.roots, str(self.config.config_file)
+                self.config.roots, str(self.config.config_file), message.snapshot.empty_reasons
             )
         self.query_one(SessionsTable).show(message.snapshot)
         self._hint_if_no_recent_sessions(message.snapshot)
@@ -227,8 +229,9 @@ class TokenBuddyApp(RemoteViews):
         if self.config.guard is not None:
             self.check_guard()
         self._announce(message.snapshot)
+        self.load_chart_days()
         if message.summary is not None:
-            self.compute_tips()
+            self.recompute_tips()
             if self.config.vendors is not None:
                 self.find_vendor_credentials()
             if self.config.team is not None:
@@ -250,11 +253,12 @@ class TokenBuddyApp(RemoteViews):
         hint = self.query_one("#sessions-hint", Static)
         hint.display = not snapshot.sessions and not snapshot.loops and not snapshot.is_empty
         if hint.display:
+            why = "; ".join(snapshot.empty_reasons)
             hint.update(
                 Text(
-                    f"No session in the last 24 hours. The ledger holds "
-                    f"{snapshot.total_requests:,} requests: b shows all-time breakdowns, "
-                    "c the last 30 days, and tokenbuddy report daily every day.",
+                    f"No session in the last 24 hours{': ' + why if why else ''}. The ledger"
+                    f" holds {snapshot.total_requests:,} requests: h browses every session,"
+                    " c steps the chart back to all time, b shows all-time breakdowns.",
                     style="dim",
                 )
             )
@@ -288,16 +292,6 @@ class TokenBuddyApp(RemoteViews):
         self.notify(f"Guard: blocks lifted for every session until {until}.", timeout=8)
         self.check_guard()
 
-    def on_tips_computed(self, message: TipsComputed) -> None:
-        if self._shutting_down():
-            return
-        self.tips = message.tips
-        self.query_one(TipsPanel).show(message.tips)
-        teaser = self.query_one("#top-tip", Label)
-        teaser.display = bool(message.tips)
-        if message.tips:
-            teaser.update(top_tip_text(message.tips[0]))
-
     def _hide_progress(self) -> None:
         """Hide the progress bar (left complete, so nothing animates while hidden)."""
         bar = self.query_one("#ingest-progress", ProgressBar)
@@ -319,7 +313,7 @@ class TokenBuddyApp(RemoteViews):
     def on_logs_changed(self, message: LogsChanged) -> None:
         self.ingest_changes(message.paths)
 
-    @on(DataTable.RowSelected, "#sessions, #loop-runs")
+    @on(DataTable.RowSelected, "#sessions, #loop-runs, #history-sessions")
     def open_session(self, event: DataTable.RowSelected) -> None:
         key = event.row_key.value
         loop = loop_at(self.snapshot, key) if isinstance(key, str) else None
@@ -378,11 +372,6 @@ class TokenBuddyApp(RemoteViews):
     def action_help(self) -> None:
         """Show the help screen."""
         self.push_screen(HelpScreen())
-
-    def action_toggle_chart(self) -> None:
-        """Switch the chart between hours and days."""
-        chart = self.query_one(SpendChart)
-        chart.daily = not chart.daily
 
     def action_cycle_breakdown(self) -> None:
         """Show the breakdown tab, cycling its period."""

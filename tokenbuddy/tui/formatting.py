@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -52,6 +52,22 @@ def ago(now_ms: int, then_ms: int) -> str:
 def clock_time(ts_ms: int, zone: ZoneInfo) -> str:
     """``HH:MM:SS`` in the user's zone."""
     return datetime.fromtimestamp(ts_ms / 1000, UTC).astimezone(zone).strftime("%H:%M:%S")
+
+
+def day_clock_time(ts_ms: int, zone: ZoneInfo) -> str:
+    """``Nov 14 09:12:03`` in the user's zone: a timeline's time when it spans days."""
+    moment = datetime.fromtimestamp(ts_ms / 1000, UTC).astimezone(zone)
+    return f"{moment:%b} {moment.day:2d} {moment:%H:%M:%S}"
+
+
+def local_date(ts_ms: int, zone: ZoneInfo) -> date:
+    """The local day of an epoch-ms moment."""
+    return datetime.fromtimestamp(ts_ms / 1000, UTC).astimezone(zone).date()
+
+
+def day_time(ts_ms: int, zone: ZoneInfo) -> str:
+    """``2026-11-14 09:12`` in the user's zone."""
+    return datetime.fromtimestamp(ts_ms / 1000, UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def bar(ratio: float, width: int) -> str:
@@ -105,16 +121,23 @@ def hour_ticks(now_ms: int, zone: ZoneInfo, hours: int = 24) -> list[tuple[int, 
     return ticks
 
 
+MAX_DAY_TICKS = 8
+"""A long span's ticks step by whole weeks, so that about this many fit."""
+
+
 def day_ticks(now_ms: int, zone: ZoneInfo, days: int = 30) -> list[tuple[int, str]]:
     """Ticks for the last ``days`` local days, oldest first: every seventh day counting
-    back from today ("today", then dates like "Nov 14")."""
+    back from today ("today", then dates like "Nov 14"), every day over a week, every
+    few weeks over a long span; dates of an earlier year say the year ("Mar 2 2025")."""
     from datetime import timedelta
 
     today = datetime.fromtimestamp(now_ms / 1000, zone).date()
+    step = 1 if days <= MAX_DAY_TICKS else 7 * max(1, -(-days // (7 * MAX_DAY_TICKS)))
     ticks = []
-    for index in range((days - 1) % 7, days, 7):
+    for index in range((days - 1) % step, days, step):
         day = today - timedelta(days=days - 1 - index)
-        ticks.append((index, "today" if day == today else f"{day:%b} {day.day}"))
+        year = "" if day.year == today.year else f" {day.year}"
+        ticks.append((index, "today" if day == today else f"{day:%b} {day.day}{year}"))
     return ticks
 
 

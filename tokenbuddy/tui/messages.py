@@ -11,8 +11,9 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from tokenbuddy.core.dashboard import DashboardSnapshot, SessionDetail
-    from tokenbuddy.core.tips import Tip
-    from tokenbuddy.services.dashboard import VendorsView
+    from tokenbuddy.core.history import HistoryPage, HistoryQuery
+    from tokenbuddy.core.spans import DailySpend
+    from tokenbuddy.services.dashboard import TipsView, VendorsView
     from tokenbuddy.services.guard import Allow, GuardState
     from tokenbuddy.services.ingest import IngestSummary
     from tokenbuddy.services.team_sync import SyncReport
@@ -92,11 +93,39 @@ class WatchStarted(Message):
 
 
 class TipsComputed(Message):
-    """The conservation tips were recomputed from the ledger."""
+    """The conservation tips were recomputed from the ledger for a span."""
 
-    def __init__(self, tips: list[Tip]) -> None:
+    def __init__(self, view: TipsView) -> None:
         super().__init__()
-        self.tips = tips
+        self.view = view
+
+
+class HistoryRequested(Message):
+    """The history view asked for a page of sessions."""
+
+    def __init__(self, query: HistoryQuery) -> None:
+        super().__init__()
+        self.query = query
+
+
+class HistoryLoaded(Message):
+    """A page of the history view was read."""
+
+    def __init__(self, page: HistoryPage) -> None:
+        super().__init__()
+        self.page = page
+
+
+class SpendLoaded(Message):
+    """The spend per day over one of the chart's longer spans was read."""
+
+    def __init__(self, daily: DailySpend) -> None:
+        super().__init__()
+        self.daily = daily
+
+    def can_replace(self, message: Message) -> bool:
+        """Only the latest read matters."""
+        return isinstance(message, SpendLoaded)
 
 
 class VendorsLoaded(Message):

@@ -14,7 +14,10 @@ from tokenbuddy.core.units import MINUTE_MS
 from tokenbuddy.tui.formatting import (
     ago,
     clock_time,
+    day_clock_time,
+    day_time,
     dollars,
+    local_date,
     percent,
     safe,
     short_model,
@@ -78,9 +81,10 @@ class SessionScreen(Screen[None]):
         table = self.query_one("#timeline", DataTable)
         cursor = table.cursor_row
         table.clear()
+        moment = day_clock_time if self._spans_days() else clock_time
         for line in self.detail.requests:
             table.add_row(
-                Text(clock_time(line.ts_ms, self.zone)),
+                Text(moment(line.ts_ms, self.zone)),
                 Text("unpriced" if line.cost_usd is None else dollars(line.cost_usd)),
                 safe(short_model(line.model)),
                 safe((line.agent or "main")[:12]),
@@ -91,6 +95,11 @@ class SessionScreen(Screen[None]):
             )
         last = max(table.row_count - 1, 0)
         table.move_cursor(row=last if follow else min(cursor, last))
+
+    def _spans_days(self) -> bool:
+        """True when the session's requests fall on more than one local day."""
+        summary = self.detail.summary
+        return local_date(summary.first_ms, self.zone) != local_date(summary.last_ms, self.zone)
 
     def _title(self) -> Text:
         summary = self.detail.summary
@@ -116,8 +125,11 @@ class SessionScreen(Screen[None]):
         summary = self.detail.summary
         cost = dollars(summary.cost_usd)
         rate = dollars(summary.usd_per_hour)
+        first, last = (day_time(ms, self.zone) for ms in (summary.first_ms, summary.last_ms))
+        if first[:10] == last[:10]:
+            last = last[11:]
         return Text(
-            f"{cost} over {summary.requests:,} requests · "
+            f"{first} to {last} · {cost} over {summary.requests:,} requests · "
             f"{rate}/h · cache {percent(summary.cache_hit_ratio)} · "
             f"subagents {percent(summary.subagent_share)} of cost"
         )
@@ -351,7 +363,10 @@ Keys
   enter     open the highlighted session (or a warning's session)
   s         back to the sessions tab
   w         jump to the warnings (shown only while there are some)
-  c         chart: per hour (24 h) / per day (30 days)
+  c         period of the chart and tips: 24 h, 7/30/90 days,
+            cycle, all time
+  h         history: any date range and project, page by
+            page (n/p); enter opens a session
   b         breakdown period: today / cycle / all time
   t         conservation tips, with the saving of each per month
   v         vendor sources, and local vs billed spend
@@ -363,6 +378,7 @@ Keys
   ?         this help (escape closes it)
   escape    back
   q         quit (closes this help)
+  ctrl+c    quit, from any screen
 
 Figures
   Today     list-price cost of today's requests

@@ -17,10 +17,12 @@ from tokenbuddy.tui.messages import (
     CredentialsFound,
     GuardAllowed,
     GuardChecked,
+    HistoryLoaded,
     IngestProgressed,
     LogsChanged,
     SessionLoaded,
     SnapshotBuilt,
+    SpendLoaded,
     TeamLoaded,
     TeamSynced,
     TipsComputed,
@@ -33,6 +35,8 @@ from tokenbuddy.tui.widgets import HeaderStrip
 
 if TYPE_CHECKING:
     from tokenbuddy.core.dashboard import DashboardSnapshot
+    from tokenbuddy.core.history import HistoryQuery
+    from tokenbuddy.core.spans import Span
     from tokenbuddy.services.dashboard import DashboardService
     from tokenbuddy.services.vendor_poll import Credential
     from tokenbuddy.sources.watch import LogWatcher
@@ -91,9 +95,19 @@ class DashboardWorkers(App[None]):
         self.post_message(SessionLoaded(self.service.session_detail(session_id, source)))
 
     @work(thread=True, group="tips", name="tips", exclusive=True, exit_on_error=False)
-    def compute_tips(self) -> None:
-        """Re-price the last two weeks' requests for the conservation tips."""
-        self.post_message(TipsComputed(self.service.tips()))
+    def compute_tips(self, span: Span) -> None:
+        """Re-price the requests of ``span`` (the chart's) for the conservation tips."""
+        self.post_message(TipsComputed(self.service.tips(span)))
+
+    @work(thread=True, group="history", name="history", exclusive=True, exit_on_error=False)
+    def load_history(self, query: HistoryQuery) -> None:
+        """Read one page of the history view."""
+        self.post_message(HistoryLoaded(self.service.history(query)))
+
+    @work(thread=True, group="chart", name="chart", exclusive=True, exit_on_error=False)
+    def load_spend(self, span: Span) -> None:
+        """Read the spend per day over one of the chart's longer spans."""
+        self.post_message(SpendLoaded(self.service.daily_spend(span)))
 
     @work(thread=True, group="vendors", name="vendor credentials", exit_on_error=False)
     def find_vendor_credentials(self) -> None:

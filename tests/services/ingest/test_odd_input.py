@@ -98,7 +98,7 @@ def test_records_dated_1900_and_3000_are_both_skipped_and_counted(ledger: Ledger
 def test_the_report_says_how_many_requests_had_implausible_dates() -> None:
     append(transcript(), lines(assistant(1), assistant(2, timestamp="1900-01-01T00:00:00Z")))
     table = run_cli("report", "daily")
-    assert "1 request dated before 2020 or over a day ahead of the clock" in table.stdout
+    assert "1 request dated before 2020 or over a day ahead of the clock" in table.stderr
     assert orjson.loads(run_cli("report", "daily", "--json").stdout)["implausible_dates"] == 1
 
 

@@ -10,7 +10,9 @@ Versions they stand for:
 - Cline 3.2x+: messages carry ``modelInfo {providerId, modelId}``; ``deleted_api_reqs``
   after a checkpoint restore, ``subagent_usage`` for subagents;
 - Roo Code 3.2x / Kilo Code 4.x: ``apiProtocol`` in every request, ``history_item.json``
-  with ``workspace`` and, for a subtask, ``parentTaskId``/``rootTaskId``; no model.
+  with ``workspace`` and, for a subtask, ``parentTaskId``/``rootTaskId``; the model only
+  in the ``# Current Mode`` section of the environment details the request's text
+  carries (``<slug>``, ``<name>``, ``<model>``: Roo ``getEnvironmentDetails``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,16 @@ def environment(cwd: str = CWD, noun: str = "Working") -> str:
     return (
         "<task>\nfix the tests\n</task>\n\n<environment_details>\n"
         f"# Current {noun} Directory ({cwd}) Files\nsrc/\n</environment_details>"
+    )
+
+
+def roo_environment(model: str, cwd: str = CWD) -> str:
+    """A Roo Code / Kilo Code request's text: the environment details name the mode and
+    the model the request goes to."""
+    return (
+        "<task>\nfix the tests\n</task>\n\n<environment_details>\n# Current Time\n2026-03-01\n\n"
+        f"# Current Mode\n<slug>code</slug>\n<name>Code</name>\n<model>{model}</model>\n\n"
+        f"# Current Workspace Directory ({cwd}) Files\nsrc/\n</environment_details>"
     )
 
 

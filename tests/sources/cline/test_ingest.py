@@ -33,6 +33,8 @@ def test_default_roots_on_every_platform_and_the_override(tmp_path: Path) -> Non
     assert linux[0] == tmp_path / ".config" / "Code" / "User" / "globalStorage"
     assert tmp_path / ".config" / "Windsurf" / "User" / "globalStorage" in linux
     assert linux[-1] == tmp_path / ".cline" / "data"
+    for server in (".vscode-server", ".vscode-server-insiders", ".cursor-server"):
+        assert tmp_path / server / "data" / "User" / "globalStorage" in linux
     mac = layout.log_dirs({}, tmp_path, "darwin", tmp_path / "none")
     support = tmp_path / "Library" / "Application Support"
     assert mac[2].path == support / "VSCodium" / "User" / "globalStorage"

@@ -203,3 +203,61 @@ def test_broken_documents_are_counted_skips_and_keep_the_state(tmp_path: Path) -
     path.write_bytes(orjson.dumps([started(T + 1, {"tokensIn": "many", "tokensOut": 3})]))
     found, stats = read(path)
     assert (found.records, stats.skipped) == ([], {SkipReason.BAD_USAGE: 1})
+
+
+def test_roo_and_kilo_requests_are_priced_at_the_model_their_environment_names(
+    tmp_path: Path,
+) -> None:
+    directory = files.task_dir(tmp_path, ROO, "roo-models")
+    sonnet, mini, unknown = (
+        files.roo_environment(name)
+        for name in ("anthropic/claude-sonnet-4.5", "gpt-5-mini", "unknown")
+    )
+    path = files.write_messages(
+        directory,
+        [
+            said(T, "task", "fix the tests"),
+            started(T + 1, usage(30, 100, apiProtocol="anthropic")),  # before any text
+            started(T + 2, usage(30, 100, request=sonnet, apiProtocol="anthropic")),
+            started(T + 3, usage(40, 10, apiProtocol="anthropic")),  # no text: the last model
+            started(T + 4, usage(50, 20, request=mini, apiProtocol="openai")),
+            started(T + 5, usage(60, 30, request=unknown, apiProtocol="openai")),
+        ],
+    )
+    found, stats = read(path)
+    assert [(r.ts_ms, r.model) for r in found.records] == [
+        (T + 1, ""),
+        (T + 2, "claude-sonnet-4.5"),
+        (T + 3, "claude-sonnet-4.5"),
+        (T + 4, "gpt-5-mini"),
+        (T + 5, "gpt-5-mini"),
+    ]
+    assert found.records[1].project == CWD
+    assert stats.notes == {task.NO_MODEL: 1}
+
+
+def test_deepseek_cache_misses_reported_as_cache_writes_are_input(tmp_path: Path) -> None:
+    directory = files.task_dir(tmp_path, CLINE, "deepseek-task")
+    reasoner = files.roo_environment("deepseek-reasoner")
+    # Cline's DeepSeek handler: tokensIn is prompt_tokens less hits and misses (so 0), the
+    # misses in cacheWrites; Roo's: tokensIn is prompt_tokens, misses in cacheWrites, hits
+    # in cacheReads. Anthropic through Cline keeps its real cache writes.
+    cline_deepseek = started(T + 1, usage(0, 300, 2_000, 9_000))
+    roo_deepseek = started(
+        T + 2, usage(11_000, 300, 2_000, 9_000, request=reasoner, apiProtocol="openai")
+    )
+    anthropic = started(T + 3, usage(10, 300, 2_000, 9_000))
+    path = files.write_messages(
+        directory,
+        [
+            files.with_model(cline_deepseek, "deepseek-chat", "deepseek"),
+            roo_deepseek,
+            files.with_model(anthropic, "claude-sonnet-4-5", "anthropic"),
+        ],
+    )
+    found, _stats = read(path)
+    assert [counts(r) for r in found.records] == [
+        (2_000, 300, 0, 9_000),
+        (2_000, 300, 0, 9_000),
+        (10, 300, 2_000, 9_000),
+    ]

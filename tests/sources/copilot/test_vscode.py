@@ -115,3 +115,35 @@ def test_report_through_the_cli(
         60,
         100,
     )
+
+
+def test_usage_vscode_itself_keeps_where_the_metadata_has_none(tmp_path: Path) -> None:
+    """Builds that keep the counts as the result's ``usage`` (``IChatAgentResult.usage``) or
+    as a ``{"kind": "usage"}`` response part (``IChatUsage``: credits, the model ``auto``
+    ran), not in the Copilot Chat extension's result metadata."""
+    user = tmp_path / "User"
+    chats = f.workspace(user, "abc", "file:///home/dev/app")
+    in_result = f.request("r1", T0, 0, 0)
+    in_result["result"]["usage"] = {"promptTokens": 4_000, "completionTokens": 40}
+    as_part = f.request("r2", T0 + 5, 0, 0, model="copilot/auto")
+    as_part["response"] = [
+        {"kind": "markdownContent", "content": {"value": "done"}},
+        {"kind": "usage", "promptTokens": 3_000, "completionTokens": 30,
+         "copilotCredits": 2.5, "actualModelId": "copilot/gpt-5-mini"},
+    ]  # fmt: skip
+    (chats / "c1.json").write_text(json.dumps(f.chat("c1", in_result, as_part)))
+    with Ledger(tmp_path / "ledger.sqlite3") as ledger:
+        sync(ledger, roots_of(user))
+        assert rows(ledger) == [
+            ("copilot-vscode:r1", "claude-sonnet-4.5", "/home/dev/app", 4_000, 40, 5, None,
+             1.0, T0 + 2_000),
+            ("copilot-vscode:r2", "gpt-5-mini", "/home/dev/app", 3_000, 30, 5, 0.025,
+             1.0, T0 + 2_005),
+        ]  # fmt: skip
+
+
+def test_remote_servers_user_dirs_are_read_by_default(tmp_path: Path) -> None:
+    environ = {"TOKENBUDDY_COPILOT_DIR": str(tmp_path / "cli")}
+    paths = [root.path for root in log_roots(environ, tmp_path) if root.source == COPILOT]
+    for server in (".vscode-server", ".vscode-server-insiders"):
+        assert tmp_path / server / "data" / "User" in paths

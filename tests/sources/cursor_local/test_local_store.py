@@ -119,7 +119,7 @@ def test_a_ledger_from_before_schema_5_stops_listing_unknown_tokens_as_unpriced(
     tmp_path: Path, user_dir: Path
 ) -> None:
     path = create_store(user_dir)
-    split_composer(path, "c3", [("gpt-5", NOW_MS - 1000, None), ("composer-1", NOW_MS, (5, 5))])
+    split_composer(path, "c3", [("gpt-5", NOW_MS - 1000, None), ("composer-1.5", NOW_MS, (5, 5))])
     ledger_path = tmp_path / "ledger.sqlite3"
     with Ledger(ledger_path) as ledger:
         sync_cursor(ledger, roots(user_dir))
@@ -135,16 +135,17 @@ def test_a_ledger_from_before_schema_5_stops_listing_unknown_tokens_as_unpriced(
             ("usage_rollup", "reported_cost_usd"),
             ("usage_rollup", "reported_requests"),
             ("usage_rollup", "billing_units"),
+            ("cursor_composers", "estimated_tokens"),  # added by 9
         ):
             ledger.db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
         ledger.db.execute("PRAGMA user_version = 4")
         assert queries.unpriced_models(ledger, queries.RequestFilter()) == {
             "gpt-5": 1,
-            "composer-1": 1,
+            "composer-1.5": 1,
         }
     with Ledger(ledger_path) as ledger:
         ledger.refresh_rollup()
-        assert queries.unpriced_models(ledger, queries.RequestFilter()) == {"composer-1": 1}
+        assert queries.unpriced_models(ledger, queries.RequestFilter()) == {"composer-1.5": 1}
 
 
 def test_unknown_version_is_read_and_reported(tmp_path: Path, user_dir: Path) -> None:
@@ -274,7 +275,7 @@ def test_locations_by_platform_and_override(tmp_path: Path) -> None:
         ("claude-4.5-opus-high-thinking", ("anthropic", "claude-opus-4-5")),
         ("gpt-5", ("openai", "gpt-5")),
         ("gpt-5-high", ("openai", "gpt-5")),
-        ("default", ("openai", "gpt-5")),
+        ("default", None),
         ("composer-1", None),
         ("some-future-model", None),
     ],
@@ -285,13 +286,13 @@ def test_alias_table(name: str, expected: tuple[str, str] | None) -> None:
 
 
 def test_unmapped_models_are_unpriced_never_zero(tmp_path: Path, user_dir: Path) -> None:
-    """Shape: modern split storage with Cursor's own model, which has no list price."""
+    """Shape: modern split storage with Cursor's own model, which has no published price."""
     path = create_store(user_dir)
-    split_composer(path, "c", [("composer-1", NOW_MS, (500, 50))])
+    split_composer(path, "c", [("composer-1.5", NOW_MS, (500, 50))])
     with Ledger(tmp_path / "ledger.sqlite3") as ledger:
         sync(ledger, roots(user_dir))
         assert local_rows(ledger)[0][5] is None
-        assert queries.unpriced_models(ledger, queries.RequestFilter()) == {"composer-1": 1}
+        assert queries.unpriced_models(ledger, queries.RequestFilter()) == {"composer-1.5": 1}
 
 
 def test_bubble_time_is_iso(tmp_path: Path) -> None:

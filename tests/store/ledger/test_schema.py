@@ -15,6 +15,8 @@ from tokenbuddy.sources.discovery import log_roots
 from tokenbuddy.store.ledger import SCHEMA_VERSION, Ledger
 
 _ADDED_BY_8 = (
+    "DROP TABLE cursor_billed_ranges",  # added by 9, with the column below
+    "ALTER TABLE cursor_composers DROP COLUMN estimated_tokens",
     "ALTER TABLE requests DROP COLUMN reported_cost_usd",
     "ALTER TABLE requests DROP COLUMN billing_units",
     "ALTER TABLE usage_rollup DROP COLUMN reported_cost_usd",
@@ -24,7 +26,7 @@ _ADDED_BY_8 = (
 
 
 def _drop_schema_8(db: sqlite3.Connection) -> None:
-    """Take a ledger back to schema 7: without what migration 8 added."""
+    """Take a ledger back to schema 7: without what migrations 8 and 9 added."""
     for statement in _ADDED_BY_8:
         db.execute(statement)
 
@@ -92,7 +94,7 @@ def test_a_schema_5_ledger_gains_the_guard_decisions_once(tmp_path: Path) -> Non
         db.execute("ALTER TABLE requests DROP COLUMN entrypoint")  # added by 7
         db.execute("PRAGMA user_version = 5")
     with Ledger(path) as ledger:
-        assert ledger.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 8
+        assert ledger.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 9
         ledger.db.execute(
             "INSERT INTO guard_decisions (id, ts_ms, decision, event) VALUES ('a', 1, 'block', 'x')"
         )

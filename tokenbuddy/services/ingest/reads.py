@@ -131,8 +131,8 @@ def read_file(
     reader = ChunkReader(cursor.path, cursor.offset)
     transcripts = source.transcripts
     assert transcripts is not None, f"{cursor.source} writes no transcripts"
-    parser = transcripts.open(cursor.path, cursor.state, stats)
     try:
+        parser = transcripts.open(cursor.path, cursor.state, stats)
         for chunk in reader:
             parser.feed_chunk(chunk)
         unrecovered = reader.overlong_lines - parser.finish(reader.overlong_edges)
@@ -142,6 +142,8 @@ def read_file(
     except OSError as error:
         message = f"cannot read {cursor.path}: {error.strerror or error}"
         return FileRead(plan, previous, None, [], [], stats, message)
+    except Exception as error:  # noqa: BLE001 - a reader's flaw costs one file, not the pass
+        return FileRead(plan, previous, None, [], [], stats, unparsable(cursor.path, error))
     now = now_ms()
     rows = priced(plausible(parser.records, stats, now), book)
     return FileRead(
@@ -178,6 +180,8 @@ def read_document(
     except OSError as error:
         message = f"cannot read {cursor.path}: {error.strerror or error}"
         return FileRead(plan, previous, None, [], [], stats, message)
+    except Exception as error:  # noqa: BLE001 - a reader's flaw costs one file, not the pass
+        return FileRead(plan, previous, None, [], [], stats, unparsable(cursor.path, error))
     now = now_ms()
     records = plausible(found.records, stats, now)
     stats.records = len(records)
@@ -190,6 +194,15 @@ def read_document(
         stats,
         prompts=[prompt for prompt in found.prompts if plausible_time(prompt.ts_ms, now)],
         whole=found.whole,
+    )
+
+
+def unparsable(path: str, error: Exception) -> str:
+    """The file error of a reader that failed on a file it should have read: the file is
+    left unread (and tried again on the next pass) while every other file is read."""
+    return (
+        f"cannot parse {path}: {type(error).__name__}: {error} (left unread; tokenbuddy"
+        " doctor lists it: please report it with the agent's version)"
     )
 
 

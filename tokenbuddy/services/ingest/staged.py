@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tokenbuddy.core.price_sql import cost_sql
 from tokenbuddy.core.pricing import transcript_schedule_key
 from tokenbuddy.services import price_loader
 from tokenbuddy.services.ingest.pricing import PriceKey, ScheduleCache, price_book
@@ -9,7 +10,7 @@ from tokenbuddy.services.ingest.reads import Batch, readable
 from tokenbuddy.services.ingest.summary import BatchReport, Progress
 from tokenbuddy.services.ingest.workers import read_in_processes
 from tokenbuddy.store.ledger import FileResult, Ledger
-from tokenbuddy.store.staging import StagingFile, staging_dir
+from tokenbuddy.store.staging import StagingFile, clear_stale, staging_dir
 
 
 def ingest_staged(
@@ -49,11 +50,12 @@ def ingest_staged(
             tracker.add(report)
             report = BatchReport()
         own.close()
-        cost = book.cost_sql(price_keys)
+        cost = cost_sql(book, price_keys)
         with ledger.rollback_journal(), ledger.bulk_load():
             ledger.commit_staged(results, sorted(staged), cost)
     finally:
         own.close()
         for path in staged:
             path.unlink(missing_ok=True)
+        clear_stale(staging_dir(ledger.path))  # a worker stopped mid-batch (Ctrl+C) left its file
     return book.new_schedules

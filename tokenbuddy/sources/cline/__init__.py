@@ -32,7 +32,11 @@ Usage lives in these ``say`` messages, their ``text`` the JSON of ``ClineApiReqI
 
 The model is the message's ``modelInfo.modelId``, else the request's own ``modelId``/
 ``model`` (some forks), else the entry of Cline's ``task_metadata.json`` ``model_usage``
-in force at the request's ``ts``; none (Roo Code and Kilo Code record none): unpriced.
+in force at the request's ``ts``, else (Roo Code, Kilo Code) the ``<model>`` of the
+``# Current Mode`` section of the environment details the request's ``request`` text
+carries (Roo ``src/core/environment/getEnvironmentDetails.ts``), or the one the task's
+previous request named; none: unpriced. A DeepSeek model's ``cacheWrites`` are its cache
+misses (Cline ``src/core/api/providers/deepseek.ts``), counted as input.
 ``cost`` is kept as the extension's own figure. The project is Roo's and Kilo's
 ``history_item.json`` ``workspace``, else the working directory the first request's
 environment details name. A Roo/Kilo subtask (``parentTaskId``) is subagent work of its
@@ -45,7 +49,8 @@ Sources read: Cline ``src/shared/ExtensionMessage.ts`` (``ClineMessage``,
 sums, ``deleted_api_reqs``), ``src/core/api/providers/openai.ts``/``openrouter.ts``,
 ``src/core/storage/disk.ts`` (``GlobalFileNames``, ``task_metadata.json``); Roo Code
 ``packages/types`` (``ClineApiReqInfo.apiProtocol``, ``HistoryItem``),
-``src/shared/cost.ts`` and ``src/core/task/Task.ts``; Kilo Code's ``ClineApiReqInfo``.
+``src/shared/cost.ts`` and ``src/core/task/Task.ts``; Kilo Code's ``ClineApiReqInfo``
+(``usageMissing``, ``inferenceProvider``) and ``packages/types/src/message.ts``.
 """
 
 from __future__ import annotations

@@ -9,7 +9,10 @@ standalone CLI keeps the same task directories in its data dir, ``~/.cline/data/
 ``TOKENBUDDY_VSCODE_USER_DIR`` (comma-separated ``User`` dirs, the variable the
 Copilot reader honours too) replaces the defaults: the ``User`` dirs of VS Code, VS
 Code Insiders, VSCodium, Cursor and Windsurf under this platform's application data
-(and the Windows side's under WSL), and ``~/.cline/data``. A directory it names that
+(and the Windows side's under WSL), the ``User`` dirs of the editors' remote servers
+(``~/.vscode-server``, ``~/.vscode-server-insiders``, ``~/.cursor-server``,
+``~/.windsurf-server``: an extension in a remote window runs, and keeps its tasks, on the
+remote machine), and ``~/.cline/data``. A directory it names that
 holds ``tasks/`` itself is read as a Cline data dir.
 """
 
@@ -26,6 +29,7 @@ from tokenbuddy.sources.locations import (
     app_data_dirs,
     configured_dirs,
     home_dirs,
+    remote_user_dirs,
 )
 
 if TYPE_CHECKING:
@@ -55,6 +59,7 @@ EDITOR_USER_DIRS = (
     Path("Windsurf", "User"),
 )
 CLI_DATA_DIR = Path(".cline", "data")
+REMOTE_SERVERS = (".vscode-server", ".vscode-server-insiders", ".cursor-server", ".windsurf-server")
 
 
 def log_dirs(
@@ -72,6 +77,10 @@ def log_dirs(
         LogDir(entry.path / GLOBAL_STORAGE, entry.origin)
         for tail in EDITOR_USER_DIRS
         for entry in app_data_dirs(environ, home, platform, windows_users, tail)
+    ]
+    found += [
+        LogDir(entry.path / GLOBAL_STORAGE, entry.origin)
+        for entry in remote_user_dirs(home, REMOTE_SERVERS)
     ]
     return found + home_dirs(environ, home, platform, windows_users, str(CLI_DATA_DIR))
 

@@ -38,6 +38,9 @@ SUBTASK = "subtask"
 SUBAGENT = "subagents"
 WORKING_DIRECTORY = re.compile(r"# Current (?:Working|Workspace) Directory \((.+?)\) Files")
 """How the environment details a request carries name the task's working directory."""
+MODE_MODEL = re.compile(r"# Current Mode[ \t]*\n(?:[^\n]*\n){0,4}?[ \t]*<model>([^<\n]+)</model>")
+"""How Roo Code's and Kilo Code's environment details name the model the request went to
+(``# Current Mode`` with ``<slug>``, ``<name>`` and ``<model>``)."""
 
 
 class Task(NamedTuple):
@@ -139,6 +142,7 @@ class TaskReading:
         self.subagents: list[tuple[int, dict[str, Any]]] = []
         self.prompts: list[PromptMark] = []
         self._last_request = -1
+        self._named_model = ""
 
     def feed(self, message: object) -> None:
         """Take in one message of the document."""
@@ -174,17 +178,22 @@ class TaskReading:
             self.subagents.append((ts, info))
 
     def _start(self, ts: int, info: dict[str, Any], message: dict[str, Any]) -> None:
+        request = info.get("request")
+        request = request if isinstance(request, str) else ""
+        named = MODE_MODEL.search(request)
+        if named and (model := model_id(named.group(1))) and model != "unknown":
+            self._named_model = model
         model, provider = self._model_at(ts, info, message)
         self.requests[ts] = Request(ts, info, model, provider)
         self._last_request = ts
-        request = info.get("request")
-        found = WORKING_DIRECTORY.search(request) if isinstance(request, str) else None
+        found = WORKING_DIRECTORY.search(request)
         if found and not self.project:
             self.project = found.group(1)
 
     def _model_at(self, ts: int, info: dict[str, Any], message: dict[str, Any]) -> tuple[str, str]:
         """(model, provider) of a request: the message's ``modelInfo``, the request's own
-        ``modelId``/``model``, else Cline's ``model_usage`` entry in force at ``ts``."""
+        ``modelId``/``model``, Cline's ``model_usage`` entry in force at ``ts``, else the
+        model the latest environment details named (Roo Code, Kilo Code)."""
         model_info = message.get("modelInfo")
         if isinstance(model_info, dict) and (model := model_id(model_info.get("modelId"))):
             provider = model_info.get("providerId")
@@ -193,7 +202,7 @@ class TaskReading:
             return model, ""
         models = self.task.models
         if not models:
-            return "", ""
+            return self._named_model, ""
         index = max(bisect.bisect_right(models, (ts, "\uffff", "\uffff")) - 1, 0)
         return models[index][1], models[index][2]
 
@@ -231,7 +240,7 @@ class TaskReading:
         return DocumentRead(records, self.prompts, {"calls": counted, "deleted": decided})
 
     def _request(self, request: Request) -> UsageRecord | None:
-        usage = usage_of(request.info, request.provider)
+        usage = usage_of(request.info, request.provider, request.model)
         if usage is None:
             self.stats.skip(SkipReason.BAD_USAGE)
             return None
@@ -261,7 +270,7 @@ class TaskReading:
     def _summary(self, ts: int, info: dict[str, Any], tag: str, agent: str) -> list[UsageRecord]:
         """A totals entry (deleted requests, subagents) as one request, if it has usage."""
         model, provider = self._model_at(ts, info, {})
-        usage = usage_of(info, provider)
+        usage = usage_of(info, provider, model)
         if usage is None:
             self.stats.skip(SkipReason.BAD_USAGE)
             return []

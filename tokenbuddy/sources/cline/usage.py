@@ -10,6 +10,15 @@ which holds the cache reads and writes (Cline ``src/core/api/providers/openai.ts
 ``openrouter.ts``). Roo Code and Kilo Code say which with ``apiProtocol``
 (``anthropic`` or ``openai``) and price ``openai`` requests on ``tokensIn`` less both
 cache counts (Roo ``src/shared/cost.ts``, ``calculateApiCostOpenAI``).
+
+Cline's Gemini handler (``src/core/api/providers/gemini.ts``) reports the thinking tokens
+as ``thoughtsTokenCount`` beside ``outputTokens`` (candidates only), and ``tokensOut`` does
+not hold them: such a request's output is short by its thinking, which only its ``cost``
+includes.
+
+DeepSeek has no cache writes: both Cline's handler (``src/core/api/providers/deepseek.ts``)
+and Roo's report its ``prompt_cache_miss_tokens`` as ``cacheWriteTokens``, so for a
+DeepSeek model the "cache writes" are input read without the cache, and are counted so.
 """
 
 from __future__ import annotations
@@ -82,7 +91,7 @@ def protocol_of(info: dict[str, Any], provider: str, counts: tuple[int, int, int
     return OPENAI if cached and tokens_in >= cached else ANTHROPIC
 
 
-def usage_of(info: dict[str, Any], provider: str) -> Usage | None:
+def usage_of(info: dict[str, Any], provider: str, model: str = "") -> Usage | None:
     """The request's usage, input without the cache; None when its counts are invalid."""
     counts = counts_of(info)
     if counts is None:
@@ -90,7 +99,14 @@ def usage_of(info: dict[str, Any], provider: str) -> Usage | None:
     tokens_in, tokens_out, cache_writes, cache_reads = counts
     if protocol_of(info, provider, counts) == OPENAI:
         tokens_in = max(0, tokens_in - cache_writes - cache_reads)
+    if misses_as_writes(provider, model):
+        tokens_in, cache_writes = tokens_in + cache_writes, 0
     return Usage(tokens_in, tokens_out, cache_writes, cache_reads, cost_of(info))
+
+
+def misses_as_writes(provider: str, model: str) -> bool:
+    """Whether the request's ``cacheWrites`` are DeepSeek's cache misses (uncached input)."""
+    return provider == "deepseek" or "deepseek" in model
 
 
 def model_id(raw: object) -> str:

@@ -4,8 +4,9 @@ Roots are of two kinds, told apart by name: a CLI's ``session-state`` directory
 (``TOKENBUDDY_COPILOT_DIR``, else ``COPILOT_HOME``, else ``~/.copilot``, WSL's Windows
 side included), read by :mod:`tokenbuddy.sources.copilot.cli`; and VS Code ``User``
 directories (``TOKENBUDDY_VSCODE_USER_DIR``, comma-separated, else ``Code``,
-``Code - Insiders`` and ``VSCodium`` under this platform's application data, and a
-remote server's ``~/.vscode-server/data/User``), read by
+``Code - Insiders`` and ``VSCodium`` under this platform's application data, and the
+remote servers' ``~/.vscode-server/data/User`` and ``~/.vscode-server-insiders/data/User``),
+read by
 :mod:`tokenbuddy.sources.copilot.vscode`. A document is dispatched by its path: an
 ``events.jsonl`` (or a flat ``<session>.jsonl``) right under ``session-state`` is a CLI
 session; anything else a VS Code chat.
@@ -19,7 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 from tokenbuddy.sources.copilot import cli, vscode
 from tokenbuddy.sources.documents import DocumentRead
-from tokenbuddy.sources.locations import LogDir, app_data_dirs, configured_dirs, home_dirs
+from tokenbuddy.sources.locations import (
+    LogDir,
+    app_data_dirs,
+    configured_dirs,
+    home_dirs,
+    remote_user_dirs,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -70,7 +77,7 @@ def vscode_dirs(
         for editor in EDITORS
         for found in app_data_dirs(environ, home, platform, windows_users, Path(editor, "User"))
     ]
-    return [*found, LogDir(home / ".vscode-server" / "data" / "User", "default")]
+    return [*found, *remote_user_dirs(home)]
 
 
 def find(root: Path, errors: list[str]) -> list[str]:

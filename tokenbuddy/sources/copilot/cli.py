@@ -120,7 +120,7 @@ class EventReader:
             self.stats.skip(SkipReason.NOT_AN_OBJECT)
             return
         kind, data = event.get("type"), event["data"]
-        if kind not in KNOWN_TYPES:
+        if not isinstance(kind, str) or kind not in KNOWN_TYPES:
             return
         ts_ms = parse_timestamp(event.get("timestamp"))
         if ts_ms is None:

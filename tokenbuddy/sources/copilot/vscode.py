@@ -17,9 +17,14 @@ Each of ``requests`` is one prompt a person typed and the model calls that answe
 ``metadata`` with ``promptTokens`` (prompt count, cached tokens included), ``outputTokens``,
 ``resolvedModel`` (the model an ``auto`` pick ran), ``toolCallRounds[].thinking.tokens``
 and, where recorded, ``copilotUsageNanoAiu`` (AI credits billed). Earlier builds put
-``promptTokens`` / ``completionTokens`` on the request itself. One record per request,
-keyed by ``requestId`` (kept by the agent when a chat moves between windows), dated when
-its answer completed; the project is the workspace folder of ``workspace.json``.
+``promptTokens`` / ``completionTokens`` on the request itself. VS Code's own usage, where a
+build keeps it, comes first: the result's ``usage`` ``{promptTokens, completionTokens}``
+(``IChatAgentResult.usage``, ``chatAgents.ts``) or a ``{"kind": "usage"}`` response part
+(``IChatUsage`` in ``chatService.ts``: ``promptTokens``, ``completionTokens``,
+``copilotCredits`` in AI credits, ``actualModelId`` the model an ``auto`` pick ran).
+One record per request, keyed by ``requestId`` (kept by the agent when a chat moves
+between windows), dated when its answer completed; the project is the workspace folder
+of ``workspace.json``.
 """
 
 from __future__ import annotations
@@ -157,10 +162,14 @@ def request_record(
         return None
     result = mapping(request.get("result"))
     meta = mapping(result.get("metadata"))
-    prompt = first_count(request.get("promptTokens"), meta.get("promptTokens"))
-    output = first_count(
-        request.get("completionTokens"), meta.get("outputTokens"), meta.get("completionTokens")
+    reported = usage_report(request, result)
+    prompt = first_count(
+        reported.get("promptTokens"), request.get("promptTokens"), meta.get("promptTokens")
     )
+    output = first_count(
+        reported.get("completionTokens"), request.get("completionTokens"),
+        meta.get("outputTokens"), meta.get("completionTokens"),
+    )  # fmt: skip
     if prompt == 0 and output == 0:
         stats.note(NO_USAGE)
         return None
@@ -168,20 +177,52 @@ def request_record(
     if not isinstance(stamp, int) or isinstance(stamp, bool) or stamp <= 0:
         stats.skip(SkipReason.NO_TIMESTAMP)
         return None
-    model = usage.model_id(meta.get("resolvedModel")) or usage.model_id(request.get("modelId"))
+    model = (
+        usage.model_id(reported.get("actualModelId"))
+        or usage.model_id(meta.get("resolvedModel"))
+        or usage.model_id(request.get("modelId"))
+    )
     if not model:
         stats.skip(SkipReason.NO_MODEL)
         return None
     cached = first_count(meta.get("cachedTokens"), meta.get("cacheReadTokens"))
     timings = mapping(result.get("timings"))
-    nano = first_amount(meta.get("copilotUsageNanoAiu"), result.get("copilotUsageNanoAiu"))
     request_id = str(request.get("requestId") or f"{session}:{stamp}")
     return UsageRecord(
         f"copilot-vscode:{request_id}", COPILOT, stamp + usage.count(timings.get("totalElapsed")),
         session, project, model, usage.fresh_input(prompt, cached, 0), output, 0, 0, cached,
         min(thinking_tokens(meta), output), 0, "", "", False, "", "", ENTRYPOINT,
-        None if nano is None else usage.credits_usd(nano), multiplier(result.get("details")),
+        billed_usd(reported, result, meta), multiplier(result.get("details")),
     )  # fmt: skip
+
+
+def usage_report(request: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+    """The usage VS Code itself keeps for a request, where this build writes one: the
+    result's ``usage`` (``IChatAgentResult.usage``), the request's or response's ``usage``,
+    or the ``{"kind": "usage"}`` part (``IChatUsage``) among the response parts; empty
+    when there is none (builds that keep the counts only in the result metadata)."""
+    for found in (result.get("usage"), request.get("usage")):
+        if isinstance(found, dict):
+            return found
+    response = request.get("response")
+    parts = response if isinstance(response, list) else mapping(response).get("value")
+    usage_parts = [
+        part for part in (parts if isinstance(parts, list) else [])
+        if isinstance(part, dict) and part.get("kind") == "usage"
+    ]  # fmt: skip
+    return usage_parts[-1] if usage_parts else mapping(mapping(response).get("usage"))
+
+
+def billed_usd(
+    reported: dict[str, Any], result: dict[str, Any], meta: dict[str, Any]
+) -> float | None:
+    """What Copilot billed for the request in dollars: ``copilotUsageNanoAiu``, else the
+    ``copilotCredits`` of VS Code's usage (AI credits, $0.01 each); None when neither."""
+    nano = first_amount(meta.get("copilotUsageNanoAiu"), result.get("copilotUsageNanoAiu"))
+    if nano is not None:
+        return usage.credits_usd(nano)
+    credits = usage.amount(reported.get("copilotCredits"))
+    return None if credits is None else credits * usage.USD_PER_CREDIT
 
 
 def mapping(value: Any) -> dict[str, Any]:

@@ -108,7 +108,9 @@ def _add_records(
     for bubble in bubbles:
         result.count(result.versions, f"bubble _v={bubble.get('_v', 'none')}")
     read.bubbles = len(bubbles)
-    read.records = composer_records(read.composer_id, data, bubbles, project, result)
+    read.records, read.estimated_tokens = composer_records(
+        read.composer_id, data, bubbles, project, result
+    )
 
 
 def _split_bubbles(

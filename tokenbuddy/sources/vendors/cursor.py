@@ -77,7 +77,8 @@ def event_cost_usd(event: _Event) -> float:
 
 
 def event_record(event: _Event) -> UsageRecord:
-    """One event as a ``requests`` row of source ``cursor``."""
+    """One event as a ``requests`` row of source ``cursor``; what Cursor charged is its
+    ``reported_cost_usd`` (a billed figure, not an estimate)."""
     tokens = event.tokenUsage or _TokenUsage()
     user = event.owningUser or event.userEmail or ""
     return UsageRecord(
@@ -99,6 +100,7 @@ def event_record(event: _Event) -> UsageRecord:
         is_sidechain=False,
         agent_id="",
         agent_type="",
+        reported_cost_usd=event_cost_usd(event),
     )
 
 

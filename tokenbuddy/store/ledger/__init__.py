@@ -14,13 +14,20 @@ history beyond that. Rows are never deleted when a log disappears.
 """
 
 from tokenbuddy.store.ledger.database import Ledger
-from tokenbuddy.store.ledger.dedup import BILLED_UNTIL_MS, COUNTED, RECORD_COLUMNS, request_row
+from tokenbuddy.store.ledger.dedup import (
+    BILLED_RANGES,
+    COUNTED,
+    IN_BILLED_RANGE,
+    RECORD_COLUMNS,
+    request_row,
+)
 from tokenbuddy.store.ledger.files import FileResult, StoredFile
 from tokenbuddy.store.ledger.schema import SCHEMA_VERSION
 
 __all__ = [
-    "BILLED_UNTIL_MS",
+    "BILLED_RANGES",
     "COUNTED",
+    "IN_BILLED_RANGE",
     "RECORD_COLUMNS",
     "SCHEMA_VERSION",
     "FileResult",

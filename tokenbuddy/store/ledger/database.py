@@ -134,8 +134,8 @@ class Ledger:
         ``results`` carry the cursors and counters (their ``rows`` are empty);
         each staging file holds a ``staging`` table of usage records plus the path
         of the file they came from. ``cost`` is the SQL expression (and its
-        parameters) that prices a staged record (``PriceBook.cost_sql``). Files whose
-        cursor moved since planning (another process read them first) have their
+        parameters) that prices a staged record (``tokenbuddy.core.price_sql.cost_sql``).
+        Files whose cursor moved since planning (another process read them first) have their
         staged rows dropped. Returns the requests merged.
         """
         with bulk_merge.attached(self._db, staging) as schemas, self.transaction():

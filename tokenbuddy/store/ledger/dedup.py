@@ -130,16 +130,21 @@ def request_row(record: UsageRecord, cost: float | None) -> tuple[Any, ...]:
     return (*record, cost, record.total_tokens)
 
 
-BILLED_UNTIL_MS = "COALESCE((SELECT until_ms FROM billed_until WHERE source = 'cursor-local'), -1)"
-"""The newest billed Cursor request's timestamp (-1 when none is stored)."""
-COUNTED = f"(source != 'cursor-local' OR ts_ms > {BILLED_UNTIL_MS})"
+BILLED_RANGES = "cursor_billed_ranges"
+"""The periods billed Cursor rows cover: one row per merged range, ``[low_ms, high_ms]``."""
+IN_BILLED_RANGE = (
+    f"EXISTS (SELECT 1 FROM {BILLED_RANGES} WHERE low_ms <= ts_ms AND high_ms >= ts_ms)"
+)
+"""Whether a ``requests`` row's time lies inside a period billed Cursor rows cover."""
+COUNTED = f"(source != 'cursor-local' OR NOT {IN_BILLED_RANGE})"
 """One request, counted once: a ``requests`` filter every total uses.
 
 Billed Cursor rows (source ``cursor``: API events and imported CSV rows) and local
-estimates (``cursor-local``) describe the same requests. Up to the newest billed row,
-the billed rows count and the estimates are left out; after it, the estimates fill in
-so the live figures stay current. The rollup is built with this filter, so reports, the
-dashboard's period figures and the cap projection all follow it; the queries that read
-``requests`` directly (burn rate, detectors, session timelines, tips) add it too.
-Moving the boundary marks the rollup buckets of the estimates it passes dirty
-(:func:`tokenbuddy.store.cursor.note_billed`)."""
+estimates (``cursor-local``) describe the same requests. Inside the period each import
+or pull covers, the billed rows count and the estimates are left out; outside every such
+period the estimates count, so an export of one week leaves the months around it to the
+estimates, and the live figures after the latest pull stay current. The rollup is built
+with this filter, so reports, the dashboard's period figures and the cap projection all
+follow it; the queries that read ``requests`` directly (burn rate, detectors, session
+timelines, tips) add it too. Adding a period marks the rollup buckets of the estimates
+inside it dirty (:func:`tokenbuddy.store.cursor.add_billed_range`)."""

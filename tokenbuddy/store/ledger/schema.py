@@ -17,9 +17,46 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 _MIGRATIONS: dict[int, str] = {
+    # 9: Cursor as it is. Billed rows replace local estimates only inside the periods
+    # each import or pull covers (``cursor_billed_ranges``; a ledger's past imports count
+    # as one period, from its oldest billed row to its newest). An export's
+    # ``Input (w/ Cache Write)`` is the cache write itself: stored rows whose cache write
+    # was taken as the difference get their input added back, and every imported row is
+    # keyed by the counts that reading leaves alone. A billed row's figure is kept as
+    # ``reported_cost_usd`` (what Cursor billed, unlike an estimate). Conversations are read
+    # again, to count their requests with real, estimated and unknown tokens.
+    9: """
+    CREATE TABLE IF NOT EXISTS cursor_billed_ranges (
+        low_ms INTEGER NOT NULL,
+        high_ms INTEGER NOT NULL,
+        PRIMARY KEY (low_ms, high_ms)
+    ) WITHOUT ROWID;
+    INSERT INTO cursor_billed_ranges SELECT MIN(ts_ms), MAX(ts_ms) FROM requests
+        WHERE dedup_key >= 'cursor:' AND dedup_key < 'cursor;' HAVING COUNT(*) > 0;
+    DROP TABLE IF EXISTS billed_until;
+    UPDATE requests SET cache_write_5m_tokens = cache_write_5m_tokens + input_tokens,
+        total_tokens = total_tokens + input_tokens
+        WHERE dedup_key >= 'cursor:csv:' AND dedup_key < 'cursor:csv;'
+        AND cache_write_5m_tokens > 0;
+    CREATE TEMP TABLE csv_keys AS SELECT dedup_key AS old, 'cursor:csv:' || ts_ms || ':'
+        || model || ':' || input_tokens || ':' || output_tokens || ':' || cache_read_tokens
+        || ':' || (ROW_NUMBER() OVER (PARTITION BY ts_ms, model, input_tokens,
+        output_tokens, cache_read_tokens ORDER BY dedup_key) - 1) AS new
+        FROM requests WHERE dedup_key >= 'cursor:csv:' AND dedup_key < 'cursor:csv;';
+    UPDATE requests SET dedup_key = (SELECT new FROM csv_keys WHERE old = dedup_key)
+        WHERE dedup_key IN (SELECT old FROM csv_keys);
+    DROP TABLE csv_keys;
+    UPDATE requests SET reported_cost_usd = cost_usd
+        WHERE source = 'cursor' AND cost_usd IS NOT NULL AND reported_cost_usd IS NULL;
+    INSERT OR IGNORE INTO dirty_buckets SELECT DISTINCT ts_ms / 900000 FROM requests
+        WHERE source IN ('cursor', 'cursor-local');
+    ALTER TABLE cursor_composers ADD COLUMN estimated_tokens INTEGER NOT NULL DEFAULT 0;
+    DELETE FROM cursor_composers;
+    UPDATE cursor_dbs SET size = -1 WHERE kind = 'global';
+    """,
     # 8: what an agent itself says a request cost (OpenCode's and Cline's ``cost``,
     # Copilot's AI credits) and its own billing units (Copilot's premium requests), kept
     # next to the list-price estimate; the rollup sums them per bucket.

@@ -10,16 +10,22 @@ from textual.widgets import Static
 from tokenbuddy.tui.formatting import safe
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from tokenbuddy.sources.discovery import LogRoot
 
 
 class EmptyState(Static):
     """What to do when no agent logs were found."""
 
-    def show(self, roots: list[LogRoot], config_file: str) -> None:
-        """Say where tokenbuddy looked and how to point it elsewhere."""
+    def show(self, roots: list[LogRoot], config_file: str, reasons: Sequence[str] = ()) -> None:
+        """Say where tokenbuddy looked, why nothing matched, and how to point it elsewhere."""
         text = Text("No agent usage found yet.\n\n", style="bold")
-        text.append("tokenbuddy looked in:\n")
+        for reason in reasons:
+            text.append("• ", style="dim")
+            text.append_text(safe(reason))
+            text.append("\n")
+        text.append("\ntokenbuddy looked in:\n" if reasons else "tokenbuddy looked in:\n")
         for root in roots:
             state = "found" if root.exists else "not found"
             text.append(f"  {root.source:<12} ")

@@ -11,9 +11,11 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import Label, ProgressBar
 
+from tokenbuddy.core.model_ids import model_label
 from tokenbuddy.tui.formatting import ago, dollars, percent, safe, tokens
 
 if TYPE_CHECKING:
+    from tokenbuddy.core.blocks import ActiveBlock
     from tokenbuddy.core.dashboard import DashboardSnapshot, WindowStatus
 
 
@@ -112,9 +114,23 @@ def cache_text(snapshot: DashboardSnapshot) -> Text:
     for window in snapshot.windows:
         text.append("  ")
         text.append_text(window_text(window, snapshot.now_ms))
+    if snapshot.block is not None:
+        text.append("  ")
+        text.append_text(block_text(snapshot.block, snapshot.now_ms))
     if snapshot.unpriced_models:
         text.append("  unpriced: ", style="dim")
-        text.append_text(safe(", ".join(sorted(snapshot.unpriced_models))))
+        text.append_text(safe(", ".join(sorted(map(model_label, snapshot.unpriced_models)))))
+    return text
+
+
+def block_text(block: ActiveBlock, now_ms: int) -> Text:
+    """``Claude 5h block $4.20, 2h left → $9.80``: the active block from the logs, when
+    Claude's own percentage is not known."""
+    text = Text("Claude 5h block ", style="dim")
+    text.append(dollars(block.cost_usd), style="bold")
+    text.append(f", {ago(block.end_ms, now_ms)} left", style="dim")
+    if block.usd_per_hour is not None:
+        text.append(f" → {dollars(block.projected_cost_usd)}", style="dim")
     return text
 
 

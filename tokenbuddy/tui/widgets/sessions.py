@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widgets import DataTable
 
+from tokenbuddy.core.agents import short_agent_name
 from tokenbuddy.core.entrypoints import entrypoint_label
-from tokenbuddy.core.records import CURSOR_LOCAL
+from tokenbuddy.core.model_ids import model_label
+from tokenbuddy.core.records import CLAUDE_CODE, CODEX, CURSOR_LOCAL
 from tokenbuddy.tui.formatting import ago, dollars, percent, safe, short_model
 
 if TYPE_CHECKING:
@@ -19,6 +21,9 @@ SCRIPTED = "⚙ "
 """Marks a scripted run (``claude -p``, an SDK, ``codex exec``) or a loop of them."""
 ACTIVE = "● "
 LOOP_KEY_PREFIX = "loop\x1f"
+MODEL_NAMES_THE_AGENT = frozenset({CLAUDE_CODE, CODEX})
+"""Sources whose model ids say which agent ran them; any other agent is named beside its
+model (``Copilot · claude-sonnet-4.5``), since they run every vendor's models."""
 MAX_LABEL = 12
 """Longest entrypoint label a loop's row shows (longer ones show the entrypoint itself)."""
 
@@ -76,7 +81,9 @@ def loop_at(snapshot: DashboardSnapshot | None, key: str) -> ScriptLoop | None:
 
 def session_cells(session: SessionSummary, now_ms: int) -> list[Text]:
     """One table row; every string from the logs goes through :func:`safe`."""
-    model = ", ".join(short_model(m) for m in session.models)
+    model = ", ".join(short_model(model_label(m)) for m in session.models)
+    if session.source not in MODEL_NAMES_THE_AGENT:
+        model = f"{short_agent_name(session.source)} · {model}"
     marker = ACTIVE if session.active and not session.scripted else "  "
     return _styled(
         session.active,

@@ -9,30 +9,47 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from tokenbuddy.tui.formatting import dollars, safe
+from tokenbuddy.tui.formatting import dollars, local_date, safe
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from zoneinfo import ZoneInfo
 
     from tokenbuddy.core.tips import Tip
+    from tokenbuddy.services.dashboard import TipsView
 
 
 class TipsPanel(VerticalScroll):
     """Conservation tips ranked by the dollars they would save (key: t)."""
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("Looking for savings in the last 14 days…", style="dim"), id="tips-body")
+        yield Static(Text("Looking for savings…", style="dim"), id="tips-body")
 
-    def show(self, tips: Sequence[Tip]) -> None:
-        """Replace the listed tips."""
-        self.query_one("#tips-body", Static).update(tips_text(tips))
+    def show(self, view: TipsView, zone: ZoneInfo) -> None:
+        """Replace the listed tips, under the window they looked at."""
+        text = window_text(view, zone)
+        text.append_text(tips_text(view.tips))
+        self.query_one("#tips-body", Static).update(text)
+
+
+def window_text(view: TipsView, zone: ZoneInfo) -> Text:
+    """``Tips over the last 30 days (Oct 22 - Nov 20; c: another period)``: the chart's
+    period, which the key ``c`` steps."""
+    window = view.window
+    first, last = (local_date(ms, zone) for ms in (window.since_ms, window.until_ms))
+    text = Text(f"Tips over {view.span.label}", style="bold")
+    text.append(f" ({first:%b} {first.day} – {last:%b} {last.day}; c: another period)", style="dim")
+    if window.note:
+        text.append(f"\n{window.note}", style="dim")
+    text.append("\n\n")
+    return text
 
 
 def tips_text(tips: Sequence[Tip]) -> Text:
     """Every tip: saving, title, why, evidence, action and how the saving was computed."""
     if not tips:
         return Text(
-            "No tips: nothing in the last 14 days would clearly be cheaper done another way.",
+            "No tips: nothing in this period would clearly be cheaper done another way.",
             style="dim",
         )
     text = Text()
