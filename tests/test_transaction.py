@@ -66,10 +66,28 @@ def test_a_busy_database_is_reported_when_the_transaction_starts(
     other.execute("BEGIN IMMEDIATE")
     try:
         with (
-            pytest.raises(LedgerError, match=r"^the ledger is busy or read-only: "),
+            pytest.raises(
+                LedgerError,
+                match=r"^the ledger is locked by another process beyond the timeout \(database",
+            ),
             Transaction(db, error=LedgerError, subject="the ledger"),
         ):
             pytest.fail("the body must not run")
     finally:
         other.execute("ROLLBACK")
         other.close()
+
+
+def test_a_full_disk_is_one_clear_error_with_nothing_written(db: sqlite3.Connection) -> None:
+    """SQLite ends the transaction itself on SQLITE_FULL: rolling back again must not
+    replace the real error with "cannot rollback - no transaction is active"."""
+    db.execute("INSERT INTO items VALUES ('kept')")
+    pages = db.execute("PRAGMA page_count").fetchone()[0]
+    db.execute(f"PRAGMA max_page_count = {pages + 2}")
+    with (
+        pytest.raises(LedgerError, match=r"^cannot write the ledger: the disk is full \("),
+        Transaction(db, error=LedgerError, subject="the ledger"),
+    ):
+        db.executemany("INSERT INTO items VALUES (?)", ((f"{n:0500}",) for n in range(2000)))
+    assert names(db) == ["kept"]
+    assert not db.in_transaction

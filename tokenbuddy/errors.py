@@ -3,7 +3,9 @@
     TokenBuddyError            anything tokenbuddy reports to the user as one line
     ├── ConfigError            a setting or command-line value cannot be used
     ├── LedgerError            the SQLite ledger cannot be opened, migrated or written
-    │   └── LedgerVersionError the ledger was written by a newer tokenbuddy
+    │   ├── LedgerVersionError the ledger was written by a newer tokenbuddy
+    │   ├── LedgerCorruptError the ledger file is damaged (recovered from a backup)
+    │   └── LedgerReadOnlyError the ledger can be read but not written (reports still answer)
     ├── SourceError            a log root or file cannot be read at all
     ├── CredentialError        a vendor credential is missing, unreadable or cannot be stored
     │   └── KeyringUnavailableError  no usable OS keyring backend (never falls back to a file)
@@ -37,6 +39,16 @@ class LedgerError(TokenBuddyError):
 
 class LedgerVersionError(LedgerError):
     """The ledger's schema is newer than this tokenbuddy understands."""
+
+
+class LedgerCorruptError(LedgerError):
+    """The ledger file is damaged: SQLite reports it malformed, or it failed its integrity
+    check. The commands recover from the newest sound backup when they meet it."""
+
+
+class LedgerReadOnlyError(LedgerError):
+    """The ledger exists and can be read, but not written (a read-only file, directory or
+    file system): reports answer from what it holds, with a notice."""
 
 
 class SourceError(TokenBuddyError):

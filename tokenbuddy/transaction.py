@@ -12,6 +12,8 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
+from tokenbuddy.sqlite_errors import worded
+
 if TYPE_CHECKING:
     from tokenbuddy.errors import TokenBuddyError
 
@@ -20,8 +22,9 @@ class Transaction:
     """``with Transaction(db):`` BEGIN IMMEDIATE ... COMMIT, rolled back on any exception.
 
     With ``error``, SQLite's errors leave as that error, worded for the user and naming
-    ``subject`` (``the ledger is busy or read-only: ...``, ``cannot write the ledger:
-    ...``); without, they leave unchanged.
+    ``subject`` (``the ledger is locked by another process ...``, ``cannot write the
+    ledger: the disk is full ...``, see :mod:`tokenbuddy.sqlite_errors`); without, they
+    leave unchanged.
     """
 
     def __init__(
@@ -41,7 +44,7 @@ class Transaction:
         except sqlite3.OperationalError as failure:
             if self._error is None:
                 raise
-            raise self._error(f"{self._subject} is busy or read-only: {failure}") from failure
+            raise worded(self._error, self._subject, failure) from failure
 
     def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
         if exc_type is None:
@@ -49,14 +52,20 @@ class Transaction:
                 self._db.execute("COMMIT")
                 return
             except sqlite3.DatabaseError as failure:
-                self._db.execute("ROLLBACK")
+                self._roll_back()
                 self._raise_for_user(failure)
                 raise
-        self._db.execute("ROLLBACK")
+        self._roll_back()
         if isinstance(exc, sqlite3.DatabaseError):
             self._raise_for_user(exc)
+
+    def _roll_back(self) -> None:
+        """Roll back what is still open: SQLite itself ends the transaction on some errors
+        (a full disk, an I/O error), and a second ROLLBACK would hide the first error."""
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
 
     def _raise_for_user(self, failure: sqlite3.DatabaseError) -> None:
         """Raise ``failure`` as ``error`` when there is one; return otherwise."""
         if self._error is not None:
-            raise self._error(f"cannot write {self._subject}: {failure}") from failure
+            raise worded(self._error, self._subject, failure) from failure

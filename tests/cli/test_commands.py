@@ -108,6 +108,7 @@ def test_daily_json_shape_and_local_days(
         "totals",
         "unpriced_models",
         "skipped_lines",
+        "implausible_dates",
         "unknown_token_requests",
     }
     assert [row["date"] for row in report["rows"]] == ["2026-11-20", "2026-11-21"]  # type: ignore[index]

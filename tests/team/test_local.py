@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hashlib
-import hmac
 import io
 import sys
 from typing import Any
@@ -17,7 +14,12 @@ from tokenbuddy.cli.main import main
 from tokenbuddy.errors import TeamDriverMissingError, TeamInsecureError
 from tokenbuddy.team import _driver
 from tokenbuddy.team.aggregates import project_label
-from tokenbuddy.team.schema import check_role_name, migration_script, scram_verifier
+from tokenbuddy.team.schema import (
+    NewMember,
+    add_member_script,
+    check_role_name,
+    migration_script,
+)
 
 pytest.importorskip("psycopg")
 
@@ -69,17 +71,12 @@ def test_member_dsns_round_trip_through_a_uri() -> None:
     assert _driver.parse_dsn(_driver.to_uri(socket)) == socket
 
 
-def test_the_password_goes_to_the_server_only_as_a_scram_verifier() -> None:
-    verifier = scram_verifier("secret", salt=b"0123456789abcdef", iterations=4096)
-    method, rest = verifier.split("$", 1)
-    iterations_salt, keys = rest.split("$")
-    stored, server = keys.split(":")
-    salted = hashlib.pbkdf2_hmac("sha256", b"secret", b"0123456789abcdef", 4096)
-    client_key = hmac.digest(salted, b"Client Key", "sha256")
-    assert method == "SCRAM-SHA-256" and iterations_salt.startswith("4096:")
-    assert base64.b64decode(stored) == hashlib.sha256(client_key).digest()
-    assert base64.b64decode(server) == hmac.digest(salted, b"Server Key", "sha256")
-    assert "secret" not in verifier
+def test_print_sql_quotes_what_it_names_with_psycopg() -> None:
+    member = NewMember("ana", alias='O\'Brien \\ "Zoë"')
+    script = add_member_script(member, "<verifier>", 'my "team" db')
+    assert 'CREATE ROLE "ana" LOGIN PASSWORD \'<verifier>\' IN ROLE "tokenbuddy_member";' in script
+    assert 'GRANT CONNECT ON DATABASE "my ""team"" db" TO "ana";' in script
+    assert "E'O''Brien \\\\ \"Zoë\"'" in script  # E'' reads alike either setting
 
 
 @pytest.mark.parametrize("name", ["Ana", "1ana", "pg_ana", "ana-b", "tokenbuddy_member", ""])

@@ -138,6 +138,64 @@ def test_remove_member_revokes_access_and_deletes_or_keeps_the_rows(
     assert code == 0 and 'DROP ROLE IF EXISTS "some_name"' in out and "DELETE FROM" in out
 
 
+ODD_ALIASES = ["O'Brien", "back\\slash \\' end", 'say "hi"', "Zoë 🚀 日本", "\\\\n"]
+"""Aliases that hand-written quoting gets wrong: quotes, backslashes, non-ASCII."""
+
+
+@pytest.mark.parametrize("conforming", ["on", "off"])
+def test_odd_aliases_round_trip_whatever_standard_conforming_strings_says(
+    initialised: TeamDatabase, conforming: str
+) -> None:
+    with initialised.admin() as admin:
+        admin.execute(
+            f'ALTER DATABASE "{initialised.name}" SET standard_conforming_strings = {conforming}'
+        )
+    for number, alias in enumerate(ODD_ALIASES):
+        role, dsn = initialised.add_member(f"odd{number}", alias=alias)
+        with initialised.admin() as admin:
+            setting = admin.execute("SHOW standard_conforming_strings").fetchone()[0]
+            stored = admin.execute(
+                "SELECT alias FROM tokenbuddy.members WHERE role_name = %s", (role,)
+            ).fetchone()[0]
+        assert (setting, stored) == (conforming, alias)
+        with _driver.connect(dsn, allow_insecure=False) as connection:
+            assert connection.execute("SELECT current_user").fetchone()[0] == role
+
+
+@pytest.mark.parametrize("conforming", ["on", "off"])
+def test_print_sql_runs_as_printed_whatever_standard_conforming_strings_says(
+    initialised: TeamDatabase, conforming: str
+) -> None:
+    role = f"printed_{conforming}"
+    initialised.roles.append(role)
+    alias = "it's \\ Zoë"
+    code, script, _ = run_cli(
+        "team", "add-member", initialised.admin_dsn, role, "--alias", alias, "--print-sql"
+    )
+    assert code == 0
+    script = script.replace('"<database>"', f'"{initialised.name}"')
+    with initialised.admin() as admin:
+        admin.execute(f"SET standard_conforming_strings = {conforming}")
+        admin.execute(script.encode())
+        stored = admin.execute(
+            "SELECT alias FROM tokenbuddy.members WHERE role_name = %s", (role,)
+        ).fetchone()[0]
+    assert stored == alias
+
+
+def test_the_password_reaches_the_server_only_as_libpq_s_scram_verifier(
+    initialised: TeamDatabase,
+) -> None:
+    role, dsn = initialised.add_member("scram")
+    password = _driver.parse_dsn(dsn)["password"]
+    with initialised.admin() as admin:
+        stored = admin.execute(
+            "SELECT rolpassword FROM pg_authid WHERE rolname = %s", (role,)
+        ).fetchone()[0]
+    assert stored.startswith("SCRAM-SHA-256$4096:")
+    assert password not in stored
+
+
 def test_reset_password_gives_a_new_dsn_and_the_old_one_stops_working(
     initialised: TeamDatabase,
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -12,11 +13,20 @@ from tokenbuddy.cli.progress import terminal_progress
 from tokenbuddy.cli.table import clean
 from tokenbuddy.core.model_ids import model_label
 from tokenbuddy.core.wording import counted
-from tokenbuddy.services.doctor import diagnose
+from tokenbuddy.services.doctor import diagnose, repair
 
 
 def run_doctor(args: argparse.Namespace) -> int:
-    """Sync the ledger, then print the diagnosis."""
+    """Sync the ledger, then print the diagnosis; with ``--repair``, recover a damaged
+    ledger from its newest sound backup first."""
+    if getattr(args, "repair", False):
+        recovered = repair()
+        print(
+            "The ledger passed its integrity check: nothing to repair."
+            if recovered is None
+            else f"Repaired: {recovered}",
+            file=sys.stderr,
+        )
     with terminal_progress() as progress:
         report = diagnose(progress=progress)
     if args.json:
@@ -30,6 +40,7 @@ def format_doctor(report: dict[str, Any]) -> str:
     """The diagnosis as readable text."""
     out = [f"tokenbuddy {report['version']}", ""]
     out.append(f"Ledger        {report['ledger']}  ({counted(report['requests'], 'request')})")
+    out += format_integrity(report)
     config_state = "" if report["config_file_exists"] else "  (not created; defaults in use)"
     out.append(f"Config        {report['config_file']}{config_state}")
     out.extend(f"  problem: {clean(problem)}" for problem in report["config_problems"])
@@ -60,6 +71,9 @@ def format_doctor(report: dict[str, Any]) -> str:
         for model, count in sorted(report["unpriced_models"].items()):
             out.append(f"  {clean(model_label(model))}: {counted(count, 'request')}")
     out += format_cursor(report["cursor"])
+    if report["not_regular_files"]:
+        out += ["", "Not regular files (FIFOs, devices, sockets; never opened):"]
+        out += [f"  {clean(entry)}" for entry in report["not_regular_files"]]
     if report["errors"]:
         out += ["", "Errors:"]
         out += [f"  {clean(error)}" for error in report["errors"]]
@@ -72,6 +86,27 @@ def format_doctor(report: dict[str, Any]) -> str:
             "(Copilot Chat, Cline), TOKENBUDDY_OPENCODE_DIR or TOKENBUDDY_QWEN_DIR.",
         ]
     return "\n".join(out)
+
+
+def format_integrity(report: dict[str, Any]) -> list[str]:
+    """The ledger's integrity check and its daily backups."""
+    problems = report["integrity_problems"]
+    if problems:
+        out = [f"  integrity check FAILED: {clean(problems[0])}"]
+        out += [f"    {clean(problem)}" for problem in problems[1:5]]
+        out.append("  run `tokenbuddy doctor --repair` to restore the newest sound backup")
+    else:
+        out = ["  integrity check passed"]
+    copies = report["backups"]
+    if copies:
+        newest = copies[0]
+        out.append(
+            f"Backups       {len(copies)} daily, newest {newest['day']}"
+            f" ({newest['bytes'] / 1e6:,.1f} MB) in {clean(str(Path(newest['path']).parent))}"
+        )
+    else:
+        out.append("Backups       none yet (one is taken each day the ledger is used)")
+    return out
 
 
 def format_agents(agents: list[dict[str, Any]]) -> list[str]:

@@ -84,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = commands.add_parser("doctor", help="where tokenbuddy looks, what it read and skipped")
     doctor.add_argument("--json", action="store_true", help="print one JSON object")
+    doctor.add_argument(
+        "--repair",
+        action="store_true",
+        help="if the ledger fails its integrity check, move it aside, restore the newest "
+        "sound backup and re-read the logs since",
+    )
 
     config = commands.add_parser("config", help="find, show or edit the settings file")
     config.add_argument("action", choices=("path", "show", "edit"))
@@ -275,15 +281,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--demo opens the dashboard on demo data; it takes no command")
     try:
         return _dispatch(args)
-    except TokenBuddyError as error:
-        print(f"tokenbuddy: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
+    except (TokenBuddyError, KeyboardInterrupt, OSError) as error:
+        return _failed(error)
+
+
+def _failed(error: BaseException) -> int:
+    """Say what stopped the command in one line on stderr; returns the exit code."""
+    if isinstance(error, KeyboardInterrupt):
         print("tokenbuddy: interrupted; the ledger keeps what was read before", file=sys.stderr)
         return 130
-    except BrokenPipeError:
+    if isinstance(error, BrokenPipeError):
         sys.stderr.close()
         return 1
+    if isinstance(error, OSError):  # a full disk, a read-only or forbidden file
+        where = f" {error.filename}" if error.filename else ""
+        print(
+            f"tokenbuddy: cannot write or read{where}: {error.strerror or error}", file=sys.stderr
+        )
+        return 1
+    print(f"tokenbuddy: {error}", file=sys.stderr)
+    return 1
 
 
 COMMANDS = {
@@ -308,6 +325,9 @@ COMMANDS = {
 FILLS_THE_LEDGER = frozenset({"report", "status", "tips", "doctor", "guard"})
 """Commands that bring the ledger up to date first (a first run parses the whole backlog)."""
 
+USES_THE_LEDGER = FILLS_THE_LEDGER | {"vendors", "sources", "reconcile", "import", "team"}
+"""Commands that open the ledger: a damaged one is recovered before they run again."""
+
 
 def _load_prices_early() -> None:
     """On a first run, load the price database in a helper process from the start."""
@@ -331,12 +351,20 @@ def _dispatch(args: argparse.Namespace) -> int:
     import importlib
 
     module_name, function = COMMANDS[args.command]
-    if args.command not in FILLS_THE_LEDGER:
+
+    def run() -> int:
         return int(getattr(importlib.import_module(module_name), function)(args))
+
+    if args.command not in USES_THE_LEDGER:
+        return run()
+    from tokenbuddy.services.session import with_recovery
+
+    if args.command not in FILLS_THE_LEDGER:
+        return with_recovery(run)
     from tokenbuddy.services import price_loader
 
     _load_prices_early()
     try:
-        return int(getattr(importlib.import_module(module_name), function)(args))
+        return with_recovery(run)
     finally:
         price_loader.stop()

@@ -94,8 +94,15 @@ def _check_options(args: argparse.Namespace) -> None:
 
 
 def _skipped_notice(report: dict[str, Any]) -> list[str]:
-    """The lines skipped in the logs the report read (its source, its period), if any."""
+    """The lines skipped in the logs the report read (its source, its period), if any, and
+    the requests among them whose dates are implausible."""
     skipped = report["skipped_lines"]
     if not skipped:
         return []
-    return [f"{counted(skipped, 'log line')} skipped (see `tokenbuddy doctor` for why)"]
+    notice = [f"{counted(skipped, 'log line')} skipped (see `tokenbuddy doctor` for why)"]
+    if report.get("implausible_dates"):
+        notice.append(
+            f"{counted(report['implausible_dates'], 'request')} dated before 2020 or over a"
+            " day ahead of the clock: not counted"
+        )
+    return notice

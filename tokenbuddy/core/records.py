@@ -149,8 +149,24 @@ class SkipReason:
     API_ERROR = "API error record"
     BAD_USAGE = "usage with missing or invalid fields"
     NO_TIMESTAMP = "no valid timestamp"
+    IMPLAUSIBLE_DATE = "implausible date (before 2020 or over a day ahead of the clock)"
     UNKNOWN_TYPE = "unknown record type"
     NO_MODEL = "no model"
+
+
+EARLIEST_PLAUSIBLE_MS = 1_577_836_800_000
+"""2020-01-01 UTC: no coding agent whose logs tokenbuddy reads wrote a request before it."""
+FUTURE_LEEWAY_MS = 86_400_000
+"""A day: more than this ahead of the clock is a wrong clock, not a time zone."""
+
+
+def plausible_time(ts_ms: int, now_ms: int) -> bool:
+    """Whether a request could have been made at ``ts_ms``: from 2020 to a day from now.
+
+    Every source's records are judged by this one rule, so a record dated 1900 and one
+    dated 3000 fare alike: neither is counted, both are counted as skipped lines.
+    """
+    return EARLIEST_PLAUSIBLE_MS <= ts_ms <= now_ms + FUTURE_LEEWAY_MS
 
 
 CODEX_MODEL_ASSUMED = "Codex requests before any turn_context, priced as gpt-5"

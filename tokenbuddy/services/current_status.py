@@ -13,7 +13,7 @@ from tokenbuddy.services.guard import GuardSetup
 from tokenbuddy.services.monitor import Monitor
 from tokenbuddy.services.session import open_session
 from tokenbuddy.services.snapshot import build_snapshot
-from tokenbuddy.services.status_file import publish_status
+from tokenbuddy.services.status_file import publish_status, recent_transcripts, status_payload
 from tokenbuddy.store.timezone import configured_zone, zone_notice
 
 if TYPE_CHECKING:
@@ -50,13 +50,17 @@ def current_status(*, progress: Callable[[int, int], None] | None = None) -> Cur
         now_ms = clock.now_ms()
         snapshot = build_snapshot(session.ledger, now_ms, zone, budget, monitor)
         quiet = _quiet_today(session, snapshot, zone) if not snapshot.today.requests else []
-        payload = publish_status(
-            session.ledger,
-            snapshot,
-            settings.statusline,
-            session.paths.status_file,
-            guard=GuardSetup.from_settings(session.paths, settings),
-        )
+        if session.ledger.read_only:  # nothing can be written: the status is only shown
+            transcripts = recent_transcripts(session.ledger, now_ms)
+            payload = status_payload(snapshot, transcripts, settings.statusline)
+        else:
+            payload = publish_status(
+                session.ledger,
+                snapshot,
+                settings.statusline,
+                session.paths.status_file,
+                guard=GuardSetup.from_settings(session.paths, settings),
+            )
     problems = [
         *zone_problems,
         *zone_notice(settings.timezone),

@@ -23,6 +23,8 @@ from tokenbuddy.services.guard import allow, guard_state
 from tokenbuddy.services.history import history_page
 from tokenbuddy.services.ingest import IngestSummary, sync, sync_paths
 from tokenbuddy.services.monitor import Monitor
+from tokenbuddy.services.recovery import guarded
+from tokenbuddy.services.session import local_today
 from tokenbuddy.services.snapshot import (
     SESSION_WINDOW_MS,
     build_snapshot,
@@ -159,9 +161,22 @@ class DashboardService:
         return summary
 
     def sync(self, progress: Callable[[int, int], None] | None = None) -> IngestSummary:
-        """Bring the ledger up to date with every root (the safety re-scan)."""
-        with self._ingest_lock, Ledger(self.settings.ledger_path) as ledger:
-            return sync(ledger, self.settings.roots, jobs=1, progress=progress)
+        """Bring the ledger up to date with every root (the safety re-scan), and take the
+        day's backup; a damaged ledger is recovered from the newest sound one, and the
+        summary's errors say what the recovery did."""
+        notices: list[str] = []
+
+        def once() -> IngestSummary:
+            with Ledger(self.settings.ledger_path) as ledger:
+                summary = sync(ledger, self.settings.roots, jobs=1, progress=progress)
+                ledger.back_up(local_today())
+            return summary
+
+        with self._ingest_lock:
+            path, roots = self.settings.ledger_path, self.settings.roots
+            summary = guarded(once, path, lambda: roots, notices.append)
+        summary.errors[:0] = notices
+        return summary
 
     def read_changes(self, paths: Iterable[str]) -> None:
         """Read the new bytes of the files the watcher reported (others are ignored)."""

@@ -8,13 +8,18 @@ from typing import TYPE_CHECKING, Any
 
 from tokenbuddy import __version__
 from tokenbuddy.core.agents import agent_name
-from tokenbuddy.services.session import Session, open_session
+from tokenbuddy.errors import LedgerCorruptError
+from tokenbuddy.services.recovery import recover
+from tokenbuddy.services.session import Session, open_session, session_roots
 from tokenbuddy.sources import registry
 from tokenbuddy.store import cursor as cursor_store
 from tokenbuddy.store import queries
+from tokenbuddy.store.ledger import Ledger, backups
+from tokenbuddy.store.paths import app_paths
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+    from pathlib import Path
 
     from tokenbuddy.store.ledger import StoredFile
 
@@ -24,6 +29,29 @@ def diagnose(*, progress: Callable[[int, int], None] | None = None) -> dict[str,
     session = open_session(settings=True, progress=progress)
     with session.ledger:
         return gather(session)
+
+
+def repair() -> str | None:
+    """``doctor --repair``: check the ledger and recover it from its newest sound backup if
+    it is damaged; returns what the recovery did, or None when the ledger is sound."""
+    paths = app_paths()
+    paths.ensure()
+    try:
+        with Ledger(paths.ledger) as ledger:
+            problems = ledger.integrity_problems()
+    except LedgerCorruptError as error:
+        problems = [str(error)]
+    if not problems:
+        return None
+    return recover(paths.ledger, session_roots(paths), problems[0]).message()
+
+
+def backup_rows(ledger_path: Path) -> list[dict[str, Any]]:
+    """The ledger's daily copies, newest first."""
+    return [
+        {"day": backup.day.isoformat(), "path": str(backup.path), "bytes": backup.size}
+        for backup in backups.backups(backups.backup_dir(ledger_path))
+    ]
 
 
 def gather(session: Session) -> dict[str, Any]:
@@ -86,6 +114,9 @@ def gather(session: Session) -> dict[str, Any]:
             dict.fromkeys([f.error for f in stored.values() if f.error] + session.summary.errors)
         ),
         "config_problems": session.problems,
+        "integrity_problems": ledger.integrity_problems(),
+        "backups": backup_rows(session.paths.ledger),
+        "not_regular_files": session.summary.not_regular,
     }
 
 

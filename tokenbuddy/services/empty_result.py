@@ -98,7 +98,7 @@ LISTED_DEFAULTS = 3
 def _warned_missing(root: LogRoot) -> bool:
     """A directory the user named that is not there at all: opening the ledger already
     warned about it (:func:`tokenbuddy.services.session.missing_roots`)."""
-    return root.origin != "default" and not root.path.exists() and not root.path.parent.exists()
+    return root.origin != "default" and not root.path.is_dir() and not root.path.parent.is_dir()
 
 
 def _root_line(ledger: Ledger, root: LogRoot) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tokenbuddy.core.records import CURSOR_LOCAL
+from tokenbuddy.core.records import CURSOR_LOCAL, SkipReason
 from tokenbuddy.core.report import (
     ReportKind,
     ReportRow,
@@ -14,6 +14,7 @@ from tokenbuddy.core.report import (
     local_day_bounds,
 )
 from tokenbuddy.services.empty_result import explain_empty
+from tokenbuddy.services.ingest import IngestSummary
 from tokenbuddy.services.session import open_session
 from tokenbuddy.store import queries
 
@@ -68,7 +69,22 @@ def usage_report(
             )
         else:
             report_notes = []
-    return report, [*session.problems, *session.summary.errors, *report_notes]
+    return report, [
+        *session.problems,
+        *session.summary.errors,
+        *report_notes,
+        *not_regular(session.summary),
+    ]
+
+
+def not_regular(summary: IngestSummary) -> list[str]:
+    """One line on the log paths that are no regular file, when there are any."""
+    if not summary.not_regular:
+        return []
+    return [
+        f"{len(summary.not_regular):,} log paths are not regular files (FIFOs, devices,"
+        " sockets) and were skipped; `tokenbuddy doctor` names them"
+    ]
 
 
 def build_report(
@@ -89,6 +105,7 @@ def build_report(
     since_ms, until_ms = local_day_bounds(since, until, zone)
     request_filter = queries.RequestFilter(since_ms, until_ms, source, project)
     rows: list[ReportRow]
+    skipped = queries.skipped_by_reason(ledger, source, since_ms)
     if kind == "session":
         rows = queries.session_rows(ledger, request_filter)
     elif kind == "model":
@@ -110,7 +127,8 @@ def build_report(
         "rows": shown,
         "totals": grand_total(rows).as_dict(),
         "unpriced_models": queries.unpriced_models(ledger, request_filter),
-        "skipped_lines": queries.skipped_lines(ledger, source, since_ms),
+        "skipped_lines": sum(skipped.values()),
+        "implausible_dates": skipped.get(SkipReason.IMPLAUSIBLE_DATE, 0),
         "unknown_token_requests": _unknown_tokens(ledger, request_filter),
     }
 

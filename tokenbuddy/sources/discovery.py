@@ -10,6 +10,7 @@ its defaults; its module says which. A root of a database source (Cursor's
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,6 +140,8 @@ def transcript_source(path: str) -> str:
         if reader.name_prefix and reader.is_transcript(name):
             return source
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return _catch_all(readers)  # a FIFO would block the open; ingest skips it
         with open(path, "rb") as handle:
             head = handle.read(HEAD_BYTES)
     except OSError:

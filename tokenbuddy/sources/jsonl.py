@@ -8,6 +8,7 @@ with a record glued to its end, a value that is not an object.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -98,8 +99,11 @@ def _repair_utf8(line: bytes, stats: ParseStats) -> dict[str, Any] | None:
 
 
 def parse_timestamp(value: Any) -> int | None:
-    """Epoch milliseconds from an ISO-8601 timestamp, or None if it is not one (or is
-    before 1970, which no agent wrote: the ledger's buckets assume positive times)."""
+    """Epoch milliseconds from an ISO-8601 timestamp, or None if it is not one.
+
+    Any date parses, 1900 and 3000 alike: whether it is plausible is judged once, for
+    every source, as the ingest reads the records (see ``core.records.plausible_time``).
+    """
     if not isinstance(value, str):
         return None
     try:
@@ -108,5 +112,7 @@ def parse_timestamp(value: Any) -> int | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    ms = int(moment.timestamp() * 1000 + 0.5)
-    return ms if ms >= 0 else None
+    try:
+        return math.floor(moment.timestamp() * 1000 + 0.5)
+    except (OverflowError, OSError):
+        return None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat as stat_module
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -53,7 +54,7 @@ def head_hash(path: str, length: int) -> str:
     An append-only file keeps both; a file rewritten in place almost never does.
     """
     digest = hashlib.blake2b(digest_size=12)
-    with open(path, "rb") as handle:
+    with open(open_regular(path), "rb") as handle:
         digest.update(handle.read(min(length, HEAD_BYTES)))
         if length > HEAD_BYTES:
             handle.seek(max(length - HEAD_BYTES, HEAD_BYTES))
@@ -61,12 +62,55 @@ def head_hash(path: str, length: int) -> str:
     return digest.hexdigest()
 
 
+class NotRegularFileError(OSError):
+    """A log path that is no regular file: a FIFO, a device or a socket (or a symlink to
+    one). It is never opened: a FIFO blocks the open, ``/dev/zero`` never ends."""
+
+    def __init__(self, path: str, kind: str) -> None:
+        super().__init__(f"{path} is {kind}, not a regular file")
+        self.path = path
+        self.kind = kind
+
+
+_KINDS = (
+    (stat_module.S_ISFIFO, "a FIFO"),
+    (stat_module.S_ISCHR, "a character device"),
+    (stat_module.S_ISBLK, "a block device"),
+    (stat_module.S_ISSOCK, "a socket"),
+    (stat_module.S_ISDIR, "a directory"),
+)
+
+
+def regular_stat(path: str) -> os.stat_result:
+    """``os.stat(path)`` (through symlinks), raising :class:`NotRegularFileError` for
+    anything but a regular file."""
+    stat = os.stat(path)
+    if not stat_module.S_ISREG(stat.st_mode):
+        kind = next((name for test, name in _KINDS if test(stat.st_mode)), "no regular file")
+        raise NotRegularFileError(path, kind)
+    return stat
+
+
+def open_regular(path: str) -> int:
+    """A descriptor on ``path``, opened without blocking and checked to be a regular file
+    (it may have been replaced by a FIFO since it was planned)."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat_module.S_ISREG(os.fstat(descriptor).st_mode):
+            raise NotRegularFileError(path, "no longer a regular file")
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return descriptor
+
+
 def plan_read(path: str, source: str, cursor: FileCursor | None) -> ReadPlan | None:
     """Decide how to read ``path`` given its last cursor; None when nothing changed.
 
-    Raises OSError when the file cannot be stat'ed or opened.
+    Raises OSError when the file cannot be stat'ed or opened, and its
+    :class:`NotRegularFileError` when it is no regular file.
     """
-    stat = os.stat(path)
+    stat = regular_stat(path)
     if cursor is None:
         return ReadPlan(FileCursor(path, source), stat, restarted=False)
     replaced = (cursor.device, cursor.inode) != (stat.st_dev, stat.st_ino)
@@ -86,9 +130,10 @@ def plan_document(
 
     Its fingerprint is its size and mtime plus those of its ``companions`` (a SQLite
     database's ``-wal``): a write that lands only in the WAL is a change too. Raises
-    OSError when the document cannot be stat'ed.
+    OSError when the document cannot be stat'ed (:class:`NotRegularFileError` when it is
+    no regular file).
     """
-    stat = os.stat(path)
+    stat = regular_stat(path)
     size, mtime_ns = document_fingerprint(path, stat, companions)
     if cursor is not None and (cursor.device, cursor.inode, cursor.size, cursor.mtime_ns) == (
         stat.st_dev,
@@ -154,7 +199,7 @@ class ChunkReader:
         self._tail = b""
 
     def __iter__(self) -> Iterator[bytes]:
-        with open(self.path, "rb", buffering=0) as handle:
+        with open(open_regular(self.path), "rb", buffering=0) as handle:
             handle.seek(self.offset)
             yield from self._chunks(handle, os.fstat(handle.fileno()).st_size - self.offset)
 

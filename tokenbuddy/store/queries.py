@@ -213,6 +213,13 @@ def unpriced_models(ledger: Ledger, request_filter: RequestFilter) -> dict[str, 
 def skipped_lines(ledger: Ledger, source: str | None = None, since_ms: int | None = None) -> int:
     """Lines skipped in the files the ledger has read: every file's, or only those of
     ``source`` last written from ``since_ms`` on (an older file's lines cannot be newer)."""
+    return sum(skipped_by_reason(ledger, source, since_ms).values())
+
+
+def skipped_by_reason(
+    ledger: Ledger, source: str | None = None, since_ms: int | None = None
+) -> dict[str, int]:
+    """The lines :func:`skipped_lines` counts, by reason."""
     where = "skipped != '{}'"
     params: list[object] = []
     if source is not None:
@@ -221,10 +228,11 @@ def skipped_lines(ledger: Ledger, source: str | None = None, since_ms: int | Non
     if since_ms is not None:
         where += " AND mtime_ns >= ?"
         params.append(since_ms * 1_000_000)
-    total = 0
+    totals: dict[str, int] = {}
     for (skipped,) in ledger.db.execute(f"SELECT skipped FROM files WHERE {where}", params):
-        total += sum(orjson.loads(skipped).values())
-    return total
+        for reason, count in orjson.loads(skipped).items():
+            totals[reason] = totals.get(reason, 0) + count
+    return totals
 
 
 def requests_by_source(ledger: Ledger) -> dict[str, RequestSpan]:

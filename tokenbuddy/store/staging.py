@@ -65,7 +65,8 @@ class StagingFile:
                 )
                 staged += len(rows)
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:  # SQLite ends it itself on a full disk
+                self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
         self._rows = staged
@@ -73,6 +74,11 @@ class StagingFile:
     def close(self) -> None:
         """Close the connection; the file stays for the merge."""
         self._db.close()
+
+
+def staging_dir(ledger_path: Path) -> Path:
+    """Where the bulk loads into the ledger at ``ledger_path`` keep their staging files."""
+    return ledger_path.parent / "staging"
 
 
 def clear_stale(directory: Path) -> None:

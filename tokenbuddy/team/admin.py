@@ -106,9 +106,9 @@ def add_member(admin_dsn: str, member: NewMember, *, allow_insecure: bool) -> st
             raise TeamError(f"a role named {member.name!r} already exists; choose another name")
         try:
             with connection.transaction():
-                connection.execute(
-                    add_member_script(member, scram_verifier(password), database).encode()
-                )
+                verifier = scram_verifier(connection, member.name, password)
+                script = add_member_script(member, verifier, database, connection)
+                connection.execute(script.encode())
         except psycopg.Error as error:
             raise _driver.translate(error, f"create the member {member.name}") from None
     params = _driver.parse_dsn(admin_dsn)
@@ -136,9 +136,10 @@ def remove_member(
         ).fetchone()
         try:
             with connection.transaction():
-                connection.execute(
-                    remove_member_script(name, database, keep_usage=keep_usage).encode()
+                script = remove_member_script(
+                    name, database, keep_usage=keep_usage, context=connection
                 )
+                connection.execute(script.encode())
         except psycopg.Error as error:
             raise _driver.translate(error, f"remove the member {name}") from None
     return (int(counts[0]), int(counts[1])) if counts else (0, 0)
@@ -153,7 +154,8 @@ def reset_password(admin_dsn: str, name: str, *, allow_insecure: bool) -> str:
         _require_member(connection, name)
         try:
             with connection.transaction():
-                script = reset_password_script(name, scram_verifier(password), database)
+                verifier = scram_verifier(connection, name, password)
+                script = reset_password_script(name, verifier, database, connection)
                 connection.execute(script.encode())
         except psycopg.Error as error:
             raise _driver.translate(error, f"reset the password of {name}") from None

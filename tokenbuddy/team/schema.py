@@ -20,12 +20,12 @@ under an exclusive lock, so two admins running ``init`` at once cannot interleav
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
+
+from tokenbuddy.team._driver import require_psycopg
 
 SCHEMA = "tokenbuddy"
 MEMBER_GROUP = "tokenbuddy_member"
@@ -187,24 +187,6 @@ def generate_password() -> str:
     return secrets.token_urlsafe(24)
 
 
-def scram_verifier(password: str, *, salt: bytes | None = None, iterations: int = 4096) -> str:
-    """The SCRAM-SHA-256 verifier PostgreSQL stores for ``password``.
-
-    Sending the verifier instead of the password keeps the password out of the
-    server's statement log and ``pg_stat_activity``.
-    """
-    salt = secrets.token_bytes(16) if salt is None else salt
-    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
-    client_key = hmac.digest(salted, b"Client Key", "sha256")
-    stored_key = hashlib.sha256(client_key).digest()
-    server_key = hmac.digest(salted, b"Server Key", "sha256")
-
-    def b64(raw: bytes) -> str:
-        return base64.b64encode(raw).decode()
-
-    return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
-
-
 @dataclass(frozen=True, slots=True)
 class NewMember:
     """What ``team add-member`` creates."""
@@ -215,46 +197,84 @@ class NewMember:
     team_lead: bool = False
 
 
-def add_member_script(member: NewMember, verifier: str, database: str) -> str:
-    """The SQL creating a member role and its ``members`` row (literals already quoted)."""
+def add_member_script(member: NewMember, verifier: str, database: str, context: Any = None) -> str:
+    """The SQL creating a member role and its ``members`` row.
+
+    Identifiers and literals are quoted by psycopg (:mod:`psycopg.sql`): on ``context``'s
+    connection, by libpq for that server's settings (``standard_conforming_strings`` on
+    or off); without one (``--print-sql``), in a form both settings read alike.
+    """
+    sql = _sql()
     name = check_role_name(member.name)
     limit = "NULL" if member.soft_limit_usd is None else repr(float(member.soft_limit_usd))
-    return (
-        f'CREATE ROLE "{name}" LOGIN PASSWORD {_literal(verifier)} IN ROLE {MEMBER_GROUP};\n'
-        f'GRANT CONNECT ON DATABASE "{_identifier(database)}" TO "{name}";\n'
+    script = sql.SQL(
+        "CREATE ROLE {role} LOGIN PASSWORD {verifier} IN ROLE {group};\n"
+        "GRANT CONNECT ON DATABASE {database} TO {role};\n"
         "INSERT INTO tokenbuddy.members (role_name, alias, soft_limit_usd, team_lead)"
-        f" VALUES ({_literal(name)}, {_literal(member.alias)}, {limit},"
-        f" {'true' if member.team_lead else 'false'});\n"
+        " VALUES ({name}, {alias}, {limit}, {lead});\n"
+    ).format(
+        role=sql.Identifier(name),
+        verifier=sql.Literal(verifier),
+        group=sql.Identifier(MEMBER_GROUP),
+        database=sql.Identifier(database),
+        name=sql.Literal(name),
+        alias=sql.Literal(member.alias),
+        limit=sql.SQL(limit),
+        lead=sql.SQL("true" if member.team_lead else "false"),
     )
+    return str(script.as_string(context))
 
 
-def remove_member_script(name: str, database: str, *, keep_usage: bool) -> str:
+def remove_member_script(name: str, database: str, *, keep_usage: bool, context: Any = None) -> str:
     """The SQL removing a member: its role can no longer connect, and (unless its usage is
     kept in the team's totals) its role, ``members`` row, machines and days are gone."""
+    sql = _sql()
     name = check_role_name(name)
-    revoke = f'REVOKE CONNECT ON DATABASE "{_identifier(database)}" FROM "{name}";\n'
+    template = "REVOKE CONNECT ON DATABASE {database} FROM {role};\n"
     if keep_usage:
-        return f'ALTER ROLE "{name}" NOLOGIN;\n' + revoke
-    return (
-        f"DELETE FROM tokenbuddy.members WHERE role_name = {_literal(name)};\n"
-        + revoke
-        + f'DROP ROLE IF EXISTS "{name}";\n'
+        template = "ALTER ROLE {role} NOLOGIN;\n" + template
+    else:
+        template = (
+            "DELETE FROM tokenbuddy.members WHERE role_name = {name};\n"
+            + template
+            + "DROP ROLE IF EXISTS {role};\n"
+        )
+    script = sql.SQL(template).format(
+        role=sql.Identifier(name), name=sql.Literal(name), database=sql.Identifier(database)
     )
+    return str(script.as_string(context))
 
 
-def reset_password_script(name: str, verifier: str, database: str) -> str:
+def reset_password_script(name: str, verifier: str, database: str, context: Any = None) -> str:
     """The SQL giving a member a new password and its access back (after ``remove-member
     --keep-usage`` too)."""
-    name = check_role_name(name)
-    return (
-        f'ALTER ROLE "{name}" LOGIN PASSWORD {_literal(verifier)};\n'
-        f'GRANT CONNECT ON DATABASE "{_identifier(database)}" TO "{name}";\n'
+    sql = _sql()
+    script = sql.SQL(
+        "ALTER ROLE {role} LOGIN PASSWORD {verifier};\n"
+        "GRANT CONNECT ON DATABASE {database} TO {role};\n"
+    ).format(
+        role=sql.Identifier(check_role_name(name)),
+        verifier=sql.Literal(verifier),
+        database=sql.Identifier(database),
     )
+    return str(script.as_string(context))
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+def scram_verifier(connection: Any, role: str, password: str) -> str:
+    """The SCRAM-SHA-256 verifier PostgreSQL stores for ``password``, computed by libpq.
+
+    Sending the verifier instead of the password keeps the password out of the
+    server's statement log and ``pg_stat_activity``.
+    """
+    verifier = connection.pgconn.encrypt_password(
+        password.encode(), role.encode(), b"scram-sha-256"
+    )
+    return bytes(verifier).decode()
 
 
-def _identifier(text: str) -> str:
-    return text.replace('"', '""')
+def _sql() -> Any:
+    """:mod:`psycopg.sql`, or the error saying how to install the team extra."""
+    require_psycopg()
+    import psycopg.sql
+
+    return psycopg.sql

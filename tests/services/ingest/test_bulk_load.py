@@ -201,3 +201,70 @@ def _rounded(report: dict[str, object]) -> object:
         return value
 
     return walk(report)
+
+
+def start_bulk_load(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path]:
+    """A first ``report`` over a large tree in two processes, with its stderr piped, once
+    its worker process is parsing: it has a log file open (on Linux; elsewhere, once its
+    staging file exists)."""
+    write_tree(Path(os.environ["CLAUDE_CONFIG_DIR"]) / "projects", files=60)
+    home = tmp_path / "home-tb"
+    env = {**os.environ, "TOKENBUDDY_HOME": str(home), "TOKENBUDDY_PARALLEL_MIN_MB": "0"}
+    command = [sys.executable, "-m", "tokenbuddy", "report", "daily", "--json", "--jobs", "2"]
+    process = subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    parent = f"stage-{process.pid}."
+    staging = home / "data" / "staging"
+    workers: list[str] = []
+    while not workers:
+        assert process.poll() is None, "the load ended before its worker was seen"
+        workers = [p.name for p in staging.glob("stage-*") if not p.name.startswith(parent)]
+        time.sleep(0.001)
+    worker = workers[0].removeprefix("stage-").split(".")[0]
+    while Path("/proc/self/fd").is_dir() and not reading_a_log(worker):
+        assert process.poll() is None, "the load ended before its worker read a log"
+        time.sleep(0.001)
+    return process, home
+
+
+def reading_a_log(pid: str) -> bool:
+    """Whether process ``pid`` has a ``.jsonl`` file open."""
+    try:
+        descriptors = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for descriptor in descriptors:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{descriptor}").endswith(".jsonl"):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_workers_of_a_killed_parent_end_without_a_word(tmp_path: Path) -> None:
+    process, home = start_bulk_load(tmp_path)
+    process.send_signal(signal.SIGKILL)
+    # Reading to the end waits for every holder of the pipe: the workers too.
+    said = process.communicate(timeout=120)[1].decode()
+    assert "Traceback" not in said
+    assert "ForkPoolWorker" not in said
+    command = [sys.executable, "-m", "tokenbuddy", "report", "daily", "--json"]
+    env = {**os.environ, "TOKENBUDDY_HOME": str(home)}
+    rerun = subprocess.run(command, env=env, capture_output=True, check=True)
+    assert orjson.loads(rerun.stdout)["totals"]["requests"] == 60 * 300 // 2
+
+
+def test_ctrl_c_during_a_parallel_read_exits_130_without_a_traceback(tmp_path: Path) -> None:
+    process, _home = start_bulk_load(tmp_path)
+    os.killpg(process.pid, signal.SIGINT)  # as a terminal sends it: to the whole group
+    said = process.communicate(timeout=120)[1].decode()
+    assert process.returncode == 130
+    assert "Traceback" not in said
+    assert "KeyboardInterrupt" not in said

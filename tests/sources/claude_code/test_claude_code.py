@@ -224,8 +224,11 @@ def test_a_truncated_tool_result_passed_over_unparsed_is_still_counted() -> None
     assert stats.skipped == {SkipReason.INVALID_JSON: 1}
 
 
-def test_a_timestamp_before_1970_is_no_timestamp() -> None:
+def test_a_timestamp_before_1970_is_a_time_the_ingest_judges() -> None:
     stats = ParseStats()
-    assert record_from(assistant(timestamp="1969-12-31T23:59:59Z"), CONTEXT, stats) is None
+    before = record_from(assistant(timestamp="1969-12-31T23:59:59Z"), CONTEXT, stats)
+    assert before is not None
+    assert before.ts_ms == -1000
+    assert stats.skipped == {}
+    assert record_from(assistant(timestamp="not a time"), CONTEXT, stats) is None
     assert stats.skipped == {SkipReason.NO_TIMESTAMP: 1}
-    assert record_from(assistant(timestamp="1970-01-01T00:00:00Z"), CONTEXT, stats) is not None

@@ -21,8 +21,9 @@ from tokenbuddy.services.ingest.reads import Batch, commit_reads, group_batches,
 from tokenbuddy.services.ingest.summary import IngestSummary, Progress
 from tokenbuddy.sources import registry
 from tokenbuddy.sources.discovery import LogRoot, transcript_files
-from tokenbuddy.sources.tailer import ReadPlan, plan_document, plan_read
+from tokenbuddy.sources.tailer import NotRegularFileError, ReadPlan, plan_document, plan_read
 from tokenbuddy.store.ledger import Ledger, StoredFile
+from tokenbuddy.store.staging import clear_stale, staging_dir
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -43,6 +44,7 @@ def sync(
 ) -> IngestSummary:
     """Bring ``ledger`` up to date with every transcript and chat store under ``roots``."""
     summary = IngestSummary()
+    clear_stale(staging_dir(ledger.path))
     roots = list(roots)
     files = discover_files(roots, summary)
     plans = plan_reads(ledger, files, summary)
@@ -122,6 +124,9 @@ def plan_reads(
                 plan = plan_read(path, source, cursor)
             else:
                 plan = plan_document(path, source, cursor, documents.companions)
+        except NotRegularFileError as odd:
+            summary.not_regular.append(f"{path} ({odd.kind})")
+            continue
         except OSError as error:
             message = f"cannot read {path}: {error.strerror or error}"
             summary.errors.append(message)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tokenbuddy.clock import now_ms
 from tokenbuddy.core.file_cursor import FileCursor
 from tokenbuddy.core.pricing import PriceBook
 from tokenbuddy.core.records import (
@@ -17,6 +18,7 @@ from tokenbuddy.core.records import (
     RateLimitSnapshot,
     SkipReason,
     UsageRecord,
+    plausible_time,
 )
 from tokenbuddy.services.ingest.pricing import PriceKey, price_key
 from tokenbuddy.services.ingest.summary import BatchReport
@@ -142,10 +144,26 @@ def read_file(
         return FileRead(plan, previous, None, [], [], stats, message)
     except Exception as error:  # noqa: BLE001 - a reader's flaw costs one file, not the pass
         return FileRead(plan, previous, None, [], [], stats, unparsable(cursor.path, error))
-    rows = priced(parser.records, book)
+    now = now_ms()
+    rows = priced(plausible(parser.records, stats, now), book)
     return FileRead(
-        plan, previous, new_cursor, rows, parser.rate_limits, stats, prompts=parser.prompts
+        plan,
+        previous,
+        new_cursor,
+        rows,
+        [limit for limit in parser.rate_limits if plausible_time(limit.ts_ms, now)],
+        stats,
+        prompts=[prompt for prompt in parser.prompts if plausible_time(prompt.ts_ms, now)],
     )
+
+
+def plausible(records: list[UsageRecord], stats: ParseStats, now: int) -> list[UsageRecord]:
+    """The records dated from 2020 to a day from ``now``; the others are counted as skipped
+    lines, for every source alike (``doctor`` lists them, the reports count them)."""
+    kept = [record for record in records if plausible_time(record.ts_ms, now)]
+    if len(kept) < len(records):
+        stats.skip(SkipReason.IMPLAUSIBLE_DATE, len(records) - len(kept))
+    return kept
 
 
 def read_document(
@@ -164,15 +182,17 @@ def read_document(
         return FileRead(plan, previous, None, [], [], stats, message)
     except Exception as error:  # noqa: BLE001 - a reader's flaw costs one file, not the pass
         return FileRead(plan, previous, None, [], [], stats, unparsable(cursor.path, error))
-    stats.records = len(found.records)
+    now = now_ms()
+    records = plausible(found.records, stats, now)
+    stats.records = len(records)
     return FileRead(
         plan,
         previous,
         advance_document(plan, found.state),
-        priced(found.records, book),
+        priced(records, book),
         [],
         stats,
-        prompts=found.prompts,
+        prompts=[prompt for prompt in found.prompts if plausible_time(prompt.ts_ms, now)],
         whole=found.whole,
     )
 

@@ -10,7 +10,7 @@ from tokenbuddy.services.ingest.reads import Batch, readable
 from tokenbuddy.services.ingest.summary import BatchReport, Progress
 from tokenbuddy.services.ingest.workers import read_in_processes
 from tokenbuddy.store.ledger import FileResult, Ledger
-from tokenbuddy.store.staging import StagingFile, clear_stale
+from tokenbuddy.store.staging import StagingFile, clear_stale, staging_dir
 
 
 def ingest_staged(
@@ -26,9 +26,7 @@ def ingest_staged(
     leaves the ledger as it was, and the next run starts the load again. Only
     this process prices, as it merges: the others never load the price database.
     """
-    staging_dir = ledger.path.parent / "staging"
-    clear_stale(staging_dir)
-    own = StagingFile(staging_dir)
+    own = StagingFile(staging_dir(ledger.path))
     staged = {own.path}
     results: list[FileResult] = []
     price_keys: set[PriceKey] = set()
@@ -59,5 +57,5 @@ def ingest_staged(
         own.close()
         for path in staged:
             path.unlink(missing_ok=True)
-        clear_stale(staging_dir)  # a worker stopped mid-batch (Ctrl+C) left its file
+        clear_stale(staging_dir(ledger.path))  # a worker stopped mid-batch (Ctrl+C) left its file
     return book.new_schedules

@@ -22,6 +22,10 @@ class IngestSummary:
     cursor_dbs_read: int = 0
     """Cursor databases that changed since the last pass and were read."""
     errors: list[str] = field(default_factory=list)
+    not_regular: list[str] = field(default_factory=list)
+    """Paths named like logs that are no regular file (a FIFO, a device, a socket, or a
+    symlink to one), with what they are: skipped unopened, since reading one could block
+    or never end."""
 
 
 @dataclass(slots=True)

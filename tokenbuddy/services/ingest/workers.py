@@ -6,9 +6,13 @@ from one shared work list as they become free.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import gc
 import multiprocessing
+import os
 import signal
+import sys
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,14 +54,36 @@ class WorkList:
         return self.batches[index]
 
 
-def _init_worker(staging_dir: Path, work: WorkList) -> None:
-    # Ctrl+C reaches the whole process group: the parent alone stops the read (it
-    # terminates the pool), so a worker never prints its own traceback.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _init_worker(staging_dir: Path, work: WorkList, parent: int) -> None:
+    _quiet_when_orphaned(parent)
     gc.disable()  # parsing allocates much but makes no reference cycles: nothing to collect
     price_loader.forget_in_child()
     _worker["staging"] = StagingFile(staging_dir)
     _worker["work"] = work
+
+
+def _quiet_when_orphaned(parent: int) -> None:
+    """Leave Ctrl+C and the parent's death to the parent, and print nothing.
+
+    Ctrl+C reaches every process of the terminal's group: the parent stops the pool and
+    exits, so a worker ignores it. A parent killed outright takes its workers with it (on
+    Linux); elsewhere a worker finds its result pipe broken, and the traceback
+    multiprocessing would print about that goes nowhere. A worker's own errors still
+    reach the parent with its results.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(0)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stderr.fileno())
+    os.close(devnull)
+
+
+_PR_SET_PDEATHSIG = 1
+"""Linux ``prctl`` option: the signal a process gets when its parent dies."""
 
 
 def _read_claimed_in_worker() -> BatchRead | None:
@@ -72,7 +98,9 @@ def read_in_processes(
     """Parse every batch in ``workers`` processes, this one included."""
     context = multiprocessing.get_context("fork")
     work = WorkList(batches, context.Value("i", 0))
-    pool = context.Pool(workers - 1, initializer=_init_worker, initargs=(own.path.parent, work))
+    pool = context.Pool(
+        workers - 1, initializer=_init_worker, initargs=(own.path.parent, work, os.getpid())
+    )
     collecting = gc.isenabled()
     gc.disable()  # parsing allocates much but makes no reference cycles: nothing to collect
     try:

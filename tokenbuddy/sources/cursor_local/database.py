@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,10 +25,13 @@ BUSY_TIMEOUT_S = 0.5
 
 
 def db_stat(path: Path) -> DbStat | None:
-    """The database's and its WAL's size and mtime; None when the database is gone."""
+    """The database's and its WAL's size and mtime; None when the database is gone, or is
+    no regular file (a FIFO would block SQLite's open)."""
     try:
         main = os.stat(path)
     except OSError:
+        return None
+    if not stat.S_ISREG(main.st_mode):
         return None
     try:
         wal = os.stat(f"{path}-wal")

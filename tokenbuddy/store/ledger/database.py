@@ -7,12 +7,14 @@ the writes in one :class:`~tokenbuddy.transaction.Transaction`.
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from tokenbuddy.errors import LedgerError
-from tokenbuddy.store.ledger import bulk_merge, rollup, schema
+from tokenbuddy.errors import LedgerCorruptError, LedgerError, LedgerReadOnlyError
+from tokenbuddy.sqlite_errors import ledger_error
+from tokenbuddy.store.ledger import backups, bulk_merge, rollup, schema
 from tokenbuddy.store.ledger import files as log_files
 from tokenbuddy.store.ledger import price_cache as prices
 from tokenbuddy.transaction import Transaction
@@ -20,6 +22,7 @@ from tokenbuddy.transaction import Transaction
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from contextlib import AbstractContextManager
+    from datetime import date
     from pathlib import Path
 
     from tokenbuddy.core.pricing import PriceSchedule
@@ -30,16 +33,22 @@ if TYPE_CHECKING:
 class Ledger:
     """An open ledger database. Use as a context manager, or call :meth:`close`."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        """Open (creating, migrating) the ledger at ``path``; with ``read_only``, open an
+        existing one as it is, for reports from a ledger that cannot be written."""
         self.path = path
+        self.read_only = read_only
         try:
+            if read_only:
+                self._db = schema.open_read_only(path)
+                return
             _create_private(path)
-            self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
-            schema.configure(self._db)
-            schema.migrate(self._db, path)
-            schema.ensure_indexes(self._db)
-        except (sqlite3.DatabaseError, OSError) as error:
-            raise LedgerError(f"cannot open the ledger at {path}: {error}") from error
+            self._db = _connected(path)
+        except sqlite3.DatabaseError as error:
+            raise ledger_error(f"the ledger at {path}", error) from error
+        except OSError as error:
+            kind = LedgerReadOnlyError if error.errno in _READ_ONLY_ERRNOS else LedgerError
+            raise kind(f"cannot open the ledger at {path}: {error}") from error
 
     def __enter__(self) -> Ledger:
         return self
@@ -56,6 +65,35 @@ class Ledger:
         """The raw connection, for store's own query modules: callers outside store use
         those typed queries instead."""
         return self._db
+
+    def integrity_problems(self) -> list[str]:
+        """What ``PRAGMA quick_check`` finds wrong with the file; empty when it is sound."""
+        try:
+            return backups.quick_check(self._db)
+        except sqlite3.DatabaseError as error:
+            return [str(error)]
+
+    def back_up(self, today: date) -> backups.Backup | None:
+        """Take today's copy of the ledger unless it exists; None when it did.
+
+        The copy is checked first: a damaged ledger raises :class:`LedgerCorruptError`
+        instead of rotating a sound copy out.
+        """
+        directory = backups.backup_dir(self.path)
+        if not backups.is_due(directory, today):
+            return None
+        problems = self.integrity_problems()
+        if problems:
+            raise LedgerCorruptError(
+                f"the ledger at {self.path} failed its integrity check: {problems[0]}"
+            )
+        try:
+            return backups.take(self._db, directory, today)
+        except sqlite3.Error as error:
+            raise ledger_error(f"the backup of the ledger in {directory}", error) from error
+        except OSError as error:
+            kind = LedgerReadOnlyError if error.errno in _READ_ONLY_ERRNOS else LedgerError
+            raise kind(f"cannot back the ledger up in {directory}: {error.strerror}") from error
 
     def transaction(self) -> Transaction:
         """One write transaction, for callers that need several writes to land together."""
@@ -157,6 +195,23 @@ class Ledger:
         """Replace the cost of requests, by dedup key."""
         with self.transaction():
             prices.set_costs(self._db, costs)
+
+
+def _connected(path: Path) -> sqlite3.Connection:
+    """A configured connection to the ledger at ``path``, migrated to this schema; closed
+    again when any of that fails (a long-running dashboard must not leak them)."""
+    db = sqlite3.connect(path, isolation_level=None, timeout=30)
+    try:
+        schema.configure(db)
+        schema.migrate(db, path)
+        schema.ensure_indexes(db)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+_READ_ONLY_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
 
 
 def _create_private(path: Path) -> None:

@@ -289,6 +289,39 @@ _MIGRATIONS: dict[int, str] = {
 }
 
 
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection to an existing ledger of this schema.
+
+    A WAL database needs its ``-shm`` file, which a read-only directory may lack (the
+    last writer removed it on close); it is then opened as immutable, as nothing can
+    write it there anyway.
+    """
+    if not path.is_file():
+        raise sqlite3.OperationalError("unable to open database file")
+    try:
+        db = _connect_read_only(path, "mode=ro")
+    except sqlite3.OperationalError:
+        db = _connect_read_only(path, "mode=ro&immutable=1")
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version != SCHEMA_VERSION:
+        db.close()
+        raise LedgerVersionError(
+            f"the ledger at {path} is read-only and has schema {version}, not"
+            f" {SCHEMA_VERSION}: it cannot be migrated"
+        )
+    return db
+
+
+def _connect_read_only(path: Path, options: str) -> sqlite3.Connection:
+    db = sqlite3.connect(f"{path.as_uri()}?{options}", uri=True, isolation_level=None)
+    try:
+        db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError:
+        db.close()
+        raise
+    return db
+
+
 def configure(db: sqlite3.Connection) -> None:
     """Set the connection up: WAL, a large page cache, checkpoints in big steps."""
     db.execute("PRAGMA page_size=16384")  # only takes effect on a new ledger
@@ -316,7 +349,8 @@ def migrate(db: sqlite3.Connection, path: Path) -> None:
                 db.execute(f"PRAGMA user_version = {target}")
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # SQLite ends it itself on a full disk or an I/O error
+                db.execute("ROLLBACK")
             raise
 
 
