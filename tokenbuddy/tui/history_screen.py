@@ -14,10 +14,10 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from tokenbuddy.core.history import HistoryQuery, parse_day
 from tokenbuddy.errors import ConfigError
-from tokenbuddy.tui.formatting import day_time, dollars, percent, safe, short_model
+from tokenbuddy.tui.formatting import day_time, dollars, percent, safe
 from tokenbuddy.tui.loop_screen import span
 from tokenbuddy.tui.messages import HistoryRequested
-from tokenbuddy.tui.widgets.sessions import SCRIPTED, session_key
+from tokenbuddy.tui.widgets.sessions import SCRIPTED, models_cell, session_key
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -134,5 +134,5 @@ class HistoryScreen(Screen[None]):
             Text(f"{session.requests:,}"),
             Text(percent(session.cache_hit_ratio)),
             Text(span(session.last_ms - session.first_ms)),
-            safe(", ".join(short_model(m) for m in session.models)),
+            safe(models_cell(session)),
         ]

@@ -79,11 +79,17 @@ def loop_at(snapshot: DashboardSnapshot | None, key: str) -> ScriptLoop | None:
     return next((loop for loop in snapshot.loops if loop_key(loop) == key), None)
 
 
+def models_cell(session: SessionSummary) -> str:
+    """A session's models, short; the agent named first when its model ids do not say it."""
+    models = ", ".join(short_model(model_label(m)) for m in session.models)
+    if session.source in MODEL_NAMES_THE_AGENT:
+        return models
+    return f"{short_agent_name(session.source)} · {models}"
+
+
 def session_cells(session: SessionSummary, now_ms: int) -> list[Text]:
     """One table row; every string from the logs goes through :func:`safe`."""
-    model = ", ".join(short_model(model_label(m)) for m in session.models)
-    if session.source not in MODEL_NAMES_THE_AGENT:
-        model = f"{short_agent_name(session.source)} · {model}"
+    model = models_cell(session)
     marker = ACTIVE if session.active and not session.scripted else "  "
     return _styled(
         session.active,
