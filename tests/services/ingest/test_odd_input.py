@@ -135,5 +135,5 @@ def test_a_config_entry_that_is_a_file_gets_the_missing_directory_warning(
     assert warnings == [
         f"{not_a_dir} (from CLAUDE_CONFIG_DIR) is a file, not a directory;"
         " its Claude Code logs are not counted",
-        f"{tmp_path / 'gone'} (from CODEX_HOME) does not exist; its codex logs are not counted",
+        f"{tmp_path / 'gone'} (from CODEX_HOME) does not exist; its Codex logs are not counted",
     ]
