@@ -67,3 +67,30 @@ def test_no_block_is_active_once_its_five_hours_are_over(ledger: Ledger) -> None
     assert current_block(ledger, ms("2026-04-03T23:00")) is None
     assert current_block(ledger, ms("2026-04-04T03:59"), source="codex") is not None
     assert current_block(ledger, ms("2026-04-04T04:00"), source="codex") is None
+
+
+def add(ledger: Ledger, *records: UsageRecord) -> None:
+    rows = [request_row(record, PriceBook().cost(record)) for record in records]
+    log = FileCursor(f"/logs/{records[0].dedup_key}", "claude-code")
+    ledger.commit_files([FileResult(log, rows, [], 1, {}, {}, False)])
+
+
+def test_the_active_block_read_from_the_last_one_equals_one_read_from_the_chain_s_head(
+    ledger: Ledger,
+) -> None:
+    """The dashboard asks on every snapshot; the next answer starts from the block it last
+    found, and must be what a read from the chain's head gives: as the chain grows into a
+    new block, and when a late log puts a request before the chain's head."""
+    from tokenbuddy.services import blocks
+
+    assert current_block(ledger, ms("2026-04-03T20:30")) is not None
+    add(ledger, call("n1", "2026-04-03T22:40"), call("n2", "2026-04-04T00:10"))
+    grown = current_block(ledger, ms("2026-04-04T00:30"))
+    blocks._LAST_ACTIVE.clear()
+    assert grown is not None and grown == current_block(ledger, ms("2026-04-04T00:30"))
+    assert grown.start_ms == ms("2026-04-04T00:00")
+    add(ledger, call("late", "2026-03-31T22:30"))  # the chain now opens 1 h 40 min earlier
+    reshaped = current_block(ledger, ms("2026-04-04T00:30"))
+    blocks._LAST_ACTIVE.clear()
+    assert reshaped == current_block(ledger, ms("2026-04-04T00:30"))
+    assert reshaped is not None and reshaped.start_ms == ms("2026-04-03T22:00")

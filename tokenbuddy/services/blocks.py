@@ -40,15 +40,40 @@ def usage_blocks(
     ]
 
 
+_LAST_ACTIVE: dict[tuple[str, str | None], tuple[int, int]] = {}
+"""(ledger path, source) -> (chain head, start of the block active then) of this process's
+last :func:`current_block`. A dashboard asks on every snapshot; over a chain of requests
+with no 5-hour pause for days, reading it from its head each time costs hundreds of ms,
+and blocks from a known block start on come out the same."""
+
+
 def current_block(
     ledger: Ledger, now_ms: int, *, source: str | None = CLAUDE_CODE
 ) -> ActiveBlock | None:
     """The active block at ``now_ms``: start, end, cost, burn rate and projected end
     cost; None when the last request is 5 hours old or more."""
-    head = _chain_head(ledger, source, now_ms)
-    if head is None:
-        return None
-    return active_block(build_blocks(block_requests(ledger, source, head, now_ms)), now_ms)
+    key = (str(ledger.path), source)
+    known = _LAST_ACTIVE.get(key)
+    if known is not None and known[1] <= now_ms and opens_chain(ledger, source, known[0]):
+        head, start = known
+    else:
+        found = _chain_head(ledger, source, now_ms)
+        if found is None:
+            return None
+        head = start = found
+    active = active_block(build_blocks(block_requests(ledger, source, start, now_ms)), now_ms)
+    if active is None:
+        _LAST_ACTIVE.pop(key, None)
+    else:
+        _LAST_ACTIVE[key] = (head, active.block.start_ms)
+    return active
+
+
+def opens_chain(ledger: Ledger, source: str | None, head_ms: int) -> bool:
+    """Whether the request at ``head_ms`` still opens its chain: no request of ``source``
+    in the 5 hours before it (a log read late could have put one there)."""
+    _, times = request_times(ledger, source, head_ms - BLOCK_MS + 1, head_ms - 1)
+    return not times
 
 
 def _chain_head(ledger: Ledger, source: str | None, now_ms: int) -> int | None:
