@@ -288,7 +288,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _failed(error: BaseException) -> int:
     """Say what stopped the command in one line on stderr; returns the exit code."""
     if isinstance(error, KeyboardInterrupt):
-        print("tokenbuddy: interrupted; the ledger keeps what was read before", file=sys.stderr)
+        from tokenbuddy.cli.interrupt import say_interrupted
+
+        say_interrupted()
         return 130
     if isinstance(error, BrokenPipeError):
         sys.stderr.close()
@@ -361,8 +363,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     if args.command not in FILLS_THE_LEDGER:
         return with_recovery(run)
+    from tokenbuddy.cli.interrupt import bounded_interrupts
     from tokenbuddy.services import price_loader
 
+    bounded_interrupts()
     _load_prices_early()
     try:
         return with_recovery(run)
