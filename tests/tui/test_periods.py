@@ -43,3 +43,22 @@ async def test_the_active_block_shows_without_claudes_percentage(
         assert not any(w.label == "Claude 5h" for w in app.snapshot.windows)
         cache = str(app.query_one("#cache", Label).render())
         assert "Claude 5h block $" in cache and "left" in cache
+
+
+async def test_days_read_on_demand_that_arrive_during_teardown_are_dropped(
+    tmp_path: Path,
+) -> None:
+    """A span's days are read by a worker; when they arrive as the app tears the chart
+    down (its children already gone), they are dropped, not an error."""
+    from datetime import date
+
+    from tokenbuddy.core.spans import SPANS, DailySpend
+    from tokenbuddy.tui.widgets.chart import SpendChart
+
+    app = TokenBuddyApp(frozen_demo(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        chart = app.query_one(SpendChart)
+        await chart.remove_children()
+        chart.show_days(DailySpend(SPANS[-1], date(2026, 11, 1), (1.0, 2.0)))
+        assert chart.is_mounted and not chart.children

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.widgets import Label, Sparkline
 
@@ -89,8 +90,12 @@ class SpendChart(Vertical):
     def _redraw(self) -> None:
         if self._snapshot is None or not self.is_mounted:
             return
+        try:
+            title = self.query_one("#chart-title", Label)
+        except NoMatches:  # days read on demand arrived while the app tears the chart down
+            return
         series = self._series()
-        self.query_one("#chart-title", Label).update(self._title(series))
+        title.update(self._title(series))
         self.query_one("#chart", Sparkline).data = list(series or ())
         now_ms = self._snapshot.now_ms
         count = len(series or ())
