@@ -3,6 +3,7 @@ ledger that holds whole files or nothing of them."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -29,32 +30,36 @@ run()
 """
 
 
-def finish(process: subprocess.Popen[str]) -> tuple[str, str]:
-    """The process's output once it ended; on a hang, the whole group is killed first
-    (so no pipe is left open for a later test to trip on) and the test fails."""
+def finish(process: subprocess.Popen[str], output: Path) -> tuple[str, str]:
+    """(stdout, stderr) of the command once it ended. Its output goes to files, so what
+    the command's own exit does is what is judged: a parsing process it leaves behind
+    for a moment cannot hold a pipe open. The whole group is killed afterwards, and on
+    a hang (the test then fails), so nothing is left for a later test to trip on."""
     try:
-        return process.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        raise
+        process.wait(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    return (output / "out").read_text(), (output / "err").read_text()
 
 
 def start_slow_read(root: Path, started: Path, script: str) -> subprocess.Popen[str]:
     """A first read of eight sessions whose parsing sleeps, started in a session of its
-    own; returns once the parent and its parsing process are both parsing."""
+    own, its output written to files beside ``started``; returns once the parent and its
+    parsing process are both parsing."""
     for index in range(8):
         write_session(root, assistant(f"m{index}", "2026-04-18T10:00:00Z"), name=f"s{index}")
     started.mkdir()
     env = {**os.environ, "TOKENBUDDY_PARALLEL_MIN_MB": "0"}
-    process = subprocess.Popen(
-        [sys.executable, "-c", script, str(started)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    with (started.parent / "out").open("w") as out, (started.parent / "err").open("w") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-c", script, str(started)],
+            env=env,
+            stdout=out,
+            stderr=err,
+            text=True,
+            start_new_session=True,
+        )
     while len(list(started.iterdir())) < 2 and process.poll() is None:
         os.sched_yield()
     return process
@@ -74,7 +79,7 @@ def test_ctrl_c_ends_the_command_even_when_its_unwinding_hangs(
     started = isolated_environment / "started"
     process = start_slow_read(isolated_environment / "claude", started, hang)
     os.killpg(process.pid, signal.SIGINT)
-    out, err = finish(process)
+    out, err = finish(process, started.parent)
     assert process.returncode == 130
     assert (out, err) == ("", "tokenbuddy: interrupted; the ledger keeps what was read before\n")
 
@@ -82,25 +87,11 @@ def test_ctrl_c_ends_the_command_even_when_its_unwinding_hangs(
 def test_ctrl_c_in_a_parallel_first_read_is_one_line_and_exit_130(
     isolated_environment: Path,
 ) -> None:
-    root = isolated_environment / "claude"
-    for index in range(8):
-        write_session(root, assistant(f"m{index}", "2026-04-18T10:00:00Z"), name=f"s{index}")
     started = isolated_environment / "started"
-    started.mkdir()
-    env = {**os.environ, "TOKENBUDDY_PARALLEL_MIN_MB": "0"}
-    process = subprocess.Popen(
-        [sys.executable, "-c", SLOW_READ, str(started)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    process = start_slow_read(isolated_environment / "claude", started, SLOW_READ)
     # Ctrl+C reaches the whole foreground group once both processes are parsing.
-    while len(list(started.iterdir())) < 2 and process.poll() is None:
-        os.sched_yield()
     os.killpg(process.pid, signal.SIGINT)
-    out, err = finish(process)
+    out, err = finish(process, started.parent)
     assert process.returncode == 130
     assert out == ""
     assert err == "tokenbuddy: interrupted; the ledger keeps what was read before\n"
