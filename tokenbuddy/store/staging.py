@@ -90,11 +90,12 @@ def clear_stale(directory: Path) -> None:
         if not name.startswith(_PREFIX):
             continue
         pid = name.removeprefix(_PREFIX).split(".", 1)[0]
-        if not pid.isdigit() or not _alive(int(pid)):
+        if not pid.isdigit() or not process_alive(int(pid)):
             entry.unlink(missing_ok=True)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process of this id runs (one of another user's counts as running)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+from tokenbuddy.store.staging import process_alive
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -103,18 +105,8 @@ def _prune(directory: Path) -> None:
         stale.path.unlink(missing_ok=True)
     for entry in directory.glob(".*.partial"):
         pid = entry.name.rsplit(".", 2)[-2]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             entry.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def quick_check(db: sqlite3.Connection) -> list[str]:
